@@ -1,0 +1,69 @@
+# The README's commands. Everything a fresh clone needs is installed from here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+export FLASK_APP := wsgi
+
+.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+translations-compile: install
+	$(BIN)/pybabel compile -q -f -d translations
+
+## Extract every string, update both catalogs, compile.
+translations: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -q -f -d translations
+
+db: install
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo --if-empty
+
+reindex: install
+	$(FLASK) reindex
+
+run: translations-compile demo reindex
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) to run the browser tests"; fi; \
+	fi
+
+test: install-test translations-compile browser-deps
+	$(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+bench: install-test translations-compile
+	$(BIN)/python -m bench.run
+
+lint: install-test
+	$(BIN)/ruff check portal tests bench
+	$(BIN)/ruff format --check portal tests bench
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,145 @@
+"""What the market discloses: listings (挂牌), trades (成交) and compliance records (履约)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+
+Quantity = Numeric(18, 4)  # never a float (DOMAIN.md)
+Price = Numeric(14, 2)
+Amount = Numeric(20, 2)
+
+# Codes are stored; labels live in the templates' catalogs (disclosure/labels.py).
+LISTING_STATUSES = ("open", "traded", "partial", "withdrawn", "expired")
+TRADE_METHODS = ("listing", "agreement", "auction")
+SETTLEMENT_STATUSES = ("pending", "settled", "delivered")
+SELLER_KINDS = ("enterprise", "city", "province")
+COMPLIANCE_STATUSES = ("on_time", "late", "non_compliant", "not_applicable", "not_reported")
+
+
+class Listing(db.Model):
+    """挂牌: an offer on the provincial public-resource trading platform."""
+
+    __tablename__ = "listing"
+    __table_args__ = (
+        Index("ix_listing_starts", "starts_on", "id"),
+        Index("ix_listing_variety_starts", "variety_code", "starts_on"),
+        Index("ix_listing_status_starts", "status", "starts_on"),
+        Index("ix_listing_division_starts", "division_code", "starts_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    seller_kind: Mapped[str] = mapped_column(String(12), default="enterprise")
+    seller_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    seller_name: Mapped[str] = mapped_column(String(120))
+    # The seller's division; None for the province's own pool.
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    remaining_quantity: Mapped[Decimal] = mapped_column(Quantity)
+    listed_price: Mapped[Decimal] = mapped_column(Price)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    method: Mapped[str] = mapped_column(String(12), default="listing")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    contact_name: Mapped[str] = mapped_column(String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    seller: Mapped[Enterprise | None] = relationship(foreign_keys=[seller_enterprise_id])
+    trades: Mapped[list[Trade]] = relationship(back_populates="listing", order_by="Trade.trade_date")
+
+
+class Trade(db.Model):
+    """成交: a completed trade, as disclosed."""
+
+    __tablename__ = "trade"
+    __table_args__ = (
+        Index("ix_trade_date", "trade_date", "id"),
+        Index("ix_trade_variety_date", "variety_code", "trade_date"),
+        Index("ix_trade_buyer_division_date", "buyer_division_code", "trade_date"),
+        Index("ix_trade_seller_division_date", "seller_division_code", "trade_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), index=True)
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    buyer_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(120))
+    buyer_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    seller_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    seller_name: Mapped[str] = mapped_column(String(120))
+    seller_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"), index=True)
+    method: Mapped[str] = mapped_column(String(12), default="listing")
+    trade_date: Mapped[date]
+    settlement_status: Mapped[str] = mapped_column(String(12), default="settled", index=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    listing: Mapped[Listing | None] = relationship(back_populates="trades")
+    buyer: Mapped[Enterprise | None] = relationship(foreign_keys=[buyer_enterprise_id])
+    seller: Mapped[Enterprise | None] = relationship(foreign_keys=[seller_enterprise_id])
+
+
+class CompliancePeriod(db.Model):
+    """A compliance period (履约期), by year; its list is public once published."""
+
+    __tablename__ = "compliance_period"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    filing_deadline: Mapped[date]
+    published_at: Mapped[datetime | None]
+    publicity_ends_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ComplianceRecord(db.Model):
+    """One unit's compliance for one period and one variety.
+
+    holdings = quota + bought − sold − taken_back; compliant when actual ≤ holdings.
+    """
+
+    __tablename__ = "compliance_record"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"),
+        Index("ix_compliance_period_status", "period_year", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    period_year: Mapped[int] = mapped_column(ForeignKey("compliance_period.year"))
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
+    quota: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    # None means not reported, which is never shown as zero.
+    actual: Mapped[Decimal | None] = mapped_column(Quantity)
+    status: Mapped[str] = mapped_column(String(16))
+    shortfall: Mapped[Decimal | None] = mapped_column(Quantity)
+    rectify_by: Mapped[date | None]
+    filed_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    period: Mapped[CompliancePeriod] = relationship()
+
+    @property
+    def holdings(self) -> Decimal:
+        return (self.quota or 0) + (self.bought or 0) - (self.sold or 0) - (self.taken_back or 0)

@@ -1,0 +1,1 @@
+"""Enterprises: the units that hold, buy and sell energy-use rights."""

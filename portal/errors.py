@@ -1,0 +1,57 @@
+"""Error pages in the visitor's language; never a bare 500 or a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+
+def _titles():
+    return {
+        400: _("请求有误"),
+        403: _("没有访问权限"),
+        404: _("页面不存在"),
+        405: _("不支持的请求方式"),
+        409: _("操作冲突"),
+        413: _("文件太大"),
+        429: _("请求过于频繁"),
+        500: _("服务器出错了"),
+    }
+
+
+def _page(code: int, detail: str | None = None):
+    title = _titles().get(code, _("出错了"))
+    template = "errors/_message.html" if request.htmx else "errors/error.html"
+    return render_template(template, code=code, title=title, detail=detail), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _page(400, _("页面已过期或缺少安全令牌（CSRF），请刷新页面后重试。"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        # Werkzeug's own English descriptions are not shown; our views pass Chinese ones.
+        detail = error.description if getattr(error, "_portal_detail", False) or _is_ours(error) else None
+        response, code = _page(error.code, detail)
+        if error.code == 405:
+            return response, code, {"Allow": ", ".join(error.valid_methods or [])}
+        return response, code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s", request.path)
+        return _page(500)
+
+
+def _is_ours(error: HTTPException) -> bool:
+    """True when a view gave its own description (Werkzeug's defaults are English boilerplate)."""
+    return error.description is not None and error.description != type(error).description

@@ -1,0 +1,103 @@
+"""Locale choice and every Babel-formatted value the pages show (dates, numbers, money, units)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+LOCALE_COOKIE = "lang"
+
+# Units of the two varieties (DOMAIN.md); the variety code is the key everywhere.
+UNITS = {"energy": _l("吨标准煤"), "coal": _l("吨")}
+
+
+def available_locales() -> list[str]:
+    return [code.strip() for code in current_app.config["LANGUAGES"].split(",") if code.strip()]
+
+
+def select_locale() -> str:
+    """Use the visitor's saved choice, else Chinese: the portal is Chinese first."""
+    choice = request.cookies.get(LOCALE_COOKIE) if request else None
+    if choice in available_locales():
+        return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def is_english() -> bool:
+    return str(get_locale()).startswith("en")
+
+
+def localized(obj, attr: str = "name") -> str:
+    """Return obj.<attr>_en in English when it is set, else the Chinese obj.<attr>."""
+    if obj is None:
+        return ""
+    if is_english():
+        english = getattr(obj, f"{attr}_en", None)
+        if english:
+            return english
+    return getattr(obj, attr)
+
+
+def fmt_quantity(value: Decimal | int | None, variety: str | None = None) -> str:
+    """Format a quantity with its unit, e.g. 1,234.5 吨标准煤; a missing value is shown as —."""
+    if value is None:
+        return "—"
+    number = format_decimal(value, format="#,##0.####")
+    unit = UNITS.get(variety or "")
+    return f"{number} {unit}" if unit else number
+
+
+def fmt_number(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+def fmt_money(value: Decimal | None) -> str:
+    """Format an amount in 元 (yuan), e.g. ¥1,234.00."""
+    if value is None:
+        return "—"
+    from flask_babel import format_currency
+
+    return format_currency(value, "CNY")
+
+
+def fmt_price(value: Decimal | None, variety: str | None = None) -> str:
+    """Format a unit price, e.g. ¥123.45/吨标准煤."""
+    if value is None:
+        return "—"
+    money = fmt_money(value)
+    unit = UNITS.get(variety or "")
+    return f"{money}/{unit}" if unit else money
+
+
+def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "yyyy-MM-dd" if style == "iso" else style)
+    return format_date(value, "yyyy-MM-dd" if style == "iso" else style)
+
+
+def fmt_datetime(value: datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, style)
+
+
+TEMPLATE_HELPERS = {
+    "qty": fmt_quantity,
+    "num": fmt_number,
+    "money": fmt_money,
+    "price": fmt_price,
+    "fdate": fmt_date,
+    "fdatetime": fmt_datetime,
+    "localized": localized,
+    "is_english": is_english,
+    "unit_of": lambda variety: UNITS.get(variety, ""),
+}

@@ -1,0 +1,1 @@
+"""Reference data: divisions (GB/T 2260), industries, varieties and categories (DOMAIN.md)."""

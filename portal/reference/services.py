@@ -1,0 +1,44 @@
+"""Reference lookups, cached per process: the rows change only through migrations."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.reference.models import Category, Division, Industry, Variety
+
+
+@cache
+def _rows(model) -> tuple:
+    rows = db.session.scalars(select(model)).all()
+    for row in rows:
+        db.session.expunge(row)
+    return tuple(sorted(rows, key=lambda r: (getattr(r, "sort_order", 0), r.code)))
+
+
+def divisions() -> tuple[Division, ...]:
+    return _rows(Division)
+
+
+def industries() -> tuple[Industry, ...]:
+    return _rows(Industry)
+
+
+def varieties() -> tuple[Variety, ...]:
+    return _rows(Variety)
+
+
+def categories() -> tuple[Category, ...]:
+    return _rows(Category)
+
+
+def by_code(model, code: str | None):
+    if code is None:
+        return None
+    return next((row for row in _rows(model) if row.code == code), None)
+
+
+def clear_cache() -> None:
+    _rows.cache_clear()

@@ -1,0 +1,159 @@
+"""What every view shares: full page or fragment, redirects after POST, pagination, page context."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from htmx_flask import make_response
+
+from portal.i18n import TEMPLATE_HELPERS
+
+CARE_COOKIE = "care"
+
+# The main navigation: (endpoint, label). An entry shows only once its feature is registered.
+# The third item is the endpoint prefix that marks the entry as the current section.
+NAVIGATION = (
+    ("main.home", _l("首页"), "main.home"),
+    ("disclosure.listings", _l("挂牌信息"), "disclosure.listing"),
+    ("disclosure.trades", _l("成交公示"), "disclosure.trade"),
+    ("disclosure.compliance", _l("履约名单"), "disclosure.compliance"),
+    ("news.index", _l("通知公告"), "news."),
+    ("search.results", _l("全站搜索"), "search."),
+)
+
+
+def render(template: str, partial: str | None = None, **context: Any):
+    """Render the full page, or only `partial` when htmx asks for a fragment of it.
+
+    A history-restore request (the visitor pressed back and htmx's cache missed) gets the full page.
+    """
+    fragment = (
+        partial is not None
+        and request.htmx
+        and not request.htmx.boosted
+        and not request.htmx.history_restore_request
+    )
+    body = render_template(partial if fragment else template, **context)
+    response = make_response(body)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_after_post(location: str):
+    """Answer a successful POST: HX-Redirect for htmx, 303 See Other for a plain form."""
+    if request.htmx:
+        return make_response("", 204, redirect=location)
+    return redirect(location, code=303)
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers to show around the current one; None marks a gap."""
+        shown = {1, self.pages} | set(range(self.page - size, self.page + size + 1))
+        out: list[int | None] = []
+        last = 0
+        for number in sorted(n for n in shown if 1 <= n <= self.pages):
+            if number - last > 1:
+                out.append(None)
+            out.append(number)
+            last = number
+        return out
+
+
+def paginate(session, statement, count_statement, page: int, per_page: int | None = None) -> Page:
+    """Run one page of `statement`; a page past the end is a 404, not an empty page."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    total = session.scalar(count_statement) or 0
+    pages = max(1, math.ceil(total / per_page))
+    if page < 1 or page > pages:
+        abort(404)
+    items = list(session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (None removes one); page resets to 1."""
+    args = request.args.to_dict(flat=False)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(TEMPLATE_HELPERS)
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def site_context():
+        current = request.endpoint or ""
+        nav = [
+            (endpoint, label, current.startswith(prefix))
+            for endpoint, label, prefix in NAVIGATION
+            if endpoint in app.view_functions
+        ]
+        return {
+            "site": {key[5:].lower(): value for key, value in app.config.items() if key.startswith("SITE_")},
+            "navigation": nav,
+            "care_mode": request.cookies.get(CARE_COOKIE) == "1",
+        }
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
+        )
+        if request.endpoint and not request.endpoint.endswith(".embed"):
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+
+def parse_int(value: str | None, default: int = 1) -> int:
+    """Read a page number; anything that is not a whole number is a 400 with a clear message."""
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        abort(400, description=_l("页码必须是正整数。"))
