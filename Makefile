@@ -33,7 +33,7 @@ translations: install
 	$(BIN)/pybabel compile -q -f -d translations
 
 db: install
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 
 demo: db
 	$(FLASK) demo --if-empty

@@ -37,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 2) * 1024 * 1024
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
     if app.config["SECRET_KEY"] == "dev-only-change-me" and not (app.debug or app.testing):
-        logging.getLogger(__name__).warning("SECRET_KEY is the development default; set it in production.")
+        logging.getLogger(__name__).warning(
+            "SECRET_KEY is the development default; set it in production."
+        )
 
     _init_extensions(app)
     _register_features(app)
@@ -59,7 +61,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"

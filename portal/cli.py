@@ -8,9 +8,17 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     @app.cli.command("demo")
-    @click.option("--scale", type=int, default=None, help="Make N records of each kind (for benchmarks).")
+    @click.option(
+        "--scale", type=int, default=None, help="Make N records of each kind (for benchmarks)."
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-    @click.option("--seed", type=int, default=20211, show_default=True, help="Random seed: the same seed gives the same data.")
+    @click.option(
+        "--seed",
+        type=int,
+        default=20211,
+        show_default=True,
+        help="Random seed: the same seed gives the same data.",
+    )
     def demo_command(scale: int | None, if_empty: bool, seed: int) -> None:
         """Load the deterministic demo data set."""
         from portal.demo import load_demo

@@ -39,7 +39,11 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         # Werkzeug's own English descriptions are not shown; our views pass Chinese ones.
-        detail = error.description if getattr(error, "_portal_detail", False) or _is_ours(error) else None
+        detail = (
+            error.description
+            if getattr(error, "_portal_detail", False) or _is_ours(error)
+            else None
+        )
         response, code = _page(error.code, detail)
         if error.code == 405:
             return response, code, {"Allow": ", ".join(error.valid_methods or [])}

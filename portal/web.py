@@ -130,7 +130,11 @@ def init_app(app: Flask) -> None:
             if endpoint in app.view_functions
         ]
         return {
-            "site": {key[5:].lower(): value for key, value in app.config.items() if key.startswith("SITE_")},
+            "site": {
+                key[5:].lower(): value
+                for key, value in app.config.items()
+                if key.startswith("SITE_")
+            },
             "navigation": nav,
             "care_mode": request.cookies.get(CARE_COOKIE) == "1",
         }

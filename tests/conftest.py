@@ -43,7 +43,9 @@ def database_url(tmp_path_factory) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        upgrade(
+            directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads"
+        )
         db.engine.dispose()
     return url
 

@@ -39,7 +39,9 @@ class Listing(db.Model):
     variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
     seller_kind: Mapped[str] = mapped_column(String(12), default="enterprise")
-    seller_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    seller_enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise.id"), index=True
+    )
     seller_name: Mapped[str] = mapped_column(String(120))
     # The seller's division; None for the province's own pool.
     division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
@@ -58,7 +60,9 @@ class Listing(db.Model):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     seller: Mapped[Enterprise | None] = relationship(foreign_keys=[seller_enterprise_id])
-    trades: Mapped[list[Trade]] = relationship(back_populates="listing", order_by="Trade.trade_date")
+    trades: Mapped[list[Trade]] = relationship(
+        back_populates="listing", order_by="Trade.trade_date"
+    )
 
 
 class Trade(db.Model):
@@ -83,7 +87,9 @@ class Trade(db.Model):
     buyer_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     buyer_name: Mapped[str] = mapped_column(String(120))
     buyer_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
-    seller_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    seller_enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise.id"), index=True
+    )
     seller_name: Mapped[str] = mapped_column(String(120))
     seller_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
     industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"), index=True)
@@ -117,7 +123,9 @@ class ComplianceRecord(db.Model):
 
     __tablename__ = "compliance_record"
     __table_args__ = (
-        UniqueConstraint("enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"),
+        UniqueConstraint(
+            "enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"
+        ),
         Index("ix_compliance_period_status", "period_year", "status"),
     )
 

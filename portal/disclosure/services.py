@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import abort
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
-from portal.enterprises.models import Enterprise
+from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
 from portal.reference.services import varieties
-from portal.web import Page, paginate
 
 
 def today() -> date:
@@ -59,9 +56,18 @@ def market_snapshot(days: int = 30, until: date | None = None) -> list[VarietySn
 
 
 def open_listings(limit: int = 8) -> list[Listing]:
-    stmt = select(Listing).where(Listing.status == "open").order_by(Listing.starts_on.desc(), Listing.id.desc())
+    stmt = (
+        select(Listing)
+        .where(Listing.status == "open")
+        .order_by(Listing.starts_on.desc(), Listing.id.desc())
+    )
     return list(db.session.scalars(stmt.limit(limit)))
 
 
 def home_snapshot() -> dict:
-    return {"since_days": 30, "varieties": market_snapshot(30), "open_listings": open_listings(8), "today": today()}
+    return {
+        "since_days": 30,
+        "varieties": market_snapshot(30),
+        "open_listings": open_listings(8),
+        "today": today(),
+    }

@@ -49,7 +49,9 @@ def toggle_care():
     """Switch the elderly-friendly mode (适老化) on or off, and remember it."""
     response = redirect(_safe_next(), code=303)
     on = request.cookies.get(CARE_COOKIE) != "1"
-    response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=ONE_YEAR, samesite="Lax", httponly=True)
+    response.set_cookie(
+        CARE_COOKIE, "1" if on else "0", max_age=ONE_YEAR, samesite="Lax", httponly=True
+    )
     return response
 
 

@@ -42,7 +42,9 @@ class Announcement(db.Model):
         back_populates="announcement", cascade="all, delete-orphan", order_by="Attachment.id"
     )
     revisions: Mapped[list[AnnouncementRevision]] = relationship(
-        back_populates="announcement", cascade="all, delete-orphan", order_by="AnnouncementRevision.id"
+        back_populates="announcement",
+        cascade="all, delete-orphan",
+        order_by="AnnouncementRevision.id",
     )
 
 

@@ -33,7 +33,9 @@ def test_language_switch_to_english(client, csrf_token):
 
 def test_preferences_refuse_offsite_redirects(client, csrf_token):
     token = csrf_token("/")
-    response = client.post("/preferences/care", data={"csrf_token": token, "next": "//evil.example/"})
+    response = client.post(
+        "/preferences/care", data={"csrf_token": token, "next": "//evil.example/"}
+    )
     assert response.headers["Location"] in ("/", "http://localhost/")
 
 

@@ -1,0 +1,69 @@
+"""People who sign in: enterprise users and back-office users, and the approved audit firms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+
+# Roles (DOMAIN.md "People who use the portal"); every role but `enterprise` is back office.
+ROLES = ("enterprise", "auditor", "city", "province", "editor", "supervisor")
+BACK_OFFICE_ROLES = frozenset(ROLES) - {"enterprise"}
+
+
+class AuditFirm(db.Model):
+    """第三方审核机构: an approved third-party auditor organisation."""
+
+    __tablename__ = "audit_firm"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    is_approved: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12), default="enterprise", index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    is_enterprise_admin: Mapped[bool] = mapped_column(default=False)
+    # A city reviewer sees only enterprises of its own division.
+    division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    audit_firm_id: Mapped[int | None] = mapped_column(ForeignKey("audit_firm.id"))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    # Bumped to end every session of the user (password change, removal).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    enterprise: Mapped[Enterprise | None] = relationship()
+    audit_firm: Mapped[AuditFirm | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_back_office(self) -> bool:
+        return self.role in BACK_OFFICE_ROLES
+
+    def get_id(self) -> str:
+        # The session carries the version, so bumping it logs the user out everywhere.
+        return f"{self.id}:{self.session_version}"
