@@ -23,6 +23,8 @@ FEATURES = (
     "filings",
     "review",
     "registry",
+    "publicity",
+    "editorial",
     "audit",
 )
 

@@ -1,0 +1,1 @@
+"""(feature package; see docs/architecture.md)"""
