@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, func, or_, select
 
 from portal.extensions import db
-from portal.news.models import Announcement
+from portal.news.models import Announcement, Attachment
 
 
 def utcnow() -> datetime:
@@ -87,3 +93,204 @@ def render_markdown(source: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+
+
+# --- The public pages: lists, detail, publicity periods, attachments, feeds -----------------------
+
+FEED_SIZE = 50
+
+
+def local_zone():
+    """The portal's time zone (Asia/Shanghai): dates people type are local dates."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    """The UTC instant (naive, as stored) at which a local calendar day begins."""
+    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def publicity_open_clause(now: datetime):
+    """SQL condition: the announcement's publicity period has begun and not yet ended."""
+    return and_(
+        Announcement.publicity_ends_at > now,
+        or_(Announcement.publicity_starts_at.is_(None), Announcement.publicity_starts_at <= now),
+    )
+
+
+def filter_announcements(
+    category: str | None = None,
+    division_code: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    open_only: bool = False,
+    now: datetime | None = None,
+) -> tuple[Select, Select]:
+    """Return (rows, count) selects of public announcements matching the filters, newest first.
+
+    The date range is inclusive and in local (Asia/Shanghai) days; `featured` does not reorder the
+    list, it only matters on the home page.
+    """
+    now = now or utcnow()
+    stmt = public_announcements()
+    if category:
+        stmt = stmt.where(Announcement.category == category)
+    if division_code:
+        stmt = stmt.where(Announcement.division_code == division_code)
+    if date_from:
+        stmt = stmt.where(Announcement.published_at >= _local_midnight_utc(date_from))
+    if date_to:
+        stmt = stmt.where(
+            Announcement.published_at < _local_midnight_utc(date_to + timedelta(days=1))
+        )
+    if open_only:
+        stmt = stmt.where(publicity_open_clause(now))
+    count = select(func.count()).select_from(stmt.subquery())
+    rows = stmt.order_by(Announcement.published_at.desc(), Announcement.id.desc())
+    return rows, count
+
+
+def get_public_announcement_or_404(announcement_id: int) -> Announcement:
+    """Load an announcement the public may see; drafts, future and withdrawn ones are a 404."""
+    announcement = db.session.scalar(
+        public_announcements().where(Announcement.id == announcement_id)
+    )
+    if announcement is None:
+        abort(404, description=_l("该公告不存在，或尚未公开、已撤回。"))
+    return announcement
+
+
+def get_public_attachment_or_404(announcement_id: int, attachment_id: int) -> Attachment:
+    """Load an attachment of a public announcement; an attachment of another one is a 404."""
+    announcement = get_public_announcement_or_404(announcement_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.announcement_id != announcement.id:
+        abort(404, description=_l("该附件不存在，或不属于这条公告。"))
+    return attachment
+
+
+def announcement_body_html(announcement: Announcement) -> str:
+    """The sanitised body; rendered again from the Markdown when no rendering was stored."""
+    return announcement.body_html or render_markdown(announcement.body_md)
+
+
+@dataclass(frozen=True)
+class PublicityPeriod:
+    """Where an announcement stands in its publicity period (公示期) at one instant."""
+
+    starts_at: datetime | None
+    ends_at: datetime
+    state: str  # "upcoming", "open" or "ended"
+    days_left: int = 0
+    hours_left: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def under_an_hour(self) -> bool:
+        return self.is_open and self.days_left == 0 and self.hours_left == 0
+
+
+def publicity_period(
+    announcement: Announcement, now: datetime | None = None
+) -> PublicityPeriod | None:
+    """Compute the publicity state and the whole days and hours left (rounded down); None if none."""
+    ends_at = announcement.publicity_ends_at
+    if ends_at is None:
+        return None
+    now = now or utcnow()
+    starts_at = announcement.publicity_starts_at
+    if starts_at is not None and now < starts_at:
+        return PublicityPeriod(starts_at, ends_at, "upcoming")
+    if now >= ends_at:
+        return PublicityPeriod(starts_at, ends_at, "ended")
+    left = ends_at - now
+    return PublicityPeriod(starts_at, ends_at, "open", left.days, left.seconds // 3600)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One earlier version of an announcement and the change that replaced it."""
+
+    number: int
+    valid_from: datetime | None
+    replaced_at: datetime
+    reason: str
+    title_before: str
+    title_after: str
+    removed: list[str]
+    added: list[str]
+
+    @property
+    def title_changed(self) -> bool:
+        return self.title_before != self.title_after
+
+
+def revision_history(announcement: Announcement) -> list[Correction]:
+    """List each earlier version, oldest first, with what the correction changed and why."""
+    revisions = list(announcement.revisions)
+    versions = [(r.title, r.body_md) for r in revisions] + [
+        (announcement.title, announcement.body_md)
+    ]
+    history = []
+    for index, revision in enumerate(revisions):
+        before_lines = (versions[index][1] or "").splitlines()
+        after_lines = (versions[index + 1][1] or "").splitlines()
+        removed: list[str] = []
+        added: list[str] = []
+        matcher = difflib.SequenceMatcher(a=before_lines, b=after_lines, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            removed += [line for line in before_lines[i1:i2] if line.strip()]
+            added += [line for line in after_lines[j1:j2] if line.strip()]
+        history.append(
+            Correction(
+                number=index + 1,
+                valid_from=announcement.published_at
+                if index == 0
+                else revisions[index - 1].replaced_at,
+                replaced_at=revision.replaced_at,
+                reason=revision.reason,
+                title_before=versions[index][0],
+                title_after=versions[index + 1][0],
+                removed=removed,
+                added=added,
+            )
+        )
+    return history
+
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
+    """Resolve where a stored file lives (UPLOAD_DIR/<sha256[:2]>/<sha256>).
+
+    Refuse anything that is not a SHA-256 in hex, or that resolves outside UPLOAD_DIR (a symlink
+    pointing elsewhere, say), with ValueError.
+    """
+    if not isinstance(sha256, str) or not SHA256_HEX.fullmatch(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    root = Path(upload_dir).resolve()
+    path = (root / sha256[:2] / sha256).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError("attachment path escapes the upload folder")
+    return path
+
+
+def feed_announcements(category: str | None = None, limit: int = FEED_SIZE) -> list[Announcement]:
+    """The latest public announcements for the Atom and RSS feeds, newest first."""
+    rows, _count = filter_announcements(category=category)
+    return list(db.session.scalars(rows.limit(limit)))
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Attach UTC to a stored naive datetime (feeds need aware ones)."""
+    return value.replace(tzinfo=UTC) if value is not None else None
