@@ -21,6 +21,7 @@ NAVIGATION = (
     ("disclosure.listings", _l("挂牌信息"), "disclosure.listing"),
     ("disclosure.trades", _l("成交公示"), "disclosure.trade"),
     ("disclosure.compliance", _l("履约名单"), "disclosure.compliance"),
+    ("disclosure.enterprises", _l("参与单位"), "disclosure.enterprise"),
     ("news.index", _l("通知公告"), "news."),
     ("search.results", _l("全站搜索"), "search."),
 )
@@ -118,6 +119,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.globals["ref"] = reference_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -161,3 +163,18 @@ def parse_int(value: str | None, default: int = 1) -> int:
         return int(value)
     except ValueError:
         abort(400, description=_l("页码必须是正整数。"))
+
+
+def reference_name(kind: str, code: str | None) -> str:
+    """The localized name of a division, industry, variety or category code ("" for None)."""
+    from portal.i18n import localized
+    from portal.reference import services as reference
+
+    models = {
+        "division": reference.Division,
+        "industry": reference.Industry,
+        "variety": reference.Variety,
+        "category": reference.Category,
+    }
+    row = reference.by_code(models[kind], code)
+    return localized(row) if row is not None else (code or "")

@@ -88,7 +88,14 @@ def ctx(app):
 
 
 def _empty_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+    from sqlalchemy import inspect
+
+    existing = set(inspect(db.engine).get_table_names())
+    tables = [
+        t
+        for t in reversed(db.metadata.sorted_tables)
+        if t.name in existing and t.name not in REFERENCE_TABLES
+    ]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)

@@ -1,0 +1,267 @@
+"""Public pages: thin views over disclosure/services.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from portal.disclosure import bp, services
+from portal.disclosure.forms import (
+    ComplianceFilterForm,
+    EnterpriseFilterForm,
+    ListingFilterForm,
+    TradeFilterForm,
+)
+from portal.disclosure.labels import (
+    COMPLIANCE_LEGEND,
+    COMPLIANCE_STATUS,
+    LISTING_STATUS,
+    SETTLEMENT_STATUS,
+    TRADE_METHOD,
+)
+from portal.disclosure.models import Trade
+from portal.extensions import db
+from portal.web import paginate, parse_int, render
+
+LABELS = {
+    "listing_status": LISTING_STATUS,
+    "trade_method": TRADE_METHOD,
+    "settlement_status": SETTLEMENT_STATUS,
+    "compliance_status": COMPLIANCE_STATUS,
+}
+
+
+def _list(form, query_factory, template: str, partial: str, **context):
+    """Validate the filters, run one page, and render the full page or the results fragment."""
+    page_number = parse_int(request.args.get("page"))
+    if not form.validate():
+        response = render(template, partial, form=form, page=None, labels=LABELS, **context)
+        response.status_code = 400
+        return response
+    stmt, count = query_factory(form.data)
+    page = paginate(db.session, stmt, count, page_number)
+    return render(template, partial, form=form, page=page, labels=LABELS, **context)
+
+
+@bp.get("/listings")
+def listings():
+    form = ListingFilterForm(request.args)
+    return _list(
+        form,
+        services.listings_query,
+        "disclosure/listings.html",
+        "disclosure/_listing_results.html",
+        breadcrumbs=[(_("挂牌信息"), None)],
+    )
+
+
+@bp.get("/listings/<number>")
+def listing_detail(number: str):
+    listing = services.get_listing_or_404(number)
+    return render(
+        "disclosure/listing_detail.html",
+        listing=listing,
+        trades=services.related_trades_for_listing(listing),
+        labels=LABELS,
+        breadcrumbs=[(_("挂牌信息"), url_for(".listings")), (listing.number, None)],
+    )
+
+
+@bp.get("/trades")
+def trades():
+    form = TradeFilterForm(request.args)
+    return _list(
+        form,
+        services.trades_query,
+        "disclosure/trades.html",
+        "disclosure/_trade_results.html",
+        breadcrumbs=[(_("成交公示"), None)],
+    )
+
+
+@bp.get("/trades/<number>")
+def trade_detail(number: str):
+    trade = services.get_trade_or_404(number)
+    return render(
+        "disclosure/trade_detail.html",
+        trade=trade,
+        labels=LABELS,
+        breadcrumbs=[(_("成交公示"), url_for(".trades")), (trade.number, None)],
+    )
+
+
+@bp.get("/compliance")
+def compliance():
+    periods = services.published_periods()
+    counts = {p.year: services.period_status_counts(p.year) for p in periods}
+    return render(
+        "disclosure/compliance_index.html",
+        periods=periods,
+        counts=counts,
+        labels=LABELS,
+        legend=COMPLIANCE_LEGEND,
+        breadcrumbs=[(_("履约名单"), None)],
+    )
+
+
+@bp.get("/compliance/<int:year>")
+def compliance_period(year: int):
+    period = services.get_published_period_or_404(year)
+    form = ComplianceFilterForm(request.args)
+    return _list(
+        form,
+        lambda filters: services.compliance_query(year, filters),
+        "disclosure/compliance_period.html",
+        "disclosure/_compliance_results.html",
+        period=period,
+        periods=services.published_periods(),
+        counts=services.period_status_counts(year),
+        legend=COMPLIANCE_LEGEND,
+        breadcrumbs=[
+            (_("履约名单"), url_for(".compliance")),
+            (_("%(year)s 年度", year=year), None),
+        ],
+    )
+
+
+@bp.get("/enterprises")
+def enterprises():
+    form = EnterpriseFilterForm(request.args)
+    return _list(
+        form,
+        services.enterprises_query,
+        "disclosure/enterprises.html",
+        "disclosure/_enterprise_results.html",
+        breadcrumbs=[(_("参与单位"), None)],
+    )
+
+
+@bp.get("/enterprises/<uscc>")
+def enterprise_detail(uscc: str):
+    enterprise = services.get_public_enterprise_or_404(uscc)
+    if uscc != enterprise.uscc:
+        return redirect(url_for(".enterprise_detail", uscc=enterprise.uscc), code=301)
+    listings_stmt, listings_count = services.listings_query({"seller_id": enterprise.id})
+    trades_stmt, trades_count = services.trades_query({"party_id": enterprise.id})
+    return render(
+        "disclosure/enterprise_detail.html",
+        enterprise=enterprise,
+        listings=list(db.session.scalars(listings_stmt.limit(10))),
+        listings_total=db.session.scalar(listings_count),
+        trades=list(db.session.scalars(trades_stmt.limit(10))),
+        trades_total=db.session.scalar(trades_count),
+        totals=services.enterprise_trade_totals(enterprise.id),
+        compliance=services.enterprise_compliance_history(enterprise.id),
+        labels=LABELS,
+        breadcrumbs=[(_("参与单位"), url_for(".enterprises")), (enterprise.name, None)],
+    )
+
+
+# ---- Open data: every filtered list downloads as CSV (UTF-8 with BOM, so Excel opens it). ----
+
+EXPORTS = {
+    "listings": (
+        ListingFilterForm,
+        services.listings_query,
+        [
+            "挂牌编号",
+            "交易品种",
+            "交易类别",
+            "卖方",
+            "地区代码",
+            "挂牌数量",
+            "剩余数量",
+            "挂牌价格（元）",
+            "挂牌开始",
+            "挂牌截止",
+            "交易方式",
+            "状态",
+        ],
+        lambda r: [
+            r.number,
+            r.variety_code,
+            r.category_code,
+            r.seller_name,
+            r.division_code or "",
+            r.quantity,
+            r.remaining_quantity,
+            r.listed_price,
+            r.starts_on,
+            r.ends_on,
+            r.method,
+            r.status,
+        ],
+    ),
+    "trades": (
+        TradeFilterForm,
+        services.trades_query,
+        [
+            "成交编号",
+            "挂牌编号",
+            "交易品种",
+            "交易类别",
+            "成交数量",
+            "成交单价（元）",
+            "成交金额（元）",
+            "买方",
+            "卖方",
+            "成交日期",
+            "交易方式",
+            "结算状态",
+        ],
+        lambda r: [
+            r.number,
+            r.listing.number if r.listing else "",
+            r.variety_code,
+            r.category_code,
+            r.quantity,
+            r.unit_price,
+            r.amount,
+            r.buyer_name,
+            r.seller_name,
+            r.trade_date,
+            r.method,
+            r.settlement_status,
+        ],
+    ),
+}
+
+
+@bp.get("/listings/export.csv", defaults={"kind": "listings"})
+@bp.get("/trades/export.csv", defaults={"kind": "trades"})
+def export_csv(kind: str):
+    form_class, query_factory, header, row = EXPORTS[kind]
+    form = form_class(request.args)
+    if not form.validate():
+        return _list(
+            form, query_factory, f"disclosure/{kind}.html", f"disclosure/_{kind[:-1]}_results.html"
+        )
+    stmt, _count = query_factory(form.data)
+    if kind == "trades":
+        stmt = stmt.options(joinedload(Trade.listing))
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(header)
+        for number, record in enumerate(
+            db.session.scalars(stmt.execution_options(yield_per=1000)), 1
+        ):
+            writer.writerow(row(record))
+            if number % 1000 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"{kind}.csv"
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

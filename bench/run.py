@@ -1,0 +1,205 @@
+"""`make bench`: load `flask demo --scale N` into a scratch database, then time the pages and search.
+
+Results go to bench/results.json and bench/results.md (medians and p95 from one run; the machine is
+shared and noisy, so compare figures from the same run only).
+
+Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
+bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def prepare_database(scale: int) -> str:
+    DATA.mkdir(exist_ok=True)
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{DATA / f'bench-{scale}.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "SEARCH_INDEX_DIR": str(DATA / f"index-{scale}")}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*flask, "demo", "--scale", str(scale), "--if-empty"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "demo: loaded")
+    print(f"demo load (or skip): {time.perf_counter() - started:.1f} s")
+    return url
+
+
+def time_requests(client, urls: list[str], rounds: int) -> dict:
+    """Time each request through the whole Flask stack (routing, queries, templates)."""
+    for url in urls[:20]:  # warm caches and the connection pool
+        client.get(url)
+    timings = []
+    statuses = set()
+    for i in range(rounds):
+        url = urls[i % len(urls)]
+        started = time.perf_counter()
+        response = client.get(url)
+        response.get_data()
+        timings.append((time.perf_counter() - started) * 1000)
+        statuses.add(response.status_code)
+    return {
+        "requests": rounds,
+        "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "max_ms": round(max(timings), 2),
+        "statuses": sorted(statuses),
+    }
+
+
+def page_benchmark(url: str, rounds: int) -> dict:
+    from sqlalchemy import select
+
+    from portal import create_app
+    from portal.disclosure.models import Listing, Trade
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    rng = random.Random(7)
+    with app.app_context():
+        listing_numbers = db.session.scalars(
+            select(Listing.number).order_by(Listing.id).limit(5000)
+        ).all()
+        trade_numbers = db.session.scalars(
+            select(Trade.number).order_by(Trade.id).limit(5000)
+        ).all()
+        usccs = db.session.scalars(
+            select(Enterprise.uscc).where(Enterprise.is_public.is_(True)).limit(2000)
+        ).all()
+        counts = {
+            "listings": db.session.scalar(select(db.func.count(Listing.id))),
+            "trades": db.session.scalar(select(db.func.count(Trade.id))),
+            "enterprises": db.session.scalar(select(db.func.count(Enterprise.id))),
+        }
+    client = app.test_client()
+    lists = [
+        "/listings",
+        "/listings?variety=energy&status=open",
+        "/listings?division=410100&sort=-price",
+        "/listings?category=voluntary&date_from=2023-01-01&date_to=2024-12-31",
+        "/listings?industry=steel&page=3",
+        "/trades",
+        "/trades?variety=coal&sort=-amount",
+        "/trades?division=410600&date_from=2022-01-01",
+        "/trades?category=new_project&method=auction",
+        "/trades?industry=chemical&page=5",
+        "/compliance/2024?status=non_compliant",
+        "/compliance/2023?division=410400&variety=energy",
+    ]
+    details = [
+        f"/listings/{n}" for n in rng.sample(listing_numbers, min(100, len(listing_numbers)))
+    ] + [f"/trades/{n}" for n in rng.sample(trade_numbers, min(100, len(trade_numbers)))]
+    profiles = [f"/enterprises/{u}" for u in rng.sample(usccs, min(50, len(usccs)))]
+    return {
+        "corpus": counts,
+        "list_pages_with_filters": time_requests(client, lists, rounds),
+        "detail_pages": time_requests(client, details, rounds),
+        "enterprise_profiles": time_requests(client, profiles, max(50, rounds // 3)),
+        "home": time_requests(client, ["/"], max(30, rounds // 10)),
+        "targets": {"list_p95_ms": 30, "detail_p95_ms": 15},
+    }
+
+
+def write_results(results: dict) -> None:
+    (HERE / "results.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    lines = [f"# Benchmark results ({results['when']})", "", f"Machine: {results['machine']}", ""]
+    pages = results.get("pages", {})
+    if pages:
+        lines += [
+            "## Pages (server time through the Flask stack, ms)",
+            "",
+            "| group | requests | p50 | p95 | max |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, row in pages.items():
+            if isinstance(row, dict) and "p50_ms" in row:
+                lines.append(
+                    f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
+                )
+        lines.append("")
+    if "search" in results:
+        lines += [
+            "## Search",
+            "",
+            "```",
+            json.dumps(results["search"], ensure_ascii=False, indent=2),
+            "```",
+        ]
+    (HERE / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    scale = int(os.environ.get("BENCH_SCALE", "100000"))
+    rounds = int(os.environ.get("BENCH_REQUESTS", "300"))
+    results: dict = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(),
+        "scale": scale,
+    }
+    url = prepare_database(scale)
+    results["database"] = url.split("://")[0]
+    results["pages"] = page_benchmark(url, rounds)
+    print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+    write_results(results)
+    if not os.environ.get("BENCH_SKIP_SEARCH"):
+        try:
+            from bench import search_bench
+        except ImportError:
+            print("search benchmark not available yet")
+        else:
+            os.environ.setdefault("BENCH_DATABASE_URL", url)
+            search_results: dict = {}
+            search_bench.main(search_results)
+            results["search"] = search_results
+    write_results(results)
+    print(f"results written to {HERE / 'results.md'} and results.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+from datetime import date
+from decimal import Decimal
+
+import factories as f
+from portal.disclosure import services
+from portal.extensions import db
+
+
+def test_snapshot_is_volume_weighted_and_limited_to_the_window(ctx):
+    buyer = f.enterprise()
+    f.trade(
+        buyer, quantity=Decimal("100"), unit_price=Decimal("300.00"), trade_date=date(2025, 3, 10)
+    )
+    f.trade(
+        buyer, quantity=Decimal("300"), unit_price=Decimal("400.00"), trade_date=date(2025, 3, 20)
+    )
+    f.trade(
+        buyer, quantity=Decimal("999"), unit_price=Decimal("999.00"), trade_date=date(2025, 1, 1)
+    )
+    db.session.flush()
+    snap = {s.variety.code: s for s in services.market_snapshot(30, until=date(2025, 3, 31))}
+    energy = snap["energy"]
+    assert energy.trade_count == 2
+    assert energy.quantity == Decimal("400")
+    assert energy.average_price == Decimal("375.00")
+    assert snap["coal"].trade_count == 0 and snap["coal"].average_price is None
+
+
+def test_compliance_history_hides_unpublished_periods(ctx):
+    unit = f.enterprise()
+    f.period(2023)
+    f.period(2024, published=False)
+    f.compliance(unit, 2023)
+    f.compliance(unit, 2024)
+    years = [r.period_year for r in services.enterprise_compliance_history(unit.id)]
+    assert years == [2023]
+
+
+def test_holdings_arithmetic(ctx):
+    unit = f.enterprise()
+    f.period(2023)
+    record = f.compliance(
+        unit,
+        2023,
+        quota=Decimal("1000"),
+        bought=Decimal("200.5"),
+        sold=Decimal("50"),
+        taken_back=Decimal("10"),
+    )
+    assert record.holdings == Decimal("1140.5")
