@@ -1,0 +1,549 @@
+"""Ledger rules: issue, transfer, surrender, cancel, take back, correct; balances are sums of entries.
+
+Concurrency: every debit first locks its holder's row in ledger_holder_lock (an UPDATE, which is a row
+lock on PostgreSQL and the database write lock on SQLite), then reads the balance and writes. Two
+debits of one holder therefore run one after the other, and neither can overdraw. Credits need no
+lock: they cannot make a balance negative. A transfer locks only its debited holder, so no two
+transfers wait on each other in opposite orders (no deadlock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.audit.services import record_event
+from portal.extensions import db
+from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
+
+QUANTUM = Decimal("0.0001")
+START_YEARS = 2  # seed 二(四): construction must start within 2 years
+
+
+class LedgerError(ValueError):
+    """An operation the ledger refuses; `code` names the rule (for a message in the view)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- holders -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    kind: str  # enterprise, city, province
+    enterprise_id: int | None = None
+    division_code: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind == "enterprise":
+            return f"enterprise:{self.enterprise_id}"
+        if self.kind == "city":
+            return f"city:{self.division_code}"
+        return "province"
+
+    @classmethod
+    def parse(cls, value: Holder | int | str) -> Holder:
+        """Accept a Holder, an enterprise id, or a key such as "enterprise:3", "city:410100"."""
+        if isinstance(value, Holder):
+            return value
+        if isinstance(value, int):
+            return cls("enterprise", enterprise_id=value)
+        kind, _, rest = str(value).partition(":")
+        if kind == "enterprise" and rest.isdigit():
+            return cls("enterprise", enterprise_id=int(rest))
+        if kind == "city" and len(rest) == 6 and rest.isdigit():
+            return cls("city", division_code=rest)
+        if kind == "province" and not rest:
+            return cls("province")
+        raise LedgerError("holder", str(value))
+
+
+def _quantity(value) -> Decimal:
+    try:
+        qty = Decimal(str(value)).quantize(QUANTUM)
+    except ArithmeticError as exc:
+        raise LedgerError("quantity", str(value)) from exc
+    if not qty.is_finite() or qty <= 0:
+        raise LedgerError("quantity", str(value))
+    return qty
+
+
+def _lock(holder: Holder) -> None:
+    """Serialize debits of one holder (see the module docstring)."""
+    key = holder.key
+    result = db.session.execute(
+        update(LedgerHolderLock)
+        .where(LedgerHolderLock.holder_key == key)
+        .values(seq=LedgerHolderLock.seq + 1)
+    )
+    if result.rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(LedgerHolderLock(holder_key=key, seq=1))
+    except IntegrityError:
+        # Another transaction created it first: take the lock on the row it made.
+        db.session.execute(
+            update(LedgerHolderLock)
+            .where(LedgerHolderLock.holder_key == key)
+            .values(seq=LedgerHolderLock.seq + 1)
+        )
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def balance(holder: Holder | int | str, variety_code: str) -> Decimal:
+    holder = Holder.parse(holder)
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
+            LedgerEntry.holder_key == holder.key, LedgerEntry.variety_code == variety_code
+        )
+    )
+    return Decimal(total or 0).quantize(QUANTUM)
+
+
+def holder_balances(holder: Holder | int | str) -> dict[str, Decimal]:
+    holder = Holder.parse(holder)
+    rows = db.session.execute(
+        select(LedgerEntry.variety_code, func.sum(LedgerEntry.quantity))
+        .where(LedgerEntry.holder_key == holder.key)
+        .group_by(LedgerEntry.variety_code)
+    ).all()
+    return {code: Decimal(total or 0).quantize(QUANTUM) for code, total in rows}
+
+
+def balances(enterprise_id: int) -> dict[str, Decimal]:
+    """An enterprise's balance per variety, e.g. {"energy": Decimal("120.0000")}."""
+    return holder_balances(Holder("enterprise", enterprise_id=enterprise_id))
+
+
+def entries_for(holder: Holder | int | str, limit: int | None = None):
+    holder = Holder.parse(holder)
+    stmt = (
+        select(LedgerEntry)
+        .where(LedgerEntry.holder_key == holder.key)
+        .order_by(LedgerEntry.id.desc())
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def entry_exists(idempotency_key: str) -> LedgerEntry | None:
+    return db.session.scalar(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
+    )
+
+
+def holder_label(holder_key: str) -> str:
+    """A readable name for a holder key (the enterprise's name, or the division's)."""
+    from portal.enterprises.models import Enterprise
+    from portal.reference.models import Division
+
+    holder = Holder.parse(holder_key)
+    if holder.kind == "enterprise":
+        enterprise = db.session.get(Enterprise, holder.enterprise_id)
+        return enterprise.name if enterprise else holder_key
+    if holder.kind == "city":
+        division = db.session.get(Division, holder.division_code)
+        return division.name if division else holder_key
+    return "province"
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _append(
+    kind: str,
+    holder: Holder,
+    variety_code: str,
+    quantity: Decimal,
+    reason: str,
+    *,
+    source_type: str = "",
+    source_id: str = "",
+    actor=None,
+    transfer_id: str | None = None,
+    corrects_entry_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> LedgerEntry:
+    if not (reason or "").strip():
+        raise LedgerError("reason")
+    entry = LedgerEntry(
+        created_at=utcnow(),
+        kind=kind,
+        holder_key=holder.key,
+        holder_kind=holder.kind,
+        enterprise_id=holder.enterprise_id,
+        division_code=holder.division_code,
+        variety_code=variety_code,
+        quantity=quantity,
+        reason=reason.strip(),
+        source_type=source_type,
+        source_id=str(source_id or ""),
+        transfer_id=transfer_id,
+        corrects_entry_id=corrects_entry_id,
+        idempotency_key=idempotency_key,
+        actor_id=getattr(actor, "id", None),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record_event(
+        f"ledger.{kind}",
+        "ledger_entry",
+        entry.id,
+        after={
+            "holder": entry.holder_key,
+            "variety": variety_code,
+            "quantity": quantity,
+            "source": f"{source_type}:{entry.source_id}",
+            "transfer_id": transfer_id,
+            "corrects": corrects_entry_id,
+        },
+        remark=entry.reason,
+        actor=actor,
+    )
+    return entry
+
+
+def _debit(
+    kind: str, holder: Holder, variety_code: str, quantity: Decimal, reason: str, **kw
+) -> LedgerEntry:
+    _lock(holder)
+    available = balance(holder, variety_code)
+    if available < quantity:
+        raise LedgerError("insufficient", f"{holder.key} has {available}, needs {quantity}")
+    return _append(kind, holder, variety_code, -quantity, reason, **kw)
+
+
+def issue_indicators(
+    holder,
+    variety_code: str,
+    quantity,
+    reason: str,
+    *,
+    source_type: str = "",
+    source_id: str = "",
+    actor=None,
+    idempotency_key: str | None = None,
+) -> LedgerEntry:
+    """Issue confirmed indicators to a holder (确权 → 注册登记)."""
+    if idempotency_key and (existing := entry_exists(idempotency_key)):
+        return existing
+    return _append(
+        "issue",
+        Holder.parse(holder),
+        variety_code,
+        _quantity(quantity),
+        reason,
+        source_type=source_type,
+        source_id=source_id,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+def transfer_indicators(
+    from_holder,
+    to_holder,
+    variety_code: str,
+    quantity,
+    reason: str,
+    *,
+    source_type: str = "",
+    source_id: str = "",
+    actor=None,
+    idempotency_key: str | None = None,
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """Move indicators between holders: a debit and a credit sharing one transfer id."""
+    source, target = Holder.parse(from_holder), Holder.parse(to_holder)
+    if source.key == target.key:
+        raise LedgerError("same_holder")
+    if idempotency_key and (existing := entry_exists(f"{idempotency_key}:out")):
+        pair = db.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.transfer_id == existing.transfer_id)
+            .order_by(LedgerEntry.id)
+        ).all()
+        return pair[0], pair[1]
+    qty = _quantity(quantity)
+    transfer_id = str(uuid.uuid4())
+    common = {
+        "source_type": source_type,
+        "source_id": source_id,
+        "actor": actor,
+        "transfer_id": transfer_id,
+    }
+    out = _debit(
+        "transfer_out",
+        source,
+        variety_code,
+        qty,
+        reason,
+        idempotency_key=f"{idempotency_key}:out" if idempotency_key else None,
+        **common,
+    )
+    into = _append(
+        "transfer_in",
+        target,
+        variety_code,
+        qty,
+        reason,
+        idempotency_key=f"{idempotency_key}:in" if idempotency_key else None,
+        **common,
+    )
+    return out, into
+
+
+def surrender_indicators(
+    holder,
+    variety_code: str,
+    quantity,
+    reason: str,
+    *,
+    source_type: str = "compliance",
+    source_id: str = "",
+    actor=None,
+    idempotency_key: str | None = None,
+) -> LedgerEntry:
+    """Cancel indicators a unit surrenders for compliance (履约注销)."""
+    if idempotency_key and (existing := entry_exists(idempotency_key)):
+        return existing
+    return _debit(
+        "surrender",
+        Holder.parse(holder),
+        variety_code,
+        _quantity(quantity),
+        reason,
+        source_type=source_type,
+        source_id=source_id,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+def cancel_indicators(
+    holder, variety_code: str, quantity, reason: str, *, actor=None, **kw
+) -> LedgerEntry:
+    """Cancel indicators for any other reason (注销), e.g. a punishment."""
+    return _debit(
+        "cancel", Holder.parse(holder), variety_code, _quantity(quantity), reason, actor=actor, **kw
+    )
+
+
+def take_back_indicators(
+    holder,
+    variety_code: str,
+    quantity,
+    reason: str,
+    *,
+    source_type: str = "",
+    source_id: str = "",
+    actor=None,
+    idempotency_key: str | None = None,
+) -> LedgerEntry:
+    """Take indicators back free of charge (无偿收回). At most what the holder still has."""
+    if idempotency_key and (existing := entry_exists(idempotency_key)):
+        return existing
+    return _debit(
+        "take_back",
+        Holder.parse(holder),
+        variety_code,
+        _quantity(quantity),
+        reason,
+        source_type=source_type,
+        source_id=source_id,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+def correct_entry(entry_id: int, delta, reason: str, *, actor=None) -> LedgerEntry:
+    """Append a signed correction to an earlier entry; the entry itself is never edited."""
+    original = db.session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise LedgerError("not_found", str(entry_id))
+    try:
+        change = Decimal(str(delta)).quantize(QUANTUM)
+    except ArithmeticError as exc:
+        raise LedgerError("quantity", str(delta)) from exc
+    if not change.is_finite() or change == 0:
+        raise LedgerError("quantity", str(delta))
+    holder = Holder.parse(original.holder_key)
+    if change < 0:
+        _lock(holder)
+        if balance(holder, original.variety_code) + change < 0:
+            raise LedgerError("insufficient")
+    return _append(
+        "correction",
+        holder,
+        original.variety_code,
+        change,
+        reason,
+        source_type="ledger_entry",
+        source_id=str(original.id),
+        actor=actor,
+        corrects_entry_id=original.id,
+    )
+
+
+# --- trades --------------------------------------------------------------------------------------
+
+
+def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntry] | None:
+    """Transfer a recorded trade's quantity from seller to buyer, once per trade number.
+
+    Only trades between registered parties (both sides an enterprise on file) move indicators;
+    for any other trade this returns None.
+    """
+    if not (trade.buyer_enterprise_id and trade.seller_enterprise_id):
+        return None
+    return transfer_indicators(
+        trade.seller_enterprise_id,
+        trade.buyer_enterprise_id,
+        trade.variety_code,
+        trade.quantity,
+        f"成交 {trade.number}",
+        source_type="trade",
+        source_id=trade.number,
+        actor=actor,
+        idempotency_key=f"trade:{trade.number}",
+    )
+
+
+# --- the 2-year construction-start rule ---------------------------------------------------------
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def open_construction_obligation(
+    enterprise_id: int,
+    project_name: str,
+    variety_code: str,
+    quantity,
+    issued_on: date,
+    *,
+    source_type: str = "",
+    source_id: str = "",
+    actor=None,
+) -> ConstructionObligation:
+    """Track a new project's indicators: unless construction starts in 2 years, take them back."""
+    obligation = ConstructionObligation(
+        enterprise_id=enterprise_id,
+        project_name=project_name,
+        variety_code=variety_code,
+        quantity=_quantity(quantity),
+        issued_on=issued_on,
+        start_deadline=add_years(issued_on, START_YEARS),
+        source_type=source_type,
+        source_id=str(source_id or ""),
+        created_at=utcnow(),
+    )
+    db.session.add(obligation)
+    db.session.flush()
+    record_event(
+        "construction.open",
+        "construction_obligation",
+        obligation.id,
+        after={"deadline": obligation.start_deadline, "quantity": obligation.quantity},
+        actor=actor,
+    )
+    return obligation
+
+
+def record_construction_start(obligation: ConstructionObligation, started_on: date, *, actor=None):
+    if obligation.taken_back_at is not None:
+        raise LedgerError("already_taken_back")
+    before = {"started_on": obligation.started_on}
+    obligation.started_on = started_on
+    db.session.flush()
+    record_event(
+        "construction.start",
+        "construction_obligation",
+        obligation.id,
+        before=before,
+        after={"started_on": started_on},
+        actor=actor,
+    )
+
+
+def construction_warnings_due(today: date, warn_days: int = 90) -> list[ConstructionObligation]:
+    return list(
+        db.session.scalars(
+            select(ConstructionObligation).where(
+                ConstructionObligation.started_on.is_(None),
+                ConstructionObligation.taken_back_at.is_(None),
+                ConstructionObligation.warned_at.is_(None),
+                ConstructionObligation.start_deadline <= today + timedelta(days=warn_days),
+                ConstructionObligation.start_deadline >= today,
+            )
+        )
+    )
+
+
+def mark_construction_warned(obligation: ConstructionObligation) -> None:
+    obligation.warned_at = utcnow()
+    db.session.flush()
+    record_event(
+        "construction.warn",
+        "construction_obligation",
+        obligation.id,
+        after={"deadline": obligation.start_deadline},
+    )
+
+
+def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
+    """Take back the indicators of every project that did not start by its deadline (idempotent)."""
+    expired = db.session.scalars(
+        select(ConstructionObligation).where(
+            ConstructionObligation.started_on.is_(None),
+            ConstructionObligation.taken_back_at.is_(None),
+            ConstructionObligation.start_deadline < today,
+        )
+    ).all()
+    done = []
+    for obligation in expired:
+        available = balance(obligation.enterprise_id, obligation.variety_code)
+        qty = min(available, obligation.quantity)
+        entry = None
+        if qty > 0:
+            entry = take_back_indicators(
+                obligation.enterprise_id,
+                obligation.variety_code,
+                qty,
+                f"项目“{obligation.project_name}”两年内未开工，无偿收回",
+                source_type="construction_obligation",
+                source_id=str(obligation.id),
+                idempotency_key=f"construction:{obligation.id}:take_back",
+            )
+        obligation.taken_back_at = utcnow()
+        obligation.take_back_entry_id = entry.id if entry else None
+        db.session.flush()
+        record_event(
+            "construction.take_back",
+            "construction_obligation",
+            obligation.id,
+            after={"quantity": qty, "entry": obligation.take_back_entry_id},
+        )
+        done.append(obligation)
+    return done
