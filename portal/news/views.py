@@ -163,8 +163,9 @@ def _build_feed(category: str | None, self_endpoint: str) -> FeedGenerator:
     feed.id(list_url)
     feed.title(title)
     feed.subtitle(_("河南省用能权有偿使用和交易的通知公告、政策文件、新闻动态和公示公告。"))
-    feed.link(href=list_url, rel="alternate")
+    # feedgen gives RSS the last link added, so the list page (alternate) goes after self.
     feed.link(href=url_for(self_endpoint, category=category, _external=True), rel="self")
+    feed.link(href=list_url, rel="alternate")
     feed.language("en" if str(get_locale()).startswith("en") else "zh-CN")
     feed.author({"name": current_app.config["SITE_SPONSOR"]})
     for item in items:

@@ -21,6 +21,9 @@ def test_list_is_a_full_page_with_feeds_and_vary(client, make_announcement):
     assert 'rel="alternate" type="application/rss+xml"' in html
     assert "HX-Request" in response.headers["Vary"]
     assert 'aria-current="page">通知公告</span>' in html  # breadcrumbs
+    # optional filters are not marked required, and no attribute renders as "None"
+    assert "required" not in html.split('class="filters"')[1].split("</form>")[0]
+    assert '="None"' not in html
 
 
 def test_htmx_gets_only_the_results_fragment(client, make_announcement):
