@@ -46,7 +46,7 @@ class AnnouncementFilterForm(FlaskForm):
     date_to = DateField(
         _l("发布日期至"), name="to", validators=[Optional()], invalid_value_message=DATE_FORMAT
     )
-    open_only = BooleanField(_l("只看公示期内的公告"), name="open")
+    open_only = BooleanField(_l("只看公示中的公告"), name="open")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

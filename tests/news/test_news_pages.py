@@ -246,3 +246,17 @@ def test_embed_is_frameable_and_has_no_site_navigation(client, make_announcement
 
 def test_embed_of_a_draft_is_404(client, make_announcement):
     assert client.get(f"/news/{make_announcement(status='draft')}/embed").status_code == 404
+
+
+def test_pages_render_in_english_too(client, make_announcement, stored_file):
+    announcement_id = make_announcement(
+        category="publicity",
+        publicity_ends_at=utcnow() + timedelta(days=2),
+        attachments=[stored_file(b"x" * 2048, "名单.pdf", "application/pdf")],
+    )
+    client.set_cookie("lang", "en")
+    for path in ("/news/", f"/news/{announcement_id}", f"/news/{announcement_id}/embed"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert '<html lang="en"' in response.get_data(as_text=True)
+    assert "2 kB" in client.get(f"/news/{announcement_id}").get_data(as_text=True)
