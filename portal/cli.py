@@ -13,17 +13,20 @@ def init_app(app: Flask) -> None:
     )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
     @click.option(
+        "--reset", is_flag=True, help="Delete everything but the reference data, then load."
+    )
+    @click.option(
         "--seed",
         type=int,
         default=20211,
         show_default=True,
         help="Random seed: the same seed gives the same data.",
     )
-    def demo_command(scale: int | None, if_empty: bool, seed: int) -> None:
+    def demo_command(scale: int | None, if_empty: bool, reset: bool, seed: int) -> None:
         """Load the deterministic demo data set."""
         from portal.demo import load_demo
 
-        load_demo(scale=scale, if_empty=if_empty, seed=seed, echo=click.echo)
+        load_demo(scale=scale, if_empty=if_empty, seed=seed, echo=click.echo, reset=reset)
 
     @app.cli.command("reindex")
     def reindex_command() -> None:
