@@ -1,0 +1,219 @@
+"""Account forms. Each validates its own input, uniqueness included (Warehouse style)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from stdnum.cn import uscc as stdnum_uscc
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from portal.enterprises.services import InvalidUSCC, normalize_uscc
+
+REQUIRED = _l("此项必填。")
+
+
+class ChoiceField(SelectField):
+    """A select whose refusal of a forged value is in Chinese."""
+
+    def pre_validate(self, form):
+        if self.validate_choice and self.data not in {str(v) for v, *_rest in self.choices or []}:
+            if self.data:
+                raise ValidationError(_("请从列表中选择。"))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class USCCField(StringField):
+    """统一社会信用代码: normalised, and a wrong check character is named."""
+
+    def pre_validate(self, form):
+        raw = self.data or ""
+        if not raw.strip():
+            return
+        try:
+            self.data = normalize_uscc(raw)
+        except InvalidUSCC as exc:
+            raise ValidationError(uscc_message(raw, exc.reason)) from exc
+
+
+def uscc_message(raw: str, reason: str) -> str:
+    if reason == "length":
+        return _("统一社会信用代码应为 18 位，您输入了 %(n)s 位。", n=len(stdnum_uscc.compact(raw)))
+    if reason == "checksum":
+        code = stdnum_uscc.compact(raw).upper()
+        try:
+            expected = stdnum_uscc.calc_check_digit(code[:17])
+        except Exception:  # a malformed body has no check character to name
+            return _("统一社会信用代码校验未通过，请核对。")
+        return _(
+            "第18位校验码错误：您输入的是 %(got)s，按前 17 位计算应为 %(expected)s。请核对营业执照。",
+            got=code[17],
+            expected=expected,
+        )
+    return _(
+        "统一社会信用代码格式不正确：只能由数字和大写字母组成（不含 I、O、S、V、Z），第 3-8 位为行政区划代码。"
+    )
+
+
+def email_validator_field(form, field):
+    from email_validator import EmailNotValidError, validate_email
+
+    value = (field.data or "").strip()
+    if not value:
+        return
+    try:
+        field.data = validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError(_("邮箱地址格式不正确，例如 name@example.com。")) from exc
+
+
+def mobile_validator(form, field):
+    from portal.accounts.services import MOBILE
+    from portal.text import to_halfwidth
+
+    value = to_halfwidth(field.data or "").replace(" ", "").replace("-", "")
+    if value.startswith("+86"):
+        value = value[3:]
+    if value and not MOBILE.match(value):
+        raise ValidationError(_("请填写 11 位中国大陆手机号码，如 13812345678。"))
+    field.data = value
+
+
+def strong_password(form, field):
+    from portal.accounts.services import password_problems
+
+    problems = password_problems(field.data or "")
+    if problems:
+        raise ValidationError("".join(problems))
+
+
+class RegistrationForm(FlaskForm):
+    uscc = USCCField(
+        _l("统一社会信用代码"),
+        validators=[DataRequired(REQUIRED)],
+        filters=[_strip],
+        description=_l("18 位，见营业执照。"),
+    )
+    name = StringField(
+        _l("企业名称"), validators=[DataRequired(REQUIRED), Length(max=120)], filters=[_strip]
+    )
+    division = ChoiceField(_l("所在地市"), validators=[DataRequired(REQUIRED)])
+    industry = ChoiceField(_l("所属行业"), validators=[DataRequired(REQUIRED)])
+    address = StringField(
+        _l("地址"), validators=[DataRequired(REQUIRED), Length(max=200)], filters=[_strip]
+    )
+    contact_name = StringField(
+        _l("联系人"), validators=[DataRequired(REQUIRED), Length(max=60)], filters=[_strip]
+    )
+    mobile = StringField(
+        _l("手机号码"), validators=[DataRequired(REQUIRED), mobile_validator], filters=[_strip]
+    )
+    email = EmailField(
+        _l("电子邮箱"),
+        validators=[DataRequired(REQUIRED), Length(max=254), email_validator_field],
+        description=_l("用于登录和接收通知；注册后需点击邮件中的链接验证。"),
+    )
+    password = PasswordField(
+        _l("密码"),
+        validators=[DataRequired(REQUIRED), strong_password],
+        description=_l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"),
+    )
+    confirm = PasswordField(
+        _l("再次输入密码"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
+    )
+
+    def __init__(self, *args, divisions=(), industries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.division.choices = [("", _("请选择"))] + list(divisions)
+        self.industry.choices = [("", _("请选择"))] + list(industries)
+        for select in (self.division, self.industry):
+            select.validate_choice = True
+
+    def validate_uscc(self, field):
+        from portal.accounts.services import is_uscc_registered
+
+        if field.data and is_uscc_registered(field.data):
+            raise ValidationError(
+                _("该统一社会信用代码已注册。如您是该企业员工，请向企业管理员申请账号。")
+            )
+
+
+class AccessRequestForm(FlaskForm):
+    uscc = USCCField(_l("统一社会信用代码"), validators=[DataRequired(REQUIRED)], filters=[_strip])
+    name = StringField(
+        _l("姓名"), validators=[DataRequired(REQUIRED), Length(max=60)], filters=[_strip]
+    )
+    email = EmailField(
+        _l("电子邮箱"), validators=[DataRequired(REQUIRED), Length(max=254), email_validator_field]
+    )
+    phone = StringField(_l("手机号码"), validators=[mobile_validator], filters=[_strip])
+    message = TextAreaField(_l("说明"), validators=[Length(max=500)], filters=[_strip])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("电子邮箱"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("动态验证码或恢复码"),
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+        description=_l("打开身份验证器 App 查看 6 位数字；手机不在身边时可用一个恢复码。"),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+
+
+class TotpSetupForm(FlaskForm):
+    code = StringField(
+        _l("6 位动态验证码"),
+        validators=[DataRequired(REQUIRED), Length(max=10)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField(_l("当前密码"), validators=[DataRequired(REQUIRED)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("电子邮箱"), validators=[DataRequired(REQUIRED), Length(max=254), email_validator_field]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("新密码"),
+        validators=[DataRequired(REQUIRED), strong_password],
+        description=_l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"),
+    )
+    confirm = PasswordField(
+        _l("再次输入新密码"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("同事的电子邮箱"),
+        validators=[DataRequired(REQUIRED), Length(max=254), email_validator_field],
+    )
+
+
+class AcceptInvitationForm(ResetPasswordForm):
+    name = StringField(
+        _l("姓名"), validators=[DataRequired(REQUIRED), Length(max=60)], filters=[_strip]
+    )
+    phone = StringField(
+        _l("手机号码"), validators=[DataRequired(REQUIRED), mobile_validator], filters=[_strip]
+    )
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change state (log out, remove, withdraw)."""

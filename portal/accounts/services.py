@@ -1,0 +1,550 @@
+"""Accounts: registration, passwords, login security (等保 2.0), TOTP, colleagues, notices.
+
+Functions flush, never commit; mail goes out through portal.mail after the view commits.
+Security rules (DOMAIN.md "Login security"): argon2 hashes; ≥ 8 characters from 3 classes;
+5 failures lock the account for 30 minutes; tokens are signed and expire; messages never say
+whether an address has an account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from portal.accounts.models import AccessRequest, Notice, RecoveryCode, User
+from portal.audit.services import record_event
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.mail import queue_mail
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 30
+RECOVERY_CODES = 10
+VERIFY_MAX_AGE = 3 * 24 * 3600
+RESET_MAX_AGE = 3600
+INVITE_MAX_AGE = 7 * 24 * 3600
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+_hasher = PasswordHasher()
+# Verified against when no account matches, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-Aa1")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_problems(password: str) -> list[str]:
+    """Why a password is too weak (empty list when it is acceptable)."""
+    problems = []
+    if len(password or "") < 8:
+        problems.append(_("密码至少需要 8 个字符。"))
+    classes = sum(
+        [
+            any(c.islower() for c in password or ""),
+            any(c.isupper() for c in password or ""),
+            any(c.isdigit() for c in password or ""),
+            any(not c.isalnum() for c in password or ""),
+        ]
+    )
+    if classes < 3:
+        problems.append(_("密码需包含大写字母、小写字母、数字、符号中的至少 3 类。"))
+    return problems
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Verify a password in constant-ish time, rehashing when argon2's parameters changed."""
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except VerificationError:
+            pass
+        return False
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def make_token(salt: str, payload: dict) -> str:
+    return _serializer(salt).dumps(payload)
+
+
+def read_token(salt: str, token: str, max_age: int) -> dict | None:
+    """The payload of a valid, unexpired token, else None."""
+    try:
+        return _serializer(salt).loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+
+
+def _fingerprint(user: User) -> str:
+    # A reset link dies once the password changes: it is bound to the current hash.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- registration
+
+
+def enterprise_admins(enterprise_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.enterprise_id == enterprise_id,
+                User.is_enterprise_admin.is_(True),
+                User.is_active_account.is_(True),
+            )
+        )
+    )
+
+
+def is_uscc_registered(uscc: str) -> bool:
+    """Whether the enterprise already has an account holder (its administrator)."""
+    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    return enterprise is not None and bool(enterprise_admins(enterprise.id))
+
+
+@dataclass
+class Registration:
+    uscc: str
+    name: str
+    division_code: str
+    industry_code: str
+    address: str
+    contact_name: str
+    mobile: str
+    email: str
+    password: str
+
+
+def register_enterprise(data: Registration) -> User | None:
+    """Create the enterprise (or claim its unowned record) and its administrator, unverified.
+
+    Returns None without creating anything when the address already has an account; that owner
+    is told by mail instead, so the page never reveals who has an account.
+    """
+    email = normalize_email(data.email)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        queue_mail(
+            email,
+            _("有人尝试用您的邮箱注册"),
+            _(
+                "有人尝试用此邮箱注册河南省用能权交易平台的企业账号。此邮箱已有账号；如忘记密码，请在登录页选择“忘记密码”：%(url)s\n如非本人操作，请忽略本邮件。",
+                url=url_for("accounts.forgot_password", _external=True),
+            ),
+        )
+        return None
+    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == data.uscc))
+    if enterprise is None:
+        enterprise = Enterprise(
+            uscc=data.uscc,
+            name=data.name.strip(),
+            division_code=data.division_code,
+            industry_code=data.industry_code,
+            address=data.address.strip(),
+        )
+        db.session.add(enterprise)
+        db.session.flush()
+    user = User(
+        email=email,
+        name=data.contact_name.strip(),
+        phone=data.mobile.strip(),
+        password_hash=hash_password(data.password),
+        role="enterprise",
+        enterprise_id=enterprise.id,
+        is_enterprise_admin=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(
+        "account.register",
+        "user",
+        user.id,
+        after={"email": email, "enterprise": data.uscc},
+        actor=user,
+    )
+    send_verification(user)
+    return user
+
+
+def send_verification(user: User) -> None:
+    token = make_token("verify-email", {"uid": user.id, "email": user.email})
+    queue_mail(
+        user.email,
+        _("请验证您的邮箱"),
+        _(
+            "您好，%(name)s：\n请打开以下链接验证邮箱（3 天内有效）：\n%(url)s\n如非本人操作，请忽略本邮件。",
+            name=user.name,
+            url=url_for("accounts.verify_email", token=token, _external=True),
+        ),
+    )
+
+
+def verify_email(token: str) -> User | None:
+    payload = read_token("verify-email", token, VERIFY_MAX_AGE)
+    if not payload:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or user.email != payload.get("email"):
+        return None
+    if user.email_verified_at is None:
+        user.email_verified_at = now()
+        record_event("account.verify_email", "user", user.id, actor=user)
+    return user
+
+
+def request_access(uscc: str, name: str, email: str, phone: str, message: str) -> None:
+    """Ask the enterprise's administrators for an account; silent when there is no such code."""
+    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    if enterprise is None:
+        return
+    request_row = AccessRequest(
+        enterprise_id=enterprise.id,
+        name=name.strip(),
+        email=normalize_email(email),
+        phone=phone.strip(),
+        message=message.strip(),
+    )
+    db.session.add(request_row)
+    db.session.flush()
+    post_notice(
+        enterprise.id,
+        _("%(name)s 申请加入本企业账号", name=request_row.name),
+        _(
+            "邮箱：%(email)s；说明：%(message)s",
+            email=request_row.email,
+            message=request_row.message,
+        ),
+        link=url_for("accounts.colleagues"),
+        mail=True,
+        admins_only=True,
+    )
+
+
+# ---------------------------------------------------------------- login
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    ok: bool
+    needs_totp: bool = False
+    unverified: bool = False
+
+
+def authenticate(email: str, password: str) -> LoginResult:
+    """Check a password with lockout; the caller shows one message for every failure."""
+    user = find_user_by_email(email)
+    if user is not None and user.locked_until and user.locked_until > now():
+        check_password(None, password)
+        return LoginResult(None, False)
+    if not check_password(user, password) or user is None or not user.is_active:
+        if user is not None:
+            register_failure(user)
+        return LoginResult(None, False)
+    if user.email_verified_at is None:
+        return LoginResult(user, False, unverified=True)
+    user.failed_logins = 0
+    user.locked_until = None
+    return LoginResult(user, True, needs_totp=user.totp_enabled_at is not None)
+
+
+def register_failure(user: User) -> None:
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = now() + timedelta(minutes=LOCK_MINUTES)
+        user.failed_logins = 0
+        record_event("account.locked", "user", user.id, remark="5 failed logins", actor=None)
+        queue_mail(
+            user.email,
+            _("账号已临时锁定"),
+            _(
+                "您的账号连续 5 次登录失败，已锁定 30 分钟。如非本人操作，建议锁定解除后重置密码：%(url)s",
+                url=url_for("accounts.forgot_password", _external=True),
+            ),
+        )
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = now()
+    record_event("account.login", "user", user.id, actor=user)
+
+
+# ---------------------------------------------------------------- password reset
+
+
+def start_password_reset(email: str) -> None:
+    """Mail a reset link when the address has an account; do nothing visible otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = make_token("reset-password", {"uid": user.id, "fp": _fingerprint(user)})
+    queue_mail(
+        user.email,
+        _("重置密码"),
+        _(
+            "请在 1 小时内打开以下链接设置新密码：\n%(url)s\n如非本人操作，请忽略本邮件，您的密码不会改变。",
+            url=url_for("accounts.reset_password", token=token, _external=True),
+        ),
+    )
+
+
+def user_for_reset_token(token: str) -> User | None:
+    payload = read_token("reset-password", token, RESET_MAX_AGE)
+    if not payload:
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or _fingerprint(user) != payload.get("fp"):
+        return None
+    return user
+
+
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """Change the password and end every session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version = (user.session_version or 1) + 1
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event("account.set_password", "user", user.id, actor=actor or user)
+
+
+# ---------------------------------------------------------------- TOTP
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["SITE_NAME"]
+    )
+
+
+def check_totp_code(secret: str, code: str) -> bool:
+    code = re.sub(r"\s", "", code or "")
+    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(re.sub(r"[\s-]", "", code or "").lower().encode()).hexdigest()
+
+
+def enable_totp(user: User, secret: str) -> list[str]:
+    """Turn TOTP on and return fresh recovery codes (shown once, stored hashed)."""
+    user.totp_secret = secret
+    user.totp_enabled_at = now()
+    for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        db.session.delete(old)
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _i in range(RECOVERY_CODES)]
+    for code in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_code_hash(code)))
+    db.session.flush()
+    record_event("account.enable_totp", "user", user.id, actor=user)
+    return codes
+
+
+def disable_totp(user: User) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        db.session.delete(old)
+    record_event("account.disable_totp", "user", user.id, actor=user)
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Accept a current TOTP code, or an unused recovery code (which is then spent)."""
+    if user.totp_secret and check_totp_code(user.totp_secret, code):
+        return True
+    row = db.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _code_hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = now()
+    record_event("account.use_recovery_code", "user", user.id, actor=user)
+    return True
+
+
+def recovery_codes_left(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+# ---------------------------------------------------------------- colleagues
+
+
+def colleagues_of(user: User) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.enterprise_id == user.enterprise_id, User.is_active_account.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def invite_colleague(admin: User, email: str) -> None:
+    """Mail an invitation link; an address that already has an account is told nothing new."""
+    email = normalize_email(email)
+    token = make_token("invite", {"eid": admin.enterprise_id, "email": email, "by": admin.id})
+    record_event(
+        "account.invite", "enterprise", admin.enterprise_id, after={"email": email}, actor=admin
+    )
+    queue_mail(
+        email,
+        _("%(name)s 邀请您加入企业账号", name=admin.enterprise.name),
+        _(
+            "%(who)s 邀请您以 %(enterprise)s 员工身份使用河南省用能权交易平台。请在 7 天内打开以下链接设置密码：\n%(url)s",
+            who=admin.name or admin.email,
+            enterprise=admin.enterprise.name,
+            url=url_for("accounts.accept_invitation", token=token, _external=True),
+        ),
+    )
+
+
+def read_invitation(token: str) -> dict | None:
+    payload = read_token("invite", token, INVITE_MAX_AGE)
+    if not payload or db.session.get(Enterprise, payload.get("eid")) is None:
+        return None
+    return payload
+
+
+def accept_invitation(payload: dict, name: str, phone: str, password: str) -> User | None:
+    """Create the colleague's account; None when the address already has one."""
+    if find_user_by_email(payload["email"]) is not None:
+        return None
+    user = User(
+        email=payload["email"],
+        name=name.strip(),
+        phone=phone.strip(),
+        password_hash=hash_password(password),
+        role="enterprise",
+        enterprise_id=payload["eid"],
+        is_enterprise_admin=False,
+        email_verified_at=now(),  # the link arrived at this address
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(
+        "account.accept_invitation",
+        "user",
+        user.id,
+        after={"enterprise": payload["eid"]},
+        actor=user,
+    )
+    return user
+
+
+def remove_colleague(admin: User, colleague: User) -> None:
+    """Deactivate a colleague's account and end its sessions (the history keeps its name)."""
+    colleague.is_active_account = False
+    colleague.session_version = (colleague.session_version or 1) + 1
+    record_event(
+        "account.remove_colleague",
+        "user",
+        colleague.id,
+        before={"active": True},
+        after={"active": False},
+        actor=admin,
+    )
+
+
+# ---------------------------------------------------------------- notices (inbox + mail)
+
+
+def post_notice(
+    enterprise_id: int,
+    title: str,
+    body: str = "",
+    link: str = "",
+    mail: bool = True,
+    admins_only: bool = False,
+) -> Notice:
+    """Put a notice in the enterprise's inbox and, by default, mail its users."""
+    notice = Notice(enterprise_id=enterprise_id, title=title[:200], body=body, link=link)
+    db.session.add(notice)
+    db.session.flush()
+    if mail:
+        recipients = (
+            enterprise_admins(enterprise_id)
+            if admins_only
+            else list(
+                db.session.scalars(
+                    select(User).where(
+                        User.enterprise_id == enterprise_id, User.is_active_account.is_(True)
+                    )
+                )
+            )
+        )
+        for person in recipients:
+            text = body + (f"\n{url_for('accounts.dashboard', _external=True)}" if link else "")
+            queue_mail(person.email, title, text)
+    return notice
+
+
+def notices_for(user: User, limit: int = 20) -> list[Notice]:
+    if user.enterprise_id is None:
+        return list(
+            db.session.scalars(
+                select(Notice)
+                .where(Notice.user_id == user.id)
+                .order_by(Notice.id.desc())
+                .limit(limit)
+            )
+        )
+    return list(
+        db.session.scalars(
+            select(Notice)
+            .where((Notice.enterprise_id == user.enterprise_id) | (Notice.user_id == user.id))
+            .order_by(Notice.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,466 @@
+"""Account pages: thin views over accounts.services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from portal.accounts import bp, services
+from portal.accounts.access import (
+    TOTP_SESSION_KEY,
+    enterprise_admin_required,
+    enterprise_required,
+)
+from portal.accounts.forms import (
+    AcceptInvitationForm,
+    AccessRequestForm,
+    EmptyForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    PasswordConfirmForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    SecondFactorForm,
+    TotpSetupForm,
+)
+from portal.accounts.models import Notice, User
+from portal.extensions import db, limiter
+from portal.i18n import localized
+from portal.reference.models import Division, Industry
+from portal.web import redirect_after_post, render
+
+PENDING_KEY = "pending_uid"
+PENDING_NEXT = "pending_next"
+TOTP_SETUP_KEY = "totp_setup_secret"
+LIMIT_LOGIN = "10 per minute;60 per hour"
+LIMIT_FORMS = "5 per minute;30 per hour"
+
+
+def _safe_next(default: str) -> str:
+    target = request.values.get("next") or default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def _home_for(user: User) -> str:
+    if user.role == "enterprise":
+        return url_for("accounts.dashboard")
+    if "review.index" in current_app.view_functions:
+        return url_for("review.index")
+    return url_for("accounts.security")
+
+
+# ---------------------------------------------------------------- registration
+
+
+def _reference_choices():
+    divisions = db.session.scalars(select(Division).order_by(Division.code))
+    industries = db.session.scalars(select(Industry).order_by(Industry.sort_order))
+    return (
+        [(d.code, localized(d)) for d in divisions],
+        [(i.code, localized(i)) for i in industries],
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(LIMIT_FORMS, methods=["POST"])
+def register():
+    divisions, industries = _reference_choices()
+    form = RegistrationForm(divisions=divisions, industries=industries)
+    if form.validate_on_submit():
+        services.register_enterprise(
+            services.Registration(
+                uscc=form.uscc.data,
+                name=form.name.data,
+                division_code=form.division.data,
+                industry_code=form.industry.data,
+                address=form.address.data,
+                contact_name=form.contact_name.data,
+                mobile=form.mobile.data,
+                email=form.email.data,
+                password=form.password.data,
+            )
+        )
+        db.session.commit()
+        # The same page whether or not the address already had an account.
+        session["registered_email"] = form.email.data
+        return redirect_after_post(url_for("accounts.register_sent"))
+    duplicate = any("已注册" in str(e) for e in form.uscc.errors)
+    return render(
+        "accounts/register.html",
+        form=form,
+        duplicate_uscc=form.uscc.data if duplicate else None,
+        breadcrumbs=[(_("企业注册"), None)],
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/register/sent")
+def register_sent():
+    return render(
+        "accounts/register_sent.html",
+        email=session.get("registered_email", ""),
+        outbox=current_app.debug and not current_app.config.get("MAIL_SERVER"),
+        breadcrumbs=[(_("企业注册"), None)],
+    )
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    user = services.verify_email(token)
+    db.session.commit()
+    if user is None:
+        return render("accounts/verify_failed.html", breadcrumbs=[(_("验证邮箱"), None)]), 400
+    flash(_("邮箱验证成功，请登录。"), "success")
+    return redirect(url_for("accounts.login"), code=303)
+
+
+@bp.route("/access-request", methods=["GET", "POST"])
+@limiter.limit(LIMIT_FORMS, methods=["POST"])
+def access_request():
+    form = AccessRequestForm(uscc=request.args.get("uscc", ""))
+    if form.validate_on_submit():
+        services.request_access(
+            form.uscc.data, form.name.data, form.email.data, form.phone.data, form.message.data
+        )
+        db.session.commit()
+        flash(
+            _("申请已提交。如该企业已开通账号，其管理员会收到通知，并通过邮件邀请您。"), "success"
+        )
+        return redirect_after_post(url_for("accounts.login"))
+    return render(
+        "accounts/access_request.html",
+        form=form,
+        breadcrumbs=[(_("申请加入企业账号"), None)],
+    ), (422 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- login
+
+
+def _complete_login(user: User, totp_passed: bool, next_url: str):
+    session.clear()
+    login_user(user)
+    session[TOTP_SESSION_KEY] = totp_passed
+    services.record_login(user)
+    db.session.commit()
+    if user.is_back_office and user.totp_enabled_at is None:
+        flash(_("后台账号须启用双因素认证（动态验证码），请先完成设置。"), "error")
+        return redirect_after_post(url_for("accounts.totp_setup"))
+    return redirect_after_post(next_url or _home_for(user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LIMIT_LOGIN, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data)
+        db.session.commit()
+        next_url = _safe_next("")
+        if result.ok and result.needs_totp:
+            session[PENDING_KEY] = result.user.id
+            session[PENDING_NEXT] = next_url
+            return redirect_after_post(url_for("accounts.second_factor"))
+        if result.ok:
+            return _complete_login(result.user, False, next_url)
+        if result.unverified:
+            services.send_verification(result.user)
+            db.session.commit()
+            error = _("您的邮箱尚未验证。我们已重新发送验证邮件，请点击邮件中的链接后再登录。")
+        else:
+            error = _(
+                "邮箱或密码不正确，或账号已被临时锁定。连续 5 次失败将锁定 30 分钟；忘记密码可点击“忘记密码”。"
+            )
+    return render(
+        "accounts/login.html",
+        form=form,
+        error=error,
+        next=_safe_next(""),
+        breadcrumbs=[(_("登录"), None)],
+    ), (422 if (error or form.errors) else 200)
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(LIMIT_LOGIN, methods=["POST"])
+def second_factor():
+    user = db.session.get(User, session.get(PENDING_KEY) or 0)
+    if user is None or not user.is_active:
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if user.locked_until and user.locked_until > services.now():
+            form.code.errors.append(_("尝试次数过多，账号已临时锁定 30 分钟。"))
+        elif services.verify_second_factor(user, form.code.data):
+            next_url = session.get(PENDING_NEXT, "")
+            return _complete_login(user, True, next_url)
+        else:
+            services.register_failure(user)
+            db.session.commit()
+            form.code.errors.append(_("验证码不正确或已过期，请重试。"))
+    return render("accounts/second_factor.html", form=form, breadcrumbs=[(_("登录"), None)]), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/logout")
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    flash(_("您已安全退出。"), "success")
+    return redirect_after_post(url_for("main.home"))
+
+
+# ---------------------------------------------------------------- password reset
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(LIMIT_FORMS, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.start_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("如果该邮箱已注册，您将收到一封重置密码的邮件，链接 1 小时内有效。"), "success")
+        return redirect_after_post(url_for("accounts.login"))
+    return render(
+        "accounts/forgot_password.html", form=form, breadcrumbs=[(_("忘记密码"), None)]
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LIMIT_FORMS, methods=["POST"])
+def reset_password(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render("accounts/reset_failed.html", breadcrumbs=[(_("重置密码"), None)]), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        if user.email_verified_at is None:
+            user.email_verified_at = services.now()  # the link reached this address
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("密码已更新，请用新密码登录。"), "success")
+        return redirect_after_post(url_for("accounts.login"))
+    return render("accounts/reset_password.html", form=form, breadcrumbs=[(_("重置密码"), None)]), (
+        422 if form.errors else 200
+    )
+
+
+# ---------------------------------------------------------------- security: TOTP
+
+
+def _signed_in():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    return None
+
+
+@bp.get("/security")
+def security():
+    gate = _signed_in()
+    if gate:
+        return gate
+    return render(
+        "accounts/security.html",
+        codes_left=services.recovery_codes_left(current_user),
+        disable_form=PasswordConfirmForm(),
+        breadcrumbs=[(_("账号安全"), None)],
+    )
+
+
+@bp.route("/security/totp", methods=["GET", "POST"])
+def totp_setup():
+    gate = _signed_in()
+    if gate:
+        return gate
+    if current_user.totp_enabled_at is not None and not request.args.get("codes"):
+        return redirect(url_for("accounts.security"))
+    secret = session.get(TOTP_SETUP_KEY)
+    if not secret:
+        secret = session[TOTP_SETUP_KEY] = services.new_totp_secret()
+    form = TotpSetupForm()
+    if form.validate_on_submit():
+        if services.check_totp_code(secret, form.code.data):
+            codes = services.enable_totp(current_user, secret)
+            db.session.commit()
+            session.pop(TOTP_SETUP_KEY, None)
+            session[TOTP_SESSION_KEY] = True
+            return render(
+                "accounts/recovery_codes.html",
+                codes=codes,
+                next=_safe_next(_home_for(current_user)),
+                breadcrumbs=[(_("账号安全"), url_for("accounts.security")), (_("恢复码"), None)],
+            )
+        form.code.errors.append(_("验证码不正确，请确认手机时间准确后重试。"))
+    import segno
+
+    uri = services.totp_uri(current_user, secret)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=4)
+    return render(
+        "accounts/totp_setup.html",
+        form=form,
+        secret=secret,
+        qr=qr,
+        next=_safe_next(""),
+        breadcrumbs=[(_("账号安全"), url_for("accounts.security")), (_("启用动态验证码"), None)],
+    ), (422 if form.errors else 200)
+
+
+@bp.post("/security/totp/disable")
+def totp_disable():
+    gate = _signed_in()
+    if gate:
+        return gate
+    form = PasswordConfirmForm()
+    if current_user.is_back_office:
+        flash(_("后台账号必须保持双因素认证。"), "error")
+        return redirect_after_post(url_for("accounts.security"))
+    if form.validate_on_submit() and services.check_password(current_user, form.password.data):
+        services.disable_totp(current_user)
+        db.session.commit()
+        flash(_("已关闭动态验证码。"), "success")
+    else:
+        flash(_("密码不正确，动态验证码未关闭。"), "error")
+    return redirect_after_post(url_for("accounts.security"))
+
+
+# ---------------------------------------------------------------- my enterprise
+
+
+@bp.get("/")
+@enterprise_required
+def dashboard():
+    from portal.filings import services as filings
+
+    enterprise = current_user.enterprise
+    return render(
+        "accounts/dashboard.html",
+        enterprise=enterprise,
+        open_filings=filings.open_filings(enterprise.id),
+        decisions=filings.recent_decisions(enterprise.id),
+        notices=services.notices_for(current_user, limit=10),
+        holdings=filings.holdings_for(enterprise.id),
+        breadcrumbs=[(_("我的企业"), None)],
+    )
+
+
+@bp.get("/notices")
+@enterprise_required
+def notices():
+    return render(
+        "accounts/notices.html",
+        notices=services.notices_for(current_user, limit=200),
+        form=EmptyForm(),
+        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("消息"), None)],
+    )
+
+
+@bp.post("/notices/read")
+@enterprise_required
+def notices_read():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        for notice in db.session.scalars(
+            select(Notice).where(
+                Notice.enterprise_id == current_user.enterprise_id, Notice.read_at.is_(None)
+            )
+        ):
+            notice.read_at = services.now()
+        db.session.commit()
+    return redirect_after_post(url_for("accounts.notices"))
+
+
+@bp.get("/colleagues")
+@enterprise_admin_required
+def colleagues():
+    return render(
+        "accounts/colleagues.html",
+        people=services.colleagues_of(current_user),
+        invite_form=InviteForm(),
+        remove_form=EmptyForm(),
+        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("同事账号"), None)],
+    )
+
+
+@bp.post("/colleagues/invite")
+@enterprise_admin_required
+@limiter.limit(LIMIT_FORMS)
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        services.invite_colleague(current_user, form.email.data)
+        db.session.commit()
+        flash(_("邀请邮件已发送至 %(email)s，链接 7 天内有效。", email=form.email.data), "success")
+        return redirect_after_post(url_for("accounts.colleagues"))
+    return render(
+        "accounts/colleagues.html",
+        people=services.colleagues_of(current_user),
+        invite_form=form,
+        remove_form=EmptyForm(),
+        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("同事账号"), None)],
+    ), 422
+
+
+@bp.post("/colleagues/<int:user_id>/remove")
+@enterprise_admin_required
+def remove_colleague(user_id: int):
+    form = EmptyForm()
+    colleague = db.session.get(User, user_id)
+    if colleague is None or colleague.enterprise_id != current_user.enterprise_id:
+        abort(404)
+    if colleague.id == current_user.id:
+        flash(_("不能移除自己的账号。"), "error")
+    elif form.validate_on_submit():
+        services.remove_colleague(current_user, colleague)
+        db.session.commit()
+        flash(_("已移除 %(name)s 的账号。", name=colleague.name or colleague.email), "success")
+    return redirect_after_post(url_for("accounts.colleagues"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(LIMIT_FORMS, methods=["POST"])
+def accept_invitation(token: str):
+    payload = services.read_invitation(token)
+    if payload is None:
+        return render("accounts/verify_failed.html", breadcrumbs=[(_("接受邀请"), None)]), 400
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        services.accept_invitation(payload, form.name.data, form.phone.data, form.password.data)
+        db.session.commit()
+        flash(_("账号已设置。请用邀请邮件所发往的邮箱登录。"), "success")
+        return redirect_after_post(url_for("accounts.login"))
+    return render(
+        "accounts/accept_invitation.html",
+        form=form,
+        email=payload["email"],
+        breadcrumbs=[(_("接受邀请"), None)],
+    ), (422 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- development outbox
+
+
+@bp.get("/dev/outbox")
+def outbox():
+    """The outbox folder as a page, only in debug mode (or tests) and only without SMTP."""
+    if not (current_app.debug or current_app.testing) or current_app.config.get("MAIL_SERVER"):
+        abort(404)
+    from portal.mail import read_outbox
+
+    return render(
+        "accounts/outbox.html", messages=read_outbox(), breadcrumbs=[(_("开发邮箱"), None)]
+    )

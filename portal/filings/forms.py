@@ -1,0 +1,320 @@
+"""One form per filing kind. Field names equal the model's column names.
+
+Fields parse leniently: what was typed is always kept (Filing.draft_data); a value that does not
+parse gets a Chinese message next to the field, and its column stays empty until it is fixed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from portal.text import to_halfwidth
+
+REQUIRED = _l("此项必填。")
+MAX_QUANTITY = Decimal("99999999999999")  # Numeric(18,4)
+YES_NO = [("yes", _l("是")), ("no", _l("否"))]
+
+
+class Filled:
+    """Required: something was typed or chosen (a 0 or a “否” counts as an answer)."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        raw = field.raw_data[0] if field.raw_data else ""
+        if not str(raw).strip():
+            raise ValidationError(self.message or _("此项必填。"))
+
+
+DataRequired = Filled
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class QuantityField(StringField):
+    """A non-negative decimal with at most 4 places; `.data` is a Decimal or None."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        self.parse_error = None
+        text = to_halfwidth(self.raw or "").replace(",", "").replace(" ", "").strip()
+        if not text:
+            return
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            self.parse_error = _("请填写数字，例如 1234.5。")
+            return
+        if not number.is_finite():
+            self.parse_error = _("请填写数字，例如 1234.5。")
+        elif number < 0:
+            self.parse_error = _("数量不能为负数。")
+        elif number >= MAX_QUANTITY:
+            self.parse_error = _("数量过大，请核对单位。")
+        elif -number.as_tuple().exponent > 4:
+            self.parse_error = _("最多保留 4 位小数。")
+        else:
+            self.data = number
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
+
+    def pre_validate(self, form):
+        if getattr(self, "parse_error", None):
+            raise ValidationError(self.parse_error)
+
+
+class YearField(StringField):
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        self.parse_error = None
+        text = to_halfwidth(self.raw or "").strip().removesuffix("年")
+        if not text:
+            return
+        if not text.isdigit() or not 2000 <= int(text) <= 2100:
+            self.parse_error = _("请填写 4 位年份，例如 2024。")
+            return
+        self.data = int(text)
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
+
+    def pre_validate(self, form):
+        if getattr(self, "parse_error", None):
+            raise ValidationError(self.parse_error)
+
+
+class DayField(StringField):
+    """A date typed as 年-月-日 (the browser's date picker sends that form too)."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        self.parse_error = None
+        text = to_halfwidth(self.raw or "").strip().replace("/", "-").replace(".", "-")
+        if not text:
+            return
+        try:
+            self.data = date.fromisoformat(text)
+        except ValueError:
+            self.parse_error = _("请按“年-月-日”填写日期，例如 2024-06-30。")
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else self.data.isoformat())
+
+    def pre_validate(self, form):
+        if getattr(self, "parse_error", None):
+            raise ValidationError(self.parse_error)
+
+
+class YesNoField(RadioField):
+    """是/否; `.data` is True, False or None. A forged value counts as unanswered."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", YES_NO)
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        value = valuelist[0] if valuelist else ""
+        self.raw = value
+        self.data = {"yes": True, "no": False}.get(value)
+
+    def process_data(self, value):
+        self.data = value
+        self.raw = {True: "yes", False: "no"}.get(value, "")
+
+    def iter_choices(self):
+        for value, label in self.choices:
+            yield (value, label, getattr(self, "raw", "") == value, {})
+
+
+class ChoiceField(SelectField):
+    def pre_validate(self, form):
+        allowed = {str(v) for v, *_rest in self.choices or []}
+        if self.data and str(self.data) not in allowed:
+            raise ValidationError(_("请从列表中选择。"))
+
+
+def text(label, max_length=4000, required=True, description=None):
+    validators = [Length(max=max_length, message=_l("最多 %(max)d 个字。"))]
+    if required:
+        validators.insert(0, DataRequired(REQUIRED))
+    return TextAreaField(
+        label,
+        validators=validators,
+        filters=[_strip],
+        description=description,
+        render_kw={"rows": 4},
+    )
+
+
+def line(label, max_length=120, required=True, description=None):
+    validators = [Length(max=max_length, message=_l("最多 %(max)d 个字。"))]
+    if required:
+        validators.insert(0, DataRequired(REQUIRED))
+    return StringField(label, validators=validators, filters=[_strip], description=description)
+
+
+class FilingForm(FlaskForm):
+    """Shared behaviour: which fields must be filled before submission."""
+
+    # Pairs of (energy, coal) fields of which at least one must be filled to submit.
+    variety_pairs: tuple[tuple[str, str], ...] = ()
+
+
+class VoluntaryForm(FilingForm):
+    in_carbon_trading = YesNoField(
+        _l("本单位是否已纳入碳排放权交易范围？"),
+        validators=[DataRequired(_l("请回答此问题。"))],
+        description=_l("已纳入碳排放权交易的单位不得参与用能权交易（实施方案 二（一）3）。"),
+    )
+    reasons = text(_l("申请理由"))
+    planned_measures = text(_l("拟采取的节能措施"))
+    commitments = text(_l("承诺事项"), description=_l("如：按期履约、如实报送能耗数据、接受核查。"))
+
+    def validate_in_carbon_trading(self, field):
+        if field.data is True:
+            raise ValidationError(
+                _(
+                    "已纳入碳排放权交易范围的单位不能参与用能权交易（实施方案 二（一）3），本申请不能提交。"
+                )
+            )
+
+
+class RetrofitForm(FilingForm):
+    project_name = line(_l("改造项目名称"))
+    description = text(_l("改造内容"), description=_l("主要设备、工艺和实施时间。"))
+    baseline_year = YearField(_l("基准年"), validators=[DataRequired(REQUIRED)])
+    baseline_energy = QuantityField(_l("基准年综合能耗（吨标准煤，不含煤炭）"))
+    baseline_coal = QuantityField(_l("基准年煤炭消费量（吨）"))
+    expected_energy_savings = QuantityField(_l("预计节能量（吨标准煤）"))
+    expected_coal_savings = QuantityField(_l("预计节煤量（吨）"))
+    audit_firm_id = ChoiceField(
+        _l("第三方审核机构"),
+        validators=[DataRequired(_l("请选择第三方审核机构。"))],
+        description=_l("只能从已备案的第三方审核机构中选择。"),
+    )
+    variety_pairs = (("baseline_energy", "baseline_coal"),)
+
+    def __init__(self, *args, audit_firms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.audit_firm_id.choices = [("", _("请选择"))] + [
+            (str(firm.id), firm.name) for firm in audit_firms
+        ]
+
+
+class ClosureForm(FilingForm):
+    facility_name = line(_l("关停设施名称"))
+    facility_description = text(_l("设施说明"), description=_l("设施类型、产能、位置等。"))
+    is_grid_coal_unit = YesNoField(
+        _l("是否为统调燃煤机组？"),
+        validators=[DataRequired(_l("请回答此问题。"))],
+        description=_l("统调燃煤机组关停不产生用能权指标。"),
+    )
+    closure_date = DayField(
+        _l("关停日期"), validators=[DataRequired(REQUIRED)], render_kw={"type": "date"}
+    )
+    prior_year_energy = QuantityField(_l("关停前一年综合能耗（吨标准煤，不含煤炭）"))
+    prior_year_coal = QuantityField(_l("关停前一年煤炭消费量（吨）"))
+    variety_pairs = (("prior_year_energy", "prior_year_coal"),)
+
+    def validate_is_grid_coal_unit(self, field):
+        if field.data is True:
+            raise ValidationError(_("统调燃煤机组不纳入用能权指标来源，关停指标申报不能提交。"))
+
+    def validate_closure_date(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(_("关停日期不能晚于今天；尚未关停的设施请关停后再申报。"))
+
+
+class ComplianceForm(FilingForm):
+    period_year = YearField(_l("履约年度"), validators=[DataRequired(REQUIRED)])
+    actual_energy = QuantityField(_l("经核查的实际综合能耗（吨标准煤，不含煤炭）"))
+    actual_coal = QuantityField(_l("经核查的实际煤炭消费量（吨）"))
+    variety_pairs = (("actual_energy", "actual_coal"),)
+
+
+class PurchaseForm(FilingForm):
+    project_name = line(_l("项目名称"))
+    description = text(_l("项目概况"), description=_l("建设内容、地点、审批（核准、备案）文号。"))
+    industry_code = ChoiceField(_l("所属行业"), validators=[DataRequired(REQUIRED)])
+    variety_code = ChoiceField(
+        _l("申购品种"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("煤炭指标仅限煤炭等量或减量替代的项目申购。"),
+    )
+    is_grid_coal_unit = YesNoField(
+        _l("是否为统调燃煤机组？"), validators=[DataRequired(_l("请回答此问题。"))]
+    )
+    benchmark_basis = ChoiceField(_l("能效水平依据"), validators=[DataRequired(REQUIRED)])
+    benchmark = QuantityField(
+        _l("行业能效标杆值（每单位产品）"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("能耗指标按 吨标准煤/单位产品，煤炭指标按 吨/单位产品 填写。"),
+    )
+    designed_output = QuantityField(_l("设计产能（年产量）"), validators=[DataRequired(REQUIRED)])
+    output_unit = line(_l("产品单位"), max_length=20, description=_l("例如 吨、万吨、万千瓦时。"))
+
+    def __init__(self, *args, industries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.industry_code.choices = [("", _("请选择"))] + list(industries)
+        self.variety_code.choices = [
+            ("", _("请选择")),
+            ("energy", _("能耗指标（吨标准煤）")),
+            ("coal", _("煤炭指标（吨）")),
+        ]
+        self.benchmark_basis.choices = [
+            ("", _("请选择")),
+            ("benchmark", _("标杆值")),
+            ("advanced", _("先进值")),
+        ]
+
+    def validate_is_grid_coal_unit(self, field):
+        if field.data is True:
+            raise ValidationError(_("统调燃煤机组不参与用能权交易，不能申购。"))
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(
+        _l("选择文件"),
+    )
+    purpose = ChoiceField(_l("材料类型"))
+
+    def __init__(self, *args, purposes=(), max_mb=20, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.purpose.choices = list(purposes)
+        self.file.description = _(
+            "PDF、JPEG、PNG 或 XLSX，单个文件不超过 %(mb)s MB。系统按文件内容识别格式。", mb=max_mb
+        )
+
+
+class ConfirmForm(FlaskForm):
+    """Confirm a submission (carries the version that was summarised)."""
+
+
+class RemarkForm(FlaskForm):
+    remark = TextAreaField(_l("说明（可选）"), validators=[Length(max=1000)], filters=[_strip])
+
+
+FORMS = {
+    "voluntary": VoluntaryForm,
+    "retrofit": RetrofitForm,
+    "closure": ClosureForm,
+    "compliance": ComplianceForm,
+    "purchase": PurchaseForm,
+}

@@ -1,0 +1,514 @@
+"""Filing rules: drafts that never lose work, submission, withdrawal, computations, holdings.
+
+Functions flush and never commit. Status changes go through workflow.transition() only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import abort, has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from portal.accounts.models import AuditFirm, User
+from portal.audit.services import record_event
+from portal.extensions import db
+from portal.filings import workflow
+from portal.filings.forms import FORMS
+from portal.filings.models import (
+    ClosureClaim,
+    ComplianceFiling,
+    Filing,
+    FilingAttachment,
+    FilingEvent,
+    FilingVersion,
+    ProjectPurchase,
+    RetrofitClaim,
+    VoluntaryApplication,
+)
+
+MODELS = {
+    "voluntary": VoluntaryApplication,
+    "retrofit": RetrofitClaim,
+    "closure": ClosureClaim,
+    "compliance": ComplianceFiling,
+    "purchase": ProjectPurchase,
+}
+VARIETIES = ("energy", "coal")
+CONSTRUCTION_YEARS = 2
+# Which attachment purposes each kind accepts; the first is the default.
+PURPOSES = {
+    "voluntary": ("evidence",),
+    "retrofit": ("evidence",),
+    "closure": ("evidence",),
+    "compliance": ("verification_report", "evidence"),
+    "purchase": ("evidence",),
+}
+# Before submission the filing must carry at least one file of this purpose.
+REQUIRED_PURPOSE = {
+    "retrofit": "evidence",
+    "closure": "evidence",
+    "compliance": "verification_report",
+}
+OPEN_STATUSES = tuple(
+    s for s in workflow.STATUS_LABELS if s not in workflow.TERMINAL and s != "draft"
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _url(endpoint: str, **values) -> str:
+    """A path for notices; empty outside a request (e.g. the demo loader)."""
+    if not has_request_context():
+        return ""
+    return url_for(endpoint, **values)
+
+
+# ---------------------------------------------------------------- loading and access
+
+
+def can_view(user, filing: Filing) -> bool:
+    """Who may read a filing and its attachments."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in ("province", "supervisor"):
+        return True
+    return workflow.owns(user, filing)
+
+
+def get_filing_or_404(filing_id: int, for_user) -> Filing:
+    """The filing, or 404 when it does not exist or the user may not see it (no existence leak)."""
+    filing = db.session.get(Filing, filing_id)
+    if filing is None or not can_view(for_user, filing):
+        abort(404)
+    return filing
+
+
+def get_attachment_or_404(attachment_id: int, for_user) -> FilingAttachment:
+    attachment = db.session.get(FilingAttachment, attachment_id)
+    if attachment is None or not can_view(for_user, attachment.filing):
+        abort(404)
+    return attachment
+
+
+def filings_of(enterprise_id: int) -> list[Filing]:
+    return list(
+        db.session.scalars(
+            select(Filing)
+            .where(Filing.enterprise_id == enterprise_id)
+            .order_by(Filing.updated_at.desc(), Filing.id.desc())
+        )
+    )
+
+
+def open_filings(enterprise_id: int) -> list[Filing]:
+    return list(
+        db.session.scalars(
+            select(Filing)
+            .where(Filing.enterprise_id == enterprise_id, Filing.status.not_in(workflow.TERMINAL))
+            .order_by(Filing.updated_at.desc(), Filing.id.desc())
+        )
+    )
+
+
+def recent_decisions(enterprise_id: int, limit: int = 10) -> list[FilingEvent]:
+    return list(
+        db.session.scalars(
+            select(FilingEvent)
+            .join(Filing, FilingEvent.filing_id == Filing.id)
+            .where(
+                Filing.enterprise_id == enterprise_id,
+                FilingEvent.actor_role.in_(workflow.BACK_OFFICE_ROLES),
+            )
+            .order_by(FilingEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def approved_audit_firms() -> list[AuditFirm]:
+    return list(
+        db.session.scalars(
+            select(AuditFirm).where(AuditFirm.is_approved.is_(True)).order_by(AuditFirm.name)
+        )
+    )
+
+
+# ---------------------------------------------------------------- forms and drafts
+
+
+def build_form(filing: Filing, formdata=None):
+    """The kind's form, filled from `formdata`, else from what was last typed, else the record."""
+    form_class = FORMS[filing.kind]
+    kwargs = {"meta": {"csrf": False}}
+    if filing.kind == "retrofit":
+        kwargs["audit_firms"] = approved_audit_firms()
+    if filing.kind == "purchase":
+        from portal.i18n import localized
+        from portal.reference.models import Industry
+
+        kwargs["industries"] = [
+            (i.code, localized(i))
+            for i in db.session.scalars(select(Industry).order_by(Industry.sort_order))
+        ]
+    if formdata is None:
+        formdata = MultiDict(filing.draft_data or {})
+    return form_class(formdata=formdata, **kwargs)
+
+
+def _field_names(form) -> list[str]:
+    return [f.name for f in form]
+
+
+def _raw(field) -> str:
+    return str(field.raw_data[0]) if field.raw_data else ""
+
+
+def lenient_errors(form) -> dict[str, list[str]]:
+    """Errors worth showing while typing: everything except "required" on an empty field."""
+    form.validate()
+    errors = {}
+    for field in form:
+        if field.errors and _raw(field).strip():
+            errors[field.name] = list(field.errors)
+    return errors
+
+
+def strict_errors(filing: Filing, form) -> dict[str, list[str]]:
+    """Every reason the filing cannot be submitted yet, by field name ("" for the whole form)."""
+    form.validate()
+    errors = {field.name: list(field.errors) for field in form if field.errors}
+    for energy, coal in getattr(form, "variety_pairs", ()):
+        if (
+            form[energy].data is None
+            and form[coal].data is None
+            and not (errors.get(energy) or errors.get(coal))
+        ):
+            message = _("能耗和煤炭两项至少填写一项（不涉及的品种可填 0）。")
+            errors.setdefault(energy, []).append(message)
+    if filing.kind == "voluntary" and filing.enterprise.in_carbon_trading:
+        errors.setdefault("in_carbon_trading", []).append(
+            _(
+                "根据登记信息，本单位已纳入碳排放权交易范围，不能参与用能权交易（实施方案 二（一）3）。"
+            )
+        )
+    purpose = REQUIRED_PURPOSE.get(filing.kind)
+    if purpose and not any(
+        a.purpose == purpose and a.removed_at is None for a in filing.attachments
+    ):
+        errors.setdefault("file", []).append(_("请上传%(what)s。", what=purpose_label(purpose)))
+    return errors
+
+
+def purpose_label(purpose: str) -> str:
+    return {
+        "evidence": _("证明材料"),
+        "verification_report": _("核查报告"),
+        "audit_report": _("审核报告"),
+        "opinion": _("审核意见"),
+    }.get(purpose, purpose)
+
+
+def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
+    """Store what was typed, valid or not; copy each valid value to its column. Return errors."""
+    if not filing.is_editable:
+        raise workflow.TransitionError(_("申报已提交，不能再修改。"))
+    form = build_form(filing, formdata)
+    names = _field_names(form)
+    filing.draft_data = {
+        name: str(formdata.get(name, ""))[:10000] for name in names if name in formdata
+    } | {name: v for name, v in (filing.draft_data or {}).items() if name not in formdata}
+    errors = lenient_errors(form)
+    for field in form:
+        if field.name in errors:
+            value = None
+        else:
+            value = field.data
+        if field.name == "audit_firm_id":
+            value = int(value) if value and str(value).isdigit() else None
+        elif isinstance(value, str):
+            value = value.strip()
+            if field.name in ("industry_code", "variety_code", "benchmark_basis"):
+                value = value or None
+        setattr(filing, field.name, value)
+    if filing.kind == "purchase":
+        filing.required_quantity = required_indicators(filing.benchmark, filing.designed_output)
+    filing.updated_at = now()
+    db.session.flush()
+    return errors
+
+
+def create_filing(kind: str, actor: User) -> Filing:
+    """Open an empty draft for the actor's enterprise: a draft exists before the first keystroke."""
+    if kind not in MODELS:
+        abort(404)
+    enterprise = actor.enterprise
+    filing = MODELS[kind](
+        enterprise_id=enterprise.id,
+        division_code=enterprise.division_code,
+        created_by_id=actor.id,
+        status="draft",
+        draft_data={},
+    )
+    db.session.add(filing)
+    db.session.flush()
+    filing.events.append(
+        FilingEvent(
+            action="create",
+            from_status="",
+            to_status="draft",
+            actor_id=actor.id,
+            actor_role=actor.role,
+            created_at=now(),
+        )
+    )
+    db.session.flush()
+    record_event("filing.create", "filing", filing.id, after={"kind": kind}, actor=actor)
+    return filing
+
+
+def delete_draft(filing: Filing, actor: User) -> None:
+    """Discard a draft that was never submitted."""
+    if filing.status != "draft" or filing.submitted_count:
+        raise workflow.TransitionError(_("只有从未提交过的草稿可以删除。"))
+    record_event(
+        "filing.delete_draft", "filing", filing.id, before={"kind": filing.kind}, actor=actor
+    )
+    db.session.delete(filing)
+    db.session.flush()
+
+
+def snapshot(filing: Filing) -> dict:
+    """The fields as they are, as JSON-safe strings, with the files attached at this moment."""
+    form = build_form(filing)
+    data = {}
+    for field in form:
+        value = getattr(filing, field.name, None)
+        data[field.name] = None if value is None else str(value)
+    data["attachments"] = [
+        {"id": a.id, "name": a.original_name, "sha256": a.sha256, "purpose": a.purpose}
+        for a in filing.attachments
+        if a.removed_at is None
+    ]
+    if filing.kind == "purchase":
+        data["required_quantity"] = (
+            None if filing.required_quantity is None else str(filing.required_quantity)
+        )
+    return data
+
+
+def submit_filing(filing: Filing, actor: User, expected_version: int | None = None):
+    """Submit (or resubmit after a return): check everything, keep a version, lock the filing."""
+    errors = strict_errors(filing, build_form(filing))
+    if errors:
+        raise workflow.TransitionError(_("申报还有未填或有误的内容，请返回修改。"))
+    action = "resubmit" if filing.status == "returned" else "submit"
+    if filing.kind == "purchase":
+        filing.required_quantity = required_indicators(filing.benchmark, filing.designed_output)
+    step = workflow.transition(filing, action, actor, expected_version=expected_version)
+    filing.submitted_count = (filing.submitted_count or 0) + 1
+    db.session.add(
+        FilingVersion(
+            filing_id=filing.id,
+            number=filing.submitted_count,
+            data=snapshot(filing),
+            submitted_by_id=actor.id,
+            created_at=now(),
+        )
+    )
+    db.session.flush()
+    return step
+
+
+def withdraw_filing(filing: Filing, actor: User, remark: str = "", expected_version=None):
+    return workflow.transition(
+        filing, "withdraw", actor, remark=remark, expected_version=expected_version
+    )
+
+
+def notify_decision(filing: Filing, step, remark: str) -> None:
+    """Tell the enterprise about a back-office decision: inbox and mail."""
+    from portal.accounts.services import post_notice
+
+    status = str(workflow.STATUS_LABELS.get(step.target, step.target))
+    post_notice(
+        filing.enterprise_id,
+        _("申报 %(number)s：%(status)s", number=filing.number, status=status),
+        _("办理意见：%(remark)s", remark=remark) if remark else "",
+        link=_url("filings.detail", filing_id=filing.id),
+    )
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingAttachment:
+    """Attach a checked upload (portal.uploads) and store its bytes outside static/."""
+    from portal.uploads import store_upload
+
+    if purpose not in PURPOSES[filing.kind] and actor.role == "enterprise":
+        purpose = PURPOSES[filing.kind][0]
+    if actor.role == "enterprise" and not filing.is_editable:
+        raise workflow.TransitionError(_("申报已提交，不能再添加附件。"))
+    store_upload(upload)
+    attachment = FilingAttachment(
+        filing_id=filing.id,
+        purpose=purpose,
+        sha256=upload.sha256,
+        size=upload.size,
+        content_type=upload.content_type,
+        original_name=upload.original_name,
+        uploaded_by_id=actor.id,
+        created_at=now(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record_event(
+        "filing.attach",
+        "filing",
+        filing.id,
+        after={"attachment": attachment.id, "sha256": upload.sha256, "name": upload.original_name},
+        actor=actor,
+    )
+    return attachment
+
+
+def remove_attachment(attachment: FilingAttachment, actor: User) -> None:
+    if not attachment.filing.is_editable:
+        raise workflow.TransitionError(_("申报已提交，不能再删除附件。"))
+    attachment.removed_at = now()
+    record_event(
+        "filing.detach",
+        "filing",
+        attachment.filing_id,
+        before={"attachment": attachment.id},
+        actor=actor,
+    )
+
+
+# ---------------------------------------------------------------- computations
+
+
+def required_indicators(benchmark: Decimal | None, designed_output: Decimal | None):
+    """两高 project: required indicators = benchmark × designed output (4 places), or None."""
+    if benchmark is None or designed_output is None:
+        return None
+    return (Decimal(benchmark) * Decimal(designed_output)).quantize(Decimal("0.0001"))
+
+
+def construction_deadline(granted_on: date) -> date:
+    """The last day to start construction: 2 years after the indicators are granted."""
+    try:
+        return granted_on.replace(year=granted_on.year + CONSTRUCTION_YEARS)
+    except ValueError:  # 29 February → 28 February
+        return granted_on.replace(year=granted_on.year + CONSTRUCTION_YEARS, day=28)
+
+
+@dataclass
+class VarietyBalance:
+    variety: str
+    holdings: Decimal | None
+    actual: Decimal | None
+
+    @property
+    def balance(self) -> Decimal | None:
+        if self.holdings is None or self.actual is None:
+            return None
+        return self.holdings - self.actual
+
+    @property
+    def shortfall(self) -> Decimal | None:
+        balance = self.balance
+        if balance is None:
+            return None
+        return -balance if balance < 0 else Decimal("0")
+
+
+def compliance_balance(holdings: dict | None, actual: dict) -> list[VarietyBalance]:
+    """Per variety: holdings, actual, balance and shortfall (compliant when actual ≤ holdings)."""
+    rows = []
+    for variety in VARIETIES:
+        value = actual.get(variety)
+        if value is None:
+            continue
+        held = None if holdings is None else holdings.get(variety, Decimal("0"))
+        rows.append(VarietyBalance(variety, held, value))
+    return rows
+
+
+@dataclass
+class Holdings:
+    balances: dict | None
+    source: str
+
+
+def _registry_balances(enterprise_id: int) -> dict | None:
+    if importlib.util.find_spec("portal.registry.services") is None:
+        return None
+    module = importlib.import_module("portal.registry.services")
+    balances = getattr(module, "balances", None)
+    if balances is None:
+        return None
+    return {k: Decimal(v) for k, v in balances(enterprise_id).items()}
+
+
+def holdings_for(enterprise_id: int) -> Holdings:
+    """Holdings per variety from the registry ledger, or None (and why) before it is live."""
+    balances = _registry_balances(enterprise_id)
+    if balances is not None:
+        return Holdings(balances, _("来源：注册登记系统指标台账。"))
+    return Holdings(None, "")
+
+
+def compliance_holdings(enterprise_id: int, year: int | None) -> tuple[dict | None, str]:
+    """Holdings to set against a compliance filing, and where they come from."""
+    balances = _registry_balances(enterprise_id)
+    if balances is not None:
+        return balances, _("持有量来自注册登记系统指标台账。")
+    from portal.disclosure.models import ComplianceRecord
+
+    query = select(ComplianceRecord).where(ComplianceRecord.enterprise_id == enterprise_id)
+    if year is not None:
+        exact = list(db.session.scalars(query.where(ComplianceRecord.period_year == year)))
+        if exact:
+            return {r.variety_code: r.holdings for r in exact}, _(
+                "持有量按 %(year)s 年度履约记录计算（配额 + 买入 − 卖出 − 收回）。", year=year
+            )
+    latest = db.session.scalar(
+        select(func.max(ComplianceRecord.period_year)).where(
+            ComplianceRecord.enterprise_id == enterprise_id
+        )
+    )
+    if latest is None:
+        return None, _(
+            "暂无持有量数据：注册登记系统指标台账上线后将自动显示。请联系所在地市节能主管部门核实持有量。"
+        )
+    rows = list(db.session.scalars(query.where(ComplianceRecord.period_year == latest)))
+    return {r.variety_code: r.holdings for r in rows}, _(
+        "持有量按最近的 %(year)s 年度履约记录计算（配额 + 买入 − 卖出 − 收回）。", year=latest
+    )
+
+
+def computed_for(filing: Filing) -> dict:
+    """What the page shows beside the form: balances, required indicators, deadlines."""
+    if filing.kind == "compliance":
+        holdings, source = compliance_holdings(filing.enterprise_id, filing.period_year)
+        actual = {"energy": filing.actual_energy, "coal": filing.actual_coal}
+        return {"rows": compliance_balance(holdings, actual), "source": source}
+    if filing.kind == "purchase":
+        granted = filing.granted_on
+        return {
+            "required": filing.required_quantity,
+            "variety": filing.variety_code,
+            "granted_on": granted,
+            "deadline": construction_deadline(granted or date.today()),
+        }
+    return {}

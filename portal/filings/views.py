@@ -1,0 +1,309 @@
+"""Filing pages: list, edit (autosaved draft), attachments, summary and confirm, timeline, withdraw."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.accounts.access import enterprise_required
+from portal.extensions import db
+from portal.filings import bp, services, workflow
+from portal.filings.forms import AttachmentForm, ConfirmForm, RemarkForm
+from portal.uploads import UploadRefused, check_upload, path_for
+from portal.web import redirect_after_post, render
+
+KIND_LABELS_KEYS = ("voluntary", "retrofit", "closure", "compliance", "purchase")
+
+
+def _crumbs(filing=None, last=None):
+    crumbs = [
+        (_("我的企业"), url_for("accounts.dashboard")),
+        (_("我的申报"), url_for("filings.index")),
+    ]
+    if filing is not None:
+        crumbs.append((filing.number, url_for("filings.detail", filing_id=filing.id)))
+    if last:
+        crumbs.append((last, None))
+    return crumbs
+
+
+def _attachment_form(filing):
+    return AttachmentForm(
+        meta={"csrf": False},
+        purposes=[(p, services.purpose_label(p)) for p in services.PURPOSES[filing.kind]],
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+def _edit_page(filing, form, errors=None, upload_errors=None, status=200):
+    """The edit page; `errors` are shown next to their fields."""
+    for name, messages in (errors or {}).items():
+        if name in form:
+            form[name].errors = list(messages)
+    attachment_form = _attachment_form(filing)
+    attachment_form.file.errors = list(upload_errors or []) + list((errors or {}).get("file", []))
+    return render(
+        "filings/edit.html",
+        filing=filing,
+        form=form,
+        attachment_form=attachment_form,
+        computed=services.computed_for(filing),
+        breadcrumbs=_crumbs(filing, _("填写")),
+    ), status
+
+
+@bp.get("/")
+@enterprise_required
+def index():
+    return render(
+        "filings/index.html",
+        filings=services.filings_of(current_user.enterprise_id),
+        kinds=KIND_LABELS_KEYS,
+        breadcrumbs=_crumbs(),
+    )
+
+
+@bp.post("/new/<kind>")
+@enterprise_required
+def create(kind: str):
+    filing = services.create_filing(kind, current_user)
+    db.session.commit()
+    return redirect_after_post(url_for("filings.edit", filing_id=filing.id))
+
+
+@bp.get("/<int:filing_id>")
+def detail(filing_id: int):
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    filing = services.get_filing_or_404(filing_id, current_user)
+    if filing.is_editable and workflow.owns(current_user, filing):
+        return redirect(url_for("filings.edit", filing_id=filing.id))
+    return render(
+        "filings/detail.html",
+        filing=filing,
+        snapshot=filing.versions[-1].data if filing.versions else services.snapshot(filing),
+        form=services.build_form(filing),
+        computed=services.computed_for(filing),
+        can_withdraw=workflow.step_for(filing, "withdraw") is not None
+        and workflow.owns(current_user, filing)
+        and current_user.role == "enterprise",
+        withdraw_form=RemarkForm(meta={"csrf": False}),
+        breadcrumbs=_crumbs(filing),
+    )
+
+
+def _editable_or_redirect(filing_id):
+    filing = services.get_filing_or_404(filing_id, current_user)
+    if not workflow.owns(current_user, filing):
+        return filing, redirect(url_for("filings.detail", filing_id=filing.id))
+    if not filing.is_editable:
+        flash(_("该申报已提交，不能再修改；如需修改，请先撤回（审核开始前）。"), "error")
+        return filing, redirect_after_post(url_for("filings.detail", filing_id=filing.id))
+    return filing, None
+
+
+@bp.get("/<int:filing_id>/edit")
+@enterprise_required
+def edit(filing_id: int):
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    form = services.build_form(filing)
+    # What was typed comes back with its problems in place, as it was when autosaved.
+    errors = services.lenient_errors(form) if filing.draft_data else {}
+    return _edit_page(filing, form, errors)
+
+
+@bp.post("/<int:filing_id>/draft")
+@enterprise_required
+def save_draft(filing_id: int):
+    """Autosave (htmx) or the 保存草稿 button: store what was typed, answer errors in place."""
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    errors = services.save_draft(filing, request.form, current_user)
+    db.session.commit()
+    if request.htmx:
+        form = services.build_form(filing)
+        for name, messages in errors.items():
+            form[name].errors = messages
+        return render(
+            "filings/_autosave.html",
+            filing=filing,
+            form=form,
+            computed=services.computed_for(filing),
+        )
+    flash(_("草稿已保存。"), "success")
+    return redirect(url_for("filings.edit", filing_id=filing.id), code=303)
+
+
+@bp.post("/<int:filing_id>/submit")
+@enterprise_required
+def submit(filing_id: int):
+    """Save, check every rule, then show the summary to confirm (or the problems in place)."""
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    services.save_draft(filing, request.form, current_user)
+    db.session.commit()
+    form = services.build_form(filing)
+    errors = services.strict_errors(filing, form)
+    if errors:
+        return _edit_page(filing, services.build_form(filing), errors, status=422)
+    return redirect_after_post(url_for("filings.confirm", filing_id=filing.id))
+
+
+@bp.route("/<int:filing_id>/confirm", methods=["GET", "POST"])
+@enterprise_required
+def confirm(filing_id: int):
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    form = ConfirmForm(meta={"csrf": False})
+    if request.method == "POST":
+        try:
+            services.submit_filing(
+                filing, current_user, expected_version=request.form.get("version", type=int)
+            )
+        except workflow.TransitionError as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+            return redirect_after_post(url_for("filings.edit", filing_id=filing_id))
+        db.session.commit()
+        flash(
+            _("申报已提交，内容已锁定。审核进展会显示在时间线上，并通过消息和邮件通知您。"),
+            "success",
+        )
+        return redirect_after_post(url_for("filings.detail", filing_id=filing.id))
+    errors = services.strict_errors(filing, services.build_form(filing))
+    if errors:
+        return _edit_page(filing, services.build_form(filing), errors, status=422)
+    return render(
+        "filings/confirm.html",
+        filing=filing,
+        form=form,
+        fields=services.build_form(filing),
+        snapshot=services.snapshot(filing),
+        computed=services.computed_for(filing),
+        breadcrumbs=_crumbs(filing, _("确认提交")),
+    )
+
+
+@bp.post("/<int:filing_id>/withdraw")
+@enterprise_required
+def withdraw(filing_id: int):
+    filing = services.get_filing_or_404(filing_id, current_user)
+    form = RemarkForm(meta={"csrf": False})
+    form.validate()
+    try:
+        services.withdraw_filing(
+            filing,
+            current_user,
+            remark=form.remark.data or "",
+            expected_version=request.form.get("version", type=int),
+        )
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+    else:
+        db.session.commit()
+        flash(_("申报已撤回。"), "success")
+    return redirect_after_post(url_for("filings.detail", filing_id=filing_id))
+
+
+@bp.post("/<int:filing_id>/delete")
+@enterprise_required
+def delete(filing_id: int):
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    try:
+        services.delete_draft(filing, current_user)
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+        return redirect_after_post(url_for("filings.edit", filing_id=filing_id))
+    db.session.commit()
+    flash(_("草稿已删除。"), "success")
+    return redirect_after_post(url_for("filings.index"))
+
+
+# ---------------------------------------------------------------- attachments
+
+
+@bp.post("/<int:filing_id>/attachments")
+@enterprise_required
+def upload(filing_id: int):
+    """Save the typed fields first, then check the file; a refusal keeps everything typed."""
+    filing, gate = _editable_or_redirect(filing_id)
+    if gate:
+        return gate
+    services.save_draft(filing, request.form, current_user)
+    db.session.commit()
+    try:
+        checked = check_upload(request.files.get("file"))
+    except UploadRefused as refused:
+        form = services.build_form(filing)
+        errors = services.lenient_errors(form)
+        return _edit_page(filing, form, errors, upload_errors=[refused.message], status=422)
+    services.add_attachment(filing, checked, request.form.get("purpose", ""), current_user)
+    db.session.commit()
+    flash(_("已上传：%(name)s", name=checked.original_name), "success")
+    return redirect(url_for("filings.edit", filing_id=filing.id) + "#attachments", code=303)
+
+
+@bp.post("/attachments/<int:attachment_id>/remove")
+@enterprise_required
+def remove_attachment(attachment_id: int):
+    attachment = services.get_attachment_or_404(attachment_id, current_user)
+    filing_id = attachment.filing_id
+    try:
+        services.remove_attachment(attachment, current_user)
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+    else:
+        db.session.commit()
+        flash(_("附件已删除。"), "success")
+    return redirect_after_post(url_for("filings.edit", filing_id=filing_id) + "#attachments")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Show or download a file, only to people who may see its filing."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    item = services.get_attachment_or_404(attachment_id, current_user)
+    inline = item.content_type in (
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+    ) and not request.args.get("download")
+    response = send_file(
+        path_for(item.sha256),
+        mimetype=item.content_type,
+        as_attachment=not inline,
+        download_name=item.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A body over MAX_CONTENT_LENGTH: the draft is already saved; say why and go back."""
+    filing_id = (request.view_args or {}).get("filing_id")
+    flash(
+        _(
+            "文件超过 %(mb)s MB，未能上传。已填写的内容已自动保存，请压缩或拆分文件后重试。",
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        ),
+        "error",
+    )
+    if filing_id and current_user.is_authenticated:
+        return redirect_after_post(url_for("filings.edit", filing_id=filing_id) + "#attachments")
+    return redirect_after_post(url_for("filings.index"))

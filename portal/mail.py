@@ -1,0 +1,100 @@
+"""The one mail module: SMTP when MAIL_SERVER is set, otherwise an outbox folder a developer can read.
+
+Services call `queue_mail()`; the message leaves only after the database transaction commits, so a
+rolled-back registration never sends a verification link (STYLE.md: side effects after commit).
+In debug mode the outbox is also shown at /dev/outbox (accounts.outbox).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+
+from portal.extensions import db
+
+_PENDING = "portal_mail_pending"
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message["Message-ID"] = make_msgid(domain="ynq.local")
+    message.set_content(body)
+    return message
+
+
+def queue_mail(to: str, subject: str, body: str) -> EmailMessage:
+    """Send this message once the current transaction commits (dropped on rollback)."""
+    message = build_message(to, subject, body)
+    db.session.info.setdefault(_PENDING, []).append(message)
+    return message
+
+
+def send_now(message: EmailMessage) -> None:
+    """Deliver one message: by SMTP when configured, else into the outbox folder."""
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        return
+    outbox = Path(config["MAIL_OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    token = message["Message-ID"].strip("<>").split("@")[0][-12:]
+    (outbox / f"{stamp}-{token}.eml").write_bytes(bytes(message))
+
+
+def read_outbox(limit: int = 50) -> list[dict]:
+    """The newest messages in the outbox folder (development only), newest first."""
+    from email import policy
+    from email.parser import BytesParser
+
+    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    if not outbox.is_dir():
+        return []
+    messages = []
+    for path in sorted(outbox.glob("*.eml"), reverse=True)[:limit]:
+        parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        messages.append(
+            {
+                "name": path.name,
+                "to": parsed["To"],
+                "subject": parsed["Subject"],
+                "date": parsed["Date"],
+                "body": parsed.get_body(preferencelist=("plain",)).get_content(),
+            }
+        )
+    return messages
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for message in pending:
+        try:
+            send_now(message)
+        except (OSError, smtplib.SMTPException):
+            # The change is committed; a mail server that is down must not turn it into a 500.
+            current_app.logger.exception("Could not send mail to %s", message["To"])
+
+
+def _after_rollback(session, _previous_transaction=None) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def init_app(app) -> None:
+    if not event.contains(db.session, "after_commit", _after_commit):
+        event.listen(db.session, "after_commit", _after_commit)
+        event.listen(db.session, "after_soft_rollback", _after_rollback)

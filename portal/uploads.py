@@ -1,0 +1,139 @@
+"""The one upload checker and store: files are recognised by content, never by name.
+
+Accepted: PDF, JPEG, PNG and XLSX, at most MAX_UPLOAD_MB. A file is stored once, outside static/,
+at UPLOAD_DIR/<sha256[:2]>/<sha256>; the database keeps the hash, size, type and original name.
+Filings use it now; the back office reuses it for audit reports and announcement attachments.
+
+    try:
+        upload = check_upload(request.files["file"])
+    except UploadRefused as refused:
+        form.file.errors.append(refused.message)
+    else:
+        path = store_upload(upload)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import filetype
+from flask import current_app
+from flask_babel import gettext as _
+
+# content type → what we tell the person
+ACCEPTED = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXTENSIONS = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    XLSX: "xlsx",
+}
+
+
+class UploadRefused(ValueError):
+    """The file may not be stored; `message` is the Chinese explanation shown next to the field."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class CheckedUpload:
+    data: bytes
+    sha256: str
+    size: int
+    content_type: str
+    original_name: str
+
+
+def max_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """Return the accepted content type the bytes really are, or None."""
+    kind = filetype.guess(data[:8192])
+    if kind is None:
+        return None
+    if kind.mime in (XLSX, "application/zip"):
+        # A zip with the two parts every workbook has; anything else zipped is refused.
+        return XLSX if _is_xlsx(data) else None
+    if kind.mime in ACCEPTED:
+        return kind.mime
+    return None
+
+
+def _is_xlsx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return "[Content_Types].xml" in names and "xl/workbook.xml" in names
+
+
+def safe_name(name: str | None) -> str:
+    """Keep only the last path part of the name the browser sent, at most 200 characters."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name.strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base[-200:] or "file"
+
+
+def check_upload(storage) -> CheckedUpload:
+    """Read a werkzeug FileStorage and accept it, or raise UploadRefused with the reason."""
+    if storage is None or not getattr(storage, "filename", ""):
+        raise UploadRefused(_("请选择要上传的文件。"))
+    limit = max_bytes()
+    data = storage.stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadRefused(
+            _(
+                "文件超过 %(mb)s MB，未能上传。请压缩或拆分后重试。",
+                mb=current_app.config["MAX_UPLOAD_MB"],
+            )
+        )
+    if not data:
+        raise UploadRefused(_("文件是空的，请重新选择。"))
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise UploadRefused(
+            _(
+                "无法识别为 PDF、JPEG、PNG 或 XLSX 文件（系统按文件内容识别，与文件名无关）。请上传这几种格式之一。"
+            )
+        )
+    return CheckedUpload(
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        content_type=content_type,
+        original_name=safe_name(storage.filename),
+    )
+
+
+def path_for(sha256: str) -> Path:
+    if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+        raise ValueError("not a SHA-256 digest")
+    return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
+
+
+def store_upload(upload: CheckedUpload) -> Path:
+    """Write the bytes once under their hash (an identical file is stored only once)."""
+    path = path_for(upload.sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".part")
+        temporary.write_bytes(upload.data)
+        os.replace(temporary, path)
+    return path
