@@ -1250,13 +1250,19 @@ def _existing_rows(data: DemoData) -> dict[str, int]:
 
 def reset_database(echo=print) -> None:
     """Delete every row except the reference data, so the demo can load again."""
+    from sqlalchemy import inspect
     from sqlalchemy import text as sql
 
     from portal.extensions import db
 
     keep = {"division", "industry", "variety", "category", "alembic_version"}
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
-    if db.session.get_bind().dialect.name == "postgresql":
+    bind = db.session.get_bind()
+    # Only the tables that the migrations have created; a feature may have models but no table yet.
+    present = set(inspect(bind).get_table_names())
+    tables = [
+        t for t in reversed(db.metadata.sorted_tables) if t.name in present and t.name not in keep
+    ]
+    if bind.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:

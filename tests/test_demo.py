@@ -1,0 +1,320 @@
+"""The demo data set: generated rows (in memory) and the `flask demo` command (on the test DB)."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import random
+import sys
+import types
+from collections import Counter, defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from stdnum.cn import uscc as stdnum_uscc
+
+from portal.demo import ANCHOR, PERIODS, generate, run_feature_hooks
+from portal.disclosure.models import COMPLIANCE_STATUSES, LISTING_STATUSES
+from portal.reference.data import CATEGORIES, DIVISIONS
+
+PUBLISHED_YEARS = [year for year, (_deadline, published) in PERIODS.items() if published]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return generate(20211)
+
+
+def _count(model) -> int:
+    from portal.extensions import db
+
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- the generated rows ------------------------------------------------------------------------
+
+
+def test_counts_meet_the_minimums(data):
+    assert len(data.enterprises) >= 300
+    assert len(data.listings) >= 500
+    assert len(data.trades) >= 1000
+    assert len(data.announcements) >= 50
+    assert 5 <= len(data.audit_firms) <= 8
+    assert sum(1 for p in data.periods if p["published_at"]) >= 3
+
+
+def test_every_uscc_is_valid_and_names_its_division(data):
+    for row in data.enterprises:
+        assert stdnum_uscc.validate(row["uscc"]) == row["uscc"]
+        assert row["uscc"][2:8] == row["division_code"]
+        org = row["uscc"][8:17]
+        weights = (3, 7, 9, 10, 5, 8, 4, 2)
+        check = 11 - sum(int(c) * w for c, w in zip(org[:8], weights, strict=True)) % 11
+        assert org[8] == {10: "X", 11: "0"}.get(check, str(check))
+    for row in data.audit_firms:
+        stdnum_uscc.validate(row["uscc"])
+    usccs = [r["uscc"] for r in data.enterprises + data.audit_firms]
+    assert len(set(usccs)) == len(usccs)
+
+
+def test_every_name_is_marked_fictional(data):
+    assert all("示例" in row["name"] for row in data.enterprises + data.audit_firms)
+
+
+def test_all_divisions_and_categories_used_with_pilots_over_represented(data):
+    by_division = Counter(row["division_code"] for row in data.enterprises)
+    assert set(by_division) == {code for code, *_ in DIVISIONS}
+    pilots = {code for code, _n, _e, pilot in DIVISIONS if pilot}
+    pilot_share = sum(by_division[c] for c in pilots) / len(data.enterprises)
+    assert pilot_share > 4 / 18 * 1.5
+    assert {row["category_code"] for row in data.listings} == {code for code, *_ in CATEGORIES}
+    assert {row["seller_kind"] for row in data.listings} == {"enterprise", "city", "province"}
+
+
+def test_same_seed_gives_the_same_rows_and_another_seed_does_not(data):
+    assert generate(20211).digest() == data.digest()
+    assert generate(7).digest() != data.digest()
+
+
+def test_listing_status_and_remaining_quantity_agree_with_trades(data):
+    trades = defaultdict(list)
+    for trade in data.trades:
+        trades[trade["listing_id"]].append(trade)
+    assert {row["status"] for row in data.listings} == set(LISTING_STATUSES)
+    for listing in data.listings:
+        own = trades[listing["id"]]
+        traded = sum((t["quantity"] for t in own), Decimal(0))
+        assert listing["remaining_quantity"] == listing["quantity"] - traded
+        assert (listing["status"] in ("traded", "partial")) == bool(own)
+        if listing["status"] == "traded":
+            assert listing["remaining_quantity"] == 0
+        if listing["status"] == "partial":
+            assert 0 < listing["remaining_quantity"] < listing["quantity"]
+        if listing["status"] in ("open",):
+            assert listing["ends_on"] >= ANCHOR
+        if listing["status"] == "expired":
+            assert listing["ends_on"] < ANCHOR
+        assert listing["number"].startswith(f"YNQ-GP-{listing['starts_on'].year}-")
+        for trade in own:
+            assert listing["starts_on"] <= trade["trade_date"] <= min(listing["ends_on"], ANCHOR)
+            assert trade["variety_code"] == listing["variety_code"]
+            assert trade["seller_name"] == listing["seller_name"]
+    assert any(row["status"] == "open" and row["ends_on"] > ANCHOR for row in data.listings)
+
+
+def test_trades_are_priced_and_numbered_plausibly(data):
+    numbers = [t["number"] for t in data.trades]
+    assert len(set(numbers)) == len(numbers)
+    for trade in data.trades:
+        assert trade["number"].startswith(f"YNQ-CJ-{trade['trade_date'].year}-")
+        assert trade["quantity"] > 0 and trade["quantity"] == trade["quantity"].quantize(
+            Decimal("0.0001")
+        )
+        assert trade["amount"] == (trade["quantity"] * trade["unit_price"]).quantize(
+            Decimal("0.01")
+        )
+        assert trade["buyer_name"] and trade["seller_name"]
+    years = {t["trade_date"].year for t in data.trades}
+    assert years == set(range(2021, ANCHOR.year + 1))
+
+    def average(variety, year):
+        rows = [
+            t for t in data.trades if t["variety_code"] == variety and t["trade_date"].year == year
+        ]
+        return sum(t["amount"] for t in rows) / sum(t["quantity"] for t in rows)
+
+    assert 200 <= average("energy", 2021) <= 280
+    assert 300 <= average("energy", 2026) <= 450
+    assert average("energy", 2026) > average("energy", 2021)
+    assert 90 <= average("coal", 2021) < average("coal", 2026) <= 210
+
+
+def test_no_enterprise_in_carbon_trading_trades_or_lists(data):
+    carbon = {row["id"] for row in data.enterprises if row["in_carbon_trading"]}
+    assert carbon
+    for trade in data.trades:
+        assert trade["buyer_enterprise_id"] not in carbon
+        assert trade["seller_enterprise_id"] not in carbon
+    assert not any(row["seller_enterprise_id"] in carbon for row in data.listings)
+    assert not any(row["enterprise_id"] in carbon for row in data.compliance_records)
+
+
+def test_new_project_buyers_implement_energy_intensive_projects(data):
+    industries = {row["id"]: row["industry_code"] for row in data.enterprises}
+    two_high = {"chemical", "nonferrous", "steel", "building", "power", "petrochem"}
+    buyers = [t["buyer_enterprise_id"] for t in data.trades if t["category_code"] == "new_project"]
+    assert buyers and all(b is not None and industries[b] in two_high for b in buyers)
+
+
+def test_every_status_appears_in_each_published_period(data):
+    assert len(PUBLISHED_YEARS) >= 3
+    for year in PUBLISHED_YEARS:
+        found = {r["status"] for r in data.compliance_records if r["period_year"] == year}
+        assert found == set(COMPLIANCE_STATUSES), year
+
+
+def test_compliance_arithmetic_agrees_with_the_status(data):
+    deadlines = {p["year"]: p["filing_deadline"] for p in data.periods}
+    for row in data.compliance_records:
+        holdings = row["quota"] + row["bought"] - row["sold"] - row["taken_back"]
+        status = row["status"]
+        if status in ("not_reported", "not_applicable"):
+            assert row["actual"] is None and row["shortfall"] is None
+            continue
+        assert row["filed_on"] is not None
+        if status == "on_time":
+            assert row["actual"] <= holdings and row["filed_on"] <= deadlines[row["period_year"]]
+        elif status == "late":
+            assert row["actual"] <= holdings and row["filed_on"] > deadlines[row["period_year"]]
+        else:
+            assert row["actual"] > holdings
+            assert row["shortfall"] == row["actual"] - holdings
+            assert row["rectify_by"] is not None
+
+
+def test_compliance_flows_match_the_trades_of_the_year(data):
+    bought = defaultdict(Decimal)
+    for trade in data.trades:
+        if trade["buyer_enterprise_id"]:
+            key = (trade["buyer_enterprise_id"], trade["trade_date"].year, trade["variety_code"])
+            bought[key] += trade["quantity"]
+    checked = 0
+    for row in data.compliance_records:
+        key = (row["enterprise_id"], row["period_year"], row["variety_code"])
+        assert row["bought"] == bought.get(key, Decimal(0))
+        checked += bool(row["bought"])
+    assert checked > 50
+
+
+def test_announcements_are_real_prose_with_open_and_closed_publicity(data):
+    by_category = Counter(row["category"] for row in data.announcements)
+    assert set(by_category) == {"notice", "policy", "news", "publicity"}
+    years = {row["published_at"].year for row in data.announcements}
+    assert years == set(range(2021, ANCHOR.year + 1))
+    anchor_noon = datetime(ANCHOR.year, ANCHOR.month, ANCHOR.day, 4)  # 12:00 in Shanghai, as UTC
+    publicity = [row for row in data.announcements if row["publicity_ends_at"]]
+    assert any(row["publicity_ends_at"] > anchor_noon for row in publicity)
+    assert any(row["publicity_ends_at"] < anchor_noon for row in publicity)
+    assert all(row["published_at"] <= anchor_noon for row in data.announcements)
+    assert any(row["is_featured"] for row in data.announcements)
+    assert any("<table>" in row["body_html"] for row in data.announcements)
+    for row in data.announcements:
+        assert row["status"] == "published" and row["source"] and row["summary"]
+        text = row["title"] + row["body_md"]
+        assert any(term in text for term in ("用能权", "能耗指标", "煤炭指标")), row["title"]
+        assert "lorem" not in row["body_md"].lower()
+    titles = [row["title"] for row in data.announcements]
+    assert len(set(titles)) == len(titles)
+
+
+def test_scaled_generation_makes_n_of_each_kind():
+    scaled = generate(1, scale=40)
+    for kind in ("enterprises", "listings", "compliance_records", "announcements"):
+        assert len(getattr(scaled, kind)) == 40, kind
+    assert 35 <= len(scaled.trades) <= 40
+
+
+def test_feature_hooks_get_their_own_seeded_rng(monkeypatch):
+    calls = []
+
+    def load_demo(rng, echo):
+        calls.append(rng.random())
+
+    module = types.ModuleType("portal.main.demo")
+    module.__spec__ = importlib.machinery.ModuleSpec("portal.main.demo", None)
+    module.load_demo = load_demo
+    monkeypatch.setitem(sys.modules, "portal.main.demo", module)
+    run_feature_hooks(5, echo=lambda _m: None)
+    run_feature_hooks(5, echo=lambda _m: None)
+    run_feature_hooks(6, echo=lambda _m: None)
+    assert calls[0] == calls[1] != calls[2]
+    assert calls[0] == random.Random("5:main").random()
+
+
+# --- the command, on the test database ----------------------------------------------------------
+
+
+def test_flask_demo_loads_the_database(app, runner):
+    from portal.disclosure.models import ComplianceRecord, Listing, Trade
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+    from portal.news.models import Announcement
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded" in result.output
+    with app.app_context():
+        assert _count(Enterprise) >= 300
+        assert _count(Listing) >= 500
+        assert _count(Trade) >= 1000
+        assert _count(Announcement) >= 50
+        assert _count(ComplianceRecord) > 0
+        divisions = db.session.scalars(select(Enterprise.division_code).distinct()).all()
+        assert len(divisions) == 18
+        carbon = select(Enterprise.id).where(Enterprise.in_carbon_trading)
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Trade)
+                .where(
+                    Trade.buyer_enterprise_id.in_(carbon) | Trade.seller_enterprise_id.in_(carbon)
+                )
+            )
+            == 0
+        )
+        for year in PUBLISHED_YEARS:
+            statuses = db.session.scalars(
+                select(ComplianceRecord.status)
+                .where(ComplianceRecord.period_year == year)
+                .distinct()
+            ).all()
+            assert set(statuses) == set(COMPLIANCE_STATUSES)
+        # Explicit ids must leave the sequences usable (PostgreSQL): a new row gets a fresh id.
+        db.session.add(
+            Announcement(category="news", title="新增", status="draft", body_md="", body_html="")
+        )
+        db.session.commit()
+
+
+def test_if_empty_is_idempotent_and_a_second_load_is_refused(app, runner):
+    from portal.enterprises.models import Enterprise
+    from portal.news.models import Announcement
+
+    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
+    with app.app_context():
+        counts = (_count(Enterprise), _count(Announcement))
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code != 0 and "already has data" in refused.output
+    with app.app_context():
+        assert (_count(Enterprise), _count(Announcement)) == counts
+
+
+def test_reset_replaces_the_data(app, runner):
+    from portal.enterprises.models import Enterprise
+
+    assert runner.invoke(args=["demo", "--scale", "30"]).exit_code == 0
+    result = runner.invoke(args=["demo", "--reset", "--scale", "20", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _count(Enterprise) == 20
+
+
+def test_small_scale_loads_n_of_each_kind(app, runner):
+    from portal.disclosure.models import ComplianceRecord, Listing, Trade
+    from portal.enterprises.models import Enterprise
+    from portal.news.models import Announcement
+
+    result = runner.invoke(args=["demo", "--scale", "50"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        for model in (Enterprise, Listing, ComplianceRecord, Announcement):
+            assert _count(model) == 50, model
+        assert 40 <= _count(Trade) <= 50
+
+
+def test_scale_must_be_positive(runner):
+    result = runner.invoke(args=["demo", "--scale", "0"])
+    assert result.exit_code != 0 and "--scale" in result.output
