@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.reference.data import VARIETIES
 from portal.reference.models import Category, Division, Industry, Variety
 
 
@@ -27,7 +28,9 @@ def industries() -> tuple[Industry, ...]:
 
 
 def varieties() -> tuple[Variety, ...]:
-    return _rows(Variety)
+    """能耗指标 first, then 煤炭指标, as the seed text names them."""
+    order = [code for code, *_ in VARIETIES]
+    return tuple(sorted(_rows(Variety), key=lambda v: order.index(v.code) if v.code in order else len(order)))
 
 
 def categories() -> tuple[Category, ...]:
