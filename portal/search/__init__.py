@@ -56,10 +56,10 @@ def init_app(app: Flask) -> None:
         click.echo(services.status(app))
 
 
-def reindex_all(progress=print) -> int:
+def reindex_all(progress=print, app: Flask | None = None) -> int:
     from portal.search.services import reindex_all as run
 
-    return run(progress=progress)
+    return run(progress=progress, app=app)
 
 
 def search(query: str, filters: dict | None = None, page: int = 1, **kwargs):

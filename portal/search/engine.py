@@ -137,7 +137,12 @@ class View:
     def __init__(self, searcher) -> None:
         self.searcher = searcher
         reader = searcher.reader()
-        self.leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        # An empty index has an EmptyReader leaf with no segment: nothing to read there.
+        self.leaves = [
+            (leaf, offset)
+            for leaf, offset in reader.leaf_readers()
+            if getattr(leaf, "segment", lambda: None)() is not None
+        ]
         self.size = reader.doc_count_all()
         self.terms = LRU(4096)
         self.live = 0

@@ -289,7 +289,7 @@ def ensure_index(app: Flask):
     try:
         return store.open_index()
     except IndexUnavailable as error:
-        log.warning("search index unavailable (%s); rebuilding", error)
+        log.warning("search index unavailable (%s); rebuilding", str(error))
     store.forget()
     if app.config["SEARCH_REBUILD"] == "inline":
         try:

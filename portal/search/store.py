@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -82,13 +84,22 @@ class IndexStore:
         ix = self._opened.get(name)
         if ix is None:
             path = self.root / name
-            try:
-                ix = whoosh_index.open_dir(str(path))
-                # Reading the table of contents and one reader proves the segments are there.
-                with ix.reader() as reader:
-                    reader.doc_count()
-            except Exception as error:  # noqa: BLE001 - any failure to open means "rebuild"
-                raise IndexUnavailable(f"{path}: {error!r}") from error
+            failure = None
+            # Whoosh leaves an unreadable file open when it fails; it is reclaimed here, quietly.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                try:
+                    ix = whoosh_index.open_dir(str(path))
+                    # Reading the table of contents and one reader proves the segments are there.
+                    with ix.reader() as reader:
+                        reader.doc_count()
+                except Exception as error:  # noqa: BLE001 - any failure to open means "rebuild"
+                    failure = f"{path}: {error!r}"
+                if failure:
+                    ix = None
+                    gc.collect()
+            if failure:
+                raise IndexUnavailable(failure)
             self._opened = {name: ix}
         return ix
 
