@@ -1,1 +1,29 @@
-"""(feature package; see docs/architecture.md)"""
+"""公示 and objections (异议); `flask tick` finalizes what is due."""
+
+import click
+from flask import Blueprint
+
+bp = Blueprint("publicity", __name__)
+
+from portal.publicity import views  # noqa: E402,F401
+
+
+def init_app(app):
+    @app.cli.command("tick")
+    def tick_command():
+        """Finalize ended 公示, warn and take back for the 2-year rule. Safe to run any time."""
+        from portal.extensions import db
+        from portal.publicity.services import run_tick
+
+        report = run_tick()
+        db.session.commit()
+        click.echo(
+            f"finalized {len(report.finalized)} publicity notice(s); "
+            f"{len(report.waiting)} waiting on unanswered objections; "
+            f"{len(report.warned)} construction warning(s); "
+            f"{len(report.taken_back)} take-back(s)."
+        )
+        for error in report.errors:
+            click.echo(f"ERROR {error}", err=True)
+        if report.errors:
+            raise SystemExit(1)

@@ -1,0 +1,358 @@
+"""公示 rules: publish a decision for a period, take objections, answer them, and finalize (tick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from portal.audit.services import record_event
+from portal.extensions import db
+from portal.news.models import Announcement
+from portal.news.services import render_markdown
+from portal.publicity.models import Objection, PublicityNotice
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The scheduler (`flask tick`) acting for the province when a publicity period ends."""
+
+    id: None = None
+    role: str = "province"
+    email: str = "system (flask tick)"
+    is_active: bool = True
+    division_code: None = None
+    audit_firm_id: None = None
+    enterprise_id: None = None
+
+
+SYSTEM = SystemActor()
+
+
+class PublicityClosed(ValueError):
+    """The announcement takes no objections now (no period, not started, or ended)."""
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+
+def publish_publicity(
+    subject_type: str,
+    subject_id,
+    title: str,
+    body_md: str,
+    *,
+    actor=None,
+    days: int | None = None,
+    division_code: str | None = None,
+    now: datetime | None = None,
+) -> PublicityNotice:
+    """Publish a 公示 announcement with an end time, tied to the decision it is about."""
+    now = now or utcnow()
+    days = days if days is not None else current_app.config["PUBLICITY_DAYS"]
+    announcement = Announcement(
+        category="publicity",
+        title=title,
+        summary=title,
+        body_md=body_md,
+        body_html=render_markdown(body_md),
+        source=current_app.config["SITE_SPONSOR"],
+        division_code=division_code,
+        status="published",
+        published_at=now,
+        publicity_starts_at=now,
+        publicity_ends_at=now + timedelta(days=days),
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    notice = PublicityNotice(
+        announcement_id=announcement.id,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        status="open",
+        created_at=now,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    record_event(
+        "publicity.publish",
+        "publicity_notice",
+        notice.id,
+        after={
+            "announcement": announcement.id,
+            "subject": f"{subject_type}:{subject_id}",
+            "ends_at": announcement.publicity_ends_at,
+        },
+        actor=actor,
+    )
+    return notice
+
+
+def notice_for_subject(subject_type: str, subject_id) -> PublicityNotice | None:
+    return db.session.scalar(
+        select(PublicityNotice)
+        .where(
+            PublicityNotice.subject_type == subject_type,
+            PublicityNotice.subject_id == str(subject_id),
+        )
+        .order_by(PublicityNotice.id.desc())
+        .limit(1)
+    )
+
+
+def notice_for_announcement(announcement_id: int) -> PublicityNotice | None:
+    return db.session.scalar(
+        select(PublicityNotice).where(PublicityNotice.announcement_id == announcement_id)
+    )
+
+
+def is_open(announcement: Announcement, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if announcement.publicity_ends_at is None or announcement.status != "published":
+        return False
+    if announcement.published_at is None or announcement.published_at > now:
+        return False
+    starts = announcement.publicity_starts_at
+    return (starts is None or starts <= now) and now < announcement.publicity_ends_at
+
+
+# --- objections ----------------------------------------------------------------------------------
+
+
+def file_objection(
+    announcement: Announcement, real_name: str, contact: str, reason: str, now=None
+) -> Objection:
+    """Record an objection (异议) raised under a real name while the period is open."""
+    now = now or utcnow()
+    if not is_open(announcement, now):
+        raise PublicityClosed()
+    notice = notice_for_announcement(announcement.id)
+    objection = Objection(
+        announcement_id=announcement.id,
+        notice_id=notice.id if notice else None,
+        subject_type=notice.subject_type if notice else "other",
+        subject_id=notice.subject_id if notice else "",
+        real_name=real_name.strip(),
+        contact=contact.strip(),
+        reason=reason.strip(),
+        status="pending",
+        created_at=now,
+    )
+    db.session.add(objection)
+    db.session.flush()
+    # The audit trail names the objection, not the person: personal data stays in one table.
+    record_event(
+        "objection.file",
+        "objection",
+        objection.id,
+        after={"announcement": announcement.id, "status": "pending"},
+    )
+    return objection
+
+
+def answer_objection(objection: Objection, outcome: str, answer: str, *, actor) -> Objection:
+    """Answer an objection: uphold it (the decision is reopened) or dismiss it, with reasons."""
+    if outcome not in ("upheld", "dismissed"):
+        raise ValueError(outcome)
+    if objection.status != "pending":
+        raise ValueError("already answered")
+    before = {"status": objection.status}
+    objection.status = outcome
+    objection.answer = answer.strip()
+    objection.answered_by_id = getattr(actor, "id", None)
+    objection.answered_at = utcnow()
+    db.session.flush()
+    record_event(
+        "objection.answer",
+        "objection",
+        objection.id,
+        before=before,
+        after={"status": outcome},
+        remark=objection.answer,
+        actor=actor,
+    )
+    if outcome == "upheld" and objection.notice is not None:
+        reopen_notice(objection.notice, objection.answer, actor=actor)
+    return objection
+
+
+def reopen_notice(notice: PublicityNotice, remark: str, *, actor) -> None:
+    """An upheld objection: the decision does not become final; its subject goes back to review."""
+    if notice.status != "open":
+        return
+    notice.status = "reopened"
+    notice.reopened_at = utcnow()
+    db.session.flush()
+    record_event(
+        "publicity.reopen",
+        "publicity_notice",
+        notice.id,
+        before={"status": "open"},
+        after={"status": "reopened"},
+        remark=remark,
+        actor=actor,
+    )
+    for hook in REOPEN_HOOKS.get(notice.subject_type, []):
+        hook(notice, remark, actor)
+
+
+def objection_outcomes(announcement_id: int) -> dict[str, int]:
+    """Counts per status, for the public page: never names, contacts or reasons."""
+    rows = db.session.execute(
+        select(Objection.status, func.count())
+        .where(Objection.announcement_id == announcement_id)
+        .group_by(Objection.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def answered_objections(announcement_id: int) -> list[Objection]:
+    return list(
+        db.session.scalars(
+            select(Objection)
+            .where(Objection.announcement_id == announcement_id, Objection.status != "pending")
+            .order_by(Objection.id)
+        )
+    )
+
+
+# --- finalizing: `flask tick` ---------------------------------------------------------------------
+
+# subject_type → callables(notice, actor) run when a publicity period ends with none upheld, and
+# callables(notice, remark, actor) run when an objection is upheld. Features register here
+# (review/services.py registers the filing and compliance-list handlers), so this package needs no
+# knowledge of filings.
+FINAL_HOOKS: dict[str, list] = {}
+REOPEN_HOOKS: dict[str, list] = {}
+
+
+def on_final(subject_type: str):
+    def register(fn):
+        FINAL_HOOKS.setdefault(subject_type, []).append(fn)
+        return fn
+
+    return register
+
+
+def on_reopen(subject_type: str):
+    def register(fn):
+        REOPEN_HOOKS.setdefault(subject_type, []).append(fn)
+        return fn
+
+    return register
+
+
+def notices_due(now: datetime) -> list[PublicityNotice]:
+    """Open notices whose period has ended, with no upheld and no unanswered objection."""
+    blocking = (
+        select(Objection.id)
+        .where(
+            Objection.notice_id == PublicityNotice.id,
+            Objection.status.in_(("pending", "upheld")),
+        )
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(PublicityNotice)
+            .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
+            .where(
+                PublicityNotice.status == "open",
+                Announcement.publicity_ends_at <= now,
+                ~blocking,
+            )
+            .order_by(PublicityNotice.id)
+        )
+    )
+
+
+def finalize_notice(notice: PublicityNotice, *, actor=SYSTEM, now=None) -> None:
+    notice.status = "final"
+    notice.finalized_at = now or utcnow()
+    db.session.flush()
+    record_event(
+        "publicity.final",
+        "publicity_notice",
+        notice.id,
+        before={"status": "open"},
+        after={"status": "final", "subject": f"{notice.subject_type}:{notice.subject_id}"},
+        actor=actor if getattr(actor, "id", None) else None,
+    )
+    for hook in FINAL_HOOKS.get(notice.subject_type, []):
+        hook(notice, actor)
+
+
+@dataclass
+class TickReport:
+    finalized: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
+    taken_back: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def waiting_on_objections(now: datetime) -> list[PublicityNotice]:
+    """Ended periods held back by an objection not yet answered."""
+    pending = (
+        select(Objection.id)
+        .where(Objection.notice_id == PublicityNotice.id, Objection.status == "pending")
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(PublicityNotice)
+            .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
+            .where(PublicityNotice.status == "open", Announcement.publicity_ends_at <= now, pending)
+        )
+    )
+
+
+def run_tick(now: datetime | None = None, today: date | None = None) -> TickReport:
+    """Do everything that is due; running it again at once does nothing more (idempotent).
+
+    Each notice is finalized in its own savepoint, so one that fails does not block the others.
+    """
+    from portal.registry import services as registry
+
+    now = now or utcnow()
+    today = today or now.date()
+    report = TickReport()
+    for notice in notices_due(now):
+        try:
+            with db.session.begin_nested():
+                finalize_notice(notice, now=now)
+            report.finalized.append(notice.id)
+        except Exception as error:  # noqa: BLE001 — reported, and the other notices go on
+            report.errors.append(f"notice {notice.id}: {error}")
+    report.waiting = [n.id for n in waiting_on_objections(now)]
+    for obligation in registry.construction_warnings_due(today):
+        registry.mark_construction_warned(obligation)
+        _warn_construction(obligation)
+        report.warned.append(obligation.id)
+    report.taken_back = [o.id for o in registry.take_back_expired_obligations(today)]
+    return report
+
+
+def _warn_construction(obligation) -> None:
+    """Tell the enterprise its project must start before the deadline (inbox and mail)."""
+    try:
+        from portal.accounts.services import post_notice
+    except ImportError:
+        return
+    from flask_babel import gettext as _
+
+    post_notice(
+        obligation.enterprise_id,
+        _("项目开工期限提醒：%(name)s", name=obligation.project_name),
+        _(
+            "贵单位项目“%(name)s”取得的用能权指标须在 %(deadline)s 前开工建设，逾期未开工的将由政府无偿收回。",
+            name=obligation.project_name,
+            deadline=obligation.start_deadline.isoformat(),
+        ),
+    )

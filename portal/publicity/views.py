@@ -1,0 +1,143 @@
+"""The public objection form, the public outcome page, and the back-office answers."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.extensions import db, limiter
+from portal.news.models import Announcement
+from portal.news.services import get_public_announcement_or_404
+from portal.publicity import bp, services
+from portal.publicity.forms import AnswerForm, ObjectionForm
+from portal.publicity.models import Objection
+from portal.review.access import require_role
+from portal.web import paginate, parse_int, redirect_after_post, render
+
+ANSWER_ROLES = ("province", "city")
+
+
+def _announcement_crumbs(announcement):
+    crumbs = []
+    if "news.index" in _endpoints():
+        crumbs.append((_("公示公告"), url_for("news.index", category="publicity")))
+    if "news.detail" in _endpoints():
+        crumbs.append((announcement.title, url_for("news.detail", id=announcement.id)))
+    return crumbs
+
+
+def _endpoints():
+    from flask import current_app
+
+    return current_app.view_functions
+
+
+@bp.route("/publicity/<int:announcement_id>/objections/new", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"], error_message="提交过于频繁，请一小时后再试。")
+def new_objection(announcement_id: int):
+    announcement = get_public_announcement_or_404(announcement_id)
+    form = ObjectionForm()
+    open_now = services.is_open(announcement)
+    if request.method == "POST":
+        if not open_now:
+            form.form_errors.append(_("公示期已结束或尚未开始，不能再提出异议。"))
+        elif form.validate_on_submit():
+            services.file_objection(
+                announcement, form.real_name.data, form.contact.data, form.reason.data
+            )
+            db.session.commit()
+            return redirect_after_post(
+                url_for(".objection_received", announcement_id=announcement.id)
+            )
+    response = render(
+        "publicity/new_objection.html",
+        announcement=announcement,
+        form=form,
+        open_now=open_now,
+        breadcrumbs=_announcement_crumbs(announcement) + [(_("提出异议"), None)],
+    )
+    if request.method == "POST":
+        response.status_code = 400 if open_now else 409
+    return response
+
+
+@bp.get("/publicity/<int:announcement_id>/objections/received")
+def objection_received(announcement_id: int):
+    announcement = get_public_announcement_or_404(announcement_id)
+    return render(
+        "publicity/received.html",
+        announcement=announcement,
+        breadcrumbs=_announcement_crumbs(announcement) + [(_("异议已收到"), None)],
+    )
+
+
+@bp.get("/publicity/<int:announcement_id>/outcomes")
+def outcomes(announcement_id: int):
+    """What the public may know: how many objections, and the answers, without personal data."""
+    announcement = get_public_announcement_or_404(announcement_id)
+    return render(
+        "publicity/outcomes.html",
+        announcement=announcement,
+        counts=services.objection_outcomes(announcement.id),
+        answered=services.answered_objections(announcement.id),
+        open_now=services.is_open(announcement),
+        breadcrumbs=_announcement_crumbs(announcement) + [(_("异议处理情况"), None)],
+    )
+
+
+# --- back office ----------------------------------------------------------------------------------
+
+
+def get_objection_or_404(objection_id: int, for_user) -> Objection:
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        abort(404)
+    division = objection.announcement.division_code
+    if for_user.role == "city" and division != for_user.division_code:
+        abort(403, description=_("这条异议不在您的管辖范围内。"))
+    return objection
+
+
+@bp.get("/admin/objections")
+@require_role(*ANSWER_ROLES, "supervisor", "editor")
+def objections():
+    status = request.args.get("status") or "pending"
+    if status not in ("pending", "upheld", "dismissed", "all"):
+        abort(400, description=_("状态参数无效。"))
+    stmt = select(Objection).join(Announcement)
+    if status != "all":
+        stmt = stmt.where(Objection.status == status)
+    if current_user.role == "city":
+        stmt = stmt.where(Announcement.division_code == current_user.division_code)
+    count = select(func.count()).select_from(stmt.subquery())
+    page = paginate(
+        db.session, stmt.order_by(Objection.created_at), count, parse_int(request.args.get("page"))
+    )
+    return render(
+        "publicity/objections.html",
+        "publicity/_objection_rows.html",
+        page=page,
+        status=status,
+        forms={o.id: AnswerForm(prefix=f"o{o.id}") for o in page.items},
+        can_answer=current_user.role in ANSWER_ROLES,
+        breadcrumbs=[(_("公示异议"), None)],
+    )
+
+
+@bp.post("/admin/objections/<int:objection_id>/answer")
+@require_role(*ANSWER_ROLES)
+def answer(objection_id: int):
+    objection = get_objection_or_404(objection_id, for_user=current_user)
+    form = AnswerForm(prefix=f"o{objection.id}")
+    if not form.validate_on_submit():
+        flash(_("未能答复：请选择处理结果并填写答复意见。"), "error")
+        return redirect_after_post(url_for(".objections"))
+    if objection.status != "pending":
+        flash(_("这条异议已经答复过了。"), "error")
+        return redirect_after_post(url_for(".objections"))
+    services.answer_objection(objection, form.outcome.data, form.answer.data, actor=current_user)
+    db.session.commit()
+    flash(_("已答复。"), "success")
+    return redirect_after_post(url_for(".objections"))

@@ -1,0 +1,387 @@
+"""Compliance administration (履约): periods, each unit's filing against its holdings, status codes,
+the published list, deadlines, and the export for the provincial credit-information platform."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from portal.audit.services import record_event
+from portal.disclosure.models import COMPLIANCE_STATUSES, CompliancePeriod, ComplianceRecord
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.publicity import services as publicity
+from portal.registry import services as registry
+from portal.registry.models import LedgerEntry
+
+ZERO = Decimal("0")
+
+
+class ComplianceError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def open_period(year: int, filing_deadline: date, note: str = "", *, actor) -> CompliancePeriod:
+    if db.session.get(CompliancePeriod, year) is not None:
+        raise ComplianceError("exists")
+    period = CompliancePeriod(year=year, filing_deadline=filing_deadline, note=note)
+    db.session.add(period)
+    db.session.flush()
+    record_event(
+        "compliance.open",
+        "compliance_period",
+        year,
+        after={"filing_deadline": filing_deadline, "note": note},
+        actor=actor,
+    )
+    return period
+
+
+def ledger_components(enterprise_id: int, variety_code: str) -> dict[str, Decimal]:
+    """quota, bought, sold and taken back, from the ledger (surrenders are what compliance uses)."""
+    rows = db.session.execute(
+        select(LedgerEntry.kind, func.sum(LedgerEntry.quantity))
+        .where(LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.variety_code == variety_code)
+        .group_by(LedgerEntry.kind)
+    ).all()
+    sums = {kind: Decimal(total or 0) for kind, total in rows}
+    return {
+        "quota": sums.get("issue", ZERO) + sums.get("correction", ZERO),
+        "bought": sums.get("transfer_in", ZERO),
+        "sold": -sums.get("transfer_out", ZERO),
+        "taken_back": -(sums.get("take_back", ZERO) + sums.get("cancel", ZERO)),
+    }
+
+
+def suggest_status(
+    actual: Decimal | None, holdings: Decimal, filed_on: date | None, deadline: date
+) -> tuple[str, Decimal | None]:
+    """The status code the numbers suggest, and the shortfall (DOMAIN.md: actual ≤ holdings)."""
+    if actual is None:
+        return "not_reported", None
+    if actual > holdings:
+        return "non_compliant", actual - holdings
+    if filed_on is not None and filed_on > deadline:
+        return "late", None
+    return "on_time", None
+
+
+@dataclass
+class OverviewRow:
+    enterprise: Enterprise
+    variety_code: str
+    holdings: Decimal
+    actual: Decimal | None
+    filing_number: str | None
+    record: ComplianceRecord | None
+    suggested: str
+    shortfall: Decimal | None
+
+
+def period_overview(year: int, division_code: str | None = None) -> list[OverviewRow]:
+    """Each unit with holdings, a filing or a record: its filing against its holdings."""
+    from portal.filings.models import ComplianceFiling
+
+    period = db.session.get(CompliancePeriod, year)
+    filings = {}
+    for filing in db.session.scalars(
+        select(ComplianceFiling)
+        .where(ComplianceFiling.period_year == year, ComplianceFiling.status != "withdrawn")
+        .order_by(ComplianceFiling.id)
+    ):
+        filings[filing.enterprise_id] = filing
+    records = {
+        (r.enterprise_id, r.variety_code): r
+        for r in db.session.scalars(
+            select(ComplianceRecord).where(ComplianceRecord.period_year == year)
+        )
+    }
+    holders = set(
+        db.session.scalars(
+            select(LedgerEntry.enterprise_id).where(LedgerEntry.enterprise_id.is_not(None))
+        )
+    )
+    ids = holders | set(filings) | {eid for eid, _ in records}
+    if not ids:
+        return []
+    stmt = select(Enterprise).where(Enterprise.id.in_(ids)).order_by(Enterprise.name)
+    if division_code:
+        stmt = stmt.where(Enterprise.division_code == division_code)
+    rows = []
+    for enterprise in db.session.scalars(stmt):
+        filing = filings.get(enterprise.id)
+        for code in ("energy", "coal"):
+            parts = ledger_components(enterprise.id, code)
+            holdings = parts["quota"] + parts["bought"] - parts["sold"] - parts["taken_back"]
+            actual = getattr(filing, f"actual_{code}", None) if filing else None
+            record = records.get((enterprise.id, code))
+            if holdings == 0 and actual is None and record is None:
+                continue
+            filed_on = filing.submitted_at.date() if filing and filing.submitted_at else None
+            suggested, shortfall = suggest_status(
+                actual, holdings, filed_on, period.filing_deadline if period else date.max
+            )
+            rows.append(
+                OverviewRow(
+                    enterprise,
+                    code,
+                    holdings,
+                    actual,
+                    filing.number if filing else None,
+                    record,
+                    suggested,
+                    shortfall,
+                )
+            )
+    return rows
+
+
+def record_status(
+    year: int,
+    enterprise_id: int,
+    variety_code: str,
+    status: str,
+    *,
+    actual: Decimal | None = None,
+    rectify_by: date | None = None,
+    actor,
+) -> ComplianceRecord:
+    """Record a unit's status code for a period; a non-compliant unit gets a rectification deadline."""
+    if status not in COMPLIANCE_STATUSES:
+        raise ComplianceError("status")
+    period = db.session.get(CompliancePeriod, year)
+    if period is None:
+        raise ComplianceError("period")
+    if status == "non_compliant" and rectify_by is None:
+        raise ComplianceError("rectify_by")
+    parts = ledger_components(enterprise_id, variety_code)
+    record = db.session.scalar(
+        select(ComplianceRecord).where(
+            ComplianceRecord.period_year == year,
+            ComplianceRecord.enterprise_id == enterprise_id,
+            ComplianceRecord.variety_code == variety_code,
+        )
+    )
+    before = None
+    if record is None:
+        record = ComplianceRecord(
+            period_year=year, enterprise_id=enterprise_id, variety_code=variety_code, status=status
+        )
+        db.session.add(record)
+    else:
+        before = {
+            "status": record.status,
+            "actual": record.actual,
+            "shortfall": record.shortfall,
+            "rectify_by": record.rectify_by,
+        }
+    for key, value in parts.items():
+        setattr(record, key, value)
+    if actual is not None:
+        record.actual = actual
+    record.status = status
+    holdings = record.holdings
+    record.shortfall = (
+        (record.actual - holdings)
+        if status == "non_compliant" and record.actual is not None and record.actual > holdings
+        else None
+    )
+    record.rectify_by = rectify_by if status in ("non_compliant", "late") else None
+    db.session.flush()
+    record_event(
+        "compliance.record",
+        "compliance_record",
+        record.id,
+        before=before,
+        after={
+            "status": status,
+            "actual": record.actual,
+            "shortfall": record.shortfall,
+            "rectify_by": record.rectify_by,
+        },
+        actor=actor,
+    )
+    return record
+
+
+def apply_compliance_filing(filing, actor) -> None:
+    """A final compliance filing: record the actuals and surrender (cancel) what was used."""
+    period = db.session.get(CompliancePeriod, filing.period_year) if filing.period_year else None
+    for code in ("energy", "coal"):
+        actual = getattr(filing, f"actual_{code}", None)
+        if actual is None:
+            continue
+        actual = Decimal(actual)
+        available = registry.balance(filing.enterprise_id, code)
+        surrender = min(actual, available)
+        if surrender > 0:
+            registry.surrender_indicators(
+                filing.enterprise_id,
+                code,
+                surrender,
+                f"{filing.period_year} 年度履约注销（{filing.number}）",
+                source_type="filing",
+                source_id=filing.number,
+                actor=actor,
+                idempotency_key=f"filing:{filing.id}:surrender:{code}",
+            )
+        if period is not None:
+            filed_on = filing.submitted_at.date() if filing.submitted_at else None
+            parts = ledger_components(filing.enterprise_id, code)
+            holdings = parts["quota"] + parts["bought"] - parts["sold"] - parts["taken_back"]
+            status, _short = suggest_status(actual, holdings, filed_on, period.filing_deadline)
+            record = record_status(
+                period.year,
+                filing.enterprise_id,
+                code,
+                status,
+                actual=actual,
+                rectify_by=period.filing_deadline + timedelta(days=90)
+                if status == "non_compliant"
+                else None,
+                actor=actor,
+            )
+            record.filed_on = filed_on
+
+
+def publish_list(year: int, *, actor, now: datetime | None = None):
+    """Publish the compliance list of a period as a 公示; it becomes final after the period."""
+    period = db.session.get(CompliancePeriod, year)
+    if period is None:
+        raise ComplianceError("period")
+    records = list(
+        db.session.scalars(
+            select(ComplianceRecord)
+            .where(ComplianceRecord.period_year == year)
+            .order_by(ComplianceRecord.enterprise_id, ComplianceRecord.variety_code)
+        )
+    )
+    if not records:
+        raise ComplianceError("empty")
+    existing = publicity.notice_for_subject("compliance_period", year)
+    if existing is not None and existing.status in ("open", "final"):
+        raise ComplianceError("published")
+    from portal.disclosure.labels import COMPLIANCE_STATUS
+    from portal.i18n import fmt_quantity
+
+    lines = [
+        f"# {year} 年度用能权履约情况公示",
+        "",
+        "| 单位名称 | 统一社会信用代码 | 品种 | 履约状态 | 缺口 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r.enterprise.name} | {r.enterprise.uscc} | {r.variety_code} | "
+            f"{COMPLIANCE_STATUS.get(r.status, r.status)} | "
+            f"{fmt_quantity(r.shortfall, r.variety_code) if r.shortfall is not None else '—'} |"
+        )
+    notice = publicity.publish_publicity(
+        "compliance_period",
+        year,
+        f"关于 {year} 年度用能权履约情况的公示",
+        "\n".join(lines),
+        actor=actor,
+        now=now,
+    )
+    before = {"published_at": period.published_at}
+    period.published_at = notice.announcement.published_at
+    period.publicity_ends_at = notice.announcement.publicity_ends_at
+    db.session.flush()
+    record_event(
+        "compliance.publish",
+        "compliance_period",
+        year,
+        before=before,
+        after={"published_at": period.published_at, "publicity_ends_at": period.publicity_ends_at},
+        actor=actor,
+    )
+    return notice
+
+
+@publicity.on_final("compliance_period")
+def _list_final(notice, actor) -> None:
+    record_event(
+        "compliance.final",
+        "compliance_period",
+        notice.subject_id,
+        after={"final": True},
+        actor=actor if getattr(actor, "id", None) else None,
+    )
+
+
+def is_final(year: int) -> bool:
+    notice = publicity.notice_for_subject("compliance_period", year)
+    return notice is not None and notice.status == "final"
+
+
+# --- the credit-platform export ------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "uscc",
+    "name",
+    "division_code",
+    "period_year",
+    "variety_code",
+    "status",
+    "actual",
+    "holdings",
+    "shortfall",
+    "rectify_by",
+)
+
+
+def non_compliant_rows(year: int) -> list[dict]:
+    """Units that missed their obligation, keyed by 统一社会信用代码, for 省信用信息共享平台."""
+    records = db.session.scalars(
+        select(ComplianceRecord)
+        .where(ComplianceRecord.period_year == year, ComplianceRecord.status == "non_compliant")
+        .order_by(ComplianceRecord.enterprise_id, ComplianceRecord.variety_code)
+    )
+    rows = []
+    for r in records:
+        rows.append(
+            {
+                "uscc": r.enterprise.uscc,
+                "name": r.enterprise.name,
+                "division_code": r.enterprise.division_code,
+                "period_year": year,
+                "variety_code": r.variety_code,
+                "status": r.status,
+                "actual": None if r.actual is None else str(r.actual),
+                "holdings": str(r.holdings),
+                "shortfall": None if r.shortfall is None else str(r.shortfall),
+                "rectify_by": r.rectify_by.isoformat() if r.rectify_by else None,
+            }
+        )
+    return rows
+
+
+def export_csv(year: int) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for row in non_compliant_rows(year):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return "\ufeff" + buffer.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
+
+
+def export_json(year: int) -> str:
+    return json.dumps(
+        {
+            "source": current_app.config["SITE_NAME"],
+            "period_year": year,
+            "records": non_compliant_rows(year),
+        },
+        ensure_ascii=False,
+        indent=2,
+    )

@@ -1,0 +1,318 @@
+"""Review rules: each role's queue, acting on a filing, and what a decision sets off.
+
+Status changes go through portal.filings.workflow.transition() only (the one transition table).
+What follows a decision lives here: a 公示 when the province publishes, and the registry entries
+when a filing becomes final (issued indicators, a compliance surrender, the 2-year start rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+
+from portal.audit.services import record_event
+from portal.extensions import db
+from portal.publicity import services as publicity
+from portal.registry import services as registry
+
+OVERDUE_DAYS = 15  # [design] a filing waiting longer than this is marked overdue
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _workflow():
+    from portal.filings import workflow
+
+    return workflow
+
+
+# Steps that no person takes from the queue: the end of a publicity period is `flask tick`'s.
+AUTOMATIC = {("publicity", "finalize")}
+
+
+def manual_steps(filing, actor) -> list:
+    return [
+        step
+        for step in _workflow().available_actions(filing, actor)
+        if (step.source, step.action) not in AUTOMATIC
+    ]
+
+
+def _waiting_statuses(role: str) -> dict[str, set[str]]:
+    """kind → the statuses at which `role` has a step to take."""
+    out: dict[str, set[str]] = {}
+    for kind, steps in _workflow().TRANSITIONS.items():
+        for (source, action), step in steps.items():
+            if step.role == role and (source, action) not in AUTOMATIC:
+                out.setdefault(kind, set()).add(source)
+    return out
+
+
+def queue_query(user, kind: str | None = None, overdue_only: bool = False) -> tuple[Select, Select]:
+    """The filings waiting for this user, oldest first; a city sees its division, an auditor its claims."""
+    from portal.filings.models import Filing, RetrofitClaim
+
+    waiting = _waiting_statuses(user.role)
+    clauses = [
+        (Filing.kind == k) & Filing.status.in_(sorted(statuses))
+        for k, statuses in waiting.items()
+        if not kind or k == kind
+    ]
+    stmt = select(Filing).where(or_(*clauses) if clauses else Filing.id.is_(None))
+    if user.role == "city":
+        stmt = stmt.where(Filing.division_code == user.division_code)
+    elif user.role == "auditor":
+        stmt = stmt.where(
+            Filing.id.in_(
+                select(RetrofitClaim.id).where(RetrofitClaim.audit_firm_id == user.audit_firm_id)
+            )
+        )
+    if overdue_only:
+        stmt = stmt.where(
+            func.coalesce(Filing.submitted_at, Filing.created_at)
+            < utcnow() - timedelta(days=OVERDUE_DAYS)
+        )
+    count = select(func.count()).select_from(stmt.subquery())
+    return stmt.order_by(func.coalesce(Filing.submitted_at, Filing.created_at), Filing.id), count
+
+
+def waiting_count(user) -> int:
+    _rows, count = queue_query(user)
+    return db.session.scalar(count) or 0
+
+
+@dataclass(frozen=True)
+class Age:
+    days: int
+    overdue: bool
+
+
+def age_of(filing, now: datetime | None = None) -> Age:
+    """Days since the filing last reached its current status (or was submitted)."""
+    now = now or utcnow()
+    since = filing.events[-1].created_at if filing.events else filing.submitted_at
+    since = since or filing.created_at or now
+    days = max(0, (now - since).days)
+    return Age(days, days > OVERDUE_DAYS)
+
+
+def can_see_filing(user, filing) -> bool:
+    """Province and supervisor see all; a city its division; an auditor the claims assigned to it."""
+    if user.role in ("province", "supervisor"):
+        return True
+    if user.role == "city":
+        return filing.division_code == user.division_code
+    if user.role == "auditor":
+        firm = getattr(filing, "audit_firm_id", None)
+        return firm is not None and firm == user.audit_firm_id
+    return False
+
+
+class ReviewError(ValueError):
+    """A review action refused before the workflow was asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str = "remark"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def act_on_filing(
+    filing,
+    action: str,
+    actor,
+    remark: str,
+    expected_version: int | None,
+    *,
+    verified_energy: Decimal | None = None,
+    verified_coal: Decimal | None = None,
+    report=None,
+):
+    """Take one step on a filing, with what that step needs; flush, never commit.
+
+    The auditor's savings audit stores the verified quantities and the report first; the province's
+    `publish` opens the 公示; a step that ends in `final` writes the registry entries.
+    Raises workflow.TransitionError (Conflict when the version is stale) or ReviewError.
+    """
+    workflow = _workflow()
+    if expected_version is not None and int(expected_version) != filing.version:
+        raise workflow.Conflict(_("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+    step = workflow.step_for(filing, action)
+    if step is not None and (step.source, step.action) in AUTOMATIC:
+        raise ReviewError(_("公示期满且无成立的异议后，系统会自动办结，无需手工操作。"), "action")
+    if action == "audit_savings" and step is not None:
+        if verified_energy is None and verified_coal is None:
+            raise ReviewError(_("请至少填写一项核定节能量。"), "verified_energy")
+        if report is None:
+            raise ReviewError(_("请上传第三方审核报告。"), "report")
+        filing.verified_energy_savings = verified_energy
+        filing.verified_coal_savings = verified_coal
+        _attach_report(filing, report, actor)
+    step = workflow.transition(filing, action, actor, remark, expected_version=None)
+    if step.target == "publicity":
+        _publish_filing(filing, actor)
+    if step.target == "final":
+        finalize_filing(filing, actor)
+    return step
+
+
+def _attach_report(filing, report, actor) -> None:
+    from portal.filings.models import FilingAttachment
+    from portal.uploads import store_upload
+
+    store_upload(report)
+    filing.attachments.append(
+        FilingAttachment(
+            purpose="audit_report",
+            sha256=report.sha256,
+            size=report.size,
+            content_type=report.content_type,
+            original_name=report.original_name,
+            uploaded_by_id=getattr(actor, "id", None),
+        )
+    )
+
+
+KIND_TITLES = {
+    "retrofit": "节能改造节能量确权",
+    "closure": "关停指标确权",
+    "purchase": "新建“两高”项目用能权申购",
+    "voluntary": "自愿参与交易单位",
+    "compliance": "履约",
+}
+
+
+def _quantities(filing) -> list[tuple[str, Decimal]]:
+    """What becomes final: the quantities per variety this filing issues."""
+    kind = filing.kind
+    if kind == "retrofit":
+        pairs = [("energy", filing.verified_energy_savings), ("coal", filing.verified_coal_savings)]
+    elif kind == "closure":
+        pairs = [("energy", filing.prior_year_energy), ("coal", filing.prior_year_coal)]
+    elif kind == "purchase":
+        pairs = [(filing.variety_code or "energy", filing.required_quantity)]
+    else:
+        pairs = []
+    return [(code, Decimal(qty)) for code, qty in pairs if qty is not None and Decimal(qty) > 0]
+
+
+def _publish_filing(filing, actor) -> None:
+    from portal.i18n import fmt_quantity
+
+    enterprise = filing.enterprise
+    lines = [
+        f"# {KIND_TITLES.get(filing.kind, '')}公示",
+        "",
+        f"- 申报编号：{filing.number}",
+        f"- 单位名称：{enterprise.name}",
+        f"- 统一社会信用代码：{enterprise.uscc}",
+    ]
+    if getattr(filing, "title", ""):
+        lines.append(f"- 项目：{filing.title}")
+    for code, qty in _quantities(filing):
+        lines.append(f"- 拟确认数量：{fmt_quantity(qty, code)}")
+    lines += [
+        "",
+        "公示期内，任何单位和个人如有异议，可实名提出，并提供联系方式和理由。",
+    ]
+    publicity.publish_publicity(
+        "filing",
+        filing.id,
+        f"关于{enterprise.name}{KIND_TITLES.get(filing.kind, '')}的公示",
+        "\n".join(lines),
+        actor=actor,
+        division_code=filing.division_code,
+    )
+
+
+def finalize_filing(filing, actor) -> None:
+    """Write what a final decision means in the registry (idempotent per filing and variety)."""
+    from portal.filings.models import ComplianceFiling
+
+    reason = f"{KIND_TITLES.get(filing.kind, '')} {filing.number}"
+    actor_user = actor if getattr(actor, "id", None) else None
+    if filing.kind in ("retrofit", "closure", "purchase"):
+        for code, qty in _quantities(filing):
+            registry.issue_indicators(
+                filing.enterprise_id,
+                code,
+                qty,
+                reason,
+                source_type="filing",
+                source_id=filing.number,
+                actor=actor_user,
+                idempotency_key=f"filing:{filing.id}:issue:{code}",
+            )
+    if filing.kind == "purchase":
+        today = current_date()
+        if filing.granted_on is None:
+            filing.granted_on = today
+        for code, qty in _quantities(filing):
+            registry.open_construction_obligation(
+                filing.enterprise_id,
+                filing.project_name or filing.number,
+                code,
+                qty,
+                filing.granted_on,
+                source_type="filing",
+                source_id=filing.number,
+                actor=actor_user,
+            )
+    if filing.kind == "voluntary" and not filing.enterprise.is_public:
+        filing.enterprise.is_public = True
+        record_event(
+            "enterprise.publish",
+            "enterprise",
+            filing.enterprise_id,
+            before={"is_public": False},
+            after={"is_public": True},
+            remark=reason,
+            actor=actor_user,
+        )
+    if isinstance(filing, ComplianceFiling):
+        from portal.review.compliance import apply_compliance_filing
+
+        apply_compliance_filing(filing, actor_user)
+    db.session.flush()
+
+
+def current_date() -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+# --- publicity hooks --------------------------------------------------------------------------------
+
+
+@publicity.on_final("filing")
+def _filing_publicity_ended(notice, actor) -> None:
+    from portal.filings.models import Filing
+
+    filing = db.session.get(Filing, int(notice.subject_id))
+    if filing is None or filing.status != "publicity":
+        return
+    _workflow().transition(filing, "finalize", actor, remark=_("公示期满，无成立的异议。"))
+    finalize_filing(filing, actor)
+
+
+@publicity.on_reopen("filing")
+def _filing_objection_upheld(notice, remark, actor) -> None:
+    """Send the filing back for review when the workflow offers a way back from publicity."""
+    from portal.filings.models import Filing
+
+    workflow = _workflow()
+    filing = db.session.get(Filing, int(notice.subject_id))
+    if filing is None or filing.status != "publicity":
+        return
+    if workflow.step_for(filing, "reopen") is not None:
+        workflow.transition(filing, "reopen", actor, remark=remark)
+    # Without such a step the filing stays in publicity; the reopened notice keeps tick from
+    # finalizing it, and the province decides by hand (see docs: requested workflow step).

@@ -1,0 +1,343 @@
+"""Back-office pages: thin views over review/services.py, review/compliance.py and friends."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portal.extensions import db
+from portal.review import bp, compliance, services
+from portal.review.access import require_role
+from portal.review.forms import (
+    ActionForm,
+    ConfirmForm,
+    PeriodForm,
+    QueueFilterForm,
+    RecordStatusForm,
+)
+from portal.web import paginate, parse_int, redirect_after_post, render
+
+QUEUE_ROLES = ("city", "province", "auditor")
+
+
+def _workflow():
+    from portal.filings import workflow
+
+    return workflow
+
+
+def get_filing_or_404(filing_id: int, for_user):
+    """Load a filing the user may see: a city its division, an auditor its assigned claims."""
+    from portal.filings.models import Filing
+
+    filing = db.session.get(Filing, filing_id)
+    if filing is None:
+        abort(404, description=_("该申报不存在。"))
+    if not services.can_see_filing(for_user, filing):
+        abort(403, description=_("这份申报不在您的办理范围内。"))
+    return filing
+
+
+def _kind_choices():
+    from portal.filings.models import KINDS
+
+    return [SelectChoice("", _("全部类型"))] + [
+        SelectChoice(kind, services.KIND_TITLES[kind]) for kind in KINDS
+    ]
+
+
+@bp.get("/")
+@require_role(*QUEUE_ROLES, "supervisor", "editor")
+def home():
+    """The back-office start page: what waits for this user."""
+    waiting = services.waiting_count(current_user) if current_user.role in QUEUE_ROLES else None
+    return render("review/home.html", waiting=waiting, breadcrumbs=[(_("后台"), None)])
+
+
+@bp.get("/queue")
+@require_role(*QUEUE_ROLES)
+def queue():
+    form = QueueFilterForm(request.args)
+    form.kind.choices = _kind_choices()
+    form.validate()
+    stmt, count = services.queue_query(
+        current_user, kind=form.kind.data or None, overdue_only=bool(form.overdue.data)
+    )
+    page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
+    return render(
+        "review/queue.html",
+        "review/_queue_rows.html",
+        form=form,
+        page=page,
+        age_of=services.age_of,
+        workflow=_workflow(),
+        kinds=services.KIND_TITLES,
+        overdue_days=services.OVERDUE_DAYS,
+        breadcrumbs=[(_("后台"), url_for(".home")), (_("待办审核"), None)],
+    )
+
+
+def _action_form(filing, data=None):
+    form = ActionForm(data) if data is not None else ActionForm()
+    workflow = _workflow()
+    steps = services.manual_steps(filing, current_user)
+    form.action.choices = [
+        SelectChoice(step.action, workflow.ACTION_LABELS.get(step.action, step.action))
+        for step in steps
+    ]
+    if not form.version.data:
+        form.version.data = str(filing.version)
+    return form, steps
+
+
+def _render_filing(filing, form, steps, status: int = 200):
+    from portal.publicity.services import notice_for_subject
+
+    response = render(
+        "review/filing.html",
+        filing=filing,
+        form=form,
+        steps=steps,
+        workflow=_workflow(),
+        age=services.age_of(filing),
+        kinds=services.KIND_TITLES,
+        notice=notice_for_subject("filing", filing.id),
+        breadcrumbs=[
+            (_("后台"), url_for(".home")),
+            *([(_("待办审核"), url_for(".queue"))] if current_user.role in QUEUE_ROLES else []),
+            (filing.number, None),
+        ],
+    )
+    response.status_code = status
+    return response
+
+
+@bp.get("/filings/<int:filing_id>")
+@require_role(*QUEUE_ROLES, "supervisor")
+def filing(filing_id: int):
+    found = get_filing_or_404(filing_id, for_user=current_user)
+    form, steps = _action_form(found)
+    return _render_filing(found, form, steps)
+
+
+@bp.post("/filings/<int:filing_id>/act")
+@require_role(*QUEUE_ROLES)
+def act(filing_id: int):
+    found = get_filing_or_404(filing_id, for_user=current_user)
+    workflow = _workflow()
+    form, steps = _action_form(found, request.form | request.files)
+    if not form.validate_on_submit():
+        return _render_filing(found, form, steps, 400)
+    report = None
+    if form.action.data == "audit_savings" and request.files.get("report"):
+        from portal.uploads import UploadRefused, check_upload
+
+        try:
+            report = check_upload(request.files["report"])
+        except UploadRefused as refused:
+            form.report.errors = [refused.message]
+            return _render_filing(found, form, steps, 400)
+    try:
+        step = services.act_on_filing(
+            found,
+            form.action.data,
+            current_user,
+            form.remark.data,
+            int(form.version.data) if (form.version.data or "").isdigit() else None,
+            verified_energy=form.verified_energy.data,
+            verified_coal=form.verified_coal.data,
+            report=report,
+        )
+    except workflow.Conflict as conflict:
+        db.session.rollback()
+        found = get_filing_or_404(filing_id, for_user=current_user)
+        form, steps = _action_form(found)
+        flash(str(conflict.message), "error")
+        return _render_filing(found, form, steps, 409)
+    except services.ReviewError as error:
+        db.session.rollback()
+        found = get_filing_or_404(filing_id, for_user=current_user)
+        form, steps = _action_form(found, request.form | request.files)
+        getattr(form, error.field, form.remark).errors = [error.message]
+        return _render_filing(found, form, steps, 400)
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        found = get_filing_or_404(filing_id, for_user=current_user)
+        form, steps = _action_form(found, request.form | request.files)
+        form.action.errors = [str(refused.message)]
+        return _render_filing(found, form, steps, 400)
+    db.session.commit()
+    flash(
+        _("已办理：%(action)s。", action=workflow.ACTION_LABELS.get(step.action, step.action)),
+        "success",
+    )
+    return redirect_after_post(url_for(".queue"))
+
+
+# --- compliance administration ------------------------------------------------------------------
+
+
+def _period_or_404(year: int):
+    from portal.disclosure.models import CompliancePeriod
+
+    period = db.session.get(CompliancePeriod, year)
+    if period is None:
+        abort(404, description=_("该履约年度尚未开启。"))
+    return period
+
+
+@bp.route("/compliance", methods=["GET", "POST"])
+@require_role("province", "supervisor")
+def compliance_periods():
+    from sqlalchemy import select
+
+    from portal.disclosure.models import CompliancePeriod
+
+    form = PeriodForm()
+    if request.method == "POST":
+        if current_user.role != "province":
+            abort(403, description=_("只有省级节能主管部门可以开启履约年度。"))
+        if form.validate_on_submit():
+            try:
+                compliance.open_period(
+                    form.year.data,
+                    form.filing_deadline.data,
+                    form.note.data or "",
+                    actor=current_user,
+                )
+            except compliance.ComplianceError:
+                form.year.errors.append(_("这个履约年度已经开启。"))
+            else:
+                db.session.commit()
+                flash(_("已开启 %(year)s 年度履约。", year=form.year.data), "success")
+                return redirect_after_post(url_for(".compliance_period", year=form.year.data))
+    periods = list(
+        db.session.scalars(select(CompliancePeriod).order_by(CompliancePeriod.year.desc()))
+    )
+    response = render(
+        "review/compliance_periods.html",
+        form=form,
+        periods=periods,
+        is_final=compliance.is_final,
+        breadcrumbs=[(_("后台"), url_for(".home")), (_("履约管理"), None)],
+    )
+    if form.errors:
+        response.status_code = 400
+    return response
+
+
+def _status_choices():
+    from portal.disclosure.labels import COMPLIANCE_STATUS
+
+    return [SelectChoice(code, label) for code, label in COMPLIANCE_STATUS.items()]
+
+
+@bp.get("/compliance/<int:year>")
+@require_role("province", "supervisor")
+def compliance_period(year: int):
+    period = _period_or_404(year)
+    return _render_period(period)
+
+
+def _render_period(period, status_form=None, status: int = 200):
+    from portal.disclosure.labels import COMPLIANCE_STATUS
+    from portal.publicity.services import notice_for_subject
+
+    form = status_form or RecordStatusForm()
+    form.status.choices = _status_choices()
+    response = render(
+        "review/compliance_period.html",
+        period=period,
+        rows=compliance.period_overview(period.year),
+        form=form,
+        status_choices=_status_choices(),
+        labels=COMPLIANCE_STATUS,
+        notice=notice_for_subject("compliance_period", period.year),
+        confirm=ConfirmForm(),
+        final=compliance.is_final(period.year),
+        breadcrumbs=[
+            (_("后台"), url_for(".home")),
+            (_("履约管理"), url_for(".compliance_periods")),
+            (_("%(year)s 年度", year=period.year), None),
+        ],
+    )
+    response.status_code = status
+    return response
+
+
+@bp.post("/compliance/<int:year>/records")
+@require_role("province")
+def record_compliance(year: int):
+    period = _period_or_404(year)
+    form = RecordStatusForm()
+    form.status.choices = _status_choices()
+    if form.validate_on_submit():
+        try:
+            compliance.record_status(
+                year,
+                int(form.enterprise_id.data),
+                form.variety_code.data,
+                form.status.data,
+                actual=form.actual.data,
+                rectify_by=form.rectify_by.data,
+                actor=current_user,
+            )
+        except compliance.ComplianceError as error:
+            db.session.rollback()
+            if error.code == "rectify_by":
+                form.rectify_by.errors = [_("未履约单位必须给出限期履约日期。")]
+            else:
+                form.status.errors = [_("状态代码无效。")]
+        else:
+            db.session.commit()
+            flash(_("履约状态已记录。"), "success")
+            return redirect_after_post(url_for(".compliance_period", year=year))
+    flash(
+        _(
+            "未能记录：%(problems)s",
+            problems="；".join(e for errs in form.errors.values() for e in errs),
+        ),
+        "error",
+    )
+    return _render_period(period, form, 400)
+
+
+@bp.post("/compliance/<int:year>/publish")
+@require_role("province")
+def publish_compliance(year: int):
+    _period_or_404(year)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        notice = compliance.publish_list(year, actor=current_user)
+    except compliance.ComplianceError as error:
+        db.session.rollback()
+        messages = {
+            "empty": _("还没有任何履约记录，不能发布名单。"),
+            "published": _("该年度名单已经在公示中或已公示完毕。"),
+        }
+        flash(messages.get(error.code, _("不能发布。")), "error")
+        return redirect_after_post(url_for(".compliance_period", year=year))
+    db.session.commit()
+    flash(_("履约名单已发布公示，公示期满后自动生效。"), "success")
+    return redirect_after_post(url_for(".compliance_period", year=int(notice.subject_id)))
+
+
+@bp.get("/compliance/<int:year>/non-compliant.<fmt>")
+@require_role("province", "supervisor")
+def export_non_compliant(year: int, fmt: str):
+    _period_or_404(year)
+    if fmt == "csv":
+        body, mimetype = compliance.export_csv(year), "text/csv; charset=utf-8"
+    elif fmt == "json":
+        body, mimetype = compliance.export_json(year), "application/json"
+    else:
+        abort(404)
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="non-compliant-{year}.{fmt}"'},
+    )
