@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, inspect, select
@@ -217,7 +217,7 @@ def sync_pending(app: Flask | None = None, timeout: float = 30.0) -> dict:
                     Announcement.status == "published", Announcement.published_at <= now
                 )
                 if since:
-                    stmt = stmt.where(Announcement.published_at > since)
+                    stmt = stmt.where(Announcement.published_at > datetime.fromisoformat(since))
                 ids = list(session.scalars(stmt))
                 if ids:
                     names = documents.Names(session)
