@@ -18,7 +18,7 @@ class ChoiceField(SelectField):
     """A select whose refusal of a forged value is in Chinese."""
 
     def pre_validate(self, form):
-        if self.validate_choice and self.data not in {str(v) for v, *_rest in self.choices or []}:
+        if self.validate_choice and self.data not in {str(c.value) for c in self.choices or []}:
             if self.data:
                 raise ValidationError(_("请从列表中选择。"))
 
@@ -129,8 +129,10 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, divisions=(), industries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.division.choices = [("", _("请选择"))] + list(divisions)
-        self.industry.choices = [("", _("请选择"))] + list(industries)
+        from portal.filings.forms import options
+
+        self.division.choices = options([("", _("请选择"))] + list(divisions))
+        self.industry.choices = options([("", _("请选择"))] + list(industries))
         for select in (self.division, self.industry):
             select.validate_choice = True
 

@@ -237,10 +237,10 @@ def request_access(uscc: str, name: str, email: str, phone: str, message: str) -
         return
     request_row = AccessRequest(
         enterprise_id=enterprise.id,
-        name=name.strip(),
+        name=(name or "").strip(),
         email=normalize_email(email),
-        phone=phone.strip(),
-        message=message.strip(),
+        phone=(phone or "").strip(),
+        message=(message or "").strip(),
     )
     db.session.add(request_row)
     db.session.flush()

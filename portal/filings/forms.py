@@ -13,13 +13,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
 MAX_QUANTITY = Decimal("99999999999999")  # Numeric(18,4)
-YES_NO = [("yes", _l("是")), ("no", _l("否"))]
+YES_NO = (("yes", _l("是")), ("no", _l("否")))
+
+
+def options(pairs) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class Filled:
@@ -125,7 +131,7 @@ class YesNoField(RadioField):
     """是/否; `.data` is True, False or None. A forged value counts as unanswered."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("choices", YES_NO)
+        kwargs.setdefault("choices", options(YES_NO))
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
 
@@ -139,13 +145,13 @@ class YesNoField(RadioField):
         self.raw = {True: "yes", False: "no"}.get(value, "")
 
     def iter_choices(self):
-        for value, label in self.choices:
-            yield (value, label, getattr(self, "raw", "") == value, {})
+        for choice in self.choices:
+            yield Choice(choice.value, choice.label, getattr(self, "raw", "") == choice.value, {})
 
 
 class ChoiceField(SelectField):
     def pre_validate(self, form):
-        allowed = {str(v) for v, *_rest in self.choices or []}
+        allowed = {str(c.value) for c in self.choices or []}
         if self.data and str(self.data) not in allowed:
             raise ValidationError(_("请从列表中选择。"))
 
@@ -213,9 +219,9 @@ class RetrofitForm(FilingForm):
 
     def __init__(self, *args, audit_firms=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.audit_firm_id.choices = [("", _("请选择"))] + [
-            (str(firm.id), firm.name) for firm in audit_firms
-        ]
+        self.audit_firm_id.choices = options(
+            [("", _("请选择"))] + [(str(firm.id), firm.name) for firm in audit_firms]
+        )
 
 
 class ClosureForm(FilingForm):
@@ -272,17 +278,21 @@ class PurchaseForm(FilingForm):
 
     def __init__(self, *args, industries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.industry_code.choices = [("", _("请选择"))] + list(industries)
-        self.variety_code.choices = [
-            ("", _("请选择")),
-            ("energy", _("能耗指标（吨标准煤）")),
-            ("coal", _("煤炭指标（吨）")),
-        ]
-        self.benchmark_basis.choices = [
-            ("", _("请选择")),
-            ("benchmark", _("标杆值")),
-            ("advanced", _("先进值")),
-        ]
+        self.industry_code.choices = options([("", _("请选择"))] + list(industries))
+        self.variety_code.choices = options(
+            [
+                ("", _("请选择")),
+                ("energy", _("能耗指标（吨标准煤）")),
+                ("coal", _("煤炭指标（吨）")),
+            ]
+        )
+        self.benchmark_basis.choices = options(
+            [
+                ("", _("请选择")),
+                ("benchmark", _("标杆值")),
+                ("advanced", _("先进值")),
+            ]
+        )
 
     def validate_is_grid_coal_unit(self, field):
         if field.data is True:
@@ -297,7 +307,7 @@ class AttachmentForm(FlaskForm):
 
     def __init__(self, *args, purposes=(), max_mb=20, **kwargs):
         super().__init__(*args, **kwargs)
-        self.purpose.choices = list(purposes)
+        self.purpose.choices = options(purposes)
         self.file.description = _(
             "PDF、JPEG、PNG 或 XLSX，单个文件不超过 %(mb)s MB。系统按文件内容识别格式。", mb=max_mb
         )

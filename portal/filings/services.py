@@ -221,11 +221,11 @@ def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
     """Store what was typed, valid or not; copy each valid value to its column. Return errors."""
     if not filing.is_editable:
         raise workflow.TransitionError(_("申报已提交，不能再修改。"))
-    form = build_form(filing, formdata)
-    names = _field_names(form)
-    filing.draft_data = {
-        name: str(formdata.get(name, ""))[:10000] for name in names if name in formdata
-    } | {name: v for name, v in (filing.draft_data or {}).items() if name not in formdata}
+    names = _field_names(build_form(filing, MultiDict()))
+    merged = dict(filing.draft_data or {})
+    merged.update({name: str(formdata.get(name, ""))[:10000] for name in names if name in formdata})
+    filing.draft_data = merged
+    form = build_form(filing, MultiDict(merged))
     errors = lenient_errors(form)
     for field in form:
         if field.name in errors:
@@ -234,6 +234,8 @@ def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
             value = field.data
         if field.name == "audit_firm_id":
             value = int(value) if value and str(value).isdigit() else None
+        elif value is None and field.type in ("StringField", "TextAreaField"):
+            value = ""
         elif isinstance(value, str):
             value = value.strip()
             if field.name in ("industry_code", "variety_code", "benchmark_basis"):
@@ -473,6 +475,11 @@ def compliance_holdings(enterprise_id: int, year: int | None) -> tuple[dict | No
     balances = _registry_balances(enterprise_id)
     if balances is not None:
         return balances, _("持有量来自注册登记系统指标台账。")
+    return record_holdings(enterprise_id, year)
+
+
+def record_holdings(enterprise_id: int, year: int | None) -> tuple[dict | None, str]:
+    """Before the ledger: quota + bought − sold − taken back from the compliance records."""
     from portal.disclosure.models import ComplianceRecord
 
     query = select(ComplianceRecord).where(ComplianceRecord.enterprise_id == enterprise_id)

@@ -1,0 +1,142 @@
+"""Registration, email verification and login security, through the client with CSRF on."""
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+
+GOOD = {
+    "uscc": "91410100MA44XYZ12X",  # replaced below by a valid code
+    "name": "郑州测试化工有限公司",
+    "division": "410100",
+    "industry": "chemical",
+    "address": "郑州市金水区",
+    "contact_name": "张三",
+    "mobile": "13812345678",
+    "email": "zhang@example.com",
+    "password": "Strong-pass-1",
+    "confirm": "Strong-pass-1",
+}
+VALID = "91110000600037341L"
+
+
+def _register(client, csrf_token, **changes):
+    data = dict(GOOD, uscc=VALID, csrf_token=csrf_token("/accounts/register"))
+    data.update(changes)
+    return client.post("/accounts/register", data=data)
+
+
+def _outbox(app) -> list[str]:
+    folder = Path(app.config["MAIL_OUTBOX_DIR"])
+    return [p.read_text("utf-8", errors="replace") for p in sorted(folder.glob("*.eml"))]
+
+
+def _link(app, path_part: str) -> str:
+    import quopri
+
+    for text in reversed(_outbox(app)):
+        decoded = text
+        if "Content-Transfer-Encoding: base64" in text:
+            import base64
+
+            body = text.split("\n\n", 1)[1]
+            decoded = base64.b64decode(body).decode("utf-8")
+        elif "quoted-printable" in text:
+            decoded = quopri.decodestring(text.encode()).decode("utf-8", errors="replace")
+        match = re.search(r"http://localhost(/accounts/" + path_part + r"/\S+)", decoded)
+        if match:
+            return match.group(1)
+    raise AssertionError("no link in the outbox")
+
+
+def test_register_verify_and_log_in(app, client, csrf_token):
+    response = _register(client, csrf_token)
+    assert response.status_code == 303
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "zhang@example.com"))
+        assert user.is_enterprise_admin and user.email_verified_at is None
+        assert user.password_hash.startswith("$argon2")
+        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID)).name
+    # Not verified yet: the login says so and mails the link again.
+    token = csrf_token("/accounts/login")
+    response = client.post(
+        "/accounts/login",
+        data={"csrf_token": token, "email": "zhang@example.com", "password": "Strong-pass-1"},
+    )
+    assert "尚未验证" in response.get_data(as_text=True)
+    response = client.get(_link(app, "verify"))
+    assert response.status_code == 303
+    token = csrf_token("/accounts/login")
+    response = client.post(
+        "/accounts/login",
+        data={"csrf_token": token, "email": "ZHANG@example.com", "password": "Strong-pass-1"},
+    )
+    assert response.status_code == 303
+    assert client.get("/accounts/").status_code == 200
+
+
+def test_wrong_check_character_is_named(client, csrf_token):
+    response = _register(client, csrf_token, uscc="91110000600037341A")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "第18位校验码错误" in html and "应为 L" in html
+
+
+def test_bad_length_and_format(client, csrf_token):
+    html = _register(client, csrf_token, uscc="9111000060003734").get_data(as_text=True)
+    assert "应为 18 位" in html
+    html = _register(client, csrf_token, uscc="91110000600O37341L").get_data(as_text=True)
+    assert "格式不正确" in html
+
+
+def test_registered_code_is_refused_with_access_request(app, client, csrf_token, auth):
+    enterprise_id = auth.make_enterprise(uscc=VALID)
+    auth.make_user("enterprise", enterprise_id=enterprise_id, is_enterprise_admin=True)
+    response = _register(client, csrf_token, email="other@example.com")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "已注册" in html and "/accounts/access-request?uscc=" + VALID in html
+    token = csrf_token("/accounts/access-request")
+    response = client.post(
+        "/accounts/access-request",
+        data={"csrf_token": token, "uscc": VALID, "name": "李四", "email": "li@example.com"},
+    )
+    assert response.status_code == 303
+    assert any("申请加入" in m or "=E7=94=B3" in m or "Subject" in m for m in _outbox(app))
+
+
+def test_weak_password_and_bad_mobile(client, csrf_token):
+    html = _register(
+        client, csrf_token, password="password", confirm="password", mobile="12345"
+    ).get_data(as_text=True)
+    assert "至少 3 类" in html
+    assert "11 位中国大陆手机号码" in html
+
+
+def test_existing_email_is_not_revealed(app, client, csrf_token, auth):
+    auth.make_user("enterprise", email="zhang@example.com")
+    response = _register(client, csrf_token)
+    # Same answer as a new registration; the owner is told by mail instead.
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/accounts/register/sent")
+    with app.app_context():
+        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID)) is None
+
+
+def test_script_in_text_fields_is_escaped(client, csrf_token):
+    evil = "<script>alert(1)</script>"
+    html = _register(
+        client, csrf_token, name=evil, address=evil, contact_name=evil, mobile="x"
+    ).get_data(as_text=True)
+    assert evil not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_register_without_csrf_token_is_refused(client):
+    response = client.post("/accounts/register", data=dict(GOOD, uscc=VALID))
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
