@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -88,6 +89,105 @@ def fmt_datetime(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return "—"
     return format_datetime(value, style)
+
+
+class RequestFormats:
+    """The same formatters, bound once per render to the request's locale and time zone.
+
+    A list page formats a hundred values; resolving the locale through Flask-Babel's context for each
+    one cost more than the formatting itself (measured in docs/decisions.md).
+    """
+
+    def __init__(self):
+        from flask_babel import get_timezone
+
+        self.locale = get_locale()
+        self.tzinfo = get_timezone()
+        self.english = str(self.locale).startswith("en")
+        self.units = {code: str(label) for code, label in UNITS.items()}
+
+    def _decimal(self, value, pattern: str) -> str:
+        return _pattern(pattern).apply(value, self.locale)
+
+    def qty(self, value, variety=None) -> str:
+        if value is None:
+            return "—"
+        unit = self.units.get(variety or "")
+        number = self._decimal(value, "#,##0.####")
+        return f"{number} {unit}" if unit else number
+
+    def num(self, value, digits: int = 0) -> str:
+        if value is None:
+            return "—"
+        return self._decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
+
+    def money(self, value) -> str:
+        if value is None:
+            return "—"
+        from babel.numbers import format_currency
+
+        return format_currency(value, "CNY", locale=self.locale)
+
+    def price(self, value, variety=None) -> str:
+        if value is None:
+            return "—"
+        unit = self.units.get(variety or "")
+        return f"{self.money(value)}/{unit}" if unit else self.money(value)
+
+    def fdate(self, value, style: str = "medium") -> str:
+        if value is None:
+            return "—"
+        from babel import dates
+
+        pattern = "yyyy-MM-dd" if style == "iso" else style
+        if isinstance(value, datetime):
+            return dates.format_datetime(
+                _as_utc(value), pattern, tzinfo=self.tzinfo, locale=self.locale
+            )
+        return dates.format_date(value, pattern, locale=self.locale)
+
+    def fdatetime(self, value, style: str = "medium") -> str:
+        if value is None:
+            return "—"
+        from babel import dates
+
+        return dates.format_datetime(_as_utc(value), style, tzinfo=self.tzinfo, locale=self.locale)
+
+    def localized(self, obj, attr: str = "name") -> str:
+        if obj is None:
+            return ""
+        if self.english:
+            english = getattr(obj, f"{attr}_en", None)
+            if english:
+                return english
+        return getattr(obj, attr)
+
+    def context(self) -> dict:
+        return {
+            "qty": self.qty,
+            "num": self.num,
+            "money": self.money,
+            "price": self.price,
+            "fdate": self.fdate,
+            "fdatetime": self.fdatetime,
+            "localized": self.localized,
+            "is_english": lambda: self.english,
+            "unit_of": lambda variety: self.units.get(variety, ""),
+        }
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Stored datetimes are naive UTC (as Flask-Babel assumes)."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+@lru_cache(maxsize=64)
+def _pattern(pattern: str):
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
 
 
 TEMPLATE_HELPERS = {

@@ -51,16 +51,26 @@ def redirect_after_post(location: str):
     return redirect(location, code=303)
 
 
+# Counting every match of a broad filter costs more than the page itself on a large table; past this
+# many matches the list says "10,000+" and still pages on (GitHub and Google do the same).
+COUNT_CAP = 10_000
+
+
 @dataclass
 class Page:
     items: list
     page: int
     per_page: int
     total: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        counted = max(1, math.ceil(self.total / self.per_page))
+        # Past the cap we know only that there is more: allow one page beyond the one shown.
+        if not self.capped:
+            return counted
+        return max(counted, self.page + 1 if len(self.items) == self.per_page else self.page)
 
     @property
     def has_prev(self) -> bool:
@@ -72,11 +82,11 @@ class Page:
 
     @property
     def first_index(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
 
     @property
     def last_index(self) -> int:
-        return min(self.page * self.per_page, self.total)
+        return self.first_index + len(self.items) - 1 if self.items else 0
 
     def window(self, size: int = 2) -> list[int | None]:
         """Page numbers to show around the current one; None marks a gap."""
@@ -91,15 +101,40 @@ class Page:
         return out
 
 
-def paginate(session, statement, count_statement, page: int, per_page: int | None = None) -> Page:
-    """Run one page of `statement`; a page past the end is a 404, not an empty page."""
+def capped_count(statement, cap: int | None = None):
+    """A count of `statement`'s rows that stops at cap + 1."""
+    from sqlalchemy import func, literal, select
+
+    cap = COUNT_CAP if cap is None else cap
+    limited = (
+        statement.with_only_columns(literal(1), maintain_column_froms=True)
+        .order_by(None)
+        .limit(cap + 1)
+        .subquery()
+    )
+    return select(func.count()).select_from(limited)
+
+
+def paginate(
+    session, statement, count_statement=None, page: int = 1, per_page: int | None = None
+) -> Page:
+    """Run one page of `statement`; a page past the end is a 404, not an empty page.
+
+    Without `count_statement`, the rows are counted up to COUNT_CAP (see Page.capped).
+    """
     per_page = per_page or current_app.config["PAGE_SIZE"]
-    total = session.scalar(count_statement) or 0
-    pages = max(1, math.ceil(total / per_page))
-    if page < 1 or page > pages:
+    if count_statement is None:
+        total = session.scalar(capped_count(statement)) or 0
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+    else:
+        total, capped = session.scalar(count_statement) or 0, False
+    if page < 1:
         abort(404)
     items = list(session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    if page > 1 and not items:
+        abort(404)
+    return Page(items=items, page=page, per_page=per_page, total=total, capped=capped)
 
 
 def url_with(**changes: Any) -> str:

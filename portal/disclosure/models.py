@@ -32,6 +32,10 @@ class Listing(db.Model):
         Index("ix_listing_variety_starts", "variety_code", "starts_on"),
         Index("ix_listing_status_starts", "status", "starts_on"),
         Index("ix_listing_division_starts", "division_code", "starts_on"),
+        Index("ix_listing_category_starts", "category_code", "starts_on"),
+        Index("ix_listing_industry_starts", "industry_code", "starts_on"),
+        Index("ix_listing_price", "listed_price"),
+        Index("ix_listing_quantity", "quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +78,11 @@ class Trade(db.Model):
         Index("ix_trade_variety_date", "variety_code", "trade_date"),
         Index("ix_trade_buyer_division_date", "buyer_division_code", "trade_date"),
         Index("ix_trade_seller_division_date", "seller_division_code", "trade_date"),
+        Index("ix_trade_category_date", "category_code", "trade_date"),
+        Index("ix_trade_industry_date", "industry_code", "trade_date"),
+        Index("ix_trade_method_date", "method", "trade_date"),
+        Index("ix_trade_amount", "amount"),
+        Index("ix_trade_price", "unit_price"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -42,8 +42,8 @@ def _list(form, query_factory, template: str, partial: str, **context):
         response = render(template, partial, form=form, page=None, labels=LABELS, **context)
         response.status_code = 400
         return response
-    stmt, count = query_factory(form.data)
-    page = paginate(db.session, stmt, count, page_number)
+    stmt, _exact_count = query_factory(form.data)
+    page = paginate(db.session, stmt, page=page_number)
     return render(template, partial, form=form, page=page, labels=LABELS, **context)
 
 
