@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-import factories as f
 from portal.extensions import db
+
+import factories as f
 
 pytestmark = pytest.mark.browser
 

@@ -1,9 +1,10 @@
 from datetime import date
 from decimal import Decimal
 
-import factories as f
 from portal.disclosure import services
 from portal.extensions import db
+
+import factories as f
 
 
 def test_snapshot_is_volume_weighted_and_limited_to_the_window(ctx):

@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-import factories as f
 from portal.extensions import db
+
+import factories as f
 
 HX = {"HX-Request": "true"}
 

@@ -3,10 +3,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-import factories as f
 from portal import web
 from portal.disclosure.models import Listing
 from portal.extensions import db
+
+import factories as f
 
 
 @pytest.fixture
