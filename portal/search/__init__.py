@@ -20,6 +20,8 @@ DEFAULTS = {
     # Apply other servers' outbox rows and due scheduled announcements when a search comes in.
     "SEARCH_CATCH_UP": True,
     "SEARCH_LOCK_TIMEOUT": 10.0,
+    # Processes for a full rebuild. Whoosh's multiprocess writer was slower here (docs/search.md).
+    "SEARCH_REBUILD_PROCS": 1,
     "SEARCH_OUTBOX_KEEP_DAYS": 7,
 }
 

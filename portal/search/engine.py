@@ -476,7 +476,10 @@ def _execute(view, parsed, filters, sort, page, per_page) -> Outcome:
                 titled &= view.term("title", word)
             for phrase in parsed.phrases:
                 titled &= matcher.phrase("title", [phrase])
-            tiers.append(titled)
+            # A name matches the record it names before the trades and listings that mention it.
+            kinds = view.facets["kind"]
+            entity = titled & (kinds.get("enterprise", 0) | kinds.get("announcement", 0))
+            tiers += [entity, titled & ~entity]
             rest &= ~titled
         tiers.append(rest)
     docnums = _page_by_date(view, tiers, (page - 1) * per_page, per_page)
