@@ -15,8 +15,6 @@ class Config:
     SEARCH_INDEX_DIR = str(INSTANCE / "search-index")
     UPLOAD_DIR = str(INSTANCE / "uploads")
     MAIL_OUTBOX_DIR = str(INSTANCE / "outbox")
-    # The process that owns the index; on several app servers each keeps its own (docs/operations.md).
-    SEARCH_NODE_ID = "local"
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
