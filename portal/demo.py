@@ -407,7 +407,7 @@ class _Generator:
         season = 1.04 if day.month in (5, 6, 11, 12) else 1.0  # before compliance and year end
         if variety == "energy":
             return (232 + 29.5 * years) * season
-        return (112 + 12.5 * years) * season
+        return (110 + 11.5 * years) * season
 
     def quantity(self, low: float, high: float) -> Decimal:
         value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
@@ -1096,9 +1096,16 @@ class _Generator:
                 continue
             of_year = [r for r in records if r["period_year"] == year]
             counts = Counter(r["status"] for r in of_year)
-            failing = [
-                r for r in of_year if r["status"] in ("late", "non_compliant", "not_reported")
-            ]
+            order = {"non_compliant": 0, "not_reported": 1, "late": 2}
+            failing = sorted(
+                (r for r in of_year if r["status"] in order),
+                key=lambda r: (
+                    order[r["status"]],
+                    self.by_id[r["enterprise_id"]].division_code,
+                    r["enterprise_id"],
+                    r["variety_code"],
+                ),
+            )
             table = md_table(
                 ["序号", "单位名称", "所在地", "品种", "履约状态", "实际用能量", "缺口量"],
                 [
@@ -1113,6 +1120,7 @@ class _Generator:
                     ]
                     for i, r in enumerate(failing[:30], start=1)
                 ],
+                numeric_from=5,
             )
             window = self.publicity_window(published)
             title, body = text.PUBLICITY_COMPLIANCE
