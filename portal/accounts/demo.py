@@ -1,0 +1,187 @@
+"""Demo accounts and filings (called by portal.demo.run_feature_hooks inside its transaction).
+
+Demo sign-ins (all passwords: Demo-Pass-2024):
+
+    enterprise admin  qiye@demo.ynq.example       on the first demo enterprise in 郑州 (410100)
+    province          province@demo.ynq.example   省级节能主管部门
+    city              city@demo.ynq.example       郑州市 (410100)
+    auditor           auditor@demo.ynq.example    the first approved audit firm
+    editor            editor@demo.ynq.example     信息发布
+    supervisor        supervisor@demo.ynq.example 监督
+
+Back-office accounts enrol TOTP at their first sign-in (the portal shows the QR code and the
+recovery codes). The enterprise gets one filing in each of several states: a retrofit draft, a
+submitted closure claim, a returned voluntary application, a submitted compliance filing and a
+finalised 两高 purchase.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+DEMO_PASSWORD = "Demo-Pass-2024"
+DOMAIN = "demo.ynq.example"
+# A minimal valid PDF, attached as evidence to the demo filings.
+DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def load_demo(rng, echo) -> None:
+    with current_app.test_request_context("/"):
+        _load(rng, echo)
+
+
+def _load(rng, echo) -> None:
+    from portal.accounts.models import AuditFirm, User
+    from portal.accounts.services import hash_password, now
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+
+    if db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}")) is not None:
+        echo("  demo accounts already present")
+        return
+    enterprise = db.session.scalar(
+        select(Enterprise)
+        .where(Enterprise.division_code == "410100", Enterprise.in_carbon_trading.is_(False))
+        .order_by(Enterprise.id)
+    )
+    if enterprise is None:
+        echo("  no demo enterprise in 410100; demo accounts skipped")
+        return
+    firm = db.session.scalar(
+        select(AuditFirm).where(AuditFirm.is_approved.is_(True)).order_by(AuditFirm.id)
+    )
+    password = hash_password(DEMO_PASSWORD)
+
+    def person(local: str, role: str, name: str, **extra) -> User:
+        user = User(
+            email=f"{local}@{DOMAIN}",
+            name=name,
+            phone=f"1380000{rng.randint(1000, 9999)}",
+            password_hash=password,
+            role=role,
+            email_verified_at=now(),
+            **extra,
+        )
+        db.session.add(user)
+        return user
+
+    admin = person(
+        "qiye", "enterprise", "王经理", enterprise_id=enterprise.id, is_enterprise_admin=True
+    )
+    person("province", "province", "省级审核员")
+    city = person("city", "city", "郑州市审核员", division_code="410100")
+    person("auditor", "auditor", "审核机构专家", audit_firm_id=firm.id if firm else None)
+    person("editor", "editor", "信息发布员")
+    person("supervisor", "supervisor", "监督员")
+    province = db.session.scalar(select(User).where(User.email == f"province@{DOMAIN}"))
+    db.session.flush()
+    _demo_filings(admin, city, province, firm)
+    echo(f"  demo accounts: qiye/province/city/auditor/editor/supervisor@{DOMAIN}")
+
+
+def _demo_filings(admin, city, province, firm) -> None:
+    from portal.filings import services, workflow
+    from portal.uploads import CheckedUpload
+
+    def evidence(filing, purpose="evidence"):
+        import hashlib
+
+        upload = CheckedUpload(
+            data=DEMO_PDF,
+            sha256=hashlib.sha256(DEMO_PDF).hexdigest(),
+            size=len(DEMO_PDF),
+            content_type="application/pdf",
+            original_name="证明材料.pdf",
+        )
+        services.add_attachment(filing, upload, purpose, admin)
+
+    retrofit = services.create_filing("retrofit", admin)
+    services.save_draft(
+        retrofit,
+        MultiDict(
+            {
+                "project_name": "余热余压发电改造",
+                "description": "回收窑头窑尾余热，新建 9 MW 余热电站。",
+                "baseline_year": "2023",
+                "baseline_energy": "86500",
+                "baseline_coal": "0",
+                "expected_energy_savings": "6200",
+                "audit_firm_id": str(firm.id) if firm else "",
+            }
+        ),
+        admin,
+    )
+
+    closure = services.create_filing("closure", admin)
+    services.save_draft(
+        closure,
+        MultiDict(
+            {
+                "facility_name": "2 号立窑",
+                "facility_description": "Φ3.2 m 机立窑一座，年产熟料 8 万吨。",
+                "is_grid_coal_unit": "no",
+                "closure_date": (date.today() - timedelta(days=60)).isoformat(),
+                "prior_year_energy": "9800.5",
+                "prior_year_coal": "12500",
+            }
+        ),
+        admin,
+    )
+    evidence(closure)
+    services.submit_filing(closure, admin)
+
+    voluntary = services.create_filing("voluntary", admin)
+    services.save_draft(
+        voluntary,
+        MultiDict(
+            {
+                "in_carbon_trading": "no",
+                "reasons": "企业已完成多项节能改造，希望通过市场交易盘活富余指标。",
+                "planned_measures": "电机系统变频改造；能源管理中心建设。",
+                "commitments": "按期履约，如实报送能耗数据，接受核查。",
+            }
+        ),
+        admin,
+    )
+    services.submit_filing(voluntary, admin)
+    workflow.transition(voluntary, "return", city, "请补充近三年能源审计报告。")
+
+    compliance = services.create_filing("compliance", admin)
+    services.save_draft(
+        compliance,
+        MultiDict({"period_year": str(date.today().year - 1), "actual_energy": "81234.5"}),
+        admin,
+    )
+    evidence(compliance, "verification_report")
+    services.submit_filing(compliance, admin)
+
+    purchase = services.create_filing("purchase", admin)
+    services.save_draft(
+        purchase,
+        MultiDict(
+            {
+                "project_name": "年产 30 万吨电子级多晶硅项目",
+                "description": "扩建项目，已取得核准文件（示例）。",
+                "industry_code": "chemical",
+                "variety_code": "energy",
+                "is_grid_coal_unit": "no",
+                "benchmark_basis": "benchmark",
+                "benchmark": "0.352",
+                "designed_output": "300000",
+                "output_unit": "吨",
+            }
+        ),
+        admin,
+    )
+    services.submit_filing(purchase, admin)
+    workflow.transition(purchase, "review_city", city, "材料齐全，同意上报。")
+    workflow.transition(purchase, "review_province", province, "符合能效标杆要求。")
+    workflow.transition(purchase, "publish", province, "公示 7 天。")
+    workflow.transition(purchase, "finalize", province, "公示期满无异议。")
+    purchase.granted_on = date.today()
+    assert purchase.required_quantity == Decimal("105600.0000")
