@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/admin")
 
-from portal.review import views  # noqa: E402,F401
+from portal.review import market_views, user_views, views  # noqa: E402,F401
 
 
 def init_app(app):

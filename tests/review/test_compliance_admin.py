@@ -1,0 +1,141 @@
+import csv
+import io
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.disclosure.models import CompliancePeriod, ComplianceRecord
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.news.models import Announcement
+from portal.publicity.models import PublicityNotice
+from portal.registry import services as registry
+from portal.review import compliance
+from tests.review.backoffice import make_enterprise
+from tests.review.filings_helpers import make_filing
+
+
+def _units(app):
+    with app.app_context():
+        good = make_enterprise("守约企业", "410100")
+        bad = make_enterprise("缺口企业", "410100")
+        registry.issue_indicators(good.id, "energy", 100, "配额")
+        registry.issue_indicators(bad.id, "energy", 10, "配额")
+        db.session.commit()
+        return good.id, bad.id, bad.uscc
+
+
+def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_token, runner):
+    good, bad, bad_uscc = _units(app)
+    sign_in(users["province"])
+    token = csrf_token("/admin/compliance")
+    opened = client.post(
+        "/admin/compliance",
+        data={"csrf_token": token, "year": "2024", "filing_deadline": "2025-03-31", "note": ""},
+    )
+    assert opened.status_code == 303
+    again = client.post(
+        "/admin/compliance",
+        data={"csrf_token": token, "year": "2024", "filing_deadline": "2025-03-31"},
+    )
+    assert again.status_code == 400 and "已经开启" in again.get_data(as_text=True)
+
+    with app.app_context():
+        unit = db.session.get(Enterprise, bad)
+        make_filing("compliance", "province_review", enterprise=unit, actual_energy=Decimal("25"))
+        db.session.commit()
+    page = client.get("/admin/compliance/2024").get_data(as_text=True)
+    assert "守约企业" in page and "缺口企业" in page and "未履约" in page
+
+    # a non-compliant unit must get a deadline
+    no_deadline = client.post(
+        "/admin/compliance/2024/records",
+        data={
+            "csrf_token": token,
+            "enterprise_id": bad,
+            "variety_code": "energy",
+            "status": "non_compliant",
+            "actual": "25",
+        },
+    )
+    assert no_deadline.status_code == 400 and "限期履约日期" in no_deadline.get_data(as_text=True)
+    for unit, status, extra in (
+        (bad, "non_compliant", {"actual": "25", "rectify_by": "2025-06-30"}),
+        (good, "on_time", {"actual": "60"}),
+    ):
+        done = client.post(
+            "/admin/compliance/2024/records",
+            data={
+                "csrf_token": token,
+                "enterprise_id": unit,
+                "variety_code": "energy",
+                "status": status,
+            }
+            | extra,
+        )
+        assert done.status_code == 303
+    with app.app_context():
+        record = db.session.scalar(
+            select(ComplianceRecord).where(ComplianceRecord.enterprise_id == bad)
+        )
+        assert record.shortfall == Decimal("15") and str(record.rectify_by) == "2025-06-30"
+
+    published = client.post("/admin/compliance/2024/publish", data={"csrf_token": token})
+    assert published.status_code == 303
+    with app.app_context():
+        period = db.session.get(CompliancePeriod, 2024)
+        assert period.published_at is not None and period.publicity_ends_at is not None
+        notice = db.session.scalar(select(PublicityNotice))
+        announcement = db.session.get(Announcement, notice.announcement_id)
+        assert announcement.category == "publicity" and "缺口企业" in announcement.body_html
+        announcement.publicity_ends_at = announcement.published_at - timedelta(seconds=1)
+        db.session.commit()
+    assert "finalized 1" in runner.invoke(args=["tick"]).output
+    with app.app_context():
+        assert compliance.is_final(2024)
+
+    exported = client.get("/admin/compliance/2024/non-compliant.csv")
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["uscc"] for r in rows] == [bad_uscc] and rows[0]["shortfall"] == "15.0000"
+    data = json.loads(
+        client.get("/admin/compliance/2024/non-compliant.json").get_data(as_text=True)
+    )
+    assert (
+        data["records"][0]["uscc"] == bad_uscc and data["records"][0]["rectify_by"] == "2025-06-30"
+    )
+
+
+def test_final_compliance_filing_surrenders_what_was_used(ctx):
+    unit = make_enterprise("履约企业")
+    registry.issue_indicators(unit.id, "energy", 100, "配额")
+    compliance.open_period(2024, date(2099, 3, 31), actor=None)
+    filing = make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("70"))
+    compliance.apply_compliance_filing(filing, None)
+    compliance.apply_compliance_filing(filing, None)  # idempotent
+    assert registry.balances(unit.id) == {"energy": Decimal("30")}
+    record = db.session.scalar(select(ComplianceRecord))
+    assert record.status == "on_time" and record.actual == Decimal("70")
+
+
+def test_city_and_supervisor_limits(app, client, users, sign_in, csrf_token):
+    sign_in(users["city"])
+    assert client.get("/admin/compliance").status_code == 403
+    sign_in(users["supervisor"])
+    assert client.get("/admin/compliance").status_code == 200
+    token = csrf_token("/admin/compliance")
+    refused = client.post(
+        "/admin/compliance",
+        data={"csrf_token": token, "year": "2030", "filing_deadline": "2031-03-31"},
+    )
+    assert refused.status_code == 403
+
+
+def test_late_filing_is_marked_late(ctx):
+    unit = make_enterprise("迟报企业")
+    registry.issue_indicators(unit.id, "energy", 100, "配额")
+    compliance.open_period(2024, date(2025, 3, 31), actor=None)
+    filing = make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("70"))
+    compliance.apply_compliance_filing(filing, None)
+    assert db.session.scalar(select(ComplianceRecord.status)) == "late"
