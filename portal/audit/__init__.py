@@ -1,7 +1,13 @@
 """The audit trail: an append-only, hash-chained log of every state change."""
 
 import click
+from flask import Blueprint
 from flask.cli import AppGroup
+
+# The supervisor's read-only search (views.py).
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+from portal.audit import views  # noqa: E402,F401
 
 
 def init_app(app):
