@@ -8,11 +8,11 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.accounts.access import login_required_role as require_role
 from portal.audit import bp
 from portal.audit.forms import AuditSearchForm
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from portal.review.access import require_role
 from portal.web import paginate, parse_int, render
 
 
