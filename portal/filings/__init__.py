@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("filings", __name__, url_prefix="/filings")
+bp = Blueprint(
+    "filings", __name__, url_prefix="/filings", static_folder="static", static_url_path="/static"
+)
 
 KIND_LABELS = {
     "voluntary": _l("自愿参与申请"),
