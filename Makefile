@@ -24,13 +24,13 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations-compile: install
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel -q compile -f -d translations
 
 ## Extract every string, update both catalogs, compile.
 translations: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".* __pycache__ instance node_modules" -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -f -d translations
 
 db: install
 	$(FLASK) db upgrade heads
