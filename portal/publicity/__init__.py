@@ -17,6 +17,13 @@ def init_app(app):
 
         report = run_tick()
         db.session.commit()
+        # Scheduled announcements whose time has come, and this tick's changes, reach the index.
+        try:
+            from portal.search import sync_pending
+
+            sync_pending(app)
+        except Exception as error:  # noqa: BLE001 — search catches up on its own later
+            click.echo(f"search sync skipped: {error}", err=True)
         click.echo(
             f"finalized {len(report.finalized)} publicity notice(s); "
             f"{len(report.waiting)} waiting on unanswered objections; "
