@@ -210,20 +210,32 @@ def test_english_empty_pages_have_no_chinese_ui(client, compiled_catalogs):
 
 
 @pytest.mark.parametrize(
-    ("lang", "required", "choice", "email"),
+    ("lang", "required", "choice", "email", "too_long"),
     [
-        ("zh_Hans_CN", "该字段是必填字段。", "不是有效的选择。", "无效的 Email 地址。"),
-        ("en", "This field is required.", "Not a valid choice.", "Invalid email address."),
+        (
+            "zh_Hans_CN",
+            "该字段是必填字段。",
+            "不是有效的选择。",
+            "无效的 Email 地址。",
+            "字段长度不能超过 3 个字符。",
+        ),
+        (
+            "en",
+            "This field is required.",
+            "Not a valid choice.",
+            "Invalid email address.",
+            "Field cannot be longer than 3 characters.",
+        ),
     ],
 )
-def test_wtforms_own_messages_follow_the_locale(app, lang, required, choice, email):
+def test_wtforms_own_messages_follow_the_locale(app, lang, required, choice, email, too_long):
     """Validators without a message of ours show WTForms' bundled catalog in the visitor's language
     (Flask-WTF's WTF_I18N_ENABLED; zh_Hans_CN falls back to WTForms' "zh" catalog)."""
     from flask_wtf import FlaskForm
     from werkzeug.datastructures import MultiDict
     from wtforms import EmailField, SelectField, StringField
     from wtforms.fields.choices import SelectChoice
-    from wtforms.validators import DataRequired, Email
+    from wtforms.validators import DataRequired, Email, Length
 
     class Probe(FlaskForm):
         class Meta:
@@ -232,10 +244,12 @@ def test_wtforms_own_messages_follow_the_locale(app, lang, required, choice, ema
         name = StringField("name", validators=[DataRequired()])
         kind = SelectField("kind", choices=[SelectChoice("a", "A")])
         mail = EmailField("mail", validators=[Email()])
+        note = StringField("note", validators=[Length(max=3)])
 
     with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
-        form = Probe(formdata=MultiDict({"kind": "zzz", "mail": "not-an-address"}))
+        form = Probe(formdata=MultiDict({"kind": "zzz", "mail": "not-an-address", "note": "abcd"}))
         assert not form.validate()
         assert form.name.errors == [required]
         assert form.kind.errors == [choice]
         assert form.mail.errors == [email]
+        assert form.note.errors == [too_long]
