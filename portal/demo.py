@@ -1312,11 +1312,11 @@ def _fix_sequences(data: DemoData) -> None:
         )
 
 
-def run_feature_hooks(seed: int, echo=print) -> None:
+def run_feature_hooks(seed: int, echo=print, features: tuple[str, ...] | None = None) -> None:
     """Let each feature add its own demo rows: portal.<feature>.demo.load_demo(rng, echo)."""
     from portal import FEATURES
 
-    for name in FEATURES:
+    for name in features or FEATURES:
         module_name = f"portal.{name}.demo"
         if importlib.util.find_spec(module_name) is None:
             continue
