@@ -34,7 +34,7 @@ def _endpoints():
     return current_app.view_functions
 
 
-@bp.route("/publicity/<int:announcement_id>/objections/new", methods=["GET", "POST"])
+@bp.route("/publicity/objections/new/<int:announcement_id>", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"], error_message="提交过于频繁，请一小时后再试。")
 def new_objection(announcement_id: int):
     announcement = get_public_announcement_or_404(announcement_id)
@@ -63,7 +63,7 @@ def new_objection(announcement_id: int):
     return response
 
 
-@bp.get("/publicity/<int:announcement_id>/objections/received")
+@bp.get("/publicity/objections/received/<int:announcement_id>")
 def objection_received(announcement_id: int):
     announcement = get_public_announcement_or_404(announcement_id)
     return render(
@@ -73,7 +73,7 @@ def objection_received(announcement_id: int):
     )
 
 
-@bp.get("/publicity/<int:announcement_id>/outcomes")
+@bp.get("/publicity/objections/outcomes/<int:announcement_id>")
 def outcomes(announcement_id: int):
     """What the public may know: how many objections, and the answers, without personal data."""
     announcement = get_public_announcement_or_404(announcement_id)

@@ -31,7 +31,7 @@ def _objection_form(token, **overrides):
 
 def test_objection_is_filed_and_personal_data_never_shown(app, client, csrf_token):
     announcement_id, _ = _notice(app)
-    url = f"/publicity/{announcement_id}/objections/new"
+    url = f"/publicity/objections/new/{announcement_id}"
     page = client.get(url)
     assert page.status_code == 200 and "真实姓名" in page.get_data(as_text=True)
     token = csrf_token(url)
@@ -40,7 +40,9 @@ def test_objection_is_filed_and_personal_data_never_shown(app, client, csrf_toke
     assert bad.status_code == 400
     assert "请填写有效的手机号" in html and "10 到 5000" in html
     assert client.post(url, data=_objection_form(token)).status_code == 303
-    outcomes = client.get(f"/publicity/{announcement_id}/outcomes").get_data(as_text=True)
+    outcomes = client.get(f"/publicity/objections/outcomes/{announcement_id}").get_data(
+        as_text=True
+    )
     assert "李四" not in outcomes and "lisi@example.com" not in outcomes and "待答复：1" in outcomes
 
 
@@ -50,7 +52,7 @@ def test_no_objection_outside_the_period(app, client, csrf_token):
         announcement = db.session.get(Announcement, announcement_id)
         announcement.publicity_ends_at = announcement.published_at - timedelta(seconds=1)
         db.session.commit()
-    url = f"/publicity/{announcement_id}/objections/new"
+    url = f"/publicity/objections/new/{announcement_id}"
     page = client.get(url).get_data(as_text=True)
     assert "不在公示期内" in page
     token = csrf_token("/")
@@ -67,7 +69,7 @@ def test_objections_are_rate_limited(app_config, database_url):
     try:
         client = app.test_client()
         announcement_id, _ = _notice(app)
-        url = f"/publicity/{announcement_id}/objections/new"
+        url = f"/publicity/objections/new/{announcement_id}"
         import re
 
         token = re.search(

@@ -94,9 +94,9 @@ def test_whole_retrofit_path(app, client, users, sign_in, csrf_token, runner):
     client.get("/")  # a fresh visitor
     with client.session_transaction() as session:
         session.clear()
-    token = csrf_token(f"/publicity/{announcement_id}/objections/new")
+    token = csrf_token(f"/publicity/objections/new/{announcement_id}")
     filed = client.post(
-        f"/publicity/{announcement_id}/objections/new",
+        f"/publicity/objections/new/{announcement_id}",
         data={
             "csrf_token": token,
             "real_name": "张三",
@@ -105,7 +105,9 @@ def test_whole_retrofit_path(app, client, users, sign_in, csrf_token, runner):
         },
     )
     assert filed.status_code == 303
-    outcomes = client.get(f"/publicity/{announcement_id}/outcomes").get_data(as_text=True)
+    outcomes = client.get(f"/publicity/objections/outcomes/{announcement_id}").get_data(
+        as_text=True
+    )
     assert "张三" not in outcomes and "13800138000" not in outcomes
 
     # tick does nothing while the period runs
