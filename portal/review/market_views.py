@@ -43,7 +43,7 @@ def _fill(form):
 
 def _crumbs(last=None):
     crumbs = [
-        (_("后台"), url_for(".home")),
+        (_("后台"), url_for(".index")),
         (_("挂牌与成交录入"), url_for(".market") if last else None),
     ]
     return crumbs + ([(last, None)] if last else [])

@@ -91,7 +91,7 @@ def users_page():
         people=people,
         confirm=ConfirmForm(),
         role_labels=ROLE_LABELS,
-        breadcrumbs=[(_("后台"), url_for(".home")), (_("后台用户"), None)],
+        breadcrumbs=[(_("后台"), url_for(".index")), (_("后台用户"), None)],
     )
     if request.method == "POST":
         response.status_code = 400

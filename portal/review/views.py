@@ -50,7 +50,7 @@ def _kind_choices():
 
 @bp.get("/")
 @require_role(*QUEUE_ROLES, "supervisor", "editor")
-def home():
+def index():
     """The back-office start page: what waits for this user."""
     waiting = services.waiting_count(current_user) if current_user.role in QUEUE_ROLES else None
     return render("review/home.html", waiting=waiting, breadcrumbs=[(_("后台"), None)])
@@ -75,7 +75,7 @@ def queue():
         workflow=_workflow(),
         kinds=services.KIND_TITLES,
         overdue_days=services.OVERDUE_DAYS,
-        breadcrumbs=[(_("后台"), url_for(".home")), (_("待办审核"), None)],
+        breadcrumbs=[(_("后台"), url_for(".index")), (_("待办审核"), None)],
     )
 
 
@@ -105,7 +105,7 @@ def _render_filing(filing, form, steps, status: int = 200):
         kinds=services.KIND_TITLES,
         notice=notice_for_subject("filing", filing.id),
         breadcrumbs=[
-            (_("后台"), url_for(".home")),
+            (_("后台"), url_for(".index")),
             *([(_("待办审核"), url_for(".queue"))] if current_user.role in QUEUE_ROLES else []),
             (filing.number, None),
         ],
@@ -221,7 +221,7 @@ def compliance_periods():
         form=form,
         periods=periods,
         is_final=compliance.is_final,
-        breadcrumbs=[(_("后台"), url_for(".home")), (_("履约管理"), None)],
+        breadcrumbs=[(_("后台"), url_for(".index")), (_("履约管理"), None)],
     )
     if form.errors:
         response.status_code = 400
@@ -258,7 +258,7 @@ def _render_period(period, status_form=None, status: int = 200):
         confirm=ConfirmForm(),
         final=compliance.is_final(period.year),
         breadcrumbs=[
-            (_("后台"), url_for(".home")),
+            (_("后台"), url_for(".index")),
             (_("履约管理"), url_for(".compliance_periods")),
             (_("%(year)s 年度", year=period.year), None),
         ],

@@ -58,3 +58,11 @@ def test_user_without_totp_is_sent_to_enrol(app, client, users, sign_in):
     sign_in(users["no_totp"])
     response = client.get("/admin/users")
     assert response.status_code == 302 and "totp" in response.headers["Location"]
+
+
+def test_every_back_office_role_has_a_start_page(app, client, users, sign_in):
+    for role in ("city", "province", "auditor", "editor", "supervisor"):
+        sign_in(users[role])
+        page = client.get("/admin/")
+        assert page.status_code == 200, role
+        assert "后台菜单" in page.get_data(as_text=True)
