@@ -258,38 +258,17 @@ def publish_list(year: int, *, actor, now: datetime | None = None):
     period = db.session.get(CompliancePeriod, year)
     if period is None:
         raise ComplianceError("period")
-    records = list(
-        db.session.scalars(
-            select(ComplianceRecord)
-            .where(ComplianceRecord.period_year == year)
-            .order_by(ComplianceRecord.enterprise_id, ComplianceRecord.variety_code)
-        )
-    )
+    records = _records(year)
     if not records:
         raise ComplianceError("empty")
     existing = publicity.notice_for_subject("compliance_period", year)
     if existing is not None and existing.status in ("open", "final"):
         raise ComplianceError("published")
-    from portal.disclosure.labels import COMPLIANCE_STATUS
-    from portal.i18n import fmt_quantity
-
-    lines = [
-        f"# {year} 年度用能权履约情况公示",
-        "",
-        "| 单位名称 | 统一社会信用代码 | 品种 | 履约状态 | 缺口 |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in records:
-        lines.append(
-            f"| {r.enterprise.name} | {r.enterprise.uscc} | {r.variety_code} | "
-            f"{COMPLIANCE_STATUS.get(r.status, r.status)} | "
-            f"{fmt_quantity(r.shortfall, r.variety_code) if r.shortfall is not None else '—'} |"
-        )
     notice = publicity.publish_publicity(
         "compliance_period",
         year,
         f"关于 {year} 年度用能权履约情况的公示",
-        "\n".join(lines),
+        _list_markdown(year, records),
         actor=actor,
         now=now,
     )
@@ -306,6 +285,76 @@ def publish_list(year: int, *, actor, now: datetime | None = None):
         actor=actor,
     )
     return notice
+
+
+def republish_list(year: int, reason: str, *, actor):
+    """Correct a published list: same announcement (permalink), new text, old text kept with the
+    reason (shown as 更新于 with the history on the public page)."""
+    from portal.news.models import AnnouncementRevision
+    from portal.news.services import render_markdown
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ComplianceError("reason")
+    notice = publicity.notice_for_subject("compliance_period", year)
+    if notice is None:
+        raise ComplianceError("not_published")
+    records = _records(year)
+    announcement = notice.announcement
+    body = _list_markdown(year, records)
+    if body == announcement.body_md:
+        raise ComplianceError("unchanged")
+    now = publicity.utcnow()
+    announcement.revisions.append(
+        AnnouncementRevision(
+            title=announcement.title, body_md=announcement.body_md, reason=reason, replaced_at=now
+        )
+    )
+    announcement.body_md = body
+    announcement.body_html = render_markdown(body)
+    announcement.updated_at = now
+    db.session.flush()
+    record_event(
+        "compliance.republish",
+        "compliance_period",
+        year,
+        after={"announcement": announcement.id, "revisions": len(announcement.revisions)},
+        remark=reason,
+        actor=actor,
+    )
+    return notice
+
+
+def _records(year: int) -> list[ComplianceRecord]:
+    return list(
+        db.session.scalars(
+            select(ComplianceRecord)
+            .where(ComplianceRecord.period_year == year)
+            .order_by(ComplianceRecord.enterprise_id, ComplianceRecord.variety_code)
+        )
+    )
+
+
+def _list_markdown(year: int, records) -> str:
+    from portal.disclosure.labels import COMPLIANCE_STATUS
+    from portal.i18n import fmt_quantity
+    from portal.reference.models import Variety
+    from portal.reference.services import by_code
+
+    lines = [
+        f"# {year} 年度用能权履约情况公示",
+        "",
+        "| 单位名称 | 统一社会信用代码 | 品种 | 履约状态 | 缺口 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r.enterprise.name} | {r.enterprise.uscc} | "
+            f"{getattr(by_code(Variety, r.variety_code), 'name', r.variety_code)} | "
+            f"{COMPLIANCE_STATUS.get(r.status, r.status)} | "
+            f"{fmt_quantity(r.shortfall, r.variety_code) if r.shortfall is not None else '—'} |"
+        )
+    return "\n".join(lines)
 
 
 @publicity.on_final("compliance_period")

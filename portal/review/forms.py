@@ -74,6 +74,14 @@ class RecordStatusForm(FlaskForm):
     )
 
 
+class RepublishForm(FlaskForm):
+    reason = TextAreaField(
+        _l("更正原因"),
+        description=_l("会随更正后的名单一起公开，原名单保留在修改记录中。"),
+        validators=[DataRequired(message=_l("请填写更正原因。")), Length(max=500)],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A POST with only the CSRF token (publish, run)."""
 

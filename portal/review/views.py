@@ -16,6 +16,7 @@ from portal.review.forms import (
     PeriodForm,
     QueueFilterForm,
     RecordStatusForm,
+    RepublishForm,
 )
 from portal.web import paginate, parse_int, redirect_after_post, render
 
@@ -256,6 +257,7 @@ def _render_period(period, status_form=None, status: int = 200):
         labels=COMPLIANCE_STATUS,
         notice=notice_for_subject("compliance_period", period.year),
         confirm=ConfirmForm(),
+        republish=RepublishForm(),
         final=compliance.is_final(period.year),
         breadcrumbs=[
             (_("后台"), url_for(".index")),
@@ -341,3 +343,26 @@ def export_non_compliant(year: int, fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="non-compliant-{year}.{fmt}"'},
     )
+
+
+@bp.post("/compliance/<int:year>/republish")
+@require_role("province")
+def republish_compliance(year: int):
+    _period_or_404(year)
+    form = RepublishForm()
+    if not form.validate_on_submit():
+        flash(_("请填写更正原因。"), "error")
+        return redirect_after_post(url_for(".compliance_period", year=year))
+    try:
+        compliance.republish_list(year, form.reason.data, actor=current_user)
+    except compliance.ComplianceError as error:
+        db.session.rollback()
+        messages = {
+            "not_published": _("该年度名单尚未发布，请先发布。"),
+            "unchanged": _("名单内容没有变化，无需更正。"),
+        }
+        flash(messages.get(error.code, _("不能更正。")), "error")
+        return redirect_after_post(url_for(".compliance_period", year=year))
+    db.session.commit()
+    flash(_("已更正并重新发布，原名单保留在修改记录中。"), "success")
+    return redirect_after_post(url_for(".compliance_period", year=year))

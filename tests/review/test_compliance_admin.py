@@ -139,3 +139,52 @@ def test_late_filing_is_marked_late(ctx):
     filing = make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("70"))
     compliance.apply_compliance_filing(filing, None)
     assert db.session.scalar(select(ComplianceRecord.status)) == "late"
+
+
+def test_correction_republishes_with_reason_and_keeps_history(
+    app, client, users, sign_in, csrf_token
+):
+    good, bad, _uscc = _units(app)
+    with app.app_context():
+        compliance.open_period(2024, date(2099, 3, 31), actor=None)
+        compliance.record_status(
+            2024,
+            bad,
+            "energy",
+            "non_compliant",
+            actual=Decimal("25"),
+            rectify_by=date(2025, 6, 30),
+            actor=None,
+        )
+        notice = compliance.publish_list(2024, actor=None)
+        db.session.commit()
+        announcement_id = notice.announcement_id
+    sign_in(users["province"])
+    token = csrf_token("/admin/compliance/2024")
+    unchanged = client.post(
+        "/admin/compliance/2024/republish", data={"csrf_token": token, "reason": "核对"}
+    )
+    assert unchanged.status_code == 303
+    client.post(
+        "/admin/compliance/2024/records",
+        data={
+            "csrf_token": token,
+            "enterprise_id": bad,
+            "variety_code": "energy",
+            "status": "late",
+            "actual": "25",
+            "rectify_by": "2025-06-30",
+        },
+    )
+    done = client.post(
+        "/admin/compliance/2024/republish",
+        data={"csrf_token": token, "reason": "该单位已于限期内补足指标"},
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        announcement = db.session.get(Announcement, announcement_id)
+        assert [r.reason for r in announcement.revisions] == ["该单位已于限期内补足指标"]
+        assert "未履约" in announcement.revisions[0].body_md and "逾期履约" in announcement.body_md
+        assert announcement.updated_at is not None
+    public = client.get(f"/news/{announcement_id}").get_data(as_text=True)
+    assert "更新于" in public
