@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
             "SECRET_KEY is the development default; set it in production."
         )
 
+    _ensure_folders(app)
     _init_extensions(app)
     _register_features(app)
 
@@ -73,6 +74,19 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
+
+
+def _ensure_folders(app: Flask) -> None:
+    """Create the local folders the embedded defaults use, so a fresh clone runs as it is."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    for key in ("UPLOAD_DIR", "MAIL_OUTBOX_DIR"):
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
 
 
 def _tune_sqlite(app: Flask) -> None:
