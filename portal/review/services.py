@@ -316,3 +316,42 @@ def _filing_objection_upheld(notice, remark, actor) -> None:
         workflow.transition(filing, "reopen", actor, remark=remark)
     # Without such a step the filing stays in publicity; the reopened notice keeps tick from
     # finalizing it, and the province decides by hand (see docs: requested workflow step).
+
+
+# Statuses at which the next step is an auditor's, so the firm may still be (re)assigned.
+ASSIGNABLE = ("submitted", "city_filed")
+
+
+def can_assign_auditor(user, filing) -> bool:
+    return (
+        filing.kind == "retrofit"
+        and filing.status in ASSIGNABLE
+        and user.role in ("city", "province")
+        and can_see_filing(user, filing)
+    )
+
+
+def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_version=None):
+    """Assign (or change) the third-party auditor of a retrofit claim before its audit step."""
+    from portal.accounts.models import AuditFirm
+
+    workflow = _workflow()
+    if expected_version is not None and int(expected_version) != filing.version:
+        raise workflow.Conflict(_("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+    if not can_assign_auditor(actor, filing):
+        raise ReviewError(_("当前环节不能指定审核机构。"), "audit_firm_id")
+    firm = db.session.get(AuditFirm, firm_id)
+    if firm is None or not firm.is_approved:
+        raise ReviewError(_("请选择已批准的第三方审核机构。"), "audit_firm_id")
+    before = {"audit_firm": filing.audit_firm_id}
+    filing.audit_firm_id = firm.id
+    db.session.flush()
+    record_event(
+        "filing.assign_auditor",
+        "filing",
+        filing.id,
+        before=before,
+        after={"audit_firm": firm.id},
+        remark=remark,
+        actor=actor,
+    )

@@ -12,6 +12,7 @@ from portal.review import bp, compliance, services
 from portal.review.access import require_role
 from portal.review.forms import (
     ActionForm,
+    AssignAuditorForm,
     ConfirmForm,
     PeriodForm,
     QueueFilterForm,
@@ -93,7 +94,24 @@ def _action_form(filing, data=None):
     return form, steps
 
 
-def _render_filing(filing, form, steps, status: int = 200):
+def _assign_form(filing):
+    if not services.can_assign_auditor(current_user, filing):
+        return None
+    from sqlalchemy import select
+
+    from portal.accounts.models import AuditFirm
+
+    form = AssignAuditorForm()
+    firms = db.session.scalars(
+        select(AuditFirm).where(AuditFirm.is_approved.is_(True)).order_by(AuditFirm.name)
+    )
+    form.audit_firm_id.choices = [SelectChoice(str(f.id), f.name) for f in firms]
+    if filing.audit_firm_id and not form.audit_firm_id.data:
+        form.audit_firm_id.data = str(filing.audit_firm_id)
+    return form
+
+
+def _render_filing(filing, form, steps, status: int = 200, assign=None):
     from portal.publicity.services import notice_for_subject
 
     response = render(
@@ -105,6 +123,7 @@ def _render_filing(filing, form, steps, status: int = 200):
         age=services.age_of(filing),
         kinds=services.KIND_TITLES,
         notice=notice_for_subject("filing", filing.id),
+        assign=assign or _assign_form(filing),
         breadcrumbs=[
             (_("后台"), url_for(".index")),
             *([(_("待办审核"), url_for(".queue"))] if current_user.role in QUEUE_ROLES else []),
@@ -366,3 +385,38 @@ def republish_compliance(year: int):
     db.session.commit()
     flash(_("已更正并重新发布，原名单保留在修改记录中。"), "success")
     return redirect_after_post(url_for(".compliance_period", year=year))
+
+
+@bp.post("/filings/<int:filing_id>/auditor")
+@require_role("city", "province")
+def assign_auditor(filing_id: int):
+    found = get_filing_or_404(filing_id, for_user=current_user)
+    workflow = _workflow()
+    assign = _assign_form(found)
+    if assign is None:
+        abort(409, description=_("当前环节不能指定审核机构。"))
+    if assign.validate_on_submit():
+        version = request.form.get("version", "")
+        try:
+            services.assign_audit_firm(
+                found,
+                int(assign.audit_firm_id.data),
+                current_user,
+                assign.remark.data or "",
+                int(version) if version.isdigit() else None,
+            )
+        except workflow.Conflict as conflict:
+            db.session.rollback()
+            flash(str(conflict.message), "error")
+            return redirect_after_post(url_for(".filing", filing_id=filing_id))
+        except services.ReviewError as error:
+            db.session.rollback()
+            found = get_filing_or_404(filing_id, for_user=current_user)
+            assign = _assign_form(found)
+            assign.audit_firm_id.errors = [error.message]
+        else:
+            db.session.commit()
+            flash(_("已指定第三方审核机构。"), "success")
+            return redirect_after_post(url_for(".filing", filing_id=filing_id))
+    form, steps = _action_form(found)
+    return _render_filing(found, form, steps, 400, assign=assign)

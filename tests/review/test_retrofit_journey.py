@@ -209,3 +209,37 @@ def test_queue_fragment_and_overdue_mark(app, client, users, sign_in):
     assert "超期" in fragment.get_data(as_text=True)
     sign_in(users["editor"])
     assert client.get("/admin/queue").status_code == 403
+
+
+def test_city_reassigns_the_auditor(app, client, users, sign_in, csrf_token):
+    from portal.accounts.models import AuditFirm, User
+    from tests.review.backoffice import make_user, valid_uscc
+
+    with app.app_context():
+        other = AuditFirm(name="审核机构乙", uscc=valid_uscc())
+        db.session.add(other)
+        db.session.flush()
+        second_auditor = make_user("auditor", audit_firm_id=other.id)
+        first_firm = db.session.get(User, users["auditor"]).audit_firm_id
+        filing = make_filing("retrofit", "submitted", firm_id=first_firm)
+        db.session.commit()
+        filing_id, other_id, second_id = filing.id, other.id, second_auditor.id
+    sign_in(users["city"])
+    token = csrf_token(f"/admin/filings/{filing_id}")
+    done = client.post(
+        f"/admin/filings/{filing_id}/auditor",
+        data={"csrf_token": token, "audit_firm_id": str(other_id), "remark": "回避"},
+    )
+    assert done.status_code == 303
+    sign_in(users["auditor"])
+    assert client.get(f"/admin/filings/{filing_id}").status_code == 403
+    sign_in(second_id)
+    assert client.get(f"/admin/filings/{filing_id}").status_code == 200
+    sign_in(users["city_other"])
+    assert (
+        client.post(
+            f"/admin/filings/{filing_id}/auditor",
+            data={"csrf_token": token, "audit_firm_id": str(other_id)},
+        ).status_code
+        == 403
+    )
