@@ -13,7 +13,6 @@ from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.reference.services import varieties
-from portal.web import Page, paginate
 
 
 def today() -> date:
@@ -99,97 +98,83 @@ COMPLIANCE_SORTS = {
 }
 
 
-def _count(stmt):
-    return select(func.count()).select_from(stmt.order_by(None).subquery())
+# Each list's filters: query argument → a function of the value that gives the SQL condition.
+def _equals(column):
+    return lambda value: column == value
+
+
+def _either(*columns):
+    return lambda value: or_(*(column == value for column in columns))
+
+
+LISTING_FILTERS = {
+    "division": _equals(Listing.division_code),
+    "variety": _equals(Listing.variety_code),
+    "category": _equals(Listing.category_code),
+    "status": _equals(Listing.status),
+    "industry": _equals(Listing.industry_code),
+    "date_from": lambda day: Listing.starts_on >= day,
+    "date_to": lambda day: Listing.starts_on <= day,
+    "seller_id": _equals(Listing.seller_enterprise_id),
+}
+TRADE_FILTERS = {
+    # A city sees every trade its enterprises took part in, as buyer or as seller.
+    "division": _either(Trade.buyer_division_code, Trade.seller_division_code),
+    "variety": _equals(Trade.variety_code),
+    "category": _equals(Trade.category_code),
+    "method": _equals(Trade.method),
+    "industry": _equals(Trade.industry_code),
+    "date_from": lambda day: Trade.trade_date >= day,
+    "date_to": lambda day: Trade.trade_date <= day,
+    "party_id": _either(Trade.buyer_enterprise_id, Trade.seller_enterprise_id),
+}
+COMPLIANCE_FILTERS = {
+    "division": _equals(Enterprise.division_code),
+    "industry": _equals(Enterprise.industry_code),
+    "variety": _equals(ComplianceRecord.variety_code),
+    "status": _equals(ComplianceRecord.status),
+}
+ENTERPRISE_FILTERS = {
+    "division": _equals(Enterprise.division_code),
+    "industry": _equals(Enterprise.industry_code),
+}
+
+
+def _conditions(table: dict, filters: dict) -> list:
+    return [condition(filters[name]) for name, condition in table.items() if filters.get(name)]
+
+
+def _sorted(stmt, sorts: dict, choice: str | None, default: str):
+    return stmt.order_by(*sorts.get(choice or default, sorts[default]))
 
 
 def listings_query(filters: dict):
-    conditions = []
-    if filters.get("division"):
-        conditions.append(Listing.division_code == filters["division"])
-    if filters.get("variety"):
-        conditions.append(Listing.variety_code == filters["variety"])
-    if filters.get("category"):
-        conditions.append(Listing.category_code == filters["category"])
-    if filters.get("status"):
-        conditions.append(Listing.status == filters["status"])
-    if filters.get("industry"):
-        conditions.append(Listing.industry_code == filters["industry"])
-    if filters.get("date_from"):
-        conditions.append(Listing.starts_on >= filters["date_from"])
-    if filters.get("date_to"):
-        conditions.append(Listing.starts_on <= filters["date_to"])
-    if filters.get("seller_id"):
-        conditions.append(Listing.seller_enterprise_id == filters["seller_id"])
-    stmt = select(Listing).where(*conditions)
-    count = select(func.count(Listing.id)).where(*conditions)
-    return stmt.order_by(
-        *LISTING_SORTS.get(filters.get("sort") or "-date", LISTING_SORTS["-date"])
-    ), count
+    """The select of listings matching `filters`, and its exact count."""
+    conditions = _conditions(LISTING_FILTERS, filters)
+    stmt = _sorted(select(Listing).where(*conditions), LISTING_SORTS, filters.get("sort"), "-date")
+    return stmt, select(func.count(Listing.id)).where(*conditions)
 
 
 def trades_query(filters: dict):
-    conditions = []
-    if filters.get("division"):
-        code = filters["division"]
-        conditions.append(
-            or_(Trade.buyer_division_code == code, Trade.seller_division_code == code)
-        )
-    if filters.get("variety"):
-        conditions.append(Trade.variety_code == filters["variety"])
-    if filters.get("category"):
-        conditions.append(Trade.category_code == filters["category"])
-    if filters.get("method"):
-        conditions.append(Trade.method == filters["method"])
-    if filters.get("industry"):
-        conditions.append(Trade.industry_code == filters["industry"])
-    if filters.get("date_from"):
-        conditions.append(Trade.trade_date >= filters["date_from"])
-    if filters.get("date_to"):
-        conditions.append(Trade.trade_date <= filters["date_to"])
-    if filters.get("party_id"):
-        party = filters["party_id"]
-        conditions.append(
-            or_(Trade.buyer_enterprise_id == party, Trade.seller_enterprise_id == party)
-        )
-    stmt = select(Trade).where(*conditions)
-    count = select(func.count(Trade.id)).where(*conditions)
-    return stmt.order_by(
-        *TRADE_SORTS.get(filters.get("sort") or "-date", TRADE_SORTS["-date"])
-    ), count
+    conditions = _conditions(TRADE_FILTERS, filters)
+    stmt = _sorted(select(Trade).where(*conditions), TRADE_SORTS, filters.get("sort"), "-date")
+    return stmt, select(func.count(Trade.id)).where(*conditions)
 
 
 def compliance_query(year: int, filters: dict):
-    conditions = [ComplianceRecord.period_year == year]
-    if filters.get("division"):
-        conditions.append(Enterprise.division_code == filters["division"])
-    if filters.get("industry"):
-        conditions.append(Enterprise.industry_code == filters["industry"])
-    if filters.get("variety"):
-        conditions.append(ComplianceRecord.variety_code == filters["variety"])
-    if filters.get("status"):
-        conditions.append(ComplianceRecord.status == filters["status"])
-    base = select(ComplianceRecord).join(ComplianceRecord.enterprise).where(*conditions)
+    conditions = [ComplianceRecord.period_year == year, *_conditions(COMPLIANCE_FILTERS, filters)]
+    joined = select(ComplianceRecord).join(ComplianceRecord.enterprise).where(*conditions)
+    stmt = _sorted(joined, COMPLIANCE_SORTS, filters.get("sort"), "name")
     count = (
         select(func.count(ComplianceRecord.id)).join(ComplianceRecord.enterprise).where(*conditions)
     )
-    order = COMPLIANCE_SORTS.get(filters.get("sort") or "name", COMPLIANCE_SORTS["name"])
-    return base.order_by(*order), count
+    return stmt, count
 
 
 def enterprises_query(filters: dict):
-    conditions = [Enterprise.is_public.is_(True)]
-    if filters.get("division"):
-        conditions.append(Enterprise.division_code == filters["division"])
-    if filters.get("industry"):
-        conditions.append(Enterprise.industry_code == filters["industry"])
+    conditions = [Enterprise.is_public.is_(True), *_conditions(ENTERPRISE_FILTERS, filters)]
     stmt = select(Enterprise).where(*conditions).order_by(Enterprise.name, Enterprise.id)
     return stmt, select(func.count(Enterprise.id)).where(*conditions)
-
-
-def list_page(query, page: int) -> Page:
-    stmt, count = query
-    return paginate(db.session, stmt, count, page)
 
 
 # ---- Compliance periods ----
