@@ -137,3 +137,12 @@ def test_missing_index_background_rebuild_says_so(app, client, indexed):
     assert response.status_code == 200
     wait_for_rebuild(app)
     assert "<mark>郑州</mark>" in client.get("/search?q=郑州").get_data(as_text=True)
+
+
+def test_facets_sidebar_and_closed_drawer_for_phones(client, indexed):
+    html = client.get("/search?q=郑州&type=listing").get_data(as_text=True)
+    # The phone drawer is a plain <details>: closed by default, opened without JavaScript.
+    assert '<details class="facets-drawer">' in html
+    assert "<summary>筛选结果" in html and "已选 1 项" in html
+    assert '<aside class="facets facets-side"' in html
+    assert html.count('aria-current="true">挂牌信息') == 2
