@@ -146,6 +146,9 @@ def _build() -> dict[str, dict[tuple[str, str], Step]]:
                 add("return", source, "returned", role, True)
                 # Auditors advise; only an authority refuses (the city, at an auditor's step).
                 add("reject", source, "rejected", "city" if role == "auditor" else role, True)
+            else:
+                # An upheld objection (异议) reopens the filing: back for changes (issue 5).
+                add("return", source, "returned", role, True)
         table[kind] = steps
     return table
 

@@ -156,6 +156,11 @@ def act_on_filing(
         filing.verified_coal_savings = verified_coal
         _attach_report(filing, report, actor)
     step = workflow.transition(filing, action, actor, remark, expected_version=None)
+    if step.source == "publicity":
+        # Sent back during its 公示: that 公示 will not become final.
+        notice = publicity.notice_for_subject("filing", filing.id)
+        if notice is not None and notice.status == "open":
+            publicity.reopen_notice(notice, remark, actor=actor)
     if step.target == "publicity":
         _publish_filing(filing, actor)
     if step.target == "final":
@@ -312,10 +317,14 @@ def _filing_objection_upheld(notice, remark, actor) -> None:
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
         return
-    if workflow.step_for(filing, "reopen") is not None:
-        workflow.transition(filing, "reopen", actor, remark=remark)
+    step = workflow.step_for(filing, "return")
+    if step is not None:
+        province = actor if getattr(actor, "role", None) == step.role else publicity.SYSTEM
+        workflow.transition(
+            filing, "return", province, remark=_("公示期间异议成立：%(answer)s", answer=remark)
+        )
     # Without such a step the filing stays in publicity; the reopened notice keeps tick from
-    # finalizing it, and the province decides by hand (see docs: requested workflow step).
+    # finalizing it.
 
 
 # Statuses at which the next step is an auditor's, so the firm may still be (re)assigned.

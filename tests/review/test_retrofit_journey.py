@@ -243,3 +243,42 @@ def test_city_reassigns_the_auditor(app, client, users, sign_in, csrf_token):
         ).status_code
         == 403
     )
+
+
+def test_upheld_objection_reopens_the_filing(app, client, users, sign_in, csrf_token, runner):
+    from portal.publicity import services as publicity
+
+    with app.app_context():
+        filing = make_filing("closure", "province_review")
+        db.session.commit()
+        filing_id = filing.id
+    sign_in(users["province"])
+    assert _act(client, csrf_token, filing_id, "publish", "发布公示").status_code == 303
+    with app.app_context():
+        notice = db.session.scalar(select(PublicityNotice))
+        objection = publicity.file_objection(
+            notice.announcement, "钱七", "13600000000", "该设施关停前一年的能耗数据有误。"
+        )
+        db.session.commit()
+        objection_id, announcement_id = objection.id, notice.announcement_id
+    token = csrf_token("/admin/objections")
+    answered = client.post(
+        f"/admin/objections/{objection_id}/answer",
+        data={
+            "csrf_token": token,
+            f"o{objection_id}-outcome": "upheld",
+            f"o{objection_id}-answer": "经核实能耗数据有误，退回企业更正。",
+        },
+    )
+    assert answered.status_code == 303
+    with app.app_context():
+        filing = db.session.get(Filing, filing_id)
+        assert filing.status == "returned"
+        assert "异议成立" in filing.events[-1].remark
+        announcement = db.session.get(Announcement, announcement_id)
+        announcement.publicity_ends_at = announcement.publicity_starts_at - timedelta(seconds=1)
+        db.session.commit()
+    assert "finalized 0" in runner.invoke(args=["tick"]).output
+    with app.app_context():
+        assert db.session.get(Filing, filing_id).status == "returned"
+        assert registry.balances(db.session.get(Filing, filing_id).enterprise_id) == {}
