@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -55,3 +55,9 @@ class HolderFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("企业名称或信用代码"), validators=[Optional(), Length(max=60)])
+
+
+class ConstructionStartForm(FlaskForm):
+    started_on = DateField(
+        _l("开工日期"), validators=[DataRequired(message=_l("请填写开工日期（年-月-日）。"))]
+    )

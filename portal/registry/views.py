@@ -15,8 +15,13 @@ from portal.extensions import db
 from portal.i18n import localized
 from portal.reference.services import varieties
 from portal.registry import bp, services
-from portal.registry.forms import CorrectionForm, HolderFilterForm, LedgerEntryForm
-from portal.registry.models import LedgerEntry
+from portal.registry.forms import (
+    ConstructionStartForm,
+    CorrectionForm,
+    HolderFilterForm,
+    LedgerEntryForm,
+)
+from portal.registry.models import ConstructionObligation, LedgerEntry
 from portal.review.access import can_see_division, can_see_enterprise, refuse_object, require_role
 from portal.web import paginate, parse_int, redirect_after_post, render
 
@@ -216,3 +221,56 @@ def correct(holder_key: str):
     else:
         flash(_("更正未登记：请填写非零的更正数量和更正原因。"), "error")
     return redirect_after_post(url_for(".holder", holder_key=found.key))
+
+
+# --- the 2-year construction-start rule ------------------------------------------------------------
+
+
+@bp.get("/construction")
+@require_role(*LEDGER_ROLES)
+def construction():
+    """Projects whose indicators must be used to start construction within 2 years."""
+    stmt = select(ConstructionObligation).join(
+        Enterprise, Enterprise.id == ConstructionObligation.enterprise_id
+    )
+    if current_user.role == "city":
+        stmt = stmt.where(Enterprise.division_code == current_user.division_code)
+    count = select(func.count()).select_from(stmt.subquery())
+    page = paginate(
+        db.session,
+        stmt.order_by(ConstructionObligation.start_deadline, ConstructionObligation.id),
+        count,
+        parse_int(request.args.get("page")),
+    )
+    from portal.review.services import current_date
+
+    return render(
+        "registry/construction.html",
+        "registry/_construction_rows.html",
+        page=page,
+        today=current_date(),
+        form=ConstructionStartForm(),
+        breadcrumbs=[(_("注册登记簿"), url_for(".index")), (_("两年开工期限"), None)],
+    )
+
+
+@bp.post("/construction/<int:obligation_id>/start")
+@require_role("province", "city")
+def record_start(obligation_id: int):
+    obligation = db.session.get(ConstructionObligation, obligation_id)
+    if obligation is None:
+        abort(404)
+    if not can_see_enterprise(current_user, db.session.get(Enterprise, obligation.enterprise_id)):
+        refuse_object()
+    form = ConstructionStartForm()
+    if not form.validate_on_submit():
+        flash(_("请填写开工日期（年-月-日）。"), "error")
+    else:
+        try:
+            services.record_construction_start(obligation, form.started_on.data, actor=current_user)
+        except services.LedgerError:
+            flash(_("指标已被收回，不能再登记开工。"), "error")
+        else:
+            db.session.commit()
+            flash(_("已登记开工日期。"), "success")
+    return redirect_after_post(url_for(".construction"))

@@ -56,3 +56,42 @@ def test_province_issues_by_hand_and_overdraw_is_refused(app, client, users, sig
         "/admin/registry/entries/new", data=form | {"quantity": "1", "reason": ""}
     )
     assert "请写明事由" in missing.get_data(as_text=True)
+
+
+def test_construction_start_is_recorded_by_the_city(app, client, users, sign_in, csrf_token):
+    from datetime import date
+
+    from portal.registry.models import ConstructionObligation
+
+    with app.app_context():
+        zz = make_enterprise("郑州项目", "410100")
+        ly = make_enterprise("洛阳项目", "410300")
+        services.issue_indicators(zz.id, "energy", 100, "申购")
+        mine = services.open_construction_obligation(
+            zz.id, "郑州新项目", "energy", 100, date(2025, 1, 1)
+        )
+        theirs = services.open_construction_obligation(
+            ly.id, "洛阳新项目", "energy", 50, date(2025, 1, 1)
+        )
+        db.session.commit()
+        mine_id, theirs_id = mine.id, theirs.id
+    sign_in(users["city"])
+    page = client.get("/admin/registry/construction").get_data(as_text=True)
+    assert "郑州新项目" in page and "洛阳新项目" not in page
+    token = csrf_token("/admin/registry/construction")
+    assert (
+        client.post(
+            f"/admin/registry/construction/{theirs_id}/start",
+            data={"csrf_token": token, "started_on": "2025-06-01"},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/admin/registry/construction/{mine_id}/start",
+            data={"csrf_token": token, "started_on": "2025-06-01"},
+        ).status_code
+        == 303
+    )
+    with app.app_context():
+        assert str(db.session.get(ConstructionObligation, mine_id).started_on) == "2025-06-01"
