@@ -40,8 +40,12 @@ class Names:
         self.industry = {r.code: r for r in session.scalars(select(Industry))}
 
     @staticmethod
-    def both(row) -> str:
-        return f"{row.name} {row.name_en}" if row is not None else ""
+    def zh(row) -> str:
+        return row.name if row is not None else ""
+
+    @staticmethod
+    def en(row) -> str:
+        return (row.name_en or "") if row is not None else ""
 
 
 def _label(mapping: dict, code: str | None) -> str:
@@ -54,9 +58,19 @@ def _day(value: date | datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
-def _doc(kind, key_id, record, code, title, body, division, variety, when) -> dict:
+def _number(value) -> str:
+    """A Decimal as stored text (formatted for the visitor at render time); "" for None."""
+    return "" if value is None else str(value)
+
+
+def _doc(
+    kind, key_id, record, code, title, body, division, variety, when, *, english="", facts=None
+) -> dict:
+    """One index document. `body` is the Chinese text (searched, and stored for phrase checks);
+    `names_en` holds the English reference names (searched, never stored or shown); `facts` are the
+    stored values the result line is built from at render time, in the visitor's language."""
     day = _day(when)
-    return {
+    document = {
         "key": f"{kind}:{key_id}",
         "kind": kind,
         "record": str(record),
@@ -68,23 +82,40 @@ def _doc(kind, key_id, record, code, title, body, division, variety, when) -> di
         "year": day[:4],
         "date": day,
     }
+    if english.strip():
+        document["names_en"] = english
+    if facts is not None:
+        document["facts"] = facts
+    return document
+
+
+def _words(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
 
 def listing_document(row: Listing, names: Names) -> dict:
-    body = " ".join(
-        [
-            names.both(names.variety.get(row.variety_code)),
-            names.both(names.category.get(row.category_code)),
-            names.both(names.division.get(row.division_code or "")),
-            names.both(names.industry.get(row.industry_code or "")),
-            _label(labels.LISTING_STATUS, row.status),
-            _label(labels.TRADE_METHOD, row.method),
-            "挂牌",
-            row.description or "",
-        ]
-    )
     variety = names.variety.get(row.variety_code)
+    category = names.category.get(row.category_code)
+    division = names.division.get(row.division_code or "")
+    industry = names.industry.get(row.industry_code or "")
+    body = _words(
+        names.zh(variety),
+        names.zh(category),
+        names.zh(division),
+        names.zh(industry),
+        _label(labels.LISTING_STATUS, row.status),
+        _label(labels.TRADE_METHOD, row.method),
+        "挂牌",
+        row.description or "",
+    )
     title = f"{row.seller_name} {variety.name if variety else ''}挂牌 {row.number}"
+    facts = {
+        "category": row.category_code or "",
+        "quantity": _number(row.quantity),
+        "price": _number(row.listed_price),
+        "status": row.status,
+        "text": row.description or "",
+    }
     return _doc(
         "listing",
         row.id,
@@ -95,23 +126,37 @@ def listing_document(row: Listing, names: Names) -> dict:
         row.division_code,
         row.variety_code,
         row.starts_on,
+        english=_words(*(names.en(r) for r in (variety, category, division, industry))),
+        facts=facts,
     )
 
 
 def trade_document(row: Trade, names: Names) -> dict:
     variety = names.variety.get(row.variety_code)
+    category = names.category.get(row.category_code)
+    buyer_division = names.division.get(row.buyer_division_code or "")
+    seller_division = names.division.get(row.seller_division_code or "")
+    industry = names.industry.get(row.industry_code or "")
     title = f"{row.buyer_name} 购入 {row.seller_name} {variety.name if variety else ''} 成交 {row.number}"
-    body = " ".join(
-        [
-            names.both(variety),
-            names.both(names.category.get(row.category_code)),
-            names.both(names.division.get(row.buyer_division_code or "")),
-            names.both(names.division.get(row.seller_division_code or "")),
-            names.both(names.industry.get(row.industry_code or "")),
-            _label(labels.TRADE_METHOD, row.method),
-            "成交 交易",
-        ]
+    body = _words(
+        names.zh(variety),
+        names.zh(category),
+        names.zh(buyer_division),
+        names.zh(seller_division),
+        names.zh(industry),
+        _label(labels.TRADE_METHOD, row.method),
+        "成交 交易",
     )
+    facts = {
+        "category": row.category_code or "",
+        "seller_division": row.seller_division_code or "",
+        "buyer_division": row.buyer_division_code or "",
+        "quantity": _number(row.quantity),
+        "price": _number(row.unit_price),
+        "amount": _number(row.amount),
+        "method": row.method,
+    }
+    english = (variety, category, buyer_division, seller_division, industry)
     return _doc(
         "trade",
         row.id,
@@ -122,23 +167,27 @@ def trade_document(row: Trade, names: Names) -> dict:
         row.buyer_division_code or row.seller_division_code,
         row.variety_code,
         row.trade_date,
+        english=_words(*(names.en(r) for r in english)),
+        facts=facts,
     )
 
 
 def compliance_document(row: ComplianceRecord, period: CompliancePeriod, names: Names) -> dict:
     enterprise = row.enterprise
     variety = names.variety.get(row.variety_code)
+    division = names.division.get(enterprise.division_code)
+    industry = names.industry.get(enterprise.industry_code)
     status = _label(labels.COMPLIANCE_STATUS, row.status)
     title = f"{enterprise.name} {row.period_year}年度{variety.name if variety else ''}履约 {status}"
-    body = " ".join(
-        [
-            enterprise.uscc,
-            names.both(variety),
-            names.both(names.division.get(enterprise.division_code)),
-            names.both(names.industry.get(enterprise.industry_code)),
-            "履约 compliance",
-        ]
+    body = _words(
+        enterprise.uscc, names.zh(variety), names.zh(division), names.zh(industry), "履约"
     )
+    facts = {
+        "status": row.status,
+        "holdings": _number(row.holdings),
+        "actual": _number(row.actual),
+        "shortfall": _number(row.shortfall),
+    }
     return _doc(
         "compliance",
         row.id,
@@ -149,19 +198,17 @@ def compliance_document(row: ComplianceRecord, period: CompliancePeriod, names: 
         enterprise.division_code,
         row.variety_code,
         period.published_at,
+        english=_words(*(names.en(r) for r in (variety, division, industry)), "compliance"),
+        facts=facts,
     ) | {"year": str(row.period_year), "link": f"{row.period_year}|{enterprise.uscc}"}
 
 
 def enterprise_document(row: Enterprise, names: Names) -> dict:
     # The public profile only: name, code, division, industry, profile text. Never the address.
-    body = " ".join(
-        [
-            row.uscc,
-            names.both(names.division.get(row.division_code)),
-            names.both(names.industry.get(row.industry_code)),
-            row.profile or "",
-        ]
-    )
+    division = names.division.get(row.division_code)
+    industry = names.industry.get(row.industry_code)
+    body = _words(row.uscc, names.zh(division), names.zh(industry), row.profile or "")
+    facts = {"uscc": row.uscc, "industry": row.industry_code or "", "text": row.profile or ""}
     return _doc(
         "enterprise",
         row.id,
@@ -172,6 +219,8 @@ def enterprise_document(row: Enterprise, names: Names) -> dict:
         row.division_code,
         "",
         row.created_at,
+        english=_words(names.en(division), names.en(industry)),
+        facts=facts,
     )
 
 

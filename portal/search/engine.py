@@ -29,6 +29,8 @@ from whoosh.qparser.plugins import (
 from portal.search.analysis import fold, normalize_code, query_words
 
 MAX_QUERY = 200
+# The fields a plain word is looked up in; names_en holds the English reference names.
+SEARCHED = ("title", "body", "names_en")
 FACETS = ("kind", "division", "variety", "year")
 # Field filters a visitor may type: "type:成交 地区:郑州 year:2023".
 FILTER_ALIASES = {
@@ -153,6 +155,14 @@ class View:
         self.days_by_year: dict[str, list[tuple[str, int]]] = {}
         for day in sorted(days, reverse=True):
             self.days_by_year.setdefault(day[:4], []).append((day, days[day]))
+        # The documents dated in each calendar year. Not the `year` facet: a compliance record's
+        # year is its period, while its date is when the period's list was published.
+        self.dated_in_year: dict[str, int] = {}
+        for year, year_days in self.days_by_year.items():
+            bits = 0
+            for _day, day_bits in year_days:
+                bits |= day_bits
+            self.dated_in_year[year] = bits
         self.undated = self.live
         for day_bits in days.values():
             self.undated &= ~day_bits
@@ -206,6 +216,10 @@ class View:
                     out[value] = bits
         return out
 
+    def is_stored(self, fieldname: str) -> bool:
+        schema = self.searcher.schema
+        return fieldname in schema and bool(schema[fieldname].stored)
+
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)
 
@@ -250,7 +264,8 @@ class Parsed:
 
 
 def _parser(schema):
-    parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
+    fields = [name for name in SEARCHED if name in schema]
+    parser = MultifieldParser(fields, schema, group=AndGroup)
     for plugin in (WildcardPlugin, RangePlugin, BoostPlugin, EveryPlugin, SingleQuotePlugin):
         parser.remove_plugin_class(plugin)
     # A minus only at the start of a word, so 2023-05 and 91410100-X stay one word.
@@ -401,6 +416,9 @@ class Matcher:
             candidates = self.view.live
             for word in query_words(text):
                 candidates &= self.view.term(fieldname, word)
+            if not self.view.is_stored(fieldname):
+                # No text to check against (names_en): every word of the phrase is there.
+                return candidates
             if candidates.bit_count() > PHRASE_VERIFY_LIMIT:
                 self.parsed.notices.append("phrase_approx")
                 return candidates
@@ -498,8 +516,7 @@ def _page_by_date(view: View, tiers: list[int], skip: int, limit: int) -> list[i
             skip -= count
             continue
         for year, days in view.days_by_year.items():
-            year_bits = view.facets["year"].get(year, 0)
-            within = tier & year_bits if year_bits else tier
+            within = tier & view.dated_in_year[year]
             if not within:
                 continue
             year_count = within.bit_count()

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, inspect, select
@@ -344,6 +344,15 @@ class Hit:
     date: str
     division: str
     variety: str
+    # Stored values of a structured record; its snippet is built from them at render time
+    # (snippets.fill), in the visitor's language. None for announcements (text snippet).
+    facts: dict | None = None
+    terms: list[str] = field(default_factory=list)
+    excerpt: object = None
+
+    @property
+    def day(self) -> date | None:
+        return date.fromisoformat(self.date) if self.date else None
 
 
 @dataclass
@@ -440,16 +449,19 @@ def search(
 
 def _hit(view, docnum: int, terms: list[str]) -> Hit:
     stored = view.stored(docnum)
+    facts = stored.get("facts")
     return Hit(
         kind=stored.get("kind", ""),
         record=stored.get("record", ""),
         link=stored.get("link", ""),
         category=stored.get("category", ""),
         title=engine.highlight(stored.get("title", ""), terms),
-        snippet=engine.highlight(stored.get("body", ""), terms, width=120),
+        snippet=None if facts is not None else engine.highlight(stored.get("body", ""), terms, 120),
         date=stored.get("date", ""),
         division=stored.get("division", ""),
         variety=stored.get("variety", ""),
+        facts=facts,
+        terms=terms,
     )
 
 

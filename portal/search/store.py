@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import os
 import shutil
@@ -24,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
 
 from portal.search.analysis import chinese_analyzer
 
@@ -53,12 +54,23 @@ def make_schema(engine: str = "rjieba") -> Schema:
         # Our own engine checks phrases against the stored text, so no positions are kept:
         # that makes indexing faster and the index smaller (docs/search.md).
         title=TEXT(analyzer=analyzer, stored=True, phrase=False, field_boost=3.0),
+        # Chinese text; stored for phrase checks and announcement snippets, never shown for
+        # structured records (their line is built from `facts` at render time).
         body=TEXT(analyzer=analyzer, stored=True, phrase=False),
+        # English reference names (Zhengzhou, City indicators): searchable, not stored, not shown.
+        names_en=TEXT(analyzer=analyzer, stored=False, phrase=False),
+        # The values a structured record's result line is built from (quantity, price, status…).
+        facts=STORED(),
         division=ID(stored=True),
         variety=ID(stored=True),
         year=ID(stored=True),
         date=ID(stored=True),
     )
+
+
+@functools.cache
+def schema_fields() -> frozenset[str]:
+    return frozenset(make_schema().names())
 
 
 class IndexStore:
@@ -93,6 +105,9 @@ class IndexStore:
                     # Reading the table of contents and one reader proves the segments are there.
                     with ix.reader() as reader:
                         reader.doc_count()
+                    # An index written with an older schema is rebuilt, like a missing one.
+                    if set(ix.schema.names()) != schema_fields():
+                        raise IndexUnavailable("schema changed; rebuilding")
                 except Exception as error:  # noqa: BLE001 - any failure to open means "rebuild"
                     failure = f"{path}: {error!r}"
                 if failure:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
-from portal.i18n import localized
+from portal.i18n import RequestFormats, localized
 from portal.reference.services import divisions, varieties
-from portal.search import bp
+from portal.search import bp, snippets
 from portal.search.services import Hit, search, suggest
 from portal.web import parse_int, redirect_after_post, render
 
@@ -61,6 +61,7 @@ def results():
             return redirect_after_post(target) if request.htmx else redirect(target, code=303)
     if found.total and page > found.pages:
         abort(404)
+    snippets.fill(found.hits, RequestFormats())
     return render(
         "search/results.html",
         "search/_results.html",
