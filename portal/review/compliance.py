@@ -267,7 +267,7 @@ def publish_list(year: int, *, actor, now: datetime | None = None):
     notice = publicity.publish_publicity(
         "compliance_period",
         year,
-        f"关于 {year} 年度用能权履约情况的公示",
+        _list_title(year),
         _list_markdown(year, records),
         actor=actor,
         now=now,
@@ -325,6 +325,13 @@ def republish_list(year: int, reason: str, *, actor):
     return notice
 
 
+def _list_title(year: int) -> str:
+    from portal.review.services import public_record_locale, render_text
+
+    with public_record_locale():
+        return render_text("review/_publicity_compliance_title.html", year=year).strip()
+
+
 def _records(year: int) -> list[ComplianceRecord]:
     return list(
         db.session.scalars(
@@ -336,25 +343,26 @@ def _records(year: int) -> list[ComplianceRecord]:
 
 
 def _list_markdown(year: int, records) -> str:
+    from portal.review.services import public_record_locale
+
+    with public_record_locale():
+        return _list_markdown_text(year, records)
+
+
+def _list_markdown_text(year: int, records) -> str:
     from portal.disclosure.labels import COMPLIANCE_STATUS
-    from portal.i18n import fmt_quantity
     from portal.reference.models import Variety
     from portal.reference.services import by_code
+    from portal.review.services import render_text
 
-    lines = [
-        f"# {year} 年度用能权履约情况公示",
-        "",
-        "| 单位名称 | 统一社会信用代码 | 品种 | 履约状态 | 缺口 |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in records:
-        lines.append(
-            f"| {r.enterprise.name} | {r.enterprise.uscc} | "
-            f"{getattr(by_code(Variety, r.variety_code), 'name', r.variety_code)} | "
-            f"{COMPLIANCE_STATUS.get(r.status, r.status)} | "
-            f"{fmt_quantity(r.shortfall, r.variety_code) if r.shortfall is not None else '—'} |"
-        )
-    return "\n".join(lines)
+    names = {code: getattr(by_code(Variety, code), "name", code) for code in ("energy", "coal")}
+    return render_text(
+        "review/_publicity_compliance.html",
+        year=year,
+        records=records,
+        labels=COMPLIANCE_STATUS,
+        variety_names=names,
+    )
 
 
 @publicity.on_final("compliance_period")

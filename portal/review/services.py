@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from portal.audit.services import record_event
@@ -186,12 +187,24 @@ def _attach_report(filing, report, actor) -> None:
 
 
 KIND_TITLES = {
-    "retrofit": "节能改造节能量确权",
-    "closure": "关停指标确权",
-    "purchase": "新建“两高”项目用能权申购",
-    "voluntary": "自愿参与交易单位",
-    "compliance": "履约",
+    "retrofit": _l("节能改造节能量确权"),
+    "closure": _l("关停指标确权"),
+    "purchase": _l("新建“两高”项目用能权申购"),
+    "voluntary": _l("自愿参与交易单位"),
+    "compliance": _l("履约"),
 }
+
+
+def render_text(template: str, **context) -> str:
+    """Render a text template without a request (flask tick, the CLI): no context processors."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def public_record_locale():
+    """Announcements and ledger reasons are public records in Chinese, whoever writes them."""
+    from flask_babel import force_locale
+
+    return force_locale("zh_Hans_CN")
 
 
 def _quantities(filing) -> list[tuple[str, Decimal]]:
@@ -209,29 +222,22 @@ def _quantities(filing) -> list[tuple[str, Decimal]]:
 
 
 def _publish_filing(filing, actor) -> None:
-    from portal.i18n import fmt_quantity
+    with public_record_locale():
+        _publish_filing_text(filing, actor)
 
-    enterprise = filing.enterprise
-    lines = [
-        f"# {KIND_TITLES.get(filing.kind, '')}公示",
-        "",
-        f"- 申报编号：{filing.number}",
-        f"- 单位名称：{enterprise.name}",
-        f"- 统一社会信用代码：{enterprise.uscc}",
-    ]
-    if getattr(filing, "title", ""):
-        lines.append(f"- 项目：{filing.title}")
-    for code, qty in _quantities(filing):
-        lines.append(f"- 拟确认数量：{fmt_quantity(qty, code)}")
-    lines += [
-        "",
-        "公示期内，任何单位和个人如有异议，可实名提出，并提供联系方式和理由。",
-    ]
+
+def _publish_filing_text(filing, actor) -> None:
+    context = {
+        "filing": filing,
+        "enterprise": filing.enterprise,
+        "kind_title": KIND_TITLES.get(filing.kind, ""),
+        "quantities": _quantities(filing),
+    }
     publicity.publish_publicity(
         "filing",
         filing.id,
-        f"关于{enterprise.name}{KIND_TITLES.get(filing.kind, '')}的公示",
-        "\n".join(lines),
+        render_text("review/_publicity_filing_title.html", **context).strip(),
+        render_text("review/_publicity_filing.html", **context),
         actor=actor,
         division_code=filing.division_code,
     )
@@ -241,7 +247,8 @@ def finalize_filing(filing, actor) -> None:
     """Write what a final decision means in the registry (idempotent per filing and variety)."""
     from portal.filings.models import ComplianceFiling
 
-    reason = f"{KIND_TITLES.get(filing.kind, '')} {filing.number}"
+    with public_record_locale():
+        reason = f"{KIND_TITLES.get(filing.kind, '')} {filing.number}"
     actor_user = actor if getattr(actor, "id", None) else None
     if filing.kind in ("retrofit", "closure", "purchase"):
         for code, qty in _quantities(filing):
