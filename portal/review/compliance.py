@@ -197,6 +197,8 @@ def record_status(
     )
     record.rectify_by = rectify_by if status in ("non_compliant", "late") else None
     db.session.flush()
+    if status == "non_compliant" and (before or {}).get("rectify_by") != record.rectify_by:
+        _notify_deadline(record)
     record_event(
         "compliance.record",
         "compliance_record",
@@ -211,6 +213,25 @@ def record_status(
         actor=actor,
     )
     return record
+
+
+def _notify_deadline(record: ComplianceRecord) -> None:
+    """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
+    from flask_babel import gettext as _
+
+    from portal.accounts.services import post_notice
+    from portal.i18n import fmt_quantity
+
+    post_notice(
+        record.enterprise_id,
+        _("%(year)s 年度履约：请限期履约", year=record.period_year),
+        _(
+            "贵单位 %(year)s 年度实际用能量超过持有指标，缺口 %(shortfall)s，请于 %(deadline)s 前完成履约。",
+            year=record.period_year,
+            shortfall=fmt_quantity(record.shortfall, record.variety_code),
+            deadline=record.rectify_by.isoformat() if record.rectify_by else "—",
+        ),
+    )
 
 
 def apply_compliance_filing(filing, actor) -> None:

@@ -81,6 +81,10 @@ def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_
             select(ComplianceRecord).where(ComplianceRecord.enterprise_id == bad)
         )
         assert record.shortfall == Decimal("15") and str(record.rectify_by) == "2025-06-30"
+        from portal.accounts.models import Notice
+
+        notice = db.session.scalar(select(Notice).where(Notice.enterprise_id == bad))
+        assert "限期履约" in notice.title and "2025-06-30" in notice.body
 
     published = client.post("/admin/compliance/2024/publish", data={"csrf_token": token})
     assert published.status_code == 303
