@@ -37,6 +37,16 @@ def second_factor_passed() -> bool:
 
 
 def _to_login():
+    """Send the visitor to log in; an htmx request (e.g. autosave after a timeout) gets
+    HX-Redirect back to the page it came from, so the browser shows the login page whole."""
+    if request.htmx:
+        from urllib.parse import urlsplit
+
+        from htmx_flask import make_response
+
+        current = urlsplit(request.htmx.current_url or "")
+        back = current.path + (f"?{current.query}" if current.query else "")
+        return make_response("", 204, redirect=url_for("accounts.login", next=back or None))
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 

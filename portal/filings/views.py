@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.accounts.access import enterprise_required
@@ -52,6 +53,21 @@ def _edit_page(filing, form, errors=None, upload_errors=None, status=200):
         computed=services.computed_for(filing),
         breadcrumbs=_crumbs(filing, _("填写")),
     ), status
+
+
+def _save(filing):
+    """Save the posted fields; two saves of one draft at once (autosave racing the button) are
+    last-write-wins for the same enterprise, so a version clash is retried once, not a 500."""
+    filing_id = filing.id
+    try:
+        errors = services.save_draft(filing, request.form, current_user)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        filing = services.get_filing_or_404(filing_id, current_user)
+        errors = services.save_draft(filing, request.form, current_user)
+        db.session.commit()
+    return errors
 
 
 @bp.get("/")
@@ -123,8 +139,7 @@ def save_draft(filing_id: int):
     filing, gate = _editable_or_redirect(filing_id)
     if gate:
         return gate
-    errors = services.save_draft(filing, request.form, current_user)
-    db.session.commit()
+    errors = _save(filing)
     if request.htmx:
         form = services.build_form(filing)
         for name, messages in errors.items():
@@ -146,8 +161,7 @@ def submit(filing_id: int):
     filing, gate = _editable_or_redirect(filing_id)
     if gate:
         return gate
-    services.save_draft(filing, request.form, current_user)
-    db.session.commit()
+    _save(filing)
     form = services.build_form(filing)
     errors = services.strict_errors(filing, form)
     if errors:
@@ -240,8 +254,7 @@ def upload(filing_id: int):
     filing, gate = _editable_or_redirect(filing_id)
     if gate:
         return gate
-    services.save_draft(filing, request.form, current_user)
-    db.session.commit()
+    _save(filing)
     try:
         checked = check_upload(request.files.get("file"))
     except UploadRefused as refused:

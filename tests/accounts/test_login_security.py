@@ -176,6 +176,8 @@ def limited_app(app_config):
 
     with app.app_context():
         limiter.reset()
+        db.session.remove()
+        db.engine.dispose()  # this second app has its own engine; close its connections
 
 
 def test_login_is_rate_limited(limited_app):

@@ -306,3 +306,21 @@ def test_index_and_new_filing_need_an_enterprise_user(client, auth):
     assert client.get("/filings/").status_code == 302
     auth.login("province")
     assert client.get("/filings/").status_code == 403
+
+
+def test_autosave_after_the_session_ended_redirects_htmx_to_login(client, csrf_token, logged_in):
+    import time
+
+    filing_id, token = _new(client, csrf_token, "closure")
+    with client.session_transaction() as session:
+        session["seen"] = time.time() - 31 * 60
+    response = client.post(
+        f"/filings/{filing_id}/draft",
+        data={"csrf_token": token, "facility_name": "x"},
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": f"http://localhost/filings/{filing_id}/edit",
+        },
+    )
+    assert response.status_code == 204
+    assert "/accounts/login?next=/filings/" in response.headers["HX-Redirect"]

@@ -19,6 +19,8 @@
       saved = Math.max(saved, config.editsAtSend);
     }
   });
+  // A normal submit (save, check and submit, upload) carries the same fields itself.
+  form.addEventListener("submit", function () { saved = edits; });
   function flush() {
     if (edits <= saved) return;
     var data = new FormData(form);
