@@ -23,6 +23,9 @@ DEFAULTS = {
     # Processes for a full rebuild. Whoosh's multiprocess writer was slower here (docs/search.md).
     "SEARCH_REBUILD_PROCS": 1,
     "SEARCH_OUTBOX_KEEP_DAYS": 7,
+    # Whoosh's posting pool for a rebuild, in its own size estimate (MB); past it, sorted runs go
+    # to temporary files and are merged at commit (docs/search.md).
+    "SEARCH_REBUILD_LIMITMB": 2048,
 }
 
 

@@ -25,18 +25,23 @@ _segmenters: dict[str, object] = {}
 _lock = threading.Lock()
 
 
+# Full-width ASCII → half-width, ideographic space → space: one character for one.
+_FOLD_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def fold(text: str) -> str:
     """Fold full-width forms to half-width and upper case to lower, one character for one.
 
     Keeping the length lets the highlighter map offsets in folded text back to the original.
+    str.translate + str.lower run in C (a rebuild folds every document: docs/search.md); the
+    character loop is kept only for text where lower() changes the length (e.g. "İ").
     """
+    folded = text.translate(_FOLD_TABLE)
+    lowered = folded.lower()
+    if len(lowered) == len(folded):
+        return lowered
     out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        elif code == 0x3000:
-            ch = " "
+    for ch in folded:
         lower = ch.lower()
         out.append(lower if len(lower) == 1 else ch)
     return "".join(out)

@@ -282,11 +282,21 @@ def reindex_all(progress=print, app: Flask | None = None) -> int:
 
 
 def _bulk_writer(ix, app: Flask):
-    """Whoosh's multiprocess writer on several cores: analysis dominates a rebuild."""
+    """One writer, one segment, postings sorted in memory (docs/search.md, "Full reindex").
+
+    The codec skips per-block length statistics: they only serve Whoosh's BM25 block-max
+    optimisation, which our engine does not use, and reading every posting's field length back
+    from disk was the largest single cost of the final commit.
+    """
+    from whoosh.codec.whoosh3 import W3Codec
+
+    codec = W3Codec()
+    codec.length_stats = False
     procs = app.config["SEARCH_REBUILD_PROCS"] or (os.cpu_count() or 1)
+    limitmb = app.config["SEARCH_REBUILD_LIMITMB"]
     if procs > 1:
-        return ix.writer(procs=procs, limitmb=128, multisegment=True)
-    return ix.writer(limitmb=256)
+        return ix.writer(procs=procs, limitmb=max(1, limitmb // procs), multisegment=True)
+    return ix.writer(limitmb=limitmb, codec=codec)
 
 
 _rebuilding: dict[str, threading.Thread] = {}

@@ -47,10 +47,11 @@ def make_schema(engine: str = "rjieba") -> Schema:
     return Schema(
         key=ID(unique=True, stored=True),
         kind=ID(stored=True),
-        record=ID(stored=True),
+        # Shown or used for links only, never searched: stored, not indexed (fewer postings).
+        record=STORED(),
+        link=STORED(),
+        category=STORED(),
         code=ID(stored=True),
-        link=ID(stored=True),
-        category=ID(stored=True),
         # Our own engine checks phrases against the stored text, so no positions are kept:
         # that makes indexing faster and the index smaller (docs/search.md).
         title=TEXT(analyzer=analyzer, stored=True, phrase=False, field_boost=3.0),
