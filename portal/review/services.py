@@ -60,6 +60,22 @@ def queue_query(user, kind: str | None = None, overdue_only: bool = False) -> tu
     """The filings waiting for this user, oldest first; a city sees its division, an auditor its claims."""
     from portal.filings.models import Filing, RetrofitClaim
 
+    if user.role == "supervisor":
+        # Read-only: everything still in progress, oldest first.
+        stmt = select(Filing).where(
+            Filing.status.not_in(("draft", "final", "rejected", "withdrawn"))
+        )
+        if kind:
+            stmt = stmt.where(Filing.kind == kind)
+        if overdue_only:
+            stmt = stmt.where(
+                func.coalesce(Filing.submitted_at, Filing.created_at)
+                < utcnow() - timedelta(days=OVERDUE_DAYS)
+            )
+        count = select(func.count()).select_from(stmt.subquery())
+        return stmt.order_by(
+            func.coalesce(Filing.submitted_at, Filing.created_at), Filing.id
+        ), count
     waiting = _waiting_statuses(user.role)
     clauses = [
         (Filing.kind == k) & Filing.status.in_(sorted(statuses))

@@ -59,7 +59,7 @@ def index():
 
 
 @bp.get("/queue")
-@require_role(*QUEUE_ROLES)
+@require_role(*QUEUE_ROLES, "supervisor")
 def queue():
     form = QueueFilterForm(request.args)
     form.kind.choices = _kind_choices()

@@ -282,3 +282,22 @@ def test_upheld_objection_reopens_the_filing(app, client, users, sign_in, csrf_t
     with app.app_context():
         assert db.session.get(Filing, filing_id).status == "returned"
         assert registry.balances(db.session.get(Filing, filing_id).enterprise_id) == {}
+
+
+def test_supervisor_reads_every_filing_in_progress_but_cannot_act(
+    app, client, users, sign_in, csrf_token
+):
+    with app.app_context():
+        filing = make_filing("closure", "city_review")
+        db.session.commit()
+        filing_id, version = filing.id, filing.version
+    sign_in(users["supervisor"])
+    assert f"/admin/filings/{filing_id}" in client.get("/admin/queue").get_data(as_text=True)
+    page = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True)
+    assert "没有需要您办理的环节" in page
+    token = csrf_token(f"/admin/filings/{filing_id}")
+    refused = client.post(
+        f"/admin/filings/{filing_id}/act",
+        data={"csrf_token": token, "version": version, "action": "review_province", "remark": "x"},
+    )
+    assert refused.status_code == 403
