@@ -64,32 +64,11 @@ def make_user(role: str, *, division: str | None = None, totp: bool = True, **kw
     return user
 
 
-def _ensure_loader(app):
-    """Until the accounts package loads users, load them by id here (tests only)."""
-    from portal.accounts.models import User
-    from portal.extensions import login_manager
-
-    original = login_manager._user_callback
-
-    def load(user_id: str):
-        found = original(user_id) if original else None
-        if found is not None:
-            return found
-        raw_id, _, version = str(user_id).partition(":")
-        user = db.session.get(User, int(raw_id))
-        if user is None or (version and str(user.session_version) != version):
-            return None
-        return user
-
-    login_manager._user_callback = load
-
-
 def login(client, user) -> None:
     """Sign in as `user`, with the second factor passed, as the login flow leaves the session."""
     from flask_login.utils import _create_identifier
 
     app = client.application
-    _ensure_loader(app)
     # The identifier Flask-Login's "strong" session protection expects from the test client.
     with app.test_request_context(
         headers={"User-Agent": _client_agent()}, environ_base={"REMOTE_ADDR": "127.0.0.1"}

@@ -52,6 +52,8 @@ def test_deactivation_and_access(app, client, users, sign_in, csrf_token):
     )
     with app.app_context():
         assert not db.session.get(User, users["editor"]).is_active_account
+    sign_in(users["editor"])
+    assert client.get("/admin/editorial/").status_code == 302  # no session for a removed user
 
 
 def test_user_without_totp_is_sent_to_enrol(app, client, users, sign_in):
