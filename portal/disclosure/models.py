@@ -81,6 +81,7 @@ class Trade(db.Model):
         Index("ix_trade_category_date", "category_code", "trade_date"),
         Index("ix_trade_industry_date", "industry_code", "trade_date"),
         Index("ix_trade_method_date", "method", "trade_date"),
+        Index("ix_trade_category_method_date", "category_code", "method", "trade_date"),
         Index("ix_trade_amount", "amount"),
         Index("ix_trade_price", "unit_price"),
     )

@@ -21,6 +21,8 @@ class Announcement(db.Model):
         # The home page: featured first, then newest.
         Index("ix_announcement_status_featured_published", "status", "is_featured", "published_at"),
         Index("ix_announcement_publicity_ends", "publicity_ends_at"),
+        # "正在公示" on the home page: few open periods among many publicity notices.
+        Index("ix_announcement_category_publicity_ends", "category", "publicity_ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

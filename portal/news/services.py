@@ -39,20 +39,22 @@ def latest_announcements(
     stmt = public_announcements()
     if category:
         stmt = stmt.where(Announcement.category == category)
+    order = Announcement.published_at.desc()
     if open_only:
-        # Few periods are open at once: start from them (ix_announcement_publicity_ends).
+        # Few periods are open at once. Closing soonest first: the reader's deadline, and the order
+        # of the (category, publicity_ends_at) index, so no sort of every publicity notice.
         stmt = stmt.where(Announcement.publicity_ends_at > utcnow())
-    newest_first = Announcement.published_at.desc()
+        order = Announcement.publicity_ends_at.asc()
     featured = list(
         db.session.scalars(
-            stmt.where(Announcement.is_featured.is_(True)).order_by(newest_first).limit(limit)
+            stmt.where(Announcement.is_featured.is_(True)).order_by(order).limit(limit)
         )
     )
     if len(featured) >= limit:
         return featured
     rest = (
         stmt.where(Announcement.is_featured.is_(False))
-        .order_by(newest_first)
+        .order_by(order)
         .limit(limit - len(featured))
     )
     return featured + list(db.session.scalars(rest))
