@@ -145,10 +145,10 @@ def make_uscc(n: int) -> str:
 class AuthActions:
     """Make users of any role and log in through the real form (CSRF on, TOTP when needed).
 
-        user_id = auth.login("city")             # a new city user of 郑州 (410100), logged in
-        auth.login("enterprise", enterprise_id=e) # an enterprise user of an existing enterprise
-        auth.make_user("auditor")                 # just create; returns the user's id
-        auth.logout()
+    user_id = auth.login("city")             # a new city user of 郑州 (410100), logged in
+    auth.login("enterprise", enterprise_id=e) # an enterprise user of an existing enterprise
+    auth.make_user("auditor")                 # just create; returns the user's id
+    auth.logout()
     """
 
     def __init__(self, app, client):
@@ -157,7 +157,9 @@ class AuthActions:
         self.count = 0
         self.secrets: dict[int, str] = {}
 
-    def make_enterprise(self, name: str = "测试化工有限公司", division_code: str = "410100", **kw) -> int:
+    def make_enterprise(
+        self, name: str = "测试化工有限公司", division_code: str = "410100", **kw
+    ) -> int:
         from portal.enterprises.models import Enterprise
 
         with self.app.app_context():
@@ -185,7 +187,9 @@ class AuthActions:
         with self.app.app_context():
             self.count += 1
             if role == "auditor" and "audit_firm_id" not in kw:
-                firm = AuditFirm(name=f"测试审核机构{self.count}", uscc=make_uscc(800000 + self.count))
+                firm = AuditFirm(
+                    name=f"测试审核机构{self.count}", uscc=make_uscc(800000 + self.count)
+                )
                 db.session.add(firm)
                 db.session.flush()
                 kw["audit_firm_id"] = firm.id
@@ -217,7 +221,9 @@ class AuthActions:
 
         from portal.accounts.models import User
 
-        user_id = role_or_user if isinstance(role_or_user, int) else self.make_user(role_or_user, **kw)
+        user_id = (
+            role_or_user if isinstance(role_or_user, int) else self.make_user(role_or_user, **kw)
+        )
         with self.app.app_context():
             user = db.session.get(User, user_id)
             email, secret = user.email, user.totp_secret

@@ -53,9 +53,7 @@ def latest_announcements(
     if len(featured) >= limit:
         return featured
     rest = (
-        stmt.where(Announcement.is_featured.is_(False))
-        .order_by(order)
-        .limit(limit - len(featured))
+        stmt.where(Announcement.is_featured.is_(False)).order_by(order).limit(limit - len(featured))
     )
     return featured + list(db.session.scalars(rest))
 

@@ -30,7 +30,9 @@ def industries() -> tuple[Industry, ...]:
 def varieties() -> tuple[Variety, ...]:
     """能耗指标 first, then 煤炭指标, as the seed text names them."""
     order = [code for code, *_ in VARIETIES]
-    return tuple(sorted(_rows(Variety), key=lambda v: order.index(v.code) if v.code in order else len(order)))
+    return tuple(
+        sorted(_rows(Variety), key=lambda v: order.index(v.code) if v.code in order else len(order))
+    )
 
 
 def categories() -> tuple[Category, ...]:

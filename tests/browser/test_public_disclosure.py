@@ -18,7 +18,13 @@ def market(app):
         zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
         hb = f.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
         f.listing(zz, number="YNQ-GP-2025-000001", starts_on=date(2025, 1, 5))
-        f.listing(hb, number="YNQ-GP-2025-000002", variety_code="coal", listed_price=Decimal("150.00"), starts_on=date(2025, 6, 1))
+        f.listing(
+            hb,
+            number="YNQ-GP-2025-000002",
+            variety_code="coal",
+            listed_price=Decimal("150.00"),
+            starts_on=date(2025, 6, 1),
+        )
         db.session.commit()
 
 
