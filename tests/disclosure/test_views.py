@@ -210,3 +210,23 @@ def test_english_pages_use_english_units(client, market, csrf_token):
     client.post("/preferences/language", data={"csrf_token": token, "lang": "en"})
     html = client.get("/trades/YNQ-CJ-2025-000002").get_data(as_text=True)
     assert "Coal-consumption indicator" in html
+
+
+def test_compliance_csv_keeps_missing_values_apart_from_zero(client, market):
+    response = client.get("/compliance/2024/export.csv")
+    assert response.status_code == 200
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("统一社会信用代码,单位名称")
+    not_reported = next(line for line in lines if "not_reported" in line)
+    assert ",,not_reported," in not_reported  # actual is empty, not 0
+    assert client.get("/compliance/2025/export.csv").status_code == 404
+    assert client.get("/compliance/2024/export.csv?status=bogus").status_code == 400
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(app, client):
+    with app.app_context():
+        buyer = f.enterprise('=HYPERLINK("http://evil")示例')
+        f.trade(buyer, number="YNQ-CJ-2025-000099")
+        db.session.commit()
+    text = client.get("/trades/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in text
