@@ -271,8 +271,9 @@ COMPLIANCE_EXPORT = (
 
 def _cell(value) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (OWASP "CSV injection")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if not isinstance(value, str):  # numbers and dates are written as they are (-1.5 stays a number)
+        return "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _csv_response(stmt, header: list[str], row, filename: str) -> Response:
