@@ -25,6 +25,7 @@ from portal.disclosure.labels import (
 )
 from portal.disclosure.models import Trade
 from portal.extensions import db
+from portal.text import spreadsheet_safe
 from portal.web import paginate, parse_int, render
 
 LABELS = {
@@ -269,13 +270,6 @@ COMPLIANCE_EXPORT = (
 )
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP "CSV injection")."""
-    if not isinstance(value, str):  # numbers and dates are written as they are (-1.5 stays a number)
-        return "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv_response(stmt, header: list[str], row, filename: str) -> Response:
     """Stream every row of `stmt` as CSV, 1,000 at a time, in UTF-8 with a BOM (Excel opens it)."""
 
@@ -286,7 +280,7 @@ def _csv_response(stmt, header: list[str], row, filename: str) -> Response:
         writer.writerow(header)
         rows = db.session.scalars(stmt.execution_options(yield_per=1000))
         for number, record in enumerate(rows, 1):
-            writer.writerow([_cell(value) for value in row(record)])
+            writer.writerow([spreadsheet_safe(value) for value in row(record)])
             if number % 1000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.publicity import services as publicity
 from portal.registry import services as registry
 from portal.registry.models import LedgerEntry
+from portal.text import spreadsheet_safe
 
 ZERO = Decimal("0")
 
@@ -449,7 +450,7 @@ def export_csv(year: int) -> str:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in non_compliant_rows(year):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return "\ufeff" + buffer.getvalue()  # BOM: Excel opens UTF-8 CSV correctly
 
 
