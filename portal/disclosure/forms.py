@@ -65,95 +65,112 @@ class FilterForm(FlaskForm):
         }
 
 
-def _division_choices():
-    return [ALL] + [(d.code, localized(d)) for d in divisions()]
+def _reference(rows):
+    return lambda: [ALL] + [(row.code, localized(row)) for row in rows()]
 
 
-def _variety_choices():
-    return [ALL] + [(v.code, localized(v)) for v in varieties()]
+def _labels(mapping):
+    return lambda: [ALL] + list(mapping.items())
 
 
-def _category_choices():
-    return [ALL] + [(c.code, localized(c)) for c in categories()]
+def _options(*pairs):
+    return lambda: list(pairs)
 
 
-def _industry_choices():
-    return [ALL] + [(i.code, localized(i)) for i in industries()]
+def _choice(label):
+    """An optional select; its choices come from the form's CHOICES at request time."""
+    return Choice(label, validators=[Optional()], default="")
 
 
-class ListingFilterForm(FilterForm):
-    division = Choice(_l("地区"), validators=[Optional()], default="")
-    variety = Choice(_l("交易品种"), validators=[Optional()], default="")
-    category = Choice(_l("交易类别"), validators=[Optional()], default="")
-    status = Choice(_l("挂牌状态"), validators=[Optional()], default="")
-    industry = Choice(_l("行业"), validators=[Optional()], default="")
+class ChoiceFilterForm(FilterForm):
+    # field name → a function that returns its choices, called per request (the visitor's language)
+    CHOICES: dict = {}
+
+    def fill_choices(self):
+        for name, choices in self.CHOICES.items():
+            self[name].choices = choices()
+
+
+DIVISIONS = _reference(divisions)
+VARIETIES = _reference(varieties)
+CATEGORIES = _reference(categories)
+INDUSTRIES = _reference(industries)
+
+
+class ListingFilterForm(ChoiceFilterForm):
+    division = _choice(_l("地区"))
+    variety = _choice(_l("交易品种"))
+    category = _choice(_l("交易类别"))
+    status = _choice(_l("挂牌状态"))
+    industry = _choice(_l("行业"))
     date_from = ChineseDateField(_l("挂牌开始日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
     sort = Choice(_l("排序"), validators=[Optional()], default="-date")
 
-    def fill_choices(self):
-        self.division.choices = _division_choices()
-        self.variety.choices = _variety_choices()
-        self.category.choices = _category_choices()
-        self.industry.choices = _industry_choices()
-        self.status.choices = [ALL] + list(labels.LISTING_STATUS.items())
-        self.sort.choices = [
+    CHOICES = {
+        "division": DIVISIONS,
+        "variety": VARIETIES,
+        "category": CATEGORIES,
+        "status": _labels(labels.LISTING_STATUS),
+        "industry": INDUSTRIES,
+        "sort": _options(
             ("-date", _l("挂牌日期，新的在前")),
             ("date", _l("挂牌日期，早的在前")),
             ("-price", _l("挂牌价格，高的在前")),
             ("price", _l("挂牌价格，低的在前")),
             ("-quantity", _l("挂牌数量，多的在前")),
-        ]
+        ),
+    }
 
 
-class TradeFilterForm(FilterForm):
-    division = Choice(_l("地区（买方或卖方）"), validators=[Optional()], default="")
-    variety = Choice(_l("交易品种"), validators=[Optional()], default="")
-    category = Choice(_l("交易类别"), validators=[Optional()], default="")
-    method = Choice(_l("交易方式"), validators=[Optional()], default="")
-    industry = Choice(_l("行业"), validators=[Optional()], default="")
+class TradeFilterForm(ChoiceFilterForm):
+    division = _choice(_l("地区（买方或卖方）"))
+    variety = _choice(_l("交易品种"))
+    category = _choice(_l("交易类别"))
+    method = _choice(_l("交易方式"))
+    industry = _choice(_l("行业"))
     date_from = ChineseDateField(_l("成交日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
     sort = Choice(_l("排序"), validators=[Optional()], default="-date")
 
-    def fill_choices(self):
-        self.division.choices = _division_choices()
-        self.variety.choices = _variety_choices()
-        self.category.choices = _category_choices()
-        self.industry.choices = _industry_choices()
-        self.method.choices = [ALL] + list(labels.TRADE_METHOD.items())
-        self.sort.choices = [
+    CHOICES = {
+        "division": DIVISIONS,
+        "variety": VARIETIES,
+        "category": CATEGORIES,
+        "method": _labels(labels.TRADE_METHOD),
+        "industry": INDUSTRIES,
+        "sort": _options(
             ("-date", _l("成交日期，新的在前")),
             ("date", _l("成交日期，早的在前")),
             ("-amount", _l("成交金额，高的在前")),
             ("-price", _l("成交价格，高的在前")),
             ("price", _l("成交价格，低的在前")),
-        ]
+        ),
+    }
 
 
-class ComplianceFilterForm(FilterForm):
-    division = Choice(_l("地区"), validators=[Optional()], default="")
-    industry = Choice(_l("行业"), validators=[Optional()], default="")
-    variety = Choice(_l("交易品种"), validators=[Optional()], default="")
-    status = Choice(_l("履约状态"), validators=[Optional()], default="")
+class ComplianceFilterForm(ChoiceFilterForm):
+    division = _choice(_l("地区"))
+    industry = _choice(_l("行业"))
+    variety = _choice(_l("交易品种"))
+    status = _choice(_l("履约状态"))
     sort = Choice(_l("排序"), validators=[Optional()], default="name")
 
-    def fill_choices(self):
-        self.division.choices = _division_choices()
-        self.industry.choices = _industry_choices()
-        self.variety.choices = _variety_choices()
-        self.status.choices = [ALL] + list(labels.COMPLIANCE_STATUS.items())
-        self.sort.choices = [
+    CHOICES = {
+        "division": DIVISIONS,
+        "industry": INDUSTRIES,
+        "variety": VARIETIES,
+        "status": _labels(labels.COMPLIANCE_STATUS),
+        "sort": _options(
             ("name", _l("按单位名称")),
             ("-shortfall", _l("缺口量，大的在前")),
             ("status", _l("按履约状态")),
-        ]
+        ),
+    }
 
 
-class EnterpriseFilterForm(FilterForm):
-    division = Choice(_l("地区"), validators=[Optional()], default="")
-    industry = Choice(_l("行业"), validators=[Optional()], default="")
+class EnterpriseFilterForm(ChoiceFilterForm):
+    division = _choice(_l("地区"))
+    industry = _choice(_l("行业"))
 
-    def fill_choices(self):
-        self.division.choices = _division_choices()
-        self.industry.choices = _industry_choices()
+    CHOICES = {"division": DIVISIONS, "industry": INDUSTRIES}

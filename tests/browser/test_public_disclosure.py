@@ -66,8 +66,8 @@ def test_care_mode_is_reachable_by_keyboard(live_server, page, market):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "跳到正文"
     page.get_by_role("button", name="适老化关怀模式").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "care" in (page.locator("html").get_attribute("class") or "")
     size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert size >= 20
