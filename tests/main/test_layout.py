@@ -43,3 +43,13 @@ def test_preference_change_without_csrf_token_is_refused(client):
     response = client.post("/preferences/care", data={"next": "/"})
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_header_links_each_role_to_its_own_home(client, auth):
+    auth.login("province")
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/admin/"' in html and "我的企业" not in html
+    auth.logout()
+    auth.login("enterprise")
+    html = client.get("/").get_data(as_text=True)
+    assert "我的企业" in html and 'href="/admin/"' not in html
