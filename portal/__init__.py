@@ -17,6 +17,7 @@ FEATURES = (
     "reference",
     "enterprises",
     "disclosure",
+    "opendata",
     "news",
     "search",
     "accounts",
