@@ -22,6 +22,7 @@ NAVIGATION = (
     ("disclosure.trades", _l("成交公示"), "disclosure.trade"),
     ("disclosure.compliance", _l("履约名单"), "disclosure.compliance"),
     ("disclosure.enterprises", _l("参与单位"), "disclosure.enterprise"),
+    ("disclosure.statistics", _l("市场统计"), "disclosure.statistics"),
     ("news.index", _l("通知公告"), "news."),
     ("search.results", _l("全站搜索"), "search."),
 )

@@ -49,3 +49,23 @@ def test_holdings_arithmetic(ctx):
         taken_back=Decimal("10"),
     )
     assert record.holdings == Decimal("1140.5")
+
+
+def test_monthly_statistics_fill_empty_months_and_weight_by_volume(ctx):
+    buyer = f.enterprise()
+    f.trade(
+        buyer, quantity=Decimal("100"), unit_price=Decimal("300.00"), trade_date=date(2025, 1, 10)
+    )
+    f.trade(
+        buyer, quantity=Decimal("300"), unit_price=Decimal("400.00"), trade_date=date(2025, 1, 20)
+    )
+    f.trade(
+        buyer, quantity=Decimal("50"), unit_price=Decimal("500.00"), trade_date=date(2025, 3, 5)
+    )
+    rows = services.monthly_statistics("energy", date(2025, 1, 1), date(2025, 3, 31))
+    assert [(r.month, r.trade_count) for r in rows] == [(1, 2), (2, 0), (3, 1)]
+    assert rows[0].average_price == Decimal("375.00")
+    assert rows[1].average_price is None
+    chart = services.price_chart(rows)
+    assert chart["low"] == Decimal("375.00") and chart["high"] == Decimal("500.00")
+    assert len(chart["points"].split()) == 2  # the empty month draws no point

@@ -230,3 +230,11 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(app, client):
         db.session.commit()
     text = client.get("/trades/export.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in text
+
+
+def test_statistics_page_has_chart_and_table(client, market):
+    response = client.get("/statistics")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "市场统计" in html and "逐月数据表" in html
+    assert "<svg" in html and "<polyline" in html
