@@ -13,7 +13,9 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def market(app):
     with app.app_context():
-        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
+        # A code that ends in a letter (its lower-case form differs, for the redirect test), from an
+        # organisation-code range the factories counter never reaches.
+        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical", uscc="91410100900000014B")
         hb = f.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
         ly = f.enterprise("示例洛阳有色金属有限公司", "410300", "nonferrous")
         l1 = f.listing(
@@ -173,6 +175,7 @@ def test_enterprise_profile(client, market):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "YNQ-GP-2025-000001" in html and "YNQ-CJ-2025-000001" in html and "2024" in html
+    assert market["zz_uscc"].lower() != market["zz_uscc"]
     lower = client.get(f"/enterprises/{market['zz_uscc'].lower()}")
     assert lower.status_code == 301
     listing = client.get("/enterprises")
