@@ -173,6 +173,8 @@ class RequestFormats:
             "localized": self.localized,
             "is_english": lambda: self.english,
             "unit_of": lambda variety: self.units.get(variety, ""),
+            # The label–value separator: full-width in Chinese, ": " in English.
+            "colon": ": " if self.english else "：",
         }
 
 

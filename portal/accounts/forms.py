@@ -136,10 +136,14 @@ class RegistrationForm(FlaskForm):
         for select in (self.division, self.industry):
             select.validate_choice = True
 
+    uscc_already_registered = False
+
     def validate_uscc(self, field):
         from portal.accounts.services import is_uscc_registered
 
         if field.data and is_uscc_registered(field.data):
+            # The view offers "ask the administrator for access" on this flag, in any language.
+            self.uscc_already_registered = True
             raise ValidationError(
                 _("该统一社会信用代码已注册。如您是该企业员工，请向企业管理员申请账号。")
             )

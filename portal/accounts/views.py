@@ -92,7 +92,7 @@ def register():
         # The same page whether or not the address already had an account.
         session["registered_email"] = form.email.data
         return redirect_after_post(url_for("accounts.register_sent"))
-    duplicate = any("已注册" in str(e) for e in form.uscc.errors)
+    duplicate = form.uscc_already_registered
     return render(
         "accounts/register.html",
         form=form,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -120,8 +121,8 @@ def _attachment(form):
 
 
 ERRORS = {
-    "future": ("publish_at", "定时发布的时间须晚于现在。"),
-    "reason_required": ("reason", "修改已发布的公告须填写更正说明。"),
+    "future": ("publish_at", _l("定时发布的时间须晚于现在。")),
+    "reason_required": ("reason", _l("修改已发布的公告须填写更正说明。")),
 }
 
 
@@ -171,7 +172,7 @@ def _save(form, announcement=None):
     except services.EditorialError as error:
         db.session.rollback()
         field, message = ERRORS[error.code]
-        getattr(form, field).errors = [_(message)]
+        getattr(form, field).errors = [str(message)]
         return None
     if upload:
         services.attach_file(announcement, upload, actor=current_user)

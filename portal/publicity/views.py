@@ -35,7 +35,7 @@ def _endpoints():
 
 
 @bp.route("/publicity/objections/new/<int:announcement_id>", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"], error_message="提交过于频繁，请一小时后再试。")
+@limiter.limit("5 per hour", methods=["POST"], error_message=lambda: _("提交过于频繁，请一小时后再试。"))
 def new_objection(announcement_id: int):
     announcement = get_public_announcement_or_404(announcement_id)
     form = ObjectionForm()

@@ -140,3 +140,11 @@ def test_register_without_csrf_token_is_refused(client):
     response = client.post("/accounts/register", data=dict(GOOD, uscc=VALID))
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_registered_code_offers_access_request_in_english_too(client, csrf_token, auth):
+    enterprise_id = auth.make_enterprise(uscc=VALID)
+    auth.make_user("enterprise", enterprise_id=enterprise_id, is_enterprise_admin=True)
+    client.set_cookie("lang", "en")
+    html = _register(client, csrf_token, email="other@example.com").get_data(as_text=True)
+    assert "/accounts/access-request?uscc=" + VALID in html
