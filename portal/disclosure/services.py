@@ -307,6 +307,18 @@ def monthly_statistics(variety_code: str, since: date, until: date) -> list[Mont
     return out
 
 
+def market_statistics(months: int = 24, until: date | None = None) -> dict:
+    """Each variety's monthly rows and price chart, from the first day of the month `months` ago."""
+    until = until or today()
+    first = until.year * 12 + until.month - 1 - months
+    since = date(first // 12, first % 12 + 1, 1)
+    series = []
+    for variety in varieties():
+        rows = monthly_statistics(variety.code, since, until)
+        series.append({"variety": variety, "rows": rows, "chart": price_chart(rows)})
+    return {"series": series, "since": since, "until": until}
+
+
 def price_chart(rows: list[MonthRow], width: int = 640, height: int = 200, pad: int = 32) -> dict:
     """Coordinates of a line of monthly average prices, for an inline SVG (no JavaScript)."""
     priced = [(i, r.average_price) for i, r in enumerate(rows) if r.average_price is not None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import Response, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -26,7 +25,6 @@ from portal.disclosure.labels import (
 )
 from portal.disclosure.models import Trade
 from portal.extensions import db
-from portal.reference import services as reference
 from portal.text import spreadsheet_safe
 from portal.web import paginate, parse_int, render
 
@@ -134,17 +132,10 @@ def compliance_period(year: int):
 @bp.get("/statistics")
 def statistics():
     """Monthly volume and average price per variety over the last 24 months, chart and table."""
-    until = services.today()
-    since = date(until.year - 2, until.month, 1)
-    series = []
-    for variety in reference.varieties():
-        rows = services.monthly_statistics(variety.code, since, until)
-        series.append({"variety": variety, "rows": rows, "chart": services.price_chart(rows)})
+    report = services.market_statistics(months=24)
     return render(
         "disclosure/statistics.html",
-        series=series,
-        since=since,
-        until=until,
+        **report,
         breadcrumbs=[(_("市场统计"), None)],
     )
 

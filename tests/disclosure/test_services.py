@@ -69,3 +69,10 @@ def test_monthly_statistics_fill_empty_months_and_weight_by_volume(ctx):
     chart = services.price_chart(rows)
     assert chart["low"] == Decimal("375.00") and chart["high"] == Decimal("500.00")
     assert len(chart["points"].split()) == 2  # the empty month draws no point
+
+
+def test_market_statistics_window_starts_on_the_first_of_the_month(ctx):
+    report = services.market_statistics(months=24, until=date(2026, 11, 26))
+    assert report["since"] == date(2024, 11, 1)
+    assert [s["variety"].code for s in report["series"]] == ["energy", "coal"]
+    assert len(report["series"][0]["rows"]) == 25  # 2024-11 … 2026-11, empty months included

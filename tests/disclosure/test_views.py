@@ -15,7 +15,9 @@ def market(app):
     with app.app_context():
         # A code that ends in a letter (its lower-case form differs, for the redirect test), from an
         # organisation-code range the factories counter never reaches.
-        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical", uscc="91410100900000014B")
+        zz = f.enterprise(
+            "示例郑州豫能化工有限公司", "410100", "chemical", uscc="91410100900000014B"
+        )
         hb = f.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
         ly = f.enterprise("示例洛阳有色金属有限公司", "410300", "nonferrous")
         l1 = f.listing(
