@@ -26,7 +26,7 @@ from portal.accounts.models import AccessRequest, Notice, RecoveryCode, User
 from portal.audit.services import record_event
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.mail import queue_mail
+from portal.mail import absolute_url, queue_mail
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
@@ -167,7 +167,7 @@ def register_enterprise(data: Registration) -> User | None:
             _("有人尝试用您的邮箱注册"),
             _(
                 "有人尝试用此邮箱注册河南省用能权交易平台的企业账号。此邮箱已有账号；如忘记密码，请在登录页选择“忘记密码”：%(url)s\n如非本人操作，请忽略本邮件。",
-                url=url_for("accounts.forgot_password", _external=True),
+                url=absolute_url("accounts.forgot_password"),
             ),
         )
         return None
@@ -212,7 +212,7 @@ def send_verification(user: User) -> None:
         _(
             "您好，%(name)s：\n请打开以下链接验证邮箱（3 天内有效）：\n%(url)s\n如非本人操作，请忽略本邮件。",
             name=user.name,
-            url=url_for("accounts.verify_email", token=token, _external=True),
+            url=absolute_url("accounts.verify_email", token=token),
         ),
     )
 
@@ -297,7 +297,7 @@ def register_failure(user: User) -> None:
             _("账号已临时锁定"),
             _(
                 "您的账号连续 5 次登录失败，已锁定 30 分钟。如非本人操作，建议锁定解除后重置密码：%(url)s",
-                url=url_for("accounts.forgot_password", _external=True),
+                url=absolute_url("accounts.forgot_password"),
             ),
         )
 
@@ -305,6 +305,17 @@ def register_failure(user: User) -> None:
 def record_login(user: User) -> None:
     user.last_login_at = now()
     record_event("account.login", "user", user.id, actor=user)
+
+
+def end_sessions(user: User, everywhere: bool = False) -> None:
+    """End every session of the user on the server: a copied or stolen cookie dies at logout too.
+
+    Sessions are signed cookies, so one cannot be ended alone; bumping the version that the user
+    loader compares ends all of them.
+    """
+    user.session_version = (user.session_version or 1) + 1
+    action = "account.logout_everywhere" if everywhere else "account.logout"
+    record_event(action, "user", user.id, actor=user)
 
 
 # ---------------------------------------------------------------- password reset
@@ -321,7 +332,7 @@ def start_password_reset(email: str) -> None:
         _("重置密码"),
         _(
             "请在 1 小时内打开以下链接设置新密码：\n%(url)s\n如非本人操作，请忽略本邮件，您的密码不会改变。",
-            url=url_for("accounts.reset_password", token=token, _external=True),
+            url=absolute_url("accounts.reset_password", token=token),
         ),
     )
 
@@ -445,7 +456,7 @@ def invite_colleague(admin: User, email: str) -> None:
             "%(who)s 邀请您以 %(enterprise)s 员工身份使用河南省用能权交易平台。请在 7 天内打开以下链接设置密码：\n%(url)s",
             who=admin.name or admin.email,
             enterprise=admin.enterprise.name,
-            url=url_for("accounts.accept_invitation", token=token, _external=True),
+            url=absolute_url("accounts.accept_invitation", token=token),
         ),
     )
 
@@ -525,7 +536,7 @@ def post_notice(
             )
         )
         for person in recipients:
-            text = body + (f"\n{url_for('accounts.dashboard', _external=True)}" if link else "")
+            text = body + (f"\n{absolute_url('accounts.dashboard')}" if link else "")
             queue_mail(person.email, title, text)
     return notice
 
