@@ -216,10 +216,28 @@ def second_factor():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
         logout_user()
     session.clear()
     flash(_("您已安全退出。"), "success")
     return redirect_after_post(url_for("main.home"))
+
+
+@bp.post("/security/logout-everywhere")
+def logout_everywhere():
+    gate = _signed_in()
+    if gate:
+        return gate
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.end_sessions(current_user, everywhere=True)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("已在所有设备上退出登录，包括本设备。请重新登录。"), "success")
+    return redirect_after_post(url_for("accounts.login"))
 
 
 # ---------------------------------------------------------------- password reset
