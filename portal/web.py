@@ -188,7 +188,30 @@ def init_app(app: Flask) -> None:
         )
         if request.endpoint and not request.endpoint.endswith(".embed"):
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if current_app.config["HSTS_SECONDS"] > 0:
+            response.headers["Strict-Transport-Security"] = (
+                f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
+            )
+        if _private_response() and not response.cache_control.no_store:
+            # A shared or back-button cache must not keep a page meant for one signed-in person.
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+PRIVATE_PREFIXES = ("/admin", "/filings", "/accounts")
+
+
+def _private_response() -> bool:
+    """Whether this response is behind login: a back-office, filing or account page, or any page
+    shown to a signed-in user (static files excepted: they hold nothing personal)."""
+    from flask_login import current_user
+
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    if request.path.startswith(PRIVATE_PREFIXES):
+        return True
+    return current_user.is_authenticated
 
 
 def parse_int(value: str | None, default: int = 1) -> int:
