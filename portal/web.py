@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, redirect, render_template, request,
 from flask_babel import lazy_gettext as _l
 from htmx_flask import make_response
 
+from portal import i18n
 from portal.i18n import TEMPLATE_HELPERS
 
 CARE_COOKIE = "care"
@@ -152,6 +153,7 @@ def url_with(**changes: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
+    i18n.init_app(app)  # lazy translated strings are text, never markup
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
