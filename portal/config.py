@@ -41,6 +41,11 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # Sent on every response; "" sends none (tests use that to prove the pages are safe without it).
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+    )
     PREFERRED_URL_SCHEME = "http"
     SERVER_NAME = ""
 

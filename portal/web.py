@@ -183,11 +183,10 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
+        if app.config["CONTENT_SECURITY_POLICY"]:
+            response.headers.setdefault(
+                "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
+            )
         if request.endpoint and not request.endpoint.endswith(".embed"):
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if current_app.config["HSTS_SECONDS"] > 0:
