@@ -216,3 +216,12 @@ def test_memory_rate_limits_under_gunicorn_warn_loudly(
     monkeypatch.delenv("SERVER_SOFTWARE")
     extra_apps.append(create_app(settings))
     assert "RATELIMIT_STORAGE_URI" not in capsys.readouterr().err
+
+
+def test_htmx_keeps_no_history_snapshot_of_signed_in_pages(client, auth):
+    """htmx stores snapshots of pushed pages in localStorage; none of a signed-in user's pages."""
+    anonymous = client.get("/listings").get_data(as_text=True)
+    assert '"historyCacheSize": 20' in anonymous
+    auth.login("enterprise")
+    signed_in = client.get("/listings").get_data(as_text=True)
+    assert '"historyCacheSize": 0' in signed_in
