@@ -11,6 +11,8 @@ INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
 
 class Config:
     SECRET_KEY = "dev-only-change-me"
+    # Fernet key(s) for TOTP secrets at rest; empty: derived from SECRET_KEY (accounts/crypto.py).
+    TOTP_ENCRYPTION_KEY = ""
     DATABASE_URL = f"sqlite:///{INSTANCE / 'portal.db'}"
     SEARCH_INDEX_DIR = str(INSTANCE / "search-index")
     UPLOAD_DIR = str(INSTANCE / "uploads")
