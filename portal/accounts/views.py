@@ -161,10 +161,10 @@ def login():
         return redirect(_home_for(current_user))
     form = LoginForm()
     error = None
-    if request.method == "GET":
+    if request.method == "GET" and request.args.get("next"):
         waiting = pending_user()
         if waiting is not None:
-            # Half-way through signing in: the page asked for goes on after the second factor.
+            # A page sent a user half-way through signing in here: the second factor comes next.
             return redirect(second_factor_url(waiting, _next("") or pending_next()))
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data)
