@@ -20,6 +20,8 @@ class Config:
     PROXY_COUNT = 0
     # Strict-Transport-Security max-age; 0 sends no HSTS header (plain-HTTP development).
     HSTS_SECONDS = 0
+    # Fernet key(s) for TOTP secrets at rest; empty: derived from SECRET_KEY (accounts/crypto.py).
+    TOTP_ENCRYPTION_KEY = ""
     DATABASE_URL = f"sqlite:///{INSTANCE / 'portal.db'}"
     SEARCH_INDEX_DIR = str(INSTANCE / "search-index")
     UPLOAD_DIR = str(INSTANCE / "uploads")
