@@ -239,7 +239,9 @@ def test_key_from_setting_or_derived_from_secret_key(app):
         own = crypto.encrypt_secret("JBSWY3DPEHPK3PXP")
         assert Fernet(key.encode()).decrypt(own.encode()) == b"JBSWY3DPEHPK3PXP"
         assert crypto.decrypt_secret(derived) is None  # a different key does not open it
-        app.config["TOTP_ENCRYPTION_KEY"] = f"{key},{crypto.derive_key('test-secret').decode()}"
+        app.config["TOTP_ENCRYPTION_KEY"] = (
+            f"{key},{crypto.derive_key(app.config['SECRET_KEY']).decode()}"
+        )
         assert crypto.decrypt_secret(derived) == "JBSWY3DPEHPK3PXP"  # rotation: old key listed
 
 
