@@ -34,6 +34,10 @@ class Config:
 
     PAGE_SIZE = 20
     PUBLICITY_DAYS = 7
+    # The audit chain's HMAC key (at least 32 characters); unset: instance/audit_key, made once.
+    AUDIT_HMAC_KEY = ""
+    # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.
+    AUDIT_HMAC_OLD_KEYS = ""
     MAX_UPLOAD_MB = 20
     SESSION_IDLE_MINUTES = 30
     # A session ends this long after its login, however active it has been.

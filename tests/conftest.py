@@ -61,6 +61,7 @@ def app_config(database_url, tmp_path) -> dict:
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET_KEY,
         "PUBLIC_BASE_URL": "http://localhost",
+        "AUDIT_HMAC_KEY": "test-audit-key-0123456789abcdef0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),

@@ -1,7 +1,7 @@
 """TOTP secrets encrypted at rest, the last accepted TOTP step, claims on listed enterprises
 
-Revision ID: 0010_identity
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 14:30:00
 
 The existing secrets are encrypted with the key of portal/accounts/crypto.py (TOTP_ENCRYPTION_KEY,
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 from flask import current_app
 
-revision = "0010_identity"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
