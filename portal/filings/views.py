@@ -94,7 +94,12 @@ def detail(filing_id: int):
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
     filing = services.get_filing_or_404(filing_id, current_user)
-    if filing.is_editable and workflow.owns(current_user, filing):
+    # Only the enterprise edits its draft; a reviewer opening a returned filing reads it.
+    if (
+        filing.is_editable
+        and current_user.role == "enterprise"
+        and workflow.owns(current_user, filing)
+    ):
         return redirect(url_for("filings.edit", filing_id=filing.id))
     return render(
         "filings/detail.html",

@@ -111,6 +111,17 @@ def test_reviewers_see_what_was_submitted_not_the_new_upload(app, client, users,
     assert "sent.pdf" in html and "audit-report.pdf" in html and "not-yet-sent.pdf" not in html
 
 
+@pytest.mark.parametrize("role", ("city", "province"))
+def test_a_reviewer_reads_a_returned_filing_and_is_not_sent_to_the_edit_page(
+    app, client, users, sign_in, role
+):
+    made = _setup(app, users)
+    sign_in(users[role])
+    page = client.get(f"/filings/{made['returned']}")
+    assert page.status_code == 200
+    assert client.get(f"/filings/{made['returned']}/edit").status_code == 403
+
+
 def test_the_enterprise_sees_its_drafts_and_every_file(app, client, users):
     made = _setup(app, users)
     with app.app_context():
