@@ -39,10 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 2) * 1024 * 1024
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
-    if app.config["SECRET_KEY"] == "dev-only-change-me" and not (app.debug or app.testing):
-        logging.getLogger(__name__).warning(
-            "SECRET_KEY is the development default; set it in production."
-        )
+    _secure_settings(app)
 
     _ensure_folders(app)
     _init_extensions(app)
@@ -54,6 +51,91 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _secure_settings(app: Flask) -> None:
+    """Key, hosts, proxies and session lifetimes: refuse unsafe settings, warn about risky ones."""
+    from datetime import timedelta
+    from urllib.parse import urlsplit
+
+    from portal.config import secret_key
+
+    app.config["SECRET_KEY"] = secret_key(app.config.get("SECRET_KEY") or "")
+
+    base = urlsplit(app.config["PUBLIC_BASE_URL"])
+    if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
+        raise RuntimeError(
+            f"PUBLIC_BASE_URL must be an http(s) address such as https://ynq.example.gov.cn, "
+            f"not {app.config['PUBLIC_BASE_URL']!r}."
+        )
+
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    # Flask 3.1 answers 400 to a request whose Host is not listed; None accepts any.
+    app.config["TRUSTED_HOSTS"] = list(hosts) if hosts else None
+
+    from werkzeug.exceptions import SecurityError
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error):
+        # No URL can be built for a Host that is not trusted, so the site's error page (which
+        # links the site) cannot render; the refusal is plain text.
+        return (
+            "400 Bad Request: this host name is not served here.",
+            400,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
+
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the client address and the scheme are taken from the proxies. The proxy passes
+        # the Host itself, and mail links come from PUBLIC_BASE_URL, so X-Forwarded-Host and
+        # -Prefix (which a proxy that does not overwrite them lets a client choose) stay unused.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_prefix=0)
+
+    lifetime = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+    # The signed cookie itself dies with the absolute lifetime; the "remember me" cookie, which
+    # the portal never sets, could live no longer either.
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    app.config["REMEMBER_COOKIE_DURATION"] = lifetime
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+    if _under_gunicorn():
+        logger = logging.getLogger(__name__)
+        if app.config["RATELIMIT_ENABLED"] and app.config["RATELIMIT_STORAGE_URI"].startswith(
+            "memory://"
+        ):
+            _warn_loudly(
+                logger,
+                "RATELIMIT_STORAGE_URI is memory:// under gunicorn: every worker counts on its own, "
+                "so each rate limit allows its budget once per worker. Set "
+                "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (any Redis all workers share).",
+            )
+        if base.hostname in ("127.0.0.1", "localhost", "::1"):
+            _warn_loudly(
+                logger,
+                f"PUBLIC_BASE_URL is {app.config['PUBLIC_BASE_URL']}: links in mail will point "
+                "at this machine. Set PUBLIC_BASE_URL to the portal's public address.",
+            )
+
+
+def _under_gunicorn() -> bool:
+    """Whether gunicorn serves this process (its arbiter sets SERVER_SOFTWARE in the environment)."""
+    import os
+
+    return "gunicorn" in os.environ.get("SERVER_SOFTWARE", "")
+
+
+def _warn_loudly(logger: logging.Logger, message: str) -> None:
+    """Log a warning and also print it, so it shows even where logging is not configured."""
+    import sys
+
+    logger.warning(message)
+    print(f"WARNING: {message}", file=sys.stderr, flush=True)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -10,7 +10,18 @@ INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
 
 
 class Config:
-    SECRET_KEY = "dev-only-change-me"
+    # Empty: create_app() uses the key generated once into INSTANCE/secret_key (see secret_key()).
+    SECRET_KEY = ""
+    # Every link in a mail starts here, never with the Host a request claims (mail.absolute_url).
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Comma-separated host names the app answers to; empty accepts any Host (development).
+    TRUSTED_HOSTS = ""
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; 0 trusts none.
+    PROXY_COUNT = 0
+    # Strict-Transport-Security max-age; 0 sends no HSTS header (plain-HTTP development).
+    HSTS_SECONDS = 0
+    # Fernet key(s) for TOTP secrets at rest; empty: derived from SECRET_KEY (accounts/crypto.py).
+    TOTP_ENCRYPTION_KEY = ""
     DATABASE_URL = f"sqlite:///{INSTANCE / 'portal.db'}"
     SEARCH_INDEX_DIR = str(INSTANCE / "search-index")
     UPLOAD_DIR = str(INSTANCE / "uploads")
@@ -23,13 +34,24 @@ class Config:
 
     PAGE_SIZE = 20
     PUBLICITY_DAYS = 7
+    # The audit chain's HMAC key (at least 32 characters); unset: instance/audit_key, made once.
+    AUDIT_HMAC_KEY = ""
+    # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.
+    AUDIT_HMAC_OLD_KEYS = ""
     MAX_UPLOAD_MB = 20
     SESSION_IDLE_MINUTES = 30
+    # A session ends this long after its login, however active it has been.
+    SESSION_ABSOLUTE_HOURS = 12
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # Sent on every response; "" sends none (tests use that to prove the pages are safe without it).
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+    )
     PREFERRED_URL_SCHEME = "http"
     SERVER_NAME = ""
 
@@ -81,3 +103,60 @@ def from_environment() -> dict:
     if not settings["SERVER_NAME"]:
         settings.pop("SERVER_NAME")
     return settings
+
+
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def instance_dir() -> Path:
+    """The instance folder, read when asked (PORTAL_INSTANCE_DIR, else ROOT/instance)."""
+    return Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
+
+
+def secret_key(configured: str, folder: Path | None = None) -> str:
+    """The key that signs sessions, CSRF tokens and mail links.
+
+    A configured key must be long enough. Without one, a random key is generated once into
+    `folder/secret_key` (mode 600) and reused, so a fresh clone runs with no setup and the
+    workers of one machine share it. There is no known default key.
+    """
+    if configured:
+        if len(configured) < SECRET_KEY_MIN_LENGTH:
+            raise RuntimeError(
+                f"SECRET_KEY is too short ({len(configured)} characters): use at least "
+                f"{SECRET_KEY_MIN_LENGTH} random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_hex(32))', "
+                "or unset SECRET_KEY to use the key generated in the instance folder."
+            )
+        return configured
+    path = (folder or instance_dir()) / "secret_key"
+    if not path.exists():
+        _write_new_key(path)
+    key = path.read_text("ascii").strip()
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise RuntimeError(
+            f"The generated SECRET_KEY file {path} is damaged (too short): delete it to make a new "
+            "one (every session ends), or set SECRET_KEY."
+        )
+    return key
+
+
+def _write_new_key(path: Path) -> None:
+    """Create `path` atomically with a new random key; the first of several workers wins."""
+    import secrets
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file with mode 600; link() publishes it whole or fails if one exists.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(secrets.token_hex(32) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another worker made it first: use that one
+    finally:
+        os.unlink(temporary)

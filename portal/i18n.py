@@ -6,14 +6,35 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 LOCALE_COOKIE = "lang"
 
 # Units of the two varieties (DOMAIN.md); the variety code is the key everywhere.
 UNITS = {"energy": _l("吨标准煤"), "coal": _l("吨")}
+
+
+def init_app(app: Flask) -> None:
+    """Make every lazy translated string plain text, in HTML and in JSON alike.
+
+    Flask-Babel's LazyString.__html__ returns its text unescaped, so Jinja's autoescaping, `|e`,
+    `|join`, `Markup(...) % s` and Flask's session serializer (flash) all took a lazy message for
+    trusted markup, and a value interpolated into it (`_l("…%(value)s…", value=user_input)`) reached
+    the page raw. Every one of those paths asks `__html__`, so this is the one place to close them.
+    """
+    LazyString.__html__ = _escaped_text
+    # Flask's JSON encoder also asks `__html__`: give JSON the text itself, not HTML entities.
+    default = app.json.default
+    app.json.default = lambda value: str(value) if isinstance(value, LazyString) else default(value)
+
+
+def _escaped_text(lazy: LazyString) -> str:
+    """The lazy string's text as HTML: escaped, like any other str."""
+    return str(escape(str(lazy)))
 
 
 def available_locales() -> list[str]:

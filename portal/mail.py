@@ -3,15 +3,22 @@
 Services call `queue_mail()`; the message leaves only after the database transaction commits, so a
 rolled-back registration never sends a verification link (STYLE.md: side effects after commit).
 In debug mode the outbox is also shown at /dev/outbox (accounts.outbox).
+
+Every link in a mail comes from `absolute_url()`, which starts from the PUBLIC_BASE_URL setting and
+never from the request's Host header: a forged Host must not put its own address into a
+password-reset mail. Every header goes through `_header_value()`, so a line break in a user's name
+cannot end a header early or add one.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import event
@@ -21,11 +28,30 @@ from portal.extensions import db
 _PENDING = "portal_mail_pending"
 
 
+# Line breaks of every kind, and the other control characters, never belong in a header value.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The full address of `endpoint` under PUBLIC_BASE_URL, for links that leave the site."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _header_value(value: str) -> str:
+    """Fold line breaks and control characters into single spaces (header injection)."""
+    return " ".join(_HEADER_BREAKS.sub(" ", str(value or "")).split())
+
+
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = _header_value(current_app.config["MAIL_SENDER"])
+    message["To"] = _header_value(to)
+    message["Subject"] = _header_value(subject)
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = make_msgid(domain="ynq.local")
     message.set_content(body)

@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, redirect, render_template, request,
 from flask_babel import lazy_gettext as _l
 from htmx_flask import make_response
 
+from portal import i18n
 from portal.i18n import TEMPLATE_HELPERS
 
 CARE_COOKIE = "care"
@@ -152,6 +153,7 @@ def url_with(**changes: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
+    i18n.init_app(app)  # lazy translated strings are text, never markup
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
@@ -181,14 +183,36 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
+        if app.config["CONTENT_SECURITY_POLICY"]:
+            response.headers.setdefault(
+                "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
+            )
         if request.endpoint and not request.endpoint.endswith(".embed"):
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if current_app.config["HSTS_SECONDS"] > 0:
+            response.headers["Strict-Transport-Security"] = (
+                f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
+            )
+        if _private_response() and not response.cache_control.no_store:
+            # A shared or back-button cache must not keep a page meant for one signed-in person.
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+PRIVATE_PREFIXES = ("/admin", "/filings", "/accounts")
+
+
+def _private_response() -> bool:
+    """Whether this response is behind login: a back-office, filing or account page, or any page
+    shown to a signed-in user (static files excepted: they hold nothing personal)."""
+    from flask_login import current_user
+
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    if request.path.startswith(PRIVATE_PREFIXES):
+        return True
+    return current_user.is_authenticated
 
 
 def parse_int(value: str | None, default: int = 1) -> int:

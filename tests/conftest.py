@@ -17,6 +17,8 @@ from portal import create_app
 from portal.extensions import db
 
 REFERENCE_TABLES = {"division", "industry", "variety", "category", "alembic_version"}
+# Long enough for create_app's minimum; known to everyone, so for tests only.
+TEST_SECRET_KEY = "test-secret-key-for-the-test-suite-only-0123456789"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -39,7 +41,9 @@ def database_url(tmp_path_factory) -> str:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": TEST_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url}
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -55,7 +59,9 @@ def app_config(database_url, tmp_path) -> dict:
     """Settings for one test; a test may change them before asking for `app`."""
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "PUBLIC_BASE_URL": "http://localhost",
+        "AUDIT_HMAC_KEY": "test-audit-key-0123456789abcdef0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),

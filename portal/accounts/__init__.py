@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Blueprint
@@ -9,12 +10,28 @@ from flask import Blueprint
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 IDLE_KEY = "seen"
+# When the session's login happened; a session without it (e.g. one that a "remember me"
+# cookie would open) is ended, so no session outlives SESSION_ABSOLUTE_HOURS.
+LOGIN_KEY = "login_at"
+
+
+def session_identifier() -> str:
+    """Bind a session to the client's address and browser, as "strong" session protection needs.
+
+    request.remote_addr is the peer, or with PROXY_COUNT > 0 the address ProxyFix took from the
+    trusted proxies; a client-sent X-Forwarded-For never counts by itself (Flask-Login's own
+    identifier reads that header first, so a thief could forge the victim's address).
+    """
+    from flask import request
+
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
 
 
 def init_app(app):
     from flask import flash, request, session
     from flask_babel import gettext as _
-    from flask_login import current_user, logout_user
+    from flask_login import current_user, logout_user, user_logged_in
 
     from portal import mail
     from portal.accounts.models import User
@@ -35,6 +52,34 @@ def init_app(app):
         return user
 
     login_manager.login_message = None
+    login_manager._session_identifier_generator = session_identifier
+
+    @user_logged_in.connect_via(app)
+    def stamp_login(_sender, user=None, **_extra):
+        session[LOGIN_KEY] = time.time()
+
+    def end_session() -> None:
+        session.clear()
+        logout_user()  # after clear(): it marks a "remember me" cookie for deletion
+
+    @app.before_request
+    def end_old_session():
+        """End a session SESSION_ABSOLUTE_HOURS after its login, however active."""
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        login_at = session.get(LOGIN_KEY)
+        lifetime = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+        if login_at is not None and time.time() - float(login_at) <= lifetime:
+            return None
+        end_session()
+        flash(
+            _(
+                "为安全起见，登录 %(n)s 小时后需要重新登录。",
+                n=app.config["SESSION_ABSOLUTE_HOURS"],
+            ),
+            "error",
+        )
+        return None
 
     @app.before_request
     def end_idle_session():
@@ -45,8 +90,7 @@ def init_app(app):
         seen = session.get(IDLE_KEY)
         idle = app.config["SESSION_IDLE_MINUTES"] * 60
         if seen is not None and stamp - float(seen) > idle:
-            logout_user()
-            session.clear()
+            end_session()
             flash(
                 _(
                     "您已超过 %(n)s 分钟未操作，为安全起见已退出登录。您的草稿已保存，请重新登录。",

@@ -3,7 +3,7 @@
     from portal.accounts.access import login_required_role, requires_totp, enterprise_required
 
     @bp.get("/review/")
-    @login_required_role("city", "province")   # signed in, one of these roles, TOTP done if back office
+    @login_required_role("city", "province")   # signed in with one of these roles
     def queue(): ...
 
     @bp.get("/filings/")
@@ -12,80 +12,168 @@
 
     @requires_totp                             # signed in and passed a second factor this session
 
-- Anonymous visitors are sent to the login page (with ?next=); a wrong role gets a Chinese 403.
+The second factor is decided in ONE place, `second_factor_gate()`, before every request:
 - Back-office roles (auditor, city, province, editor, supervisor) must have enrolled TOTP and passed
-  it in this session (等保 2.0: two factors for administrators). If not enrolled, they are sent to
-  accounts.totp_setup; if enrolled but not verified this session, to accounts.login.
-- `second_factor_passed()` tells whether the session has passed TOTP.
+  it in this session (等保 2.0: two factors for administrators); anyone else who enrolled must pass
+  it too. Until then the person is not signed in at all: the login keeps only a *pending* user id in
+  the session (`pending_user()`), which the TOTP pages (enrol, verify) use. A session that is
+  signed in but owes the factor (a TOTP reset, a session made some other way) is turned back into
+  a pending one by the gate. So such a person gets exactly what an anonymous visitor gets: the
+  public pages, static files, log out, and the TOTP pages; every other page sends them to enrol or
+  verify (`_to_login()`, HX-Redirect for htmx).
+- `login_required_role` and `requires_totp` are then thin: signed in, and the role.
 - A session ends after SESSION_IDLE_MINUTES idle (see accounts.init_app), and every session of a
-  user ends when its session_version is bumped (password change, removal).
+  user ends when its session_version is bumped (password change, removal, TOTP reset).
 """
 
 from __future__ import annotations
 
+import time
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
+
+from portal.accounts import bp
+from portal.urls import safe_next
 
 TOTP_SESSION_KEY = "totp_ok"
+PENDING_KEY = "pending_uid"
+PENDING_NEXT = "pending_next"
+PENDING_AT = "pending_at"
+# The password step is good for this long while the person enrols or types the code.
+PENDING_MINUTES = 15
 
 
 def second_factor_passed() -> bool:
     return bool(session.get(TOTP_SESSION_KEY))
 
 
-def _to_login():
-    """Send the visitor to log in; an htmx request (e.g. autosave after a timeout) gets
-    HX-Redirect back to the page it came from, so the browser shows the login page whole."""
-    if request.htmx:
-        from urllib.parse import urlsplit
+def second_factor_ok(user) -> bool:
+    """True when the user has TOTP and passed it in this session."""
+    return user.totp_enabled_at is not None and second_factor_passed()
 
+
+def owes_second_factor(user) -> bool:
+    """A signed-in user who must pass TOTP this session and has not (yet, or ever enrolled)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if not (user.is_back_office or user.totp_enabled_at is not None):
+        return False
+    return not second_factor_ok(user)
+
+
+# ---------------------------------------------------------------- the pending (password-only) user
+
+
+def start_pending(user, next_url: str = "") -> None:
+    """Remember who passed the password step; they are not signed in until the second factor."""
+    session.pop(TOTP_SESSION_KEY, None)
+    session[PENDING_KEY] = user.id
+    session[PENDING_NEXT] = safe_next(next_url, "")
+    session[PENDING_AT] = time.time()
+
+
+def clear_pending() -> None:
+    for key in (PENDING_KEY, PENDING_NEXT, PENDING_AT):
+        session.pop(key, None)
+
+
+def pending_user():
+    """The user who passed the password step in this session and owes the second factor."""
+    from portal.accounts.models import User
+    from portal.extensions import db
+
+    user_id, started = session.get(PENDING_KEY), session.get(PENDING_AT)
+    if not user_id or started is None:
+        return None
+    if time.time() - float(started) > PENDING_MINUTES * 60:
+        clear_pending()
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        clear_pending()
+        return None
+    return user
+
+
+def pending_next() -> str:
+    return safe_next(session.get(PENDING_NEXT), "")
+
+
+def second_factor_url(user, next_url: str | None = None) -> str:
+    """Where a pending user goes: enrolment when they have no TOTP yet, else the code page."""
+    target = safe_next(next_url, "") or None
+    if user.totp_enabled_at is None:
+        return url_for("accounts.totp_setup", next=target)
+    return url_for("accounts.second_factor", next=target)
+
+
+@bp.before_app_request
+def second_factor_gate():
+    """Turn a signed-in user who owes the second factor into a pending (anonymous) one."""
+    if request.endpoint == "static" or not owes_second_factor(current_user):
+        return None
+    user = current_user._get_current_object()
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else ""
+    logout_user()
+    start_pending(user, next_url)
+    return None  # the request goes on as an anonymous visitor's
+
+
+# ---------------------------------------------------------------- decorators
+
+
+def _send(url: str):
+    if request.htmx:
         from htmx_flask import make_response
 
+        return make_response("", 204, redirect=url)
+    return redirect(url)
+
+
+def _to_login():
+    """Send the visitor to log in, or a pending user to the second factor; an htmx request
+    (e.g. autosave after a timeout) gets HX-Redirect back to the page it came from, so the browser
+    shows the login page whole."""
+    if request.htmx:
         current = urlsplit(request.htmx.current_url or "")
         back = current.path + (f"?{current.query}" if current.query else "")
-        return make_response("", 204, redirect=url_for("accounts.login", next=back or None))
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-
-
-def _totp_gate():
-    """A redirect when the back-office user still owes a second factor, else None."""
-    if current_user.totp_enabled_at is None:
-        return redirect(url_for("accounts.totp_setup", next=request.full_path.rstrip("?")))
-    if not second_factor_passed():
-        return _to_login()
-    return None
+    else:
+        back = request.full_path.rstrip("?")
+    back = safe_next(back, "") or None
+    user = pending_user()
+    if user is not None:
+        return _send(second_factor_url(user, back))
+    return _send(url_for("accounts.login", next=back))
 
 
 def requires_totp(view):
+    """Signed in and passed TOTP this session (a user who never enrolled is sent to enrol)."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or owes_second_factor(current_user):
             return _to_login()
-        gate = _totp_gate()
-        if gate is not None:
-            return gate
+        if not second_factor_ok(current_user):
+            return _send(url_for("accounts.totp_setup", next=safe_next(request.full_path, "")))
         return view(*args, **kwargs)
 
     return wrapper
 
 
 def login_required_role(*roles: str):
-    """Signed in with one of `roles`; back-office roles also need TOTP this session."""
+    """Signed in with one of `roles` (the gate has already asked back-office users for TOTP)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
+            if not current_user.is_authenticated or owes_second_factor(current_user):
                 return _to_login()
             if current_user.role not in roles:
                 abort(403, description=_("您的账号没有访问此页面的权限。"))
-            if current_user.is_back_office:
-                gate = _totp_gate()
-                if gate is not None:
-                    return gate
             return view(*args, **kwargs)
 
         return wrapper
@@ -94,13 +182,26 @@ def login_required_role(*roles: str):
 
 
 def enterprise_required(view):
-    """Signed in as an enterprise user who belongs to an enterprise."""
+    """Signed in as an enterprise user who belongs to an enterprise; an account whose claim on a
+    listed unit waits for the city's check is refused with a page that says so."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or owes_second_factor(current_user):
             return _to_login()
-        if current_user.role != "enterprise" or current_user.enterprise_id is None:
+        if current_user.role != "enterprise":
+            abort(403, description=_("此页面仅供企业用户使用。"))
+        if current_user.enterprise_id is None:
+            from portal.accounts.services import pending_claim
+            from portal.web import render
+
+            claim = pending_claim(current_user)
+            if claim is not None:
+                return render(
+                    "accounts/claim_pending.html",
+                    claim=claim,
+                    breadcrumbs=[(_("我的企业"), None)],
+                ), 403
             abort(403, description=_("此页面仅供企业用户使用。"))
         return view(*args, **kwargs)
 

@@ -9,9 +9,12 @@ from stdnum.cn import uscc as stdnum_uscc
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from portal.accounts.passwords import MAX_PASSWORD_LENGTH
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
 
 REQUIRED = _l("此项必填。")
+# The one maximum password length, on every form that takes a password.
+PASSWORD_LENGTH = Length(max=MAX_PASSWORD_LENGTH, message=_l("密码不能超过 %(max)d 个字符。"))
 
 
 class ChoiceField(SelectField):
@@ -84,7 +87,7 @@ def mobile_validator(form, field):
 
 
 def strong_password(form, field):
-    from portal.accounts.services import password_problems
+    from portal.accounts.passwords import password_problems
 
     problems = password_problems(field.data or "")
     if problems:
@@ -163,7 +166,7 @@ class AccessRequestForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("电子邮箱"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED), PASSWORD_LENGTH])
 
 
 class SecondFactorForm(FlaskForm):
@@ -183,8 +186,31 @@ class TotpSetupForm(FlaskForm):
     )
 
 
+class TotpRebindForm(TotpSetupForm):
+    """Bind a new authenticator: the current one (or a recovery code) proves it is the owner."""
+
+    current_code = StringField(
+        _l("当前验证器上的验证码或一个恢复码"),
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+    code = StringField(
+        _l("新验证器上的 6 位验证码"),
+        validators=[DataRequired(REQUIRED), Length(max=10)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
 class PasswordConfirmForm(FlaskForm):
-    password = PasswordField(_l("当前密码"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(_l("当前密码"), validators=[DataRequired(REQUIRED), PASSWORD_LENGTH])
+
+
+class TotpDisableForm(PasswordConfirmForm):
+    code = StringField(
+        _l("动态验证码或恢复码"),
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
 
 
 class ForgotPasswordForm(FlaskForm):

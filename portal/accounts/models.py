@@ -44,8 +44,11 @@ class User(UserMixin, db.Model):
     audit_firm_id: Mapped[int | None] = mapped_column(ForeignKey("audit_firm.id"))
     is_active_account: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Fernet ciphertext (accounts/crypto.py); read and write it through `totp_secret`.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
+    # The last TOTP time step accepted: a code of that step or an earlier one is a replay.
+    totp_last_step: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
@@ -63,6 +66,20 @@ class User(UserMixin, db.Model):
     @property
     def is_back_office(self) -> bool:
         return self.role in BACK_OFFICE_ROLES
+
+    @property
+    def totp_secret(self) -> str | None:
+        """The TOTP secret in clear (None when not enrolled, or when the key cannot open it)."""
+        from portal.accounts.crypto import decrypt_secret
+
+        return decrypt_secret(self.totp_secret_encrypted) if self.totp_secret_encrypted else None
+
+    @totp_secret.setter
+    def totp_secret(self, plain: str | None) -> None:
+        from portal.accounts.crypto import encrypt_secret
+
+        self.totp_secret_encrypted = encrypt_secret(plain) if plain else None
+        self.totp_last_step = None
 
     def get_id(self) -> str:
         # The session carries the version, so bumping it logs the user out everywhere.
@@ -94,6 +111,25 @@ class AccessRequest(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     handled_at: Mapped[datetime | None]
+
+
+class EnterpriseClaim(db.Model):
+    """A new account asks to act for a unit the portal already lists; it grants nothing until the
+    city's energy-saving authority confirms who the person is (stop-gap until identity review)."""
+
+    __tablename__ = "enterprise_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending"
+    )  # pending, confirmed, refused
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    enterprise: Mapped[Enterprise] = relationship()
 
 
 class Notice(db.Model):

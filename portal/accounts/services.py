@@ -1,16 +1,19 @@
 """Accounts: registration, passwords, login security (等保 2.0), TOTP, colleagues, notices.
 
 Functions flush, never commit; mail goes out through portal.mail after the view commits.
-Security rules (DOMAIN.md "Login security"): argon2 hashes; ≥ 8 characters from 3 classes;
+Security rules (DOMAIN.md "Login security"): argon2 hashes; the password policy of passwords.py;
 5 failures lock the account for 30 minutes; tokens are signed and expire; messages never say
-whether an address has an account.
+whether an address has an account, and the work done (a password hash, a mail) is the same either
+way, so the time taken does not say it either.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,13 +23,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
-from portal.accounts.models import AccessRequest, Notice, RecoveryCode, User
+from portal.accounts.models import AccessRequest, EnterpriseClaim, Notice, RecoveryCode, User
+from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # noqa: F401
 from portal.audit.services import record_event
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.mail import queue_mail
+from portal.mail import absolute_url, queue_mail
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
@@ -50,24 +54,6 @@ def now() -> datetime:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
-
-
-def password_problems(password: str) -> list[str]:
-    """Why a password is too weak (empty list when it is acceptable)."""
-    problems = []
-    if len(password or "") < 8:
-        problems.append(_("密码至少需要 8 个字符。"))
-    classes = sum(
-        [
-            any(c.islower() for c in password or ""),
-            any(c.isupper() for c in password or ""),
-            any(c.isdigit() for c in password or ""),
-            any(not c.isalnum() for c in password or ""),
-        ]
-    )
-    if classes < 3:
-        problems.append(_("密码需包含大写字母、小写字母、数字、符号中的至少 3 类。"))
-    return problems
 
 
 def check_password(user: User | None, password: str) -> bool:
@@ -154,12 +140,16 @@ class Registration:
 
 
 def register_enterprise(data: Registration) -> User | None:
-    """Create the enterprise (or claim its unowned record) and its administrator, unverified.
+    """Create the enterprise and its administrator, unverified; or, when the portal already lists
+    the unit, an account that only claims it (EnterpriseClaim) and sees none of its data until the
+    city confirms the claim.
 
     Returns None without creating anything when the address already has an account; that owner
-    is told by mail instead, so the page never reveals who has an account.
+    is told by mail instead, so neither the page nor the time taken reveals who has an account
+    (the password is hashed either way, and a mail goes out either way).
     """
     email = normalize_email(data.email)
+    password_hash = hash_password(data.password)
     existing = find_user_by_email(email)
     if existing is not None:
         queue_mail(
@@ -167,11 +157,12 @@ def register_enterprise(data: Registration) -> User | None:
             _("有人尝试用您的邮箱注册"),
             _(
                 "有人尝试用此邮箱注册河南省用能权交易平台的企业账号。此邮箱已有账号；如忘记密码，请在登录页选择“忘记密码”：%(url)s\n如非本人操作，请忽略本邮件。",
-                url=url_for("accounts.forgot_password", _external=True),
+                url=absolute_url("accounts.forgot_password"),
             ),
         )
         return None
-    enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == data.uscc))
+    listed = db.session.scalar(select(Enterprise).where(Enterprise.uscc == data.uscc))
+    enterprise = listed
     if enterprise is None:
         enterprise = Enterprise(
             uscc=data.uscc,
@@ -186,10 +177,11 @@ def register_enterprise(data: Registration) -> User | None:
         email=email,
         name=data.contact_name.strip(),
         phone=data.mobile.strip(),
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         role="enterprise",
-        enterprise_id=enterprise.id,
-        is_enterprise_admin=True,
+        # A unit the portal already lists is only claimed: no rights until the city confirms.
+        enterprise_id=None if listed is not None else enterprise.id,
+        is_enterprise_admin=listed is None,
     )
     db.session.add(user)
     db.session.flush()
@@ -197,11 +189,42 @@ def register_enterprise(data: Registration) -> User | None:
         "account.register",
         "user",
         user.id,
-        after={"email": email, "enterprise": data.uscc},
+        after={"email": email, "enterprise": data.uscc, "claim": listed is not None},
         actor=user,
     )
+    if listed is not None:
+        db.session.add(EnterpriseClaim(user_id=user.id, enterprise_id=listed.id, status="pending"))
+        db.session.flush()
     send_verification(user)
     return user
+
+
+def pending_claim(user: User) -> EnterpriseClaim | None:
+    """The user's claim on a listed enterprise that still waits for the city's check."""
+    return db.session.scalar(
+        select(EnterpriseClaim)
+        .where(EnterpriseClaim.user_id == user.id, EnterpriseClaim.status == "pending")
+        .order_by(EnterpriseClaim.id.desc())
+    )
+
+
+def decide_enterprise_claim(claim: EnterpriseClaim, confirmed: bool, actor: User) -> None:
+    """Confirm a claim (the account becomes the unit's administrator) or refuse it."""
+    claim.status = "confirmed" if confirmed else "refused"
+    claim.decided_at = now()
+    claim.decided_by_id = actor.id
+    if confirmed:
+        user = db.session.get(User, claim.user_id)
+        user.enterprise_id = claim.enterprise_id
+        user.is_enterprise_admin = True
+    db.session.flush()
+    record_event(
+        "account.decide_claim",
+        "enterprise",
+        claim.enterprise_id,
+        after={"user": claim.user_id, "status": claim.status},
+        actor=actor,
+    )
 
 
 def send_verification(user: User) -> None:
@@ -212,7 +235,7 @@ def send_verification(user: User) -> None:
         _(
             "您好，%(name)s：\n请打开以下链接验证邮箱（3 天内有效）：\n%(url)s\n如非本人操作，请忽略本邮件。",
             name=user.name,
-            url=url_for("accounts.verify_email", token=token, _external=True),
+            url=absolute_url("accounts.verify_email", token=token),
         ),
     )
 
@@ -317,7 +340,7 @@ def register_failure(user: User) -> None:
             _("账号已临时锁定"),
             _(
                 "您的账号连续 5 次登录失败，已锁定 30 分钟。如非本人操作，建议锁定解除后重置密码：%(url)s",
-                url=url_for("accounts.forgot_password", _external=True),
+                url=absolute_url("accounts.forgot_password"),
             ),
         )
 
@@ -325,6 +348,17 @@ def register_failure(user: User) -> None:
 def record_login(user: User) -> None:
     user.last_login_at = now()
     record_event("account.login", "user", user.id, actor=user)
+
+
+def end_sessions(user: User, everywhere: bool = False) -> None:
+    """End every session of the user on the server: a copied or stolen cookie dies at logout too.
+
+    Sessions are signed cookies, so one cannot be ended alone; bumping the version that the user
+    loader compares ends all of them.
+    """
+    user.session_version = (user.session_version or 1) + 1
+    action = "account.logout_everywhere" if everywhere else "account.logout"
+    record_event(action, "user", user.id, actor=user)
 
 
 # ---------------------------------------------------------------- password reset
@@ -341,7 +375,7 @@ def start_password_reset(email: str) -> None:
         _("重置密码"),
         _(
             "请在 1 小时内打开以下链接设置新密码：\n%(url)s\n如非本人操作，请忽略本邮件，您的密码不会改变。",
-            url=url_for("accounts.reset_password", token=token, _external=True),
+            url=absolute_url("accounts.reset_password", token=token),
         ),
     )
 
@@ -378,18 +412,33 @@ def totp_uri(user: User, secret: str) -> str:
     )
 
 
-def check_totp_code(secret: str, code: str) -> bool:
+def totp_step(secret: str | None, code: str, at: float | None = None) -> int | None:
+    """The time step (30 s) whose code `code` is, within one step of now; None if it is none."""
     code = re.sub(r"\s", "", code or "")
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not secret or len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(at if at is not None else time.time()) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def check_totp_code(secret: str, code: str) -> bool:
+    return totp_step(secret, code) is not None
 
 
 def _code_hash(code: str) -> str:
     return hashlib.sha256(re.sub(r"[\s-]", "", code or "").lower().encode()).hexdigest()
 
 
-def enable_totp(user: User, secret: str) -> list[str]:
-    """Turn TOTP on and return fresh recovery codes (shown once, stored hashed)."""
+def enable_totp(user: User, secret: str, step: int | None = None) -> list[str]:
+    """Turn TOTP on (or bind a new authenticator) and return fresh recovery codes (shown once,
+    stored hashed). `step` is the step of the code that proved the binding: it is spent."""
+    rebinding = user.totp_enabled_at is not None
     user.totp_secret = secret
+    user.totp_last_step = step
     user.totp_enabled_at = now()
     for old in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
         db.session.delete(old)
@@ -397,7 +446,9 @@ def enable_totp(user: User, secret: str) -> list[str]:
     for code in codes:
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_code_hash(code)))
     db.session.flush()
-    record_event("account.enable_totp", "user", user.id, actor=user)
+    record_event(
+        "account.rebind_totp" if rebinding else "account.enable_totp", "user", user.id, actor=user
+    )
     return codes
 
 
@@ -409,10 +460,29 @@ def disable_totp(user: User) -> None:
     record_event("account.disable_totp", "user", user.id, actor=user)
 
 
+def _spend_totp_step(user: User, step: int) -> bool:
+    """Record `step` as used unless it or a later one already was (one UPDATE, so two requests
+    racing with the same code cannot both pass)."""
+    result = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(user, ["totp_last_step"])
+    return True
+
+
 def verify_second_factor(user: User, code: str) -> bool:
-    """Accept a current TOTP code, or an unused recovery code (which is then spent)."""
-    if user.totp_secret and check_totp_code(user.totp_secret, code):
-        return True
+    """Accept a TOTP code not used before, or an unused recovery code (which is then spent)."""
+    step = totp_step(user.totp_secret, code) if user.totp_enabled_at is not None else None
+    if step is not None:
+        return _spend_totp_step(user, step)
     row = db.session.scalar(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
@@ -465,7 +535,7 @@ def invite_colleague(admin: User, email: str) -> None:
             "%(who)s 邀请您以 %(enterprise)s 员工身份使用河南省用能权交易平台。请在 7 天内打开以下链接设置密码：\n%(url)s",
             who=admin.name or admin.email,
             enterprise=admin.enterprise.name,
-            url=url_for("accounts.accept_invitation", token=token, _external=True),
+            url=absolute_url("accounts.accept_invitation", token=token),
         ),
     )
 
@@ -545,7 +615,7 @@ def post_notice(
             )
         )
         for person in recipients:
-            text = body + (f"\n{url_for('accounts.dashboard', _external=True)}" if link else "")
+            text = body + (f"\n{absolute_url('accounts.dashboard')}" if link else "")
             queue_mail(person.email, title, text)
     return notice
 

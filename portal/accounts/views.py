@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -11,10 +9,16 @@ from sqlalchemy import select
 
 from portal.accounts import bp, services
 from portal.accounts.access import (
+    PENDING_NEXT,
     TOTP_SESSION_KEY,
     enterprise_admin_required,
     enterprise_required,
+    pending_next,
+    pending_user,
+    second_factor_url,
+    start_pending,
 )
+from portal.accounts.crypto import decrypt_secret, encrypt_secret
 from portal.accounts.forms import (
     AcceptInvitationForm,
     AccessRequestForm,
@@ -22,31 +26,28 @@ from portal.accounts.forms import (
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
-    PasswordConfirmForm,
     RegistrationForm,
     ResetPasswordForm,
     SecondFactorForm,
+    TotpDisableForm,
+    TotpRebindForm,
     TotpSetupForm,
 )
 from portal.accounts.models import Notice, User
 from portal.extensions import db, limiter
 from portal.i18n import localized
 from portal.reference.models import Division, Industry
+from portal.urls import safe_next
 from portal.web import redirect_after_post, render
 
-PENDING_KEY = "pending_uid"
-PENDING_NEXT = "pending_next"
+# The new authenticator's secret while the person enrols, encrypted like the stored one.
 TOTP_SETUP_KEY = "totp_setup_secret"
 LIMIT_LOGIN = "10 per minute;60 per hour"
 LIMIT_FORMS = "5 per minute;30 per hour"
 
 
-def _safe_next(default: str) -> str:
-    target = request.values.get("next") or default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+def _next(default: str) -> str:
+    return safe_next(request.values.get("next"), default)
 
 
 def _home_for(user: User) -> str:
@@ -144,16 +145,13 @@ def access_request():
 # ---------------------------------------------------------------- login
 
 
-def _complete_login(user: User, totp_passed: bool, next_url: str):
+def _sign_in(user: User, totp_passed: bool) -> None:
+    """Start a fresh session for `user` (only once every factor they owe is passed)."""
     session.clear()
     login_user(user)
     session[TOTP_SESSION_KEY] = totp_passed
     services.record_login(user)
     db.session.commit()
-    if user.is_back_office and user.totp_enabled_at is None:
-        flash(_("后台账号须启用双因素认证（动态验证码），请先完成设置。"), "error")
-        return redirect_after_post(url_for("accounts.totp_setup"))
-    return redirect_after_post(next_url or _home_for(user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -163,16 +161,24 @@ def login():
         return redirect(_home_for(current_user))
     form = LoginForm()
     error = None
+    if request.method == "GET" and request.args.get("next"):
+        waiting = pending_user()
+        if waiting is not None:
+            # A page sent a user half-way through signing in here: the second factor comes next.
+            return redirect(second_factor_url(waiting, _next("") or pending_next()))
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data)
         db.session.commit()
-        next_url = _safe_next("")
-        if result.ok and result.needs_totp:
-            session[PENDING_KEY] = result.user.id
-            session[PENDING_NEXT] = next_url
+        next_url = _next("")
+        if result.ok and (result.needs_totp or result.user.is_back_office):
+            start_pending(result.user, next_url)
+            if result.user.totp_enabled_at is None:
+                flash(_("后台账号须启用双因素认证（动态验证码），请先完成设置。"), "error")
+                return redirect_after_post(url_for("accounts.totp_setup"))
             return redirect_after_post(url_for("accounts.second_factor"))
         if result.ok:
-            return _complete_login(result.user, False, next_url)
+            _sign_in(result.user, False)
+            return redirect_after_post(next_url or _home_for(result.user))
         if result.unverified:
             services.send_verification(result.user)
             db.session.commit()
@@ -185,7 +191,7 @@ def login():
         "accounts/login.html",
         form=form,
         error=error,
-        next=_safe_next(""),
+        next=_next(""),
         breadcrumbs=[(_("登录"), None)],
     ), (422 if (error or form.errors) else 200)
 
@@ -193,20 +199,27 @@ def login():
 @bp.route("/login/second-factor", methods=["GET", "POST"])
 @limiter.limit(LIMIT_LOGIN, methods=["POST"])
 def second_factor():
-    user = db.session.get(User, session.get(PENDING_KEY) or 0)
-    if user is None or not user.is_active:
+    user = pending_user()
+    if user is None:
         return redirect(url_for("accounts.login"))
+    if user.totp_enabled_at is None:
+        return redirect(url_for("accounts.totp_setup"))
+    if request.args.get("next"):
+        session[PENDING_NEXT] = _next("")
     form = SecondFactorForm()
     if form.validate_on_submit():
         if user.locked_until and user.locked_until > services.now():
             form.code.errors.append(_("尝试次数过多，账号已临时锁定 30 分钟。"))
         elif services.verify_second_factor(user, form.code.data):
-            next_url = session.get(PENDING_NEXT, "")
-            return _complete_login(user, True, next_url)
+            next_url = pending_next()
+            _sign_in(user, True)
+            return redirect_after_post(next_url or _home_for(user))
         else:
             services.register_failure(user)
             db.session.commit()
-            form.code.errors.append(_("验证码不正确或已过期，请重试。"))
+            form.code.errors.append(
+                _("验证码不正确、已过期或已使用过，请等下一个验证码出现后重试。")
+            )
     return render("accounts/second_factor.html", form=form, breadcrumbs=[(_("登录"), None)]), (
         422 if form.errors else 200
     )
@@ -216,10 +229,28 @@ def second_factor():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
         logout_user()
     session.clear()
     flash(_("您已安全退出。"), "success")
     return redirect_after_post(url_for("main.home"))
+
+
+@bp.post("/security/logout-everywhere")
+def logout_everywhere():
+    gate = _signed_in()
+    if gate:
+        return gate
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.end_sessions(current_user, everywhere=True)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("已在所有设备上退出登录，包括本设备。请重新登录。"), "success")
+    return redirect_after_post(url_for("accounts.login"))
 
 
 # ---------------------------------------------------------------- password reset
@@ -277,64 +308,96 @@ def security():
     return render(
         "accounts/security.html",
         codes_left=services.recovery_codes_left(current_user),
-        disable_form=PasswordConfirmForm(),
+        disable_form=TotpDisableForm(),
         breadcrumbs=[(_("账号安全"), None)],
     )
 
 
+def _setup_secret() -> str:
+    """The secret being enrolled, kept encrypted in the session until the code proves it."""
+    token = session.get(TOTP_SETUP_KEY)
+    secret = decrypt_secret(token) if token else None
+    if not secret:
+        secret = services.new_totp_secret()
+        session[TOTP_SETUP_KEY] = encrypt_secret(secret)
+    return secret
+
+
 @bp.route("/security/totp", methods=["GET", "POST"])
 def totp_setup():
-    gate = _signed_in()
-    if gate:
-        return gate
-    if current_user.totp_enabled_at is not None and not request.args.get("codes"):
-        return redirect(url_for("accounts.security"))
-    secret = session.get(TOTP_SETUP_KEY)
-    if not secret:
-        secret = session[TOTP_SETUP_KEY] = services.new_totp_secret()
-    form = TotpSetupForm()
+    """Enrol TOTP: a signed-in user, or a back-office user half-way through signing in (pending).
+    Binding a new authenticator when one is enrolled (?codes=1) needs a code from the current one."""
+    user = current_user if current_user.is_authenticated else pending_user()
+    if user is None:
+        return redirect(url_for("accounts.login", next=request.path))
+    pending = not current_user.is_authenticated
+    rebinding = user.totp_enabled_at is not None
+    if rebinding and (pending or not request.args.get("codes")):
+        return redirect(
+            url_for("accounts.second_factor") if pending else url_for("accounts.security")
+        )
+    secret = _setup_secret()
+    form = TotpRebindForm() if rebinding else TotpSetupForm()
     if form.validate_on_submit():
-        if services.check_totp_code(secret, form.code.data):
-            codes = services.enable_totp(current_user, secret)
+        step = services.totp_step(secret, form.code.data)
+        if rebinding and not services.verify_second_factor(user, form.current_code.data):
+            form.current_code.errors.append(
+                _(
+                    "当前验证器的验证码不正确或已使用过。更换验证器需要先输入当前的动态验证码或一个恢复码。"
+                )
+            )
+        elif step is None:
+            form.code.errors.append(_("验证码不正确，请确认手机时间准确后重试。"))
+        else:
+            next_url = pending_next() if pending else _next("")
+            codes = services.enable_totp(user, secret, step)
             db.session.commit()
             session.pop(TOTP_SETUP_KEY, None)
-            session[TOTP_SESSION_KEY] = True
+            if pending:
+                _sign_in(user, True)  # the enrolment code was the second factor
+            else:
+                session[TOTP_SESSION_KEY] = True
             return render(
                 "accounts/recovery_codes.html",
                 codes=codes,
-                next=_safe_next(_home_for(current_user)),
+                next=next_url or _home_for(user),
                 breadcrumbs=[(_("账号安全"), url_for("accounts.security")), (_("恢复码"), None)],
             )
-        form.code.errors.append(_("验证码不正确，请确认手机时间准确后重试。"))
     import segno
 
-    uri = services.totp_uri(current_user, secret)
+    uri = services.totp_uri(user, secret)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
     return render(
         "accounts/totp_setup.html",
         form=form,
         secret=secret,
         qr=qr,
-        next=_safe_next(""),
+        next=_next(""),
+        codes=request.args.get("codes") if rebinding else None,
         breadcrumbs=[(_("账号安全"), url_for("accounts.security")), (_("启用动态验证码"), None)],
     ), (422 if form.errors else 200)
 
 
 @bp.post("/security/totp/disable")
 def totp_disable():
+    """Turn TOTP off (enterprise users only): needs the password and a current code."""
     gate = _signed_in()
     if gate:
         return gate
-    form = PasswordConfirmForm()
+    form = TotpDisableForm()
     if current_user.is_back_office:
         flash(_("后台账号必须保持双因素认证。"), "error")
         return redirect_after_post(url_for("accounts.security"))
-    if form.validate_on_submit() and services.check_password(current_user, form.password.data):
+    if (
+        form.validate_on_submit()
+        and services.check_password(current_user, form.password.data)
+        and services.verify_second_factor(current_user, form.code.data)
+    ):
         services.disable_totp(current_user)
         db.session.commit()
         flash(_("已关闭动态验证码。"), "success")
     else:
-        flash(_("密码不正确，动态验证码未关闭。"), "error")
+        flash(_("密码或动态验证码不正确，动态验证码未关闭。"), "error")
     return redirect_after_post(url_for("accounts.security"))
 
 

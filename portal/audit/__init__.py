@@ -1,4 +1,4 @@
-"""The audit trail: an append-only, hash-chained log of every state change."""
+"""The audit trail: an append-only log of every state change, chained by keyed hashes (HMAC)."""
 
 import click
 from flask import Blueprint
@@ -22,7 +22,28 @@ def init_app(app):
         if result.ok:
             click.echo(f"OK: {result.checked} entries, chain intact.")
         else:
-            click.echo(f"BROKEN at entry #{result.broken_id}: {result.reason}", err=True)
+            where = f"entry #{result.broken_id}" if result.broken_id else "the chain head"
+            click.echo(f"BROKEN at {where}: {result.reason}", err=True)
             raise SystemExit(1)
+
+    @group.command("rekey")
+    def rekey_command():
+        """Re-seal the chain under the current key, after checking it as it stands.
+
+        Run once after the upgrade that introduced keyed hashes, and after a key rotation to
+        retire the old key. Refuses, changing nothing, when the chain does not verify.
+        """
+        from portal.audit.keys import keyring
+        from portal.audit.services import rekey_chain
+        from portal.extensions import db
+
+        result = rekey_chain()
+        if not result.ok:
+            db.session.rollback()
+            where = f"entry #{result.broken_id}" if result.broken_id else "the chain head"
+            click.echo(f"NOT REKEYED, BROKEN at {where}: {result.reason}", err=True)
+            raise SystemExit(1)
+        db.session.commit()
+        click.echo(f"OK: {result.checked} entries sealed with audit key {keyring().current_id}.")
 
     app.cli.add_command(group)

@@ -11,7 +11,9 @@ from portal.extensions import db
 class AuditEvent(db.Model):
     """One state change: who, when, from where, what, and the values before and after.
 
-    `hash` covers every field and the previous entry's hash, so an edit or a deletion breaks the chain.
+    `hash` is an HMAC-SHA256, under the key named by `key_id` (audit/keys.py), of every field and
+    the previous entry's hash, so an edit or a deletion breaks the chain, and a recomputed hash
+    without the key does not verify.
     """
 
     __tablename__ = "audit_event"
@@ -29,6 +31,8 @@ class AuditEvent(db.Model):
     remark: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which audit key sealed the entry; "sha256" marks entries from before the key (to rekey).
+    key_id: Mapped[str] = mapped_column(String(16), default="sha256", server_default="sha256")
 
 
 class AuditChainHead(db.Model):

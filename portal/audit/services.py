@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.audit.keys import UNKEYED, keyring
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.extensions import db
 
@@ -31,8 +33,8 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=default)
 
 
-def _digest(event: AuditEvent) -> str:
-    fields = [
+def _fields(event: AuditEvent) -> list[str]:
+    return [
         event.prev_hash,
         event.created_at.isoformat(timespec="microseconds"),
         str(event.actor_id or ""),
@@ -45,7 +47,24 @@ def _digest(event: AuditEvent) -> str:
         event.after,
         event.remark,
     ]
-    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
+def _digest(event: AuditEvent, key: bytes) -> str:
+    """HMAC-SHA256 of every field, the previous entry's hash and the key id, under the key."""
+    message = "\x1f".join([*_fields(event), event.key_id]).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _unkeyed_digest(event: AuditEvent) -> str:
+    """The hash of entries written before the chain had a key (plain SHA-256); `rekey` only."""
+    return hashlib.sha256("\x1f".join(_fields(event)).encode("utf-8")).hexdigest()
+
+
+def _seal(event: AuditEvent) -> None:
+    """Hash an entry under the current key, and name that key on the entry."""
+    ring = keyring()
+    event.key_id = ring.current_id
+    event.hash = _digest(event, ring.current)
 
 
 def record_event(
@@ -82,7 +101,7 @@ def record_event(
         remark=remark or "",
         prev_hash=head.last_hash,
     )
-    event.hash = _digest(event)
+    _seal(event)
     head.last_hash = event.hash
     db.session.add(event)
     db.session.flush()
@@ -114,8 +133,44 @@ class ChainCheck:
     reason: str = ""
 
 
-def verify_chain(batch: int = 5000) -> ChainCheck:
-    """Walk the chain in id order; report the first entry whose hash or link is wrong."""
+def _check_entry(event: AuditEvent, ring, expected_prev: str, state: dict, accept_unkeyed: bool):
+    """The reason this entry breaks the chain, or None when it holds."""
+    if event.prev_hash != expected_prev:
+        return "link to the previous entry is broken (an entry was removed or reordered)"
+    if event.key_id in (None, "", UNKEYED):
+        if not accept_unkeyed or state["keys_seen"]:
+            return (
+                "the entry is hashed without the audit key (plain SHA-256); after the upgrade, "
+                "run `flask audit rekey` once, or the entry was forged"
+            )
+        if _unkeyed_digest(event) != event.hash:
+            return "content does not match its hash (the entry was edited)"
+        return None
+    key = ring.keys.get(event.key_id)
+    if key is None:
+        return (
+            f"the entry names an unknown audit key {event.key_id!r} "
+            "(add the old key to AUDIT_HMAC_OLD_KEYS)"
+        )
+    if event.key_id in state["retired"]:
+        return f"the chain goes back to an earlier audit key {event.key_id!r}"
+    if _digest(event, key) != event.hash:
+        return "content does not match its hash (the entry was edited)"
+    if state["keys_seen"] and state["keys_seen"][-1] != event.key_id:
+        state["retired"].add(state["keys_seen"][-1])
+    if not state["keys_seen"] or state["keys_seen"][-1] != event.key_id:
+        state["keys_seen"].append(event.key_id)
+    return None
+
+
+def verify_chain(batch: int = 5000, *, accept_unkeyed: bool = False) -> ChainCheck:
+    """Walk the chain in id order; report the first entry whose hash, key or link is wrong.
+
+    `accept_unkeyed` lets entries from before the key (plain SHA-256) pass when they come first
+    in the chain: only `flask audit rekey` asks for it, to re-seal them.
+    """
+    ring = keyring()
+    state: dict = {"keys_seen": [], "retired": set()}
     expected_prev = GENESIS
     checked = 0
     last_id = 0
@@ -126,20 +181,9 @@ def verify_chain(batch: int = 5000) -> ChainCheck:
         if not rows:
             break
         for event in rows:
-            if event.prev_hash != expected_prev:
-                return ChainCheck(
-                    False,
-                    checked,
-                    event.id,
-                    "link to the previous entry is broken (an entry was removed or reordered)",
-                )
-            if _digest(event) != event.hash:
-                return ChainCheck(
-                    False,
-                    checked,
-                    event.id,
-                    "content does not match its hash (the entry was edited)",
-                )
+            reason = _check_entry(event, ring, expected_prev, state, accept_unkeyed)
+            if reason is not None:
+                return ChainCheck(False, checked, event.id, reason)
             expected_prev = event.hash
             checked += 1
             last_id = event.id
@@ -153,3 +197,42 @@ def verify_chain(batch: int = 5000) -> ChainCheck:
             "the newest entries were removed (the head does not match the last entry)",
         )
     return ChainCheck(True, checked)
+
+
+def rekey_chain(batch: int = 2000) -> ChainCheck:
+    """Re-seal the whole chain under the current key, after proving it intact as it stands.
+
+    For the upgrade from plain SHA-256 (entries marked `sha256` by the migration), and to retire
+    an old key after a rotation. Writers wait on the chain head meanwhile. Flushes, never commits;
+    changes nothing and returns the failed check when the chain does not verify.
+    """
+    db.session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=AuditChainHead.seq)
+    )
+    check = verify_chain(accept_unkeyed=True)
+    if not check.ok:
+        return check
+    ring = keyring()
+    previous = GENESIS
+    last_id = 0
+    sealed = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for event in rows:
+            event.prev_hash = previous
+            event.key_id = ring.current_id
+            event.hash = _digest(event, ring.current)
+            previous = event.hash
+            last_id = event.id
+            sealed += 1
+        db.session.flush()
+        db.session.expunge_all()
+    head = db.session.get(AuditChainHead, 1)
+    if head is not None:
+        head.last_hash = previous
+        db.session.flush()
+    return ChainCheck(True, sealed)

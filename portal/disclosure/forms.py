@@ -32,11 +32,15 @@ class ChineseDateField(DateField):
 
 
 class Choice(SelectField):
-    """A select whose unknown value gets a Chinese message instead of WTForms' English one."""
+    """A select whose unknown value gets a Chinese message instead of WTForms' English one.
+
+    The message does not quote the value: it came from the URL, so anyone can write it, and the
+    field's own select already shows what may be chosen.
+    """
 
     def pre_validate(self, form):
         if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("“%(value)s”不是可选的值，请从列表中选择。", value=self.data))
+            raise ValidationError(_l("不是可选的值，请从列表中选择。"))
 
 
 class FilterForm(FlaskForm):

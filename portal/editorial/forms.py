@@ -6,14 +6,13 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 PUBLISH_MODES = [
     SelectChoice("draft", _l("保存为草稿")),
@@ -47,14 +46,6 @@ class AnnouncementForm(FlaskForm):
         format="%Y-%m-%dT%H:%M",
         description=_l("选择“定时发布”时必填，须晚于现在。"),
         validators=[Optional()],
-    )
-    publicity_days = IntegerField(
-        _l("公示期（天）"),
-        description=_l("公示公告可设公示期，期内公众可提出异议；不设则留空。"),
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=90, message=_l("公示期须在 1 到 90 天之间。")),
-        ],
     )
     attachment = FileField(_l("附件（PDF、图片或 XLSX）"))
     reason = TextAreaField(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -36,7 +36,6 @@ class Draft:
     is_featured: bool = False
     publish_mode: str = "draft"  # draft / now / scheduled
     publish_at: datetime | None = None  # naive UTC
-    publicity_days: int | None = None
 
 
 def _snapshot(a: Announcement) -> dict:
@@ -51,7 +50,20 @@ def _snapshot(a: Announcement) -> dict:
     }
 
 
-def _apply(a: Announcement, draft: Draft, now: datetime) -> None:
+def carries_statutory_publicity(a: Announcement) -> bool:
+    """Whether an announcement is a 公示 in force or done: public, with a notice (公示期).
+
+    Its period comes from the rules and nobody edits it; only the province withdraws it.
+    """
+    from portal.publicity.services import notice_for_announcement
+
+    return a.id is not None and is_public(a) and notice_for_announcement(a.id) is not None
+
+
+def _apply(a: Announcement, draft: Draft, now: datetime, *, actor=None) -> None:
+    statutory = carries_statutory_publicity(a)
+    if statutory and draft.category != a.category:
+        raise EditorialError("category", "statutory_category")
     a.title = draft.title.strip()
     a.category = draft.category
     a.summary = (draft.summary or "").strip()
@@ -69,18 +81,23 @@ def _apply(a: Announcement, draft: Draft, now: datetime) -> None:
             a.status, a.published_at = "scheduled", draft.publish_at
         else:
             a.status, a.published_at = "draft", None
-    if draft.publicity_days:
-        start = a.published_at or now
-        a.publicity_starts_at = start
-        a.publicity_ends_at = start + timedelta(days=draft.publicity_days)
-    elif a.status != "published":
+    if statutory:
+        return  # a 公示's dates are the rules': the editor corrects the text only
+    if a.category == "publicity" and a.status in ("published", "scheduled"):
+        from portal.publicity.services import notice_for_editorial
+
+        db.session.add(a)
+        db.session.flush()
+        # The period starts when the 公示 is published (never before now).
+        notice_for_editorial(a, max(a.published_at or now, now), actor=actor)
+    else:
         a.publicity_starts_at = a.publicity_ends_at = None
 
 
 def create_announcement(draft: Draft, *, actor, now: datetime | None = None) -> Announcement:
     now = now or utcnow()
     announcement = Announcement(status="draft")
-    _apply(announcement, draft, now)
+    _apply(announcement, draft, now, actor=actor)
     db.session.add(announcement)
     db.session.flush()
     record_event(
@@ -116,7 +133,7 @@ def update_announcement(
                 title=a.title, body_md=a.body_md, reason=reason.strip(), replaced_at=now
             )
         )
-    _apply(a, draft, now)
+    _apply(a, draft, now, actor=actor)
     if was_public:
         a.updated_at = now
     db.session.flush()
@@ -133,6 +150,13 @@ def update_announcement(
 
 
 def withdraw_announcement(a: Announcement, reason: str, *, actor) -> None:
+    """Take an announcement down. A 公示 is never withdrawn here: its withdrawal is the
+    province's decision (publicity.services.withdraw_notice), which keeps it public with the reason.
+    """
+    from portal.publicity.services import notice_for_announcement
+
+    if a.id is not None and notice_for_announcement(a.id) is not None and is_public(a):
+        raise EditorialError("reason", "statutory_withdraw")
     before = _snapshot(a)
     a.status = "withdrawn"
     db.session.flush()

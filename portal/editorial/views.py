@@ -71,8 +71,6 @@ def _form(obj=None):
         )
         if obj.published_at and obj.status == "scheduled":
             form.publish_at.data = _to_local(obj.published_at)
-        if obj.publicity_ends_at and obj.publicity_starts_at:
-            form.publicity_days.data = (obj.publicity_ends_at - obj.publicity_starts_at).days
     return form
 
 
@@ -103,7 +101,6 @@ def _draft(form) -> services.Draft:
         is_featured=bool(form.is_featured.data),
         publish_mode=form.publish_mode.data,
         publish_at=_to_utc(form.publish_at.data),
-        publicity_days=form.publicity_days.data,
     )
 
 
@@ -123,6 +120,7 @@ def _attachment(form):
 ERRORS = {
     "future": ("publish_at", _l("定时发布的时间须晚于现在。")),
     "reason_required": ("reason", _l("修改已发布的公告须填写更正说明。")),
+    "statutory_category": ("category", _l("公示的栏目不能修改；公示期按规定计算。")),
 }
 
 
@@ -202,7 +200,14 @@ def edit(announcement_id: int):
     return _render_form(form, announcement)
 
 
+def _notice_of(announcement):
+    from portal.publicity.services import notice_for_announcement
+
+    return notice_for_announcement(announcement.id) if announcement is not None else None
+
+
 def _render_form(form, announcement):
+    notice = _notice_of(announcement)
     response = render(
         "editorial/form.html",
         form=form,
@@ -211,6 +216,9 @@ def _render_form(form, announcement):
         withdraw=WithdrawForm(),
         statuses=_status_labels(),
         public=announcement is not None and services.is_public(announcement),
+        notice=notice,
+        statutory=announcement is not None and services.carries_statutory_publicity(announcement),
+        publicity_days=current_app.config["PUBLICITY_DAYS"],
         breadcrumbs=[
             (_("公告编辑"), url_for(".index")),
             (announcement.title if announcement else _("新建公告"), None),
@@ -234,6 +242,11 @@ def preview():
 def withdraw(announcement_id: int):
     announcement = get_announcement_or_404(announcement_id)
     form = WithdrawForm()
+    if services.carries_statutory_publicity(announcement):
+        flash(
+            _("这是带公示期的公示，不能在这里撤回；撤回公示须由省级节能主管部门填写理由。"), "error"
+        )
+        return redirect_after_post(url_for(".edit", announcement_id=announcement.id))
     if not form.validate_on_submit():
         flash(_("请填写撤回原因。"), "error")
         return redirect_after_post(url_for(".edit", announcement_id=announcement.id))

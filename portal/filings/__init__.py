@@ -35,7 +35,17 @@ def init_app(app):
         kind_label=lambda code: KIND_LABELS.get(code, code),
         kind_help=lambda code: KIND_HELP.get(code, ""),
         purpose_label=services.purpose_label,
+        visible_attachments=_visible_attachments,
     )
+
+
+def _visible_attachments(filing) -> list:
+    """The filing's files the current user may see (workflow.can_see_attachment decides)."""
+    from flask_login import current_user
+
+    from portal.filings import workflow
+
+    return workflow.visible_attachments(current_user, filing)
 
 
 from portal.filings import views  # noqa: E402,F401  (views attach to bp)

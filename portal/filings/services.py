@@ -76,12 +76,8 @@ def _url(endpoint: str, **values) -> str:
 
 
 def can_view(user, filing: Filing) -> bool:
-    """Who may read a filing and its attachments."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role in ("province", "supervisor"):
-        return True
-    return workflow.owns(user, filing)
+    """Who may read a filing and its attachments: workflow.can_see_filing decides."""
+    return workflow.can_see_filing(user, filing)
 
 
 def get_filing_or_404(filing_id: int, for_user) -> Filing:
@@ -94,7 +90,7 @@ def get_filing_or_404(filing_id: int, for_user) -> Filing:
 
 def get_attachment_or_404(attachment_id: int, for_user) -> FilingAttachment:
     attachment = db.session.get(FilingAttachment, attachment_id)
-    if attachment is None or not can_view(for_user, attachment.filing):
+    if attachment is None or not workflow.can_see_attachment(for_user, attachment):
         abort(404)
     return attachment
 

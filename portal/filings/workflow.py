@@ -13,6 +13,8 @@ A status names the last step taken (e.g. `city_filed`: the city has recorded the
 Every kind also has: withdraw (enterprise; only from `submitted`, before review begins),
 return (back office → `returned`, the enterprise edits and resubmits, every version kept),
 reject (city or province → `rejected`). Back-office actions always need a remark.
+A kind with a 公示 also has withdraw_publicity (province: `publicity` → the status before it, so
+the filing is back in the province's queue to publish again, return or reject).
 The back office (issue 5) drives its steps through `transition()` with the action names below.
 """
 
@@ -59,6 +61,7 @@ ACTION_LABELS = {
     "review_city": _l("市级审核通过"),
     "review_province": _l("省级审核通过"),
     "publish": _l("发布公示"),
+    "withdraw_publicity": _l("撤回公示"),
     "finalize": _l("公示期满，办结"),
     "return": _l("退回修改"),
     "reject": _l("不予通过"),
@@ -146,8 +149,12 @@ def _build() -> dict[str, dict[tuple[str, str], Step]]:
                 # Auditors advise; only an authority refuses (the city, at an auditor's step).
                 add("reject", source, "rejected", "city" if role == "auditor" else role, True)
             else:
-                # An upheld objection (异议) reopens the filing: back for changes (issue 5).
+                # An upheld objection (异议) reopens the filing: back for changes.
                 add("return", source, "returned", role, True)
+            if target == "publicity":
+                # The province withdraws the 公示 (with a reason): the filing goes back to the
+                # step before it, in the province's queue; the withdrawn 公示 never becomes final.
+                add("withdraw_publicity", "publicity", source, role, True)
         table[kind] = steps
     return table
 
@@ -209,6 +216,69 @@ def owns(actor, filing) -> bool:
         firm = getattr(filing, "audit_firm_id", None)
         return firm is not None and actor.audit_firm_id == firm
     return role == "province"
+
+
+# Who reviews a filing once it has been submitted (its own enterprise sees it from the first draft).
+REVIEWER_ROLES = frozenset({"auditor", "city", "province", "supervisor"})
+
+
+def was_submitted(filing) -> bool:
+    """Whether the enterprise has submitted the filing at least once (submit sets both)."""
+    return (filing.submitted_count or 0) > 0 or filing.submitted_at is not None
+
+
+def can_see_filing(user, filing) -> bool:
+    """THE rule for who may read a filing (pages, queues, versions and attachments).
+
+    The enterprise's own users see it from the first draft. Reviewers (the city of its division,
+    the auditor assigned to it, the province, the supervisor) see it only once it has been
+    submitted at least once: a draft that was never submitted is the enterprise's alone.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "is_active", False):
+        return False
+    role = user.role
+    if role == "enterprise":
+        return user.enterprise_id is not None and user.enterprise_id == filing.enterprise_id
+    if role not in REVIEWER_ROLES or not was_submitted(filing):
+        return False
+    if role in ("province", "supervisor"):
+        return True
+    return owns(user, filing)
+
+
+def submitted_attachment_ids(filing) -> set[int]:
+    """The attachments that went out with a submission (kept in each submitted version)."""
+    return {
+        item["id"]
+        for version in filing.versions
+        for item in (version.data or {}).get("attachments", [])
+        if isinstance(item, dict) and "id" in item
+    }
+
+
+def can_see_attachment(user, attachment) -> bool:
+    """A filing's file: its enterprise sees all; a reviewer sees what was submitted with a
+    version, and what the back office attached (an audit report), never a draft's new upload."""
+    filing = attachment.filing
+    if not can_see_filing(user, filing):
+        return False
+    if user.role == "enterprise":
+        return True
+    if attachment.id in submitted_attachment_ids(filing):
+        return True
+    from portal.accounts.models import User
+
+    uploader = (
+        db.session.get(User, attachment.uploaded_by_id) if attachment.uploaded_by_id else None
+    )
+    return uploader is not None and uploader.role in BACK_OFFICE_ROLES
+
+
+def visible_attachments(user, filing) -> list:
+    """The filing's current (not removed) files this user may see."""
+    return [a for a in filing.attachments if a.removed_at is None and can_see_attachment(user, a)]
 
 
 def transition(filing, action: str, actor, remark: str = "", expected_version: int | None = None):

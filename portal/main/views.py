@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import redirect, request
 
 from portal.i18n import LOCALE_COOKIE, available_locales
@@ -12,12 +10,10 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def _safe_next(default: str = "/") -> str:
-    """Only a path on this site: an open redirect would be a phishing aid."""
-    target = request.form.get("next") or request.args.get("next") or default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    """Only a path on this site: an open redirect would be a phishing aid (portal/urls.py)."""
+    from portal.urls import safe_next
+
+    return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 @bp.get("/")

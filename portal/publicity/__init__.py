@@ -9,6 +9,14 @@ from portal.publicity import views  # noqa: E402,F401
 
 
 def init_app(app):
+    from portal.publicity.services import withdrawal_of
+    from portal.text import escape_markdown
+
+    # Generated Markdown (公示 bodies) passes every value through this filter.
+    app.jinja_env.filters["escape_markdown"] = escape_markdown
+    # The public pages say when and why a 公示 was withdrawn.
+    app.jinja_env.globals["publicity_withdrawal"] = withdrawal_of
+
     @app.cli.command("tick")
     def tick_command():
         """Finalize ended 公示, warn and take back for the 2-year rule. Safe to run any time."""

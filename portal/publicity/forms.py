@@ -57,3 +57,16 @@ class AnswerForm(FlaskForm):
         description=_l("答复会公开（不含异议人信息）。"),
         validators=[DataRequired(message=_l("请填写答复意见。")), Length(max=5000)],
     )
+
+
+class WithdrawNoticeForm(FlaskForm):
+    """The province withdraws a 公示; the reason is published on the notice's page."""
+
+    reason = TextAreaField(
+        _l("撤回理由"),
+        description=_l("理由会在公示页面公开；撤回后公示期结束，不再接受异议。"),
+        validators=[
+            DataRequired(message=_l("请填写撤回理由。")),
+            Length(max=500, message=_l("撤回理由不能超过 500 字。")),
+        ],
+    )

@@ -12,8 +12,9 @@ from portal.news.models import Announcement
 
 # What a 公示 may be about; the announcement itself stays a plain news item.
 SUBJECT_TYPES = ("filing", "compliance_period", "punishment", "other")
-# open: in its period; final: ended with no upheld objection; reopened: an objection was upheld.
-NOTICE_STATUSES = ("open", "final", "reopened")
+# open: in its period; final: ended with no upheld objection; reopened: an objection was upheld;
+# withdrawn: the province withdrew it, with a reason, before it became final.
+NOTICE_STATUSES = ("open", "final", "reopened", "withdrawn")
 OBJECTION_STATUSES = ("pending", "upheld", "dismissed")
 
 
@@ -31,6 +32,9 @@ class PublicityNotice(db.Model):
     created_at: Mapped[datetime]
     finalized_at: Mapped[datetime | None]
     reopened_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     announcement: Mapped[Announcement] = relationship(lazy="joined")
 

@@ -36,7 +36,29 @@ SYSTEM = SystemActor()
 
 
 class PublicityClosed(ValueError):
-    """The announcement takes no objections now (no period, not started, or ended)."""
+    """The announcement takes no objections now (no period, not started, ended, or withdrawn)."""
+
+
+class PublicityError(ValueError):
+    """A 公示 action refused; `code` names why (the view turns it into a message)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# --- the statutory period ------------------------------------------------------------------------
+
+
+def set_publicity_period(announcement: Announcement, starts_at: datetime) -> None:
+    """Give a 公示 its period from the rules: PUBLICITY_DAYS natural days from its start.
+
+    The one place a publicity period is set; nobody types its length (filings, compliance lists
+    and editors' 公示公告 all come through here).
+    """
+    days = max(1, int(current_app.config["PUBLICITY_DAYS"]))
+    announcement.publicity_starts_at = starts_at
+    announcement.publicity_ends_at = starts_at + timedelta(days=days)
 
 
 # --- publishing ----------------------------------------------------------------------------------
@@ -49,13 +71,11 @@ def publish_publicity(
     body_md: str,
     *,
     actor=None,
-    days: int | None = None,
     division_code: str | None = None,
     now: datetime | None = None,
 ) -> PublicityNotice:
-    """Publish a 公示 announcement with an end time, tied to the decision it is about."""
+    """Publish a 公示 announcement with its statutory period, tied to the decision it is about."""
     now = now or utcnow()
-    days = days if days is not None else current_app.config["PUBLICITY_DAYS"]
     announcement = Announcement(
         category="publicity",
         title=title,
@@ -66,9 +86,8 @@ def publish_publicity(
         division_code=division_code,
         status="published",
         published_at=now,
-        publicity_starts_at=now,
-        publicity_ends_at=now + timedelta(days=days),
     )
+    set_publicity_period(announcement, now)
     db.session.add(announcement)
     db.session.flush()
     notice = PublicityNotice(
@@ -112,9 +131,42 @@ def notice_for_announcement(announcement_id: int) -> PublicityNotice | None:
     )
 
 
+def notice_for_editorial(
+    announcement: Announcement, starts_at: datetime, *, actor=None
+) -> PublicityNotice:
+    """The notice of an editor's 公示公告: its period from the rules, its notice made once."""
+    set_publicity_period(announcement, starts_at)
+    notice = notice_for_announcement(announcement.id) if announcement.id else None
+    if notice is None:
+        notice = PublicityNotice(
+            announcement_id=announcement.id,
+            subject_type="other",
+            subject_id=str(announcement.id),
+            status="open",
+            created_at=utcnow(),
+        )
+        db.session.add(notice)
+        db.session.flush()
+        record_event(
+            "publicity.publish",
+            "publicity_notice",
+            notice.id,
+            after={
+                "announcement": announcement.id,
+                "subject": f"other:{announcement.id}",
+                "ends_at": announcement.publicity_ends_at,
+            },
+            actor=actor,
+        )
+    return notice
+
+
 def is_open(announcement: Announcement, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if announcement.publicity_ends_at is None or announcement.status != "published":
+        return False
+    notice = notice_for_announcement(announcement.id)
+    if notice is not None and notice.status == "withdrawn":
         return False
     if announcement.published_at is None or announcement.published_at > now:
         return False
@@ -202,6 +254,72 @@ def reopen_notice(notice: PublicityNotice, remark: str, *, actor) -> None:
         hook(notice, remark, actor)
 
 
+# A 公示 can be withdrawn until it becomes final (an upheld objection does not end its period).
+WITHDRAWABLE = ("open", "reopened")
+
+
+def withdraw_notice(
+    notice: PublicityNotice, reason: str, *, actor, now: datetime | None = None
+) -> PublicityNotice:
+    """Withdraw a 公示: the province's decision, with a reason; it closes the objection window.
+
+    The public page keeps the notice and says when and why it was withdrawn; the decision it
+    published never becomes final from it (a filing goes back to the province's queue).
+    """
+    if getattr(actor, "role", None) != "province":
+        raise PublicityError("role")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PublicityError("reason")
+    if notice.status not in WITHDRAWABLE:
+        raise PublicityError("status")
+    now = now or utcnow()
+    announcement = notice.announcement
+    before = {"status": notice.status, "ends_at": announcement.publicity_ends_at}
+    notice.status = "withdrawn"
+    notice.withdrawn_at = now
+    notice.withdrawn_by_id = getattr(actor, "id", None)
+    notice.withdrawal_reason = reason
+    # The window closes now; the statutory end it would have had stays in the audit entry.
+    if announcement.publicity_ends_at is None or announcement.publicity_ends_at > now:
+        announcement.publicity_ends_at = now
+    db.session.flush()
+    record_event(
+        "publicity.withdraw",
+        "publicity_notice",
+        notice.id,
+        before=before,
+        after={"status": "withdrawn", "ends_at": announcement.publicity_ends_at},
+        remark=reason,
+        actor=actor,
+    )
+    for hook in WITHDRAW_HOOKS.get(notice.subject_type, []):
+        hook(notice, reason, actor)
+    return notice
+
+
+def withdrawal_of(announcement) -> PublicityNotice | None:
+    """The withdrawn notice of this announcement, for the public pages; None if not withdrawn."""
+    if announcement is None or announcement.category != "publicity":
+        return None
+    notice = notice_for_announcement(announcement.id)
+    return notice if notice is not None and notice.status == "withdrawn" else None
+
+
+def can_see_objector(user, objection: Objection) -> bool:
+    """Whether a user may see who raised an objection (name and contact).
+
+    Only those who answer objections: the province, and the city of the 公示's division. Editors,
+    supervisors and everybody else see that an objection exists, and its text.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == "province":
+        return True
+    division = objection.announcement.division_code
+    return user.role == "city" and division is not None and division == user.division_code
+
+
 def objection_outcomes(announcement_id: int) -> dict[str, int]:
     """Counts per status, for the public page: never names, contacts or reasons."""
     rows = db.session.execute(
@@ -230,6 +348,8 @@ def answered_objections(announcement_id: int) -> list[Objection]:
 # knowledge of filings.
 FINAL_HOOKS: dict[str, list] = {}
 REOPEN_HOOKS: dict[str, list] = {}
+# callables(notice, reason, actor) run when the province withdraws a 公示.
+WITHDRAW_HOOKS: dict[str, list] = {}
 
 
 def on_final(subject_type: str):
@@ -243,6 +363,14 @@ def on_final(subject_type: str):
 def on_reopen(subject_type: str):
     def register(fn):
         REOPEN_HOOKS.setdefault(subject_type, []).append(fn)
+        return fn
+
+    return register
+
+
+def on_withdraw(subject_type: str):
+    def register(fn):
+        WITHDRAW_HOOKS.setdefault(subject_type, []).append(fn)
         return fn
 
     return register
@@ -264,6 +392,9 @@ def notices_due(now: datetime) -> list[PublicityNotice]:
             .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
             .where(
                 PublicityNotice.status == "open",
+                # A notice whose announcement is not public (withdrawn outside the 公示 rules, or
+                # not yet published) never makes its decision final.
+                Announcement.status == "published",
                 Announcement.publicity_ends_at <= now,
                 ~blocking,
             )
@@ -273,6 +404,8 @@ def notices_due(now: datetime) -> list[PublicityNotice]:
 
 
 def finalize_notice(notice: PublicityNotice, *, actor=SYSTEM, now=None) -> None:
+    if notice.status != "open" or notice.announcement.status != "published":
+        raise PublicityError("status")
     notice.status = "final"
     notice.finalized_at = now or utcnow()
     db.session.flush()
@@ -313,6 +446,23 @@ def waiting_on_objections(now: datetime) -> list[PublicityNotice]:
     )
 
 
+def notices_taken_down(now: datetime) -> list[PublicityNotice]:
+    """Open notices past their end whose announcement is no longer public: tick never finalizes
+    them, and says so, so that somebody decides."""
+    return list(
+        db.session.scalars(
+            select(PublicityNotice)
+            .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
+            .where(
+                PublicityNotice.status == "open",
+                Announcement.status != "published",
+                Announcement.publicity_ends_at <= now,
+            )
+            .order_by(PublicityNotice.id)
+        )
+    )
+
+
 def run_tick(now: datetime | None = None, today: date | None = None) -> TickReport:
     """Do everything that is due; running it again at once does nothing more (idempotent).
 
@@ -331,6 +481,11 @@ def run_tick(now: datetime | None = None, today: date | None = None) -> TickRepo
         except Exception as error:  # noqa: BLE001 — reported, and the other notices go on
             report.errors.append(f"notice {notice.id}: {error}")
     report.waiting = [n.id for n in waiting_on_objections(now)]
+    report.errors += [
+        f"notice {n.id}: its announcement was taken down outside a 公示 withdrawal; "
+        "the province must withdraw it (with a reason) or publish it again"
+        for n in notices_taken_down(now)
+    ]
     for obligation in registry.construction_warnings_due(today):
         registry.mark_construction_warned(obligation)
         _warn_construction(obligation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -11,8 +12,8 @@ from portal.extensions import db, limiter
 from portal.news.models import Announcement
 from portal.news.services import get_public_announcement_or_404
 from portal.publicity import bp, services
-from portal.publicity.forms import AnswerForm, ObjectionForm
-from portal.publicity.models import Objection
+from portal.publicity.forms import AnswerForm, ObjectionForm, WithdrawNoticeForm
+from portal.publicity.models import Objection, PublicityNotice
 from portal.review.access import require_role
 from portal.web import paginate, parse_int, redirect_after_post, render
 
@@ -35,13 +36,18 @@ def _endpoints():
 
 
 @bp.route("/publicity/objections/new/<int:announcement_id>", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"], error_message=lambda: _("提交过于频繁，请一小时后再试。"))
+@limiter.limit(
+    "5 per hour", methods=["POST"], error_message=lambda: _("提交过于频繁，请一小时后再试。")
+)
 def new_objection(announcement_id: int):
     announcement = get_public_announcement_or_404(announcement_id)
     form = ObjectionForm()
     open_now = services.is_open(announcement)
+    withdrawn = services.withdrawal_of(announcement)
     if request.method == "POST":
-        if not open_now:
+        if withdrawn is not None:
+            form.form_errors.append(_("本公示已撤回，不能再提出异议。"))
+        elif not open_now:
             form.form_errors.append(_("公示期已结束或尚未开始，不能再提出异议。"))
         elif form.validate_on_submit():
             services.file_objection(
@@ -56,6 +62,7 @@ def new_objection(announcement_id: int):
         announcement=announcement,
         form=form,
         open_now=open_now,
+        withdrawn=withdrawn,
         breadcrumbs=_announcement_crumbs(announcement) + [(_("提出异议"), None)],
     )
     if request.method == "POST":
@@ -83,6 +90,7 @@ def outcomes(announcement_id: int):
         counts=services.objection_outcomes(announcement.id),
         answered=services.answered_objections(announcement.id),
         open_now=services.is_open(announcement),
+        withdrawn=services.withdrawal_of(announcement),
         breadcrumbs=_announcement_crumbs(announcement) + [(_("异议处理情况"), None)],
     )
 
@@ -122,6 +130,7 @@ def objections():
         status=status,
         forms={o.id: AnswerForm(prefix=f"o{o.id}") for o in page.items},
         can_answer=current_user.role in ANSWER_ROLES,
+        shows_objector={o.id: services.can_see_objector(current_user, o) for o in page.items},
         breadcrumbs=[(_("公示异议"), None)],
     )
 
@@ -141,3 +150,50 @@ def answer(objection_id: int):
     db.session.commit()
     flash(_("已答复。"), "success")
     return redirect_after_post(url_for(".objections"))
+
+
+# --- withdrawing a 公示: the province's decision --------------------------------------------------
+
+WITHDRAW_ERRORS = {
+    "status": _l("这条公示已经办结或已撤回，不能再撤回。"),
+    "reason": _l("请填写撤回理由。"),
+    "role": _l("只有省级节能主管部门可以撤回公示。"),
+}
+
+
+def get_notice_or_404(notice_id: int) -> PublicityNotice:
+    notice = db.session.get(PublicityNotice, notice_id)
+    if notice is None:
+        abort(404, description=_("这条公示不存在。"))
+    return notice
+
+
+@bp.route("/admin/publicity/<int:notice_id>/withdraw", methods=["GET", "POST"])
+@require_role("province")
+def withdraw_notice(notice_id: int):
+    """Withdraw a 公示 with a reason: the objection window closes and the decision goes back."""
+    notice = get_notice_or_404(notice_id)
+    form = WithdrawNoticeForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if notice.status not in services.WITHDRAWABLE:
+            form.form_errors.append(str(WITHDRAW_ERRORS["status"]))
+            status = 409
+        elif form.validate_on_submit():
+            services.withdraw_notice(notice, form.reason.data, actor=current_user)
+            db.session.commit()
+            flash(_("公示已撤回。"), "success")
+            if "news.detail" in _endpoints():
+                return redirect_after_post(url_for("news.detail", id=notice.announcement_id))
+            return redirect_after_post(url_for(".objections"))
+    response = render(
+        "publicity/withdraw.html",
+        notice=notice,
+        announcement=notice.announcement,
+        form=form,
+        withdrawable=notice.status in services.WITHDRAWABLE,
+        breadcrumbs=[(_("公示异议"), url_for(".objections")), (_("撤回公示"), None)],
+    )
+    response.status_code = status
+    return response

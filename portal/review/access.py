@@ -7,11 +7,8 @@ province and the supervisor see all; an auditor sees only what is assigned to it
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, redirect, request, url_for
+from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 # Who may do what in the back office (DOMAIN.md "People who use the portal").
 REVIEWERS = ("city", "province", "auditor")
@@ -19,48 +16,17 @@ READERS = ("province", "supervisor")
 
 
 def second_factor_ok(user) -> bool:
-    """True when a back-office user has TOTP and passed it in this session (fallback check)."""
-    from flask import session
+    """True when the user has TOTP and passed it in this session (accounts decides)."""
+    from portal.accounts.access import second_factor_ok as accounts_second_factor_ok
 
-    return user.totp_enabled_at is not None and bool(session.get("totp_ok"))
+    return accounts_second_factor_ok(user)
 
 
 def require_role(*roles: str):
-    """Let a signed-in, TOTP-verified user with one of `roles` in; anyone else is refused.
+    """Let a signed-in user with one of `roles` in; the accounts package decides login and TOTP."""
+    from portal.accounts.access import login_required_role
 
-    The accounts package owns login and TOTP; its `login_required_role` decides when it exists.
-    """
-    try:
-        from portal.accounts.access import login_required_role
-    except ImportError:
-        return _local_require_role(*roles)
     return login_required_role(*roles)
-
-
-def _local_require_role(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                from flask import current_app
-
-                if "accounts.login" in current_app.view_functions:
-                    return redirect(url_for("accounts.login", next=request.full_path))
-                abort(401)
-            if current_user.role not in roles:
-                abort(403, description=_l("您的角色不能使用这个页面。"))
-            if not second_factor_ok(current_user):
-                from flask import current_app
-
-                for endpoint in ("accounts.totp_setup", "accounts.totp_verify"):
-                    if endpoint in current_app.view_functions:
-                        return redirect(url_for(endpoint, next=request.full_path))
-                abort(403, description=_l("后台用户必须先启用并通过动态口令（TOTP）验证。"))
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def can_see_enterprise(user, enterprise) -> bool:

@@ -398,6 +398,27 @@ def _list_final(notice, actor) -> None:
     )
 
 
+@publicity.on_withdraw("compliance_period")
+def _list_withdrawn(notice, reason, actor) -> None:
+    """A withdrawn list is no longer published; the province may publish it again."""
+    period = db.session.get(CompliancePeriod, int(notice.subject_id))
+    if period is None:
+        return
+    before = {"published_at": period.published_at, "publicity_ends_at": period.publicity_ends_at}
+    period.published_at = None
+    period.publicity_ends_at = None
+    db.session.flush()
+    record_event(
+        "compliance.withdraw",
+        "compliance_period",
+        period.year,
+        before=before,
+        after={"published_at": None, "publicity_ends_at": None},
+        remark=reason,
+        actor=actor,
+    )
+
+
 def is_final(year: int) -> bool:
     notice = publicity.notice_for_subject("compliance_period", year)
     return notice is not None and notice.status == "final"

@@ -121,15 +121,8 @@ def age_of(filing, now: datetime | None = None) -> Age:
 
 
 def can_see_filing(user, filing) -> bool:
-    """Province and supervisor see all; a city its division; an auditor the claims assigned to it."""
-    if user.role in ("province", "supervisor"):
-        return True
-    if user.role == "city":
-        return filing.division_code == user.division_code
-    if user.role == "auditor":
-        firm = getattr(filing, "audit_firm_id", None)
-        return firm is not None and firm == user.audit_firm_id
-    return False
+    """Whether a back-office user may see a filing: filings.workflow.can_see_filing decides."""
+    return _workflow().can_see_filing(user, filing)
 
 
 class ReviewError(ValueError):
@@ -172,6 +165,12 @@ def act_on_filing(
         filing.verified_coal_savings = verified_coal
         _attach_report(filing, report, actor)
     step = workflow.transition(filing, action, actor, remark, expected_version=None)
+    if step.action == "withdraw_publicity":
+        # The same decision as the 公示 withdrawal form: the notice shows when and why.
+        notice = publicity.notice_for_subject("filing", filing.id)
+        if notice is not None and notice.status in publicity.WITHDRAWABLE:
+            publicity.withdraw_notice(notice, remark, actor=actor)
+        return step
     if step.source == "publicity":
         # Sent back during its 公示: that 公示 will not become final.
         notice = publicity.notice_for_subject("filing", filing.id)
@@ -326,6 +325,9 @@ def _filing_publicity_ended(notice, actor) -> None:
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
         return
+    latest = publicity.notice_for_subject("filing", filing.id)
+    if latest is None or latest.id != notice.id:
+        return  # an earlier 公示 of this filing: only the current one decides
     _workflow().transition(filing, "finalize", actor, remark=_("公示期满，无成立的异议。"))
     finalize_filing(filing, actor)
 
@@ -347,6 +349,20 @@ def _filing_objection_upheld(notice, remark, actor) -> None:
         )
     # Without such a step the filing stays in publicity; the reopened notice keeps tick from
     # finalizing it.
+
+
+@publicity.on_withdraw("filing")
+def _filing_publicity_withdrawn(notice, reason, actor) -> None:
+    """A withdrawn 公示: the filing goes back to the province's queue; its enterprise is told."""
+    from portal.filings.models import Filing
+
+    workflow = _workflow()
+    filing = db.session.get(Filing, int(notice.subject_id))
+    if filing is None or filing.status != "publicity":
+        return
+    workflow.transition(
+        filing, "withdraw_publicity", actor, remark=_("公示已撤回：%(reason)s", reason=reason)
+    )
 
 
 # Statuses at which the next step is an auditor's, so the firm may still be (re)assigned.

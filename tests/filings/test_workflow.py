@@ -113,13 +113,25 @@ def test_paths_reach_final(ctx):
             forward = [
                 s
                 for (source, action), s in steps.items()
-                if source == status and action not in ("return", "reject", "withdraw")
+                if source == status
+                and action not in ("return", "reject", "withdraw", "withdraw_publicity")
             ]
             assert len(forward) == 1, (kind, status)
             status = forward[0].target
             assert status not in seen
             seen.add(status)
     retrofit = workflow.TRANSITIONS["retrofit"]
+    # Withdrawing a 公示 takes the filing back one step, to the province's queue.
+    back = retrofit[("publicity", "withdraw_publicity")]
+    assert (back.target, back.role, back.remark_required) == (
+        "province_confirmed",
+        "province",
+        True,
+    )
+    assert workflow.TRANSITIONS["closure"][("publicity", "withdraw_publicity")].target == (
+        "province_review"
+    )
+    assert ("publicity", "withdraw_publicity") not in workflow.TRANSITIONS["voluntary"]
     assert retrofit[("submitted", "review_baseline")].role == "auditor"
     assert retrofit[("baseline_review", "file_baseline")].role == "city"
     assert retrofit[("city_filed", "audit_savings")].role == "auditor"

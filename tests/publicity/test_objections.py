@@ -11,11 +11,9 @@ from portal.registry import services as registry
 from tests.review.backoffice import make_enterprise
 
 
-def _notice(app, days=7, subject=("other", "x")):
+def _notice(app, subject=("other", "x")):
     with app.app_context():
-        notice = services.publish_publicity(
-            subject[0], subject[1], "关于某事项的公示", "正文", days=days
-        )
+        notice = services.publish_publicity(subject[0], subject[1], "关于某事项的公示", "正文")
         db.session.commit()
         return notice.announcement_id, notice.id
 
@@ -93,7 +91,7 @@ def test_objections_are_rate_limited(app_config, database_url):
 
 
 def test_upheld_objection_keeps_the_decision_from_becoming_final(ctx):
-    notice = services.publish_publicity("other", "1", "公示", "正文", days=1)
+    notice = services.publish_publicity("other", "1", "公示", "正文")
     announcement = notice.announcement
     objection = services.file_objection(announcement, "王五", "13900000000", "理由充分的异议内容。")
     later = announcement.publicity_ends_at + timedelta(seconds=1)
@@ -106,7 +104,7 @@ def test_upheld_objection_keeps_the_decision_from_becoming_final(ctx):
 
 
 def test_tick_finalizes_once_and_is_safe_to_repeat(ctx):
-    notice = services.publish_publicity("other", "2", "公示", "正文", days=1)
+    notice = services.publish_publicity("other", "2", "公示", "正文")
     later = notice.announcement.publicity_ends_at + timedelta(minutes=1)
     assert (
         services.run_tick(

@@ -66,18 +66,21 @@ def make_user(role: str, *, division: str | None = None, totp: bool = True, **kw
 
 def login(client, user) -> None:
     """Sign in as `user`, with the second factor passed, as the login flow leaves the session."""
-    from flask_login.utils import _create_identifier
+    import time
+
+    from portal.accounts import LOGIN_KEY, session_identifier
 
     app = client.application
-    # The identifier Flask-Login's "strong" session protection expects from the test client.
+    # The identifier "strong" session protection expects from the test client.
     with app.test_request_context(
         headers={"User-Agent": _client_agent()}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     ):
-        identifier = _create_identifier()
+        identifier = session_identifier()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session["_id"] = identifier
+        session[LOGIN_KEY] = time.time()  # the session's lifetime counts from its login
         session["totp_ok"] = True  # the accounts package's "second factor passed" flag
 
 
