@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -54,6 +56,38 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("Unhandled error on %s", request.path)
         return _page(500)
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(DBAPIError)
+    def write_conflict(error: Exception):
+        """Another writer won (wherever it surfaced: flush, commit, view or service): a 409."""
+        if not is_write_conflict(error):
+            return server_error(error)
+        # Nothing of this request was kept: the visitor reloads the page and decides again.
+        db.session.rollback()
+        app.logger.info("Write conflict on %s: %s", request.path, type(error).__name__)
+        return _page(
+            409, _("其他人刚刚同时修改了这些数据，您的操作没有保存。请刷新页面查看最新内容后再试。")
+        )
+
+
+# PostgreSQL: serialization_failure and deadlock_detected; the transaction was rolled back.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """Whether a concurrent writer won: the optimistic lock (version_id_col) saw another version,
+    PostgreSQL aborted a serialization failure or a deadlock, or SQLite's write lock stayed busy."""
+    if isinstance(error, StaleDataError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    # SQLite: another writer held the database past busy_timeout, or this transaction's snapshot
+    # became stale (WAL); both say "database is locked".
+    return isinstance(error, OperationalError) and "is locked" in str(original)
 
 
 def _is_ours(error: HTTPException) -> bool:

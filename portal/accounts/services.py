@@ -310,10 +310,30 @@ def authenticate(email: str, password: str) -> LoginResult:
 
 
 def register_failure(user: User) -> None:
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILURES:
-        user.locked_until = now() + timedelta(minutes=LOCK_MINUTES)
-        user.failed_logins = 0
+    """Count a failed login; the MAX_FAILURES-th locks the account for LOCK_MINUTES.
+
+    One UPDATE … RETURNING counts and locks, so failures sent in parallel are all counted (a read
+    followed by a write would let them overwrite each other's count). Every SET expression reads
+    the row as it was before the statement, so the count that reaches the limit also locks and
+    restarts at 0; only that request sees 0 come back, and only it records and mails the lock.
+    """
+    from sqlalchemy import case, update
+
+    counted = func.coalesce(User.failed_logins, 0) + 1
+    reached = counted >= MAX_FAILURES
+    left = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=case((reached, 0), else_=counted),
+            locked_until=case(
+                (reached, now() + timedelta(minutes=LOCK_MINUTES)), else_=User.locked_until
+            ),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session="fetch")
+    ).scalar_one()
+    if left == 0:
         record_event("account.locked", "user", user.id, remark="5 failed logins", actor=None)
         queue_mail(
             user.email,

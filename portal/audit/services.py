@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.keys import UNKEYED, keyring
 from portal.audit.models import AuditChainHead, AuditEvent
@@ -85,13 +86,7 @@ def record_event(
         from flask import has_request_context, request
 
         ip = (request.remote_addr or "") if has_request_context() else ""
-    # Lock the head row first: on PostgreSQL a row lock, on SQLite the database write lock.
-    head_update = db.session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=AuditChainHead.seq + 1)
-    )
-    if head_update.rowcount == 0:
-        db.session.add(AuditChainHead(id=1, seq=1, last_hash=GENESIS))
-        db.session.flush()
+    lock_chain_head()
     head = db.session.get(AuditChainHead, 1, populate_existing=True)
     event = AuditEvent(
         created_at=datetime.now(UTC).replace(tzinfo=None),
@@ -111,6 +106,23 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def lock_chain_head() -> None:
+    """Lock the chain's head row until this transaction ends (again within it is harmless).
+
+    On PostgreSQL a row lock, on SQLite the database write lock. The lock order is written at the
+    top of portal/registry/services.py: this head first, then ledger holders.
+    """
+    bump = update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=AuditChainHead.seq + 1)
+    if db.session.execute(bump).rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(AuditChainHead(id=1, seq=1, last_hash=GENESIS))
+    except IntegrityError:
+        # Another transaction made the first head at the same moment: lock the row it made.
+        db.session.execute(bump)
 
 
 @dataclass

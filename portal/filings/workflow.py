@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 
@@ -182,6 +181,16 @@ class Conflict(TransitionError):
     """Someone else changed the filing first (optimistic locking); nothing was done."""
 
 
+def check_version(filing, expected_version: int | None) -> None:
+    """Refuse a step taken on an older version of the page (optimistic locking, first line).
+
+    The second line is the mapper's version_id_col: a writer that passed this check at the same
+    moment gets a StaleDataError at flush, which portal/errors.py answers with a 409.
+    """
+    if expected_version is not None and int(expected_version) != filing.version:
+        raise Conflict(_l("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+
+
 def step_for(filing, action: str) -> Step | None:
     return TRANSITIONS.get(filing.kind, {}).get((filing.status, action))
 
@@ -281,8 +290,7 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
     from portal.audit.services import record_event
     from portal.filings.models import FilingEvent
 
-    if expected_version is not None and int(expected_version) != filing.version:
-        raise Conflict(_l("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+    check_version(filing, expected_version)
     step = step_for(filing, action)
     if step is None:
         raise TransitionError(
@@ -320,10 +328,7 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
             created_at=now,
         )
     )
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise Conflict(_l("该申报已被他人更新，请刷新页面查看最新状态后再操作。")) from exc
+    db.session.flush()
     record_event(
         f"filing.{action}",
         "filing",

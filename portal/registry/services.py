@@ -3,8 +3,17 @@
 Concurrency: every debit first locks its holder's row in ledger_holder_lock (an UPDATE, which is a row
 lock on PostgreSQL and the database write lock on SQLite), then reads the balance and writes. Two
 debits of one holder therefore run one after the other, and neither can overdraw. Credits need no
-lock: they cannot make a balance negative. A transfer locks only its debited holder, so no two
-transfers wait on each other in opposite orders (no deadlock).
+lock: they cannot make a balance negative.
+
+LOCK ORDER (every path keeps it; a new lock goes into this list):
+  1. the audit chain head (audit.services.lock_chain_head), then
+  2. ledger holders (ledger_holder_lock rows), in any order, since 1 already serialises them.
+Every ledger write records an audit event, which takes the head; and many callers record one before
+they reach the ledger (a trade is audited, then transferred; a batch import does both per row). So
+the head cannot come last everywhere, and _lock() takes it first. Taking a holder before the head
+let a cancel (holder → head) and a trade (head → holder) wait on each other: a deadlock on
+PostgreSQL. The head is also where all audited writes queue anyway, so taking it a little earlier
+costs no concurrency.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.audit.services import record_event
+from portal.audit.services import lock_chain_head, record_event
 from portal.extensions import db
 from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
 
@@ -83,7 +92,8 @@ def _quantity(value) -> Decimal:
 
 
 def _lock(holder: Holder) -> None:
-    """Serialize debits of one holder (see the module docstring)."""
+    """Serialize debits of one holder, taking the audit head first (the module's lock order)."""
+    lock_chain_head()
     key = holder.key
     result = db.session.execute(
         update(LedgerHolderLock)

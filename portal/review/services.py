@@ -152,8 +152,7 @@ def act_on_filing(
     Raises workflow.TransitionError (Conflict when the version is stale) or ReviewError.
     """
     workflow = _workflow()
-    if expected_version is not None and int(expected_version) != filing.version:
-        raise workflow.Conflict(_("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+    workflow.check_version(filing, expected_version)
     step = workflow.step_for(filing, action)
     if step is not None and (step.source, step.action) in AUTOMATIC:
         raise ReviewError(_("公示期满且无成立的异议后，系统会自动办结，无需手工操作。"), "action")
@@ -384,8 +383,7 @@ def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_ve
     from portal.accounts.models import AuditFirm
 
     workflow = _workflow()
-    if expected_version is not None and int(expected_version) != filing.version:
-        raise workflow.Conflict(_("该申报已被他人更新，请刷新页面查看最新状态后再操作。"))
+    workflow.check_version(filing, expected_version)
     if not can_assign_auditor(actor, filing):
         raise ReviewError(_("当前环节不能指定审核机构。"), "audit_firm_id")
     firm = db.session.get(AuditFirm, firm_id)
