@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from portal.accounts.models import AccessRequest, EnterpriseClaim, Notice, RecoveryCode, User
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # noqa: F401
@@ -317,8 +317,6 @@ def register_failure(user: User) -> None:
     the row as it was before the statement, so the count that reaches the limit also locks and
     restarts at 0; only that request sees 0 come back, and only it records and mails the lock.
     """
-    from sqlalchemy import case, update
-
     counted = func.coalesce(User.failed_logins, 0) + 1
     reached = counted >= MAX_FAILURES
     left = db.session.execute(
