@@ -80,6 +80,18 @@ def parse_decimal(text: str) -> Decimal | None:
         raise ValueError(_("请填写数字，例如 1234.5。")) from None
 
 
+def whole_number(text: str | None, maximum: int = 2**31 - 1) -> int | None:
+    """ASCII digits up to `maximum` as an int (a version or an id from a hidden field), else None.
+
+    str.isdigit() is true for "①" and "²", which int() refuses, so it is no guard on its own.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 class FlaskForm(flask_wtf.FlaskForm):
     """Flask-WTF's form, whose text fields refuse control characters with a message beside them.
 

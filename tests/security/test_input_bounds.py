@@ -303,3 +303,25 @@ def test_integer_fields_are_bounded_with_a_chinese_message(client, users, sign_i
     )
     assert response.status_code == 400
     assert "年度须在 2016 到 2100 之间" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("version", ["①", "²", "𐩀", "9" * 5000, "-1", " 1 "])
+def test_a_version_that_is_not_ascii_digits_is_no_500(app, client, users, sign_in, version):  # noqa: F811
+    from portal.forms import whole_number
+
+    assert whole_number(version) in (None, 1)
+    with app.app_context():
+        filing_id = make_filing("retrofit", "submitted").id
+        db.session.commit()
+    sign_in(users["city"])
+    html = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    for action, data in (
+        ("auditor", {"audit_firm_id": "1", "remark": "指派"}),
+        ("act", {"action": "return", "remark": "退回"}),
+    ):
+        response = client.post(
+            f"/admin/filings/{filing_id}/{action}",
+            data={"csrf_token": token, "version": version} | data,
+        )
+        assert response.status_code < 500, response.get_data(as_text=True)[:300]
