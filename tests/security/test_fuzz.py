@@ -301,7 +301,7 @@ def _seed(app) -> dict:
             for status in kind_statuses:
                 make_filing(kind, status, enterprise=enterprise, firm_id=firm.id)
         registry.issue_indicators(enterprise.id, "energy", 1000, "确权")
-        publicity.publish_publicity("other", "fuzz", "关于某事项的公示", "正文", days=7)
+        publicity.publish_publicity("other", "fuzz", "关于某事项的公示", "正文")
         db.session.commit()
         known = {
             "uscc": list(db.session.scalars(select(Enterprise.uscc))),

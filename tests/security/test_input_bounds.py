@@ -91,7 +91,7 @@ def test_nul_in_an_objection_is_refused_and_nothing_is_stored(app, client, csrf_
     from portal.publicity.models import Objection
 
     with app.app_context():
-        notice = services.publish_publicity("other", "nul", "公示", "正文", days=7)
+        notice = services.publish_publicity("other", "nul", "公示", "正文")
         db.session.commit()
         url = f"/publicity/objections/new/{notice.announcement_id}"
     token = csrf_token(url)
