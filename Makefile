@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean
+.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ test: install-test translations-compile browser-deps
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+## Fuzz every route and form (tests/security/test_fuzz.py) with the big profile: >10,000 requests
+## per database; prints the request count and the 5xx count. FUZZ_EXAMPLES sets examples per role.
+probe: install-test translations-compile
+	FUZZ_PROFILE=probe $(BIN)/python -m pytest tests/security/test_fuzz.py
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  FUZZ_PROFILE=probe PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest tests/security/test_fuzz.py; \
 	fi
 
 bench: install-test translations-compile

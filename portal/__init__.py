@@ -8,6 +8,7 @@ import logging
 
 from flask import Flask
 
+from portal import converters
 from portal.config import from_environment
 
 # One package per feature (STYLE.md). Each exposes `bp`; its models module, if any, is imported
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _ensure_folders(app)
     _init_extensions(app)
+    converters.init_app(app)  # before the blueprints add their <int:…> rules
     _register_features(app)
 
     from portal import cli, errors, web

@@ -39,6 +39,7 @@ class Config:
     # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.
     AUDIT_HMAC_OLD_KEYS = ""
     MAX_UPLOAD_MB = 20
+    IMPORT_MAX_ROWS = 20_000  # rows in one listing/trade import file (review/market.py)
     SESSION_IDLE_MINUTES = 30
     # A session ends this long after its login, however active it has been.
     SESSION_ABSOLUTE_HOURS = 12

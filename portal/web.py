@@ -215,14 +215,21 @@ def _private_response() -> bool:
     return current_user.is_authenticated
 
 
-def parse_int(value: str | None, default: int = 1) -> int:
-    """Read a page number; anything that is not a whole number is a 400 with a clear message."""
+def parse_int(value: str | None, default: int = 1, maximum: int = 2**31 - 1) -> int:
+    """Read a page number; anything that is not a whole number up to `maximum` is a 400.
+
+    The bound keeps OFFSET within what every database takes (SQLite refuses integers past 64 bits).
+    Zero and negative numbers pass, so that paginate() answers them as a page that does not exist.
+    """
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         abort(400, description=_l("页码必须是正整数。"))
+    if abs(number) > maximum:
+        abort(400, description=_l("页码超出范围，最大为 %(max)s。", max=maximum))
+    return number
 
 
 def reference_name(kind: str, code: str | None) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from stdnum.cn import uscc as stdnum_uscc
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
+from portal.forms import FlaskForm
 
 REQUIRED = _l("此项必填。")
 # The one maximum password length, on every form that takes a password.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from portal.disclosure import labels
+from portal.forms import FlaskForm
 from portal.i18n import localized
 from portal.reference.services import categories, divisions, industries, varieties
 
@@ -83,7 +83,8 @@ def _options(*pairs):
 
 def _choice(label):
     """An optional select; its choices come from the form's CHOICES at request time."""
-    return Choice(label, validators=[Optional()], default="")
+    # strip_whitespace=False: a value of spaces is an unknown choice (400), not “no filter”
+    return Choice(label, validators=[Optional(strip_whitespace=False)], default="")
 
 
 class ChoiceFilterForm(FilterForm):

@@ -7,19 +7,18 @@ parse gets a Chinese message next to the field, and its column stays empty until
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
 
+from portal.forms import QUANTITY_LIMIT, FlaskForm, decimal_problem, parse_decimal
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
-MAX_QUANTITY = Decimal("99999999999999")  # Numeric(18,4)
+MAX_QUANTITY = QUANTITY_LIMIT  # Numeric(18,4)
 YES_NO = (("yes", _l("是")), ("no", _l("否")))
 
 
@@ -56,24 +55,14 @@ class QuantityField(StringField):
         self.raw = valuelist[0] if valuelist else ""
         self.data = None
         self.parse_error = None
-        text = to_halfwidth(self.raw or "").replace(",", "").replace(" ", "").strip()
-        if not text:
-            return
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            self.parse_error = _("请填写数字，例如 1234.5。")
+            number = parse_decimal(self.raw)
+        except ValueError as error:
+            self.parse_error = str(error)
             return
-        if not number.is_finite():
-            self.parse_error = _("请填写数字，例如 1234.5。")
-        elif number < 0:
-            self.parse_error = _("数量不能为负数。")
-        elif number >= MAX_QUANTITY:
-            self.parse_error = _("数量过大，请核对单位。")
-        elif -number.as_tuple().exponent > 4:
-            self.parse_error = _("最多保留 4 位小数。")
-        else:
-            self.data = number
+        if number is not None:
+            self.parse_error = decimal_problem(number, places=4, minimum=0, maximum=MAX_QUANTITY)
+            self.data = None if self.parse_error else number
 
     def _value(self):
         return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
@@ -91,7 +80,7 @@ class YearField(StringField):
         text = to_halfwidth(self.raw or "").strip().removesuffix("年")
         if not text:
             return
-        if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        if not (text.isascii() and text.isdigit()) or not 2000 <= int(text) <= 2100:
             self.parse_error = _("请填写 4 位年份，例如 2024。")
             return
         self.data = int(text)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from portal.forms import FlaskForm
 from portal.i18n import localized
 from portal.news.models import ANNOUNCEMENT_CATEGORIES
 from portal.reference.services import divisions
@@ -31,13 +31,15 @@ class AnnouncementFilterForm(FlaskForm):
     category = SelectField(
         _l("栏目"),
         default="",
-        validators=[Optional()],
+        # a value of spaces is not “no filter”: it is an unknown choice (400), not a KeyError later
+        validators=[Optional(strip_whitespace=False)],
         invalid_choice_message=_l("没有这个栏目，请选择通知公告、政策文件、新闻动态或公示公告。"),
     )
     division = SelectField(
         _l("地区"),
         default="",
-        validators=[Optional()],
+        # a value of spaces is not “no filter”: it is an unknown choice (400), not a KeyError later
+        validators=[Optional(strip_whitespace=False)],
         invalid_choice_message=_l("没有这个地区，请从列表中选择河南省的省辖市或济源示范区。"),
     )
     date_from = DateField(

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from portal.forms import QUANTITY_LIMIT, DecimalField, FlaskForm
 
 MANUAL_KINDS = [
     SelectChoice("issue", _l("发放（核定/确权）")),
@@ -28,10 +29,9 @@ class LedgerEntryForm(FlaskForm):
     quantity = DecimalField(
         _l("数量"),
         places=4,
-        validators=[
-            DataRequired(message=_l("请填写大于零的数量。")),
-            NumberRange(min=0.0001, message=_l("数量必须大于零。")),
-        ],
+        minimum=0,
+        minimum_inclusive=False,
+        validators=[InputRequired(message=_l("请填写大于零的数量。"))],
     )
     reason = TextAreaField(
         _l("事由"), validators=[DataRequired(message=_l("请写明事由。")), Length(max=1000)]
@@ -39,10 +39,12 @@ class LedgerEntryForm(FlaskForm):
 
 
 class CorrectionForm(FlaskForm):
-    entry_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    entry_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
     delta = DecimalField(
         _l("更正数量（可为负数）"),
         places=4,
+        minimum=-QUANTITY_LIMIT,
+        minimum_inclusive=False,
         validators=[DataRequired(message=_l("请填写更正数量，不能为零。"))],
     )
     reason = TextAreaField(

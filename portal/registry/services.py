@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import lock_chain_head, record_event
 from portal.extensions import db
+from portal.forms import QUANTITY_LIMIT
 from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
 
 QUANTUM = Decimal("0.0001")
@@ -72,9 +73,9 @@ class Holder:
         if isinstance(value, int):
             return cls("enterprise", enterprise_id=value)
         kind, _, rest = str(value).partition(":")
-        if kind == "enterprise" and rest.isdigit():
+        if kind == "enterprise" and rest.isascii() and rest.isdigit() and len(rest) <= 9:
             return cls("enterprise", enterprise_id=int(rest))
-        if kind == "city" and len(rest) == 6 and rest.isdigit():
+        if kind == "city" and len(rest) == 6 and rest.isascii() and rest.isdigit():
             return cls("city", division_code=rest)
         if kind == "province" and not rest:
             return cls("province")
@@ -86,7 +87,7 @@ def _quantity(value) -> Decimal:
         qty = Decimal(str(value)).quantize(QUANTUM)
     except ArithmeticError as exc:
         raise LedgerError("quantity", str(value)) from exc
-    if not qty.is_finite() or qty <= 0:
+    if not qty.is_finite() or qty <= 0 or qty >= QUANTITY_LIMIT:
         raise LedgerError("quantity", str(value))
     return qty
 
@@ -392,7 +393,7 @@ def correct_entry(entry_id: int, delta, reason: str, *, actor=None) -> LedgerEnt
         change = Decimal(str(delta)).quantize(QUANTUM)
     except ArithmeticError as exc:
         raise LedgerError("quantity", str(delta)) from exc
-    if not change.is_finite() or change == 0:
+    if not change.is_finite() or change == 0 or abs(change) >= QUANTITY_LIMIT:
         raise LedgerError("quantity", str(delta))
     holder = Holder.parse(original.holder_key)
     if change < 0:

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+
+from portal.forms import DecimalField, FlaskForm, IntegerField
 
 
 class ActionForm(FlaskForm):
@@ -28,14 +27,10 @@ class ActionForm(FlaskForm):
     )
     version = HiddenField()
     verified_energy = DecimalField(
-        _l("核定节能量（能耗指标，吨标准煤）"),
-        places=4,
-        validators=[Optional(), NumberRange(min=0, message=_l("节能量不能为负数。"))],
+        _l("核定节能量（能耗指标，吨标准煤）"), places=4, minimum=0, validators=[Optional()]
     )
     verified_coal = DecimalField(
-        _l("核定节煤量（煤炭指标，吨）"),
-        places=4,
-        validators=[Optional(), NumberRange(min=0, message=_l("节煤量不能为负数。"))],
+        _l("核定节煤量（煤炭指标，吨）"), places=4, minimum=0, validators=[Optional()]
     )
     report = FileField(_l("第三方审核报告（PDF）"))
 
@@ -51,10 +46,10 @@ class QueueFilterForm(FlaskForm):
 class PeriodForm(FlaskForm):
     year = IntegerField(
         _l("履约年度"),
-        validators=[
-            InputRequired(message=_l("请填写年度。")),
-            NumberRange(min=2016, max=2100, message=_l("年度须在 2016 到 2100 之间。")),
-        ],
+        minimum=2016,
+        maximum=2100,
+        message=_l("年度须在 2016 到 2100 之间。"),
+        validators=[InputRequired(message=_l("请填写年度。"))],
     )
     filing_deadline = DateField(
         _l("报送截止日期"), validators=[InputRequired(message=_l("请填写截止日期（年-月-日）。"))]
@@ -63,10 +58,10 @@ class PeriodForm(FlaskForm):
 
 
 class RecordStatusForm(FlaskForm):
-    enterprise_id = HiddenField(validators=[DataRequired()])
+    enterprise_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
     variety_code = HiddenField(validators=[DataRequired()])
     status = SelectField(_l("履约状态"), validators=[DataRequired()])
-    actual = DecimalField(_l("实际消费量"), places=4, validators=[Optional()])
+    actual = DecimalField(_l("实际消费量"), places=4, minimum=0, validators=[Optional()])
     rectify_by = DateField(
         _l("限期履约日期"),
         description=_l("未履约单位必须填写。"),

@@ -12,10 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -30,10 +33,17 @@ from portal.disclosure.models import (
 )
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.forms import (
+    AMOUNT_LIMIT,
+    PRICE_LIMIT,
+    QUANTITY_LIMIT,
+    control_characters,
+    decimal_problem,
+    parse_decimal,
+)
 from portal.reference.models import Category, Division, Variety
 
 KINDS = ("listings", "trades")
-MAX_ROWS = 5000
 
 # Column names accepted in a file: the stored name, or its Chinese heading.
 ALIASES = {
@@ -117,11 +127,32 @@ class Preview:
 
 
 # --- reading files -----------------------------------------------------------------------------------
+#
+# A file is read as a stream and refused as soon as it passes a bound, so that no upload can hold a
+# worker: at most IMPORT_MAX_ROWS rows (a setting), MAX_CELL_CHARS characters in a cell, JSON nested
+# at most MAX_JSON_DEPTH deep (checked before parsing), and READ_SECONDS of reading in all.
+
+DEFAULT_MAX_ROWS = 20_000
+MAX_CELL_CHARS = 1_000
+MAX_JSON_DEPTH = 8  # {"records": [{"quantity": …}]} is 3 deep
+MAX_COLUMNS = 64
+READ_SECONDS = 20
+
+
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(_("一次最多导入 %(n)s 行，请拆分文件。", n=max_rows()))
 
 
 def read_rows(filename: str, data: bytes) -> list[dict]:
     """Rows as dicts of stripped strings, whatever the format; the header maps through ALIASES."""
     name = (filename or "").lower()
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    if len(data) > limit_mb * 1024 * 1024:
+        raise ImportFileError(_("文件超过 %(mb)s MB，请拆分后再导入。", mb=limit_mb))
     if name.endswith(".json"):
         rows = _read_json(data)
     elif name.endswith(".xlsx"):
@@ -130,21 +161,34 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
         rows = _read_csv(data)
     else:
         raise ImportFileError(_("只能导入 CSV、XLSX 或 JSON 文件。"))
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(_("一次最多导入 %(n)s 行，请拆分文件。", n=MAX_ROWS))
     out = []
-    for row in rows:
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        if len(out) >= max_rows():
+            raise _too_many_rows()
         clean = {}
         for key, value in row.items():
             if key is None:
                 continue
             name = ALIASES.get(str(key).strip(), str(key).strip())
-            clean[name] = "" if value is None else str(value).strip()
+            text = "" if value is None else str(value).strip()
+            if len(text) > MAX_CELL_CHARS:
+                raise ImportFileError(
+                    _(
+                        "第 %(line)s 行有超过 %(n)s 个字的单元格，请检查文件内容。",
+                        line=line,
+                        n=MAX_CELL_CHARS,
+                    )
+                )
+            if control_characters(text):
+                raise ImportFileError(
+                    _("第 %(line)s 行含有控制字符（如 NUL 或换行），请删除后重新导入。", line=line)
+                )
+            clean[name] = text
         out.append(clean)
     return out
 
 
-def _read_csv(data: bytes) -> list[dict]:
+def _read_csv(data: bytes):
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -153,18 +197,50 @@ def _read_csv(data: bytes) -> list[dict]:
             continue
     else:
         raise ImportFileError(_("无法识别文件编码，请另存为 UTF-8 编码的 CSV。"))
-    return list(csv.DictReader(io.StringIO(text)))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        # The csv module stops a field at 128 KB by itself; the cell bound in read_rows is lower.
+        yield from reader
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("CSV 第 %(line)s 行格式有误或单元格过长，无法读取。", line=reader.line_num)
+        ) from exc
+
+
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """True when the JSON text nests arrays or objects more than `limit` deep (strings skipped)."""
+    brackets = re.sub(r'"(?:[^"\\]|\\.)*"|[^\[\]{}"]+', "", text)
+    depth = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def _read_json(data: bytes) -> list[dict]:
     try:
-        parsed = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(_("JSON 格式有误，无法读取。")) from exc
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise ImportFileError(
+            _("JSON 嵌套过深（最多 %(n)s 层），请导出为对象数组。", n=MAX_JSON_DEPTH)
+        )
+    try:
+        # Numbers stay text, so that no float rounds a quantity and no huge number overflows.
+        parsed = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+    except (ValueError, RecursionError) as exc:
         raise ImportFileError(_("JSON 格式有误，无法读取。")) from exc
     if isinstance(parsed, dict):
         parsed = parsed.get("records", parsed.get("rows"))
     if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
         raise ImportFileError(_("JSON 须是对象数组，或含 records 数组的对象。"))
+    if len(parsed) > max_rows():
+        raise _too_many_rows()
     return parsed
 
 
@@ -175,16 +251,38 @@ def _read_xlsx(data: bytes) -> list[dict]:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds on a bad file
         raise ImportFileError(_("XLSX 文件无法打开，请确认文件完整。")) from exc
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    book.close()
-    if not rows:
+    try:
+        return _xlsx_rows(book)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — a damaged sheet fails inside openpyxl's parser
+        raise ImportFileError(_("XLSX 文件无法读取，请确认文件完整。")) from exc
+    finally:
+        book.close()
+
+
+def _xlsx_rows(book) -> list[dict]:
+    if not book.worksheets:
+        raise ImportFileError(_("XLSX 文件中没有工作表，请把数据放在第一个工作表中。"))
+    started = time.monotonic()
+    # Explicit bounds: the sheet's own <dimension> may lie in either direction, and a row numbered
+    # 1,000,000 after row 1 would otherwise yield 999,998 empty rows.
+    rows = book.worksheets[0].iter_rows(
+        values_only=True, min_row=1, max_row=2 * max_rows() + 2, max_col=MAX_COLUMNS
+    )
+    header_row = next(rows, None)
+    if header_row is None:
         return []
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    header = [str(h).strip() if h is not None else "" for h in header_row]
     out = []
-    for values in rows[1:]:
+    for scanned, values in enumerate(rows, start=1):
+        # Blank rows count too, and so does time: a sheet of a million empty rows is refused.
+        if scanned > 2 * max_rows() or time.monotonic() - started > READ_SECONDS:
+            raise _too_many_rows()
         if values is None or all(v in (None, "") for v in values):
             continue
+        if len(out) >= max_rows():
+            raise _too_many_rows()
         row = {}
         for key, value in zip(header, values, strict=False):
             if not key:
@@ -224,21 +322,25 @@ class _Row:
             self.add(name, _("%(label)s过长（最多 %(n)s 字）", label=label, n=max_len))
         return value
 
-    def decimal(self, name, label, places, required=True, positive=True):
+    def decimal(self, name, label, places, required=True, positive=True, maximum=QUANTITY_LIMIT):
         value = self.raw.get(name, "")
         if not value:
             if required:
                 self.add(name, _("%(label)s不能为空", label=label))
             return None
         try:
-            number = Decimal(value.replace(",", ""))
-        except InvalidOperation:
+            number = parse_decimal(value)
+        except ValueError:
             self.add(name, _("%(label)s不是数字：%(value)s", label=label, value=value))
             return None
-        if not number.is_finite() or (positive and number <= 0) or number < 0:
+        if number.is_finite() and number <= 0 and (positive or number < 0):
             self.add(name, _("%(label)s必须大于零", label=label))
             return None
-        return number.quantize(Decimal(1).scaleb(-places))
+        problem = decimal_problem(number, places=places, minimum=0, maximum=maximum)
+        if problem:
+            self.add(name, _("%(label)s：%(problem)s", label=label, problem=problem))
+            return None
+        return number
 
     def day(self, name, label, required=True):
         value = self.raw.get(name, "")
@@ -299,16 +401,30 @@ class _Row:
         return found
 
 
+def _once_per_request(name, load):
+    """Reference codes are read once per request, not once per row of a 20,000-row file."""
+    cache = g.setdefault("_market_reference", {})
+    if name not in cache:
+        cache[name] = load()
+    return cache[name]
+
+
 def _varieties():
-    return {v.code for v in db.session.scalars(select(Variety))}
+    return _once_per_request(
+        "varieties", lambda: {v.code for v in db.session.scalars(select(Variety))}
+    )
 
 
 def _categories():
-    return {c.code for c in db.session.scalars(select(Category))}
+    return _once_per_request(
+        "categories", lambda: {c.code for c in db.session.scalars(select(Category))}
+    )
 
 
 def _category_names():
-    return {c.name: c.code for c in db.session.scalars(select(Category))}
+    return _once_per_request(
+        "category_names", lambda: {c.name: c.code for c in db.session.scalars(select(Category))}
+    )
 
 
 def check_listing(raw: dict) -> tuple[dict, list[tuple[str, str]]]:
@@ -335,7 +451,7 @@ def check_listing(raw: dict) -> tuple[dict, list[tuple[str, str]]]:
         if raw.get("remaining_quantity")
         else v["quantity"]
     )
-    v["listed_price"] = row.decimal("listed_price", _("挂牌价格"), 2)
+    v["listed_price"] = row.decimal("listed_price", _("挂牌价格"), 2, maximum=PRICE_LIMIT)
     v["starts_on"] = row.day("starts_on", _("挂牌开始日期"))
     v["ends_on"] = row.day("ends_on", _("挂牌截止日期"))
     v["method"] = row.code("method", _("交易方式"), TRADE_METHODS, METHOD_NAMES, default="listing")
@@ -368,11 +484,16 @@ def check_trade(raw: dict) -> tuple[dict, list[tuple[str, str]]]:
     v["variety_code"] = row.code("variety", _("交易品种"), _varieties(), VARIETY_NAMES)
     v["category_code"] = row.code("category", _("交易类别"), _categories(), _category_names())
     v["quantity"] = row.decimal("quantity", _("成交数量"), 4)
-    v["unit_price"] = row.decimal("unit_price", _("成交单价"), 2)
-    amount = row.decimal("amount", _("成交金额"), 2, required=False)
+    v["unit_price"] = row.decimal("unit_price", _("成交单价"), 2, maximum=PRICE_LIMIT)
+    amount = row.decimal("amount", _("成交金额"), 2, required=False, maximum=AMOUNT_LIMIT)
     if v["quantity"] is not None and v["unit_price"] is not None:
-        expected = (v["quantity"] * v["unit_price"]).quantize(Decimal("0.01"))
-        if amount is not None and abs(amount - expected) > Decimal("0.01"):
+        expected = v["quantity"] * v["unit_price"]
+        if expected >= AMOUNT_LIMIT:
+            row.add("amount", _("成交金额过大，请核对数量和单价。"))
+            expected = None
+        else:
+            expected = expected.quantize(Decimal("0.01"))
+        if expected is not None and amount is not None and abs(amount - expected) > Decimal("0.01"):
             row.add(
                 "amount",
                 _(
@@ -427,11 +548,25 @@ def _differences(existing, values: dict) -> dict:
     return changed
 
 
+def _stored_by_number(model, numbers: list[str]) -> dict:
+    """The stored records with these numbers, in a few queries rather than one per row."""
+    wanted = sorted({n for n in numbers if n})
+    found = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            (record.number, record)
+            for record in db.session.scalars(select(model).where(model.number.in_(chunk)))
+        )
+    return found
+
+
 def preview(kind: str, rows: list[dict]) -> Preview:
     """Check every row against the rules and the stored data; write nothing."""
     model, check = MODELS[kind]
     results = []
     seen: set[str] = set()
+    stored = _stored_by_number(model, [raw.get("number", "") for raw in rows])
     for index, raw in enumerate(rows, start=2):  # line 1 is the header
         values, errors = check(raw)
         key = values.get("number") or ""
@@ -442,7 +577,7 @@ def preview(kind: str, rows: list[dict]) -> Preview:
         if result.errors:
             result.action = "error"
         else:
-            existing = db.session.scalar(select(model).where(model.number == key))
+            existing = stored.get(key)
             if existing is None:
                 result.action = "create"
             elif _differences(existing, values):

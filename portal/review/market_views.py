@@ -184,7 +184,11 @@ def import_apply():
     if not confirm.validate_on_submit() or kind not in market.KINDS:
         abort(400, description=_("请求无效，请重新上传文件。"))
     name, data = _stored_import(request.form.get("token", ""))
-    result = market.apply(kind, market.read_rows(name, data), actor=current_user)
+    try:
+        rows = market.read_rows(name, data)
+    except market.ImportFileError as error:
+        abort(400, description=error.message)
+    result = market.apply(kind, rows, actor=current_user)
     db.session.commit()
     return render(
         "review/import_preview.html",

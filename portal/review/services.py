@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, or_, select
 
 from portal.audit.services import record_event
 from portal.extensions import db
+from portal.forms import decimal_problem
 from portal.publicity import services as publicity
 from portal.registry import services as registry
 
@@ -161,6 +162,10 @@ def act_on_filing(
             raise ReviewError(_("请至少填写一项核定节能量。"), "verified_energy")
         if report is None:
             raise ReviewError(_("请上传第三方审核报告。"), "report")
+        for name, value in (("verified_energy", verified_energy), ("verified_coal", verified_coal)):
+            problem = value is not None and decimal_problem(Decimal(value))
+            if problem:
+                raise ReviewError(problem, name)
         filing.verified_energy_savings = verified_energy
         filing.verified_coal_savings = verified_coal
         _attach_report(filing, report, actor)

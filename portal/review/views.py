@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.extensions import db
+from portal.forms import whole_number
 from portal.review import bp, compliance, services
 from portal.review.access import require_role
 from portal.review.forms import (
@@ -165,7 +166,7 @@ def act(filing_id: int):
             form.action.data,
             current_user,
             form.remark.data,
-            int(form.version.data) if (form.version.data or "").isdigit() else None,
+            whole_number(form.version.data),
             verified_energy=form.verified_energy.data,
             verified_coal=form.verified_coal.data,
             report=report,
@@ -403,7 +404,7 @@ def assign_auditor(filing_id: int):
                 int(assign.audit_firm_id.data),
                 current_user,
                 assign.remark.data or "",
-                int(version) if version.isdigit() else None,
+                whole_number(version),
             )
         except workflow.Conflict as conflict:
             db.session.rollback()

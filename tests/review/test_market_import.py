@@ -169,3 +169,142 @@ def test_trade_form_by_hand(app, client, users, sign_in, csrf_token):
         "/admin/market/trades/new", data=form | {"number": "X", "trade_date": "2025-02-30"}
     )
     assert bad_date.status_code == 400 and "不是有效日期" in bad_date.get_data(as_text=True)
+
+
+# --- bounds: no file can hold a worker or end in a 500 ----------------------------------------------
+
+
+def _refused(client, csrf_token, data, name, needle, kind="trades"):
+    response = _preview(client, csrf_token, data, name, kind=kind)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400, html[:500]
+    assert needle in html
+    return html
+
+
+def test_xlsx_without_a_sheet_is_a_clear_error(app, client, users, sign_in, csrf_token):
+    import zipfile
+
+    sign_in(users["province"])
+    book = Workbook()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # The same workbook with its sheets removed from workbook.xml: openpyxl opens it, no sheet.
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                content = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", content, flags=re.S)
+            if item.filename.startswith("xl/worksheets/"):
+                continue
+            target.writestr(item, content)
+    _refused(client, csrf_token, out.getvalue(), "none.xlsx", "XLSX")
+
+
+def test_a_long_csv_cell_is_refused(app, client, users, sign_in, csrf_token):
+    sign_in(users["province"])
+    huge = "成交编号,成交数量\nCJ-1," + "9" * (128 * 1024 + 10) + "\n"
+    _refused(client, csrf_token, huge.encode(), "big.csv", "单元格")
+    quoted = '成交编号,买方名称\nCJ-1,"' + "x" * (200 * 1024) + '"\n'
+    _refused(client, csrf_token, quoted.encode(), "quoted.csv", "CSV")
+
+
+def test_deep_json_is_refused_before_parsing(app, client, users, sign_in, csrf_token):
+    sign_in(users["province"])
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    _refused(client, csrf_token, deep, "deep.json", "嵌套过深")
+    # brackets inside strings do not count
+    from portal.review.market import json_depth_exceeds
+
+    assert not json_depth_exceeds('[{"买方名称": "[[[[[[[[[[[[[[[[[[[["}]', 3)
+    assert json_depth_exceeds('[{"a": [[["x"]]]}]', 4)
+
+
+def test_too_many_rows_are_refused(app, client, users, sign_in, csrf_token):
+    app.config["IMPORT_MAX_ROWS"] = 50
+    sign_in(users["province"])
+    csv_rows = "成交编号,成交数量\n" + "".join(f"CJ-{n},1\n" for n in range(51))
+    _refused(client, csrf_token, csv_rows.encode(), "many.csv", "一次最多导入 50 行")
+    json_rows = json.dumps([{"number": f"CJ-{n}"} for n in range(51)]).encode()
+    _refused(client, csrf_token, json_rows, "many.json", "一次最多导入 50 行")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["成交编号", "成交数量"])
+    for n in range(200):
+        sheet.append([f"CJ-{n}", 1])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _refused(client, csrf_token, buffer.getvalue(), "many.xlsx", "一次最多导入 50 行")
+
+
+def test_a_million_row_xlsx_stops_at_the_limit(app, client, users, sign_in, csrf_token):
+    """A sheet of a million rows is read only up to the limit, in well under a second.
+
+    The sheet holds real rows and then one numbered 1,000,000: openpyxl yields an empty row for each
+    number skipped, so the file is small but the rows are many; blank rows count towards the bound.
+    """
+    import time
+    import zipfile
+
+    app.config["IMPORT_MAX_ROWS"] = 100
+    sign_in(users["province"])
+    book = Workbook()
+    book.active.append(["成交编号", "成交数量"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>CJ-{n}</t></is></c></row>'
+        for n in [*range(2, 60), 1_000_000]
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(
+                    rb"</row>\s*</sheetData>", b"</row>" + rows.encode() + b"</sheetData>", content
+                )
+                content = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:B1"/>', content)
+            target.writestr(item.filename, content)
+    started = time.monotonic()
+    _refused(client, csrf_token, out.getvalue(), "million.xlsx", "一次最多导入 100 行")
+    assert time.monotonic() - started < 5
+
+
+def test_non_finite_and_oversized_numbers_are_row_errors(app, client, users, sign_in, csrf_token):
+    _s, _b, seller_uscc, buyer_uscc = _parties(app)
+    sign_in(users["province"])
+    header = "成交编号,交易品种,交易类别,成交数量,成交单价,买方统一社会信用代码,卖方统一社会信用代码,成交日期\n"
+    lines = [
+        f"CJ-{n},energy,voluntary,{quantity},{price},{buyer_uscc},{seller_uscc},2025-03-10\n"
+        for n, (quantity, price) in enumerate(
+            [
+                ("Infinity", "1"),
+                ("NaN", "1"),
+                ("sNaN", "1"),
+                ("1e400", "1"),
+                ("100000000000000", "1"),
+                ("1.00001", "1"),
+                ("1", "1000000000000"),
+                ("99999999999999", "999999999999"),
+            ]
+        )
+    ]
+    response = _preview(client, csrf_token, (header + "".join(lines)).encode(), "t.csv")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _counts(html)["error"] == len(lines)
+    assert "Infinity" in html and "最多保留 4 位小数" in html and "成交金额过大" in html
+    # JSON numbers stay exact text: no float, no overflow
+    payload = json.dumps([{"number": "CJ-J", "quantity": 1e308}]).replace("1e+308", "1e999")
+    response = _preview(client, csrf_token, payload.encode(), "t.json")
+    assert response.status_code == 200
+
+
+def test_control_characters_in_a_cell_are_refused(app, client, users, sign_in, csrf_token):
+    sign_in(users["province"])
+    data = "成交编号,买方名称\nCJ-1,甲\x00乙\n".encode()
+    _refused(client, csrf_token, data, "nul.csv", "控制字符")

@@ -132,16 +132,24 @@ def test_a_line_break_in_a_name_does_not_break_a_mail(app, client, csrf_token, a
         enterprise_id=enterprise_id,
         is_enterprise_admin=True,
     )
+    form = {
+        "csrf_token": csrf_token("/accounts/access-request"),
+        "uscc": make_uscc(4242),
+        "email": "wang@example.com",
+        "phone": "",
+        "message": "",
+    }
+    # CR and LF are control characters: a one-line field refuses them beside the field.
+    refused = client.post(
+        "/accounts/access-request",
+        data=form | {"name": "王五\r\nBcc: spy@evil.example\nX-Injected: 1"},
+    )
+    assert refused.status_code == 422 and "控制字符" in refused.get_data(as_text=True)
+    assert _messages(app) == []
+    # A Unicode line separator is text to the form, and the mail still folds it.
     response = client.post(
         "/accounts/access-request",
-        data={
-            "csrf_token": csrf_token("/accounts/access-request"),
-            "uscc": make_uscc(4242),
-            "name": "王五\r\nBcc: spy@evil.example\nX-Injected: 1",
-            "email": "wang@example.com",
-            "phone": "",
-            "message": "",
-        },
+        data=form | {"name": "王五\u2028Bcc: spy@evil.example\u2029X-Injected: 1"},
     )
     assert response.status_code == 303
     (message,) = _messages(app)

@@ -1,0 +1,196 @@
+"""What every form shares: the base class that refuses control characters, and bounded numbers.
+
+Every feature's forms import `FlaskForm` from here, not from flask_wtf, so that no text field
+anywhere accepts a control character. Numbers typed into a form must fit the column that stores
+them: a quantity is Numeric(18, 4), a price Numeric(14, 2), an amount Numeric(20, 2); NaN,
+Infinity and sNaN are never numbers. The same limits guard the paths that do not pass through a
+form (the batch import, the services): `decimal_problem()` is the one rule.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+import flask_wtf
+import wtforms
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from wtforms.fields import StringField, TextAreaField
+
+from portal.text import to_halfwidth
+
+# Exclusive upper bounds, one per kind of column (precision minus scale digits before the point).
+QUANTITY_LIMIT = Decimal(10) ** 14  # Numeric(18, 4): tce or t
+PRICE_LIMIT = Decimal(10) ** 12  # Numeric(14, 2): yuan per unit
+AMOUNT_LIMIT = Decimal(10) ** 18  # Numeric(20, 2): yuan
+QUANTITY_PLACES = 4
+MONEY_PLACES = 2
+
+# A multi-line field keeps its line breaks and tabs; a single-line field takes none.
+MULTILINE_ALLOWED = frozenset("\t\n\r")
+
+
+def control_characters(text: str, allowed: frozenset[str] = frozenset()) -> set[str]:
+    """The control characters (Unicode category Cc) in `text` other than `allowed`."""
+    return {ch for ch in text if ch not in allowed and unicodedata.category(ch) == "Cc"}
+
+
+def decimal_problem(
+    number: Decimal,
+    *,
+    places: int = QUANTITY_PLACES,
+    minimum: Decimal | int | None = 0,
+    maximum: Decimal | int | None = QUANTITY_LIMIT,
+    minimum_inclusive: bool = True,
+) -> str | None:
+    """Why `number` cannot be stored (a message in the visitor's language), or None when it can.
+
+    `maximum` is exclusive: it is the first value the column cannot hold.
+    """
+    if not number.is_finite():
+        return _("请填写有限的数字，不能是 Infinity 或 NaN。")
+    if minimum is not None:
+        if minimum_inclusive and number < minimum:
+            if minimum == 0:
+                return _("不能为负数。")
+            return _("不能小于 %(min)s。", min=format_decimal(minimum))
+        if not minimum_inclusive and number <= minimum:
+            if minimum == 0:
+                return _("必须大于零。")
+            return _("必须大于 %(min)s。", min=format_decimal(minimum))
+    if maximum is not None and number >= maximum:
+        return _("数值过大（须小于 %(max)s），请核对单位。", max=format_decimal(maximum))
+    if -number.as_tuple().exponent > places:
+        return _("最多保留 %(n)s 位小数。", n=places)
+    return None
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A decimal as people type it (full-width digits, thousands separators); None when empty.
+
+    Raises ValueError with a message in the visitor's language when it is not a number.
+    """
+    cleaned = to_halfwidth(text or "").replace(",", "").replace(" ", "").strip()
+    if not cleaned:
+        return None
+    try:
+        return Decimal(cleaned)
+    except (InvalidOperation, ValueError):
+        raise ValueError(_("请填写数字，例如 1234.5。")) from None
+
+
+def whole_number(text: str | None, maximum: int = 2**31 - 1) -> int | None:
+    """ASCII digits up to `maximum` as an int (a version or an id from a hidden field), else None.
+
+    str.isdigit() is true for "①" and "²", which int() refuses, so it is no guard on its own.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form, whose text fields refuse control characters with a message beside them.
+
+    A TextAreaField keeps tabs and line breaks; every other text field (StringField and its
+    subclasses: passwords, hidden fields, search boxes) takes no control character at all.
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or not field.raw_data:
+                continue
+            allowed = MULTILINE_ALLOWED if isinstance(field, TextAreaField) else frozenset()
+            if any(
+                isinstance(raw, str) and control_characters(raw, allowed) for raw in field.raw_data
+            ):
+                message = (
+                    _("不能含有控制字符，请删除后重试。")
+                    if allowed
+                    else _("不能含有换行、制表符或其他控制字符，请改为一行文字。")
+                )
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+class DecimalField(wtforms.DecimalField):
+    """A finite decimal within [minimum, maximum) with at most `places` decimals; None when empty.
+
+    The defaults fit a quantity (Numeric(18, 4), not negative). Pass the bounds of the column and
+    of the rule per field, e.g. a price: places=2, maximum=PRICE_LIMIT.
+    """
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        places: int = QUANTITY_PLACES,
+        minimum: Decimal | int | None = 0,
+        maximum: Decimal | int | None = QUANTITY_LIMIT,
+        minimum_inclusive: bool = True,
+        **kwargs,
+    ):
+        super().__init__(label, validators, places=places, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+        self.minimum_inclusive = minimum_inclusive
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        number = parse_decimal(valuelist[0])  # raises ValueError with its message
+        if number is None:
+            return
+        problem = decimal_problem(
+            number,
+            places=self.places,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            minimum_inclusive=self.minimum_inclusive,
+        )
+        if problem:
+            raise ValueError(problem)
+        self.data = number
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number within [minimum, maximum] (both required); a Chinese message otherwise."""
+
+    def __init__(
+        self, label=None, validators=None, *, minimum: int, maximum: int, message=None, **kwargs
+    ):
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        text = to_halfwidth(valuelist[0] or "").strip()
+        if not text:
+            return
+        digits = text.removeprefix("-")
+        if (
+            not (digits.isascii() and digits.isdigit())
+            or len(digits) > 12
+            or not self.minimum <= int(text) <= self.maximum
+        ):
+            raise ValueError(
+                str(self.message)
+                if self.message
+                else _("请填写 %(min)s 到 %(max)s 之间的整数。", min=self.minimum, max=self.maximum)
+            )
+        self.data = int(text)
