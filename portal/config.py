@@ -41,6 +41,8 @@ class Config:
     MAX_UPLOAD_MB = 20
     IMPORT_MAX_ROWS = 20_000  # rows in one listing/trade import file (review/market.py)
     SESSION_IDLE_MINUTES = 30
+    # argon2 parameters for passwords: "default" (RFC 9106 low-memory), or "cheapest" for tests only.
+    PASSWORD_HASHER = "default"
     # A session ends this long after its login, however active it has been.
     SESSION_ABSOLUTE_HOURS = 12
     RATELIMIT_STORAGE_URI = "memory://"

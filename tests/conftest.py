@@ -62,6 +62,8 @@ def app_config(database_url, tmp_path) -> dict:
         "SECRET_KEY": TEST_SECRET_KEY,
         "PUBLIC_BASE_URL": "http://localhost",
         "AUDIT_HMAC_KEY": "test-audit-key-0123456789abcdef0123456789",
+        # argon2 at production cost made fixture setup take seconds; the timing tests ask for it.
+        "PASSWORD_HASHER": "cheapest",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 from argon2 import PasswordHasher
+from argon2 import profiles as argon2_profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -40,9 +41,20 @@ RESET_MAX_AGE = 3600
 INVITE_MAX_AGE = 7 * 24 * 3600
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
-_hasher = PasswordHasher()
+# PASSWORD_HASHER names the argon2 parameters: "default" (argon2-cffi's RFC 9106 profile) in
+# production; the test suite sets "cheapest", which hashes in microseconds instead of ~50 ms.
+_HASHERS = {
+    "default": PasswordHasher(),
+    "cheapest": PasswordHasher.from_parameters(argon2_profiles.CHEAPEST),
+}
 # Verified against when no account matches, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-Aa1")
+_DUMMY_HASHES = {name: h.hash("not-a-real-password-Aa1") for name, h in _HASHERS.items()}
+
+
+def _hasher_name() -> str:
+    name = current_app.config["PASSWORD_HASHER"]
+    # The cheap parameters are for the test suite only; anywhere else they would weaken every hash.
+    return name if name in _HASHERS and (name == "default" or current_app.testing) else "default"
 
 
 def now() -> datetime:
@@ -53,14 +65,16 @@ def now() -> datetime:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _HASHERS[_hasher_name()].hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password in constant-ish time, rehashing when argon2's parameters changed."""
+    name = _hasher_name()
+    _hasher = _HASHERS[name]
     if user is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_DUMMY_HASHES[name], password or "")
         except VerificationError:
             pass
         return False
