@@ -90,6 +90,13 @@ def publish_publicity(
     set_publicity_period(announcement, now)
     db.session.add(announcement)
     db.session.flush()
+    return _open_notice(announcement, subject_type, subject_id, now, actor)
+
+
+def _open_notice(
+    announcement: Announcement, subject_type: str, subject_id, now: datetime, actor
+) -> PublicityNotice:
+    """Open the objection window of a 公示 about a subject, and audit it."""
     notice = PublicityNotice(
         announcement_id=announcement.id,
         subject_type=subject_type,
@@ -138,26 +145,7 @@ def notice_for_editorial(
     set_publicity_period(announcement, starts_at)
     notice = notice_for_announcement(announcement.id) if announcement.id else None
     if notice is None:
-        notice = PublicityNotice(
-            announcement_id=announcement.id,
-            subject_type="other",
-            subject_id=str(announcement.id),
-            status="open",
-            created_at=utcnow(),
-        )
-        db.session.add(notice)
-        db.session.flush()
-        record_event(
-            "publicity.publish",
-            "publicity_notice",
-            notice.id,
-            after={
-                "announcement": announcement.id,
-                "subject": f"other:{announcement.id}",
-                "ends_at": announcement.publicity_ends_at,
-            },
-            actor=actor,
-        )
+        notice = _open_notice(announcement, "other", announcement.id, utcnow(), actor)
     return notice
 
 
