@@ -33,7 +33,7 @@ translations: install
 	$(BIN)/pybabel -q compile -f -d translations
 
 db: install
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 
 demo: db
 	$(FLASK) demo --if-empty

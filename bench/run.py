@@ -54,7 +54,7 @@ def prepare_database(scale: int) -> str:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{DATA / f'bench-{scale}.db'}"
     env = {**os.environ, "DATABASE_URL": url, "SEARCH_INDEX_DIR": str(DATA / f"index-{scale}")}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade", "heads"], env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
     started = time.perf_counter()
     done = subprocess.run(
         [*flask, "demo", "--scale", str(scale), "--if-empty"],

@@ -90,10 +90,10 @@ def machine() -> str:
 
 
 def load_demo(url: str, scale: int | None) -> None:
-    """Run `flask db upgrade heads` and `flask demo` into a scratch database."""
+    """Run `flask db upgrade` and `flask demo` into a scratch database."""
     env = {**os.environ, "DATABASE_URL": url}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     command = [*flask, "demo", "--if-empty"] + (["--scale", str(scale)] if scale else [])
     subprocess.run(command, cwd=ROOT, env=env, check=True)
 

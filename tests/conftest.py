@@ -47,9 +47,7 @@ def database_url(tmp_path_factory) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(
-            directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads"
-        )
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         db.engine.dispose()
     return url
 

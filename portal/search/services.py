@@ -83,7 +83,7 @@ def _record_changes(session: Session, _flush_context) -> None:
         return
     connection = session.connection()
     if not _has_outbox(connection):
-        log.warning("search_outbox is missing; run `flask db upgrade heads` then `flask reindex`")
+        log.warning("search_outbox is missing; run `flask db upgrade` then `flask reindex`")
         return
     unique = list(dict.fromkeys(rows))
     connection.execute(
