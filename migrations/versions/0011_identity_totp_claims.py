@@ -4,12 +4,17 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 14:30:00
 
-The existing secrets are encrypted with the key of portal/accounts/crypto.py (TOTP_ENCRYPTION_KEY,
-else derived from SECRET_KEY), so run `flask db upgrade` with the production settings.
+The existing secrets are encrypted with the configured key (TOTP_ENCRYPTION_KEY, else derived from
+SECRET_KEY), so run `flask db upgrade` with the production settings.
 """
+
+import base64
 
 from alembic import op
 import sqlalchemy as sa
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 revision = "0011"
@@ -19,9 +24,18 @@ depends_on = None
 
 
 def _fernet():
-    from portal.accounts.crypto import fernet_for
-
-    return fernet_for(current_app.config)
+    """The key portal/accounts/crypto.py used when this revision was written, copied here so that a
+    later change there cannot change what this revision does: the Fernet keys of TOTP_ENCRYPTION_KEY
+    (comma-separated, the first encrypts), else one derived from SECRET_KEY with HKDF-SHA256 and
+    info `portal/totp-secret/v1`. Only the configured key values are read from the app."""
+    config = current_app.config
+    keys = [k.strip() for k in (config.get("TOTP_ENCRYPTION_KEY") or "").split(",") if k.strip()]
+    if keys:
+        return MultiFernet([Fernet(k.encode("ascii")) for k in keys])
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal/totp-secret/v1").derive(
+        config["SECRET_KEY"].encode("utf-8")
+    )
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(raw))])
 
 
 def upgrade():

@@ -1,4 +1,5 @@
-"""The reference rows. The first migration inserts them; tests and demo data read them from here."""
+"""The reference rows. Tests and demo data read them from here. The first migration inserted a copy
+of them; changing a row here needs a new migration that changes the database the same way."""
 
 # GB/T 2260 codes of Henan's 17 省辖市 and 济源示范区 (419001; there is no 419000).
 DIVISIONS = [
