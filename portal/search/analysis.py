@@ -75,12 +75,20 @@ class _RJieba:
 
 
 class _Jieba:
+    """The pure-Python jieba, kept to compare with rjieba (tests, bench); not a runtime dependency."""
+
     name = "jieba"
 
     def __init__(self) -> None:
         import logging
 
-        import jieba
+        try:
+            import jieba
+        except ImportError as exc:
+            raise RuntimeError(
+                "The jieba analyzer is for comparisons only and is not installed: "
+                "pip install -e '.[compare]' (or '.[test]'), or use the default rjieba"
+            ) from exc
 
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()

@@ -54,3 +54,14 @@ def test_fold_keeps_length():
     text = "ＡＢＣ１２３　郑州"
     assert len(fold(text)) == len(text)
     assert fold(text) == "abc123 郑州"
+
+
+def test_jieba_without_the_extra_says_how_to_install_it(monkeypatch):
+    """jieba is only a comparison engine (the `compare` extra); selecting it without it says so."""
+    import sys
+
+    from portal.search.analysis import _Jieba
+
+    monkeypatch.setitem(sys.modules, "jieba", None)
+    with pytest.raises(RuntimeError, match=r"\.\[compare\]"):
+        _Jieba()
