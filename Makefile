@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 export FLASK_APP := wsgi
+# `make run PORT=8080` serves on another port; mail links follow unless PUBLIC_BASE_URL is set.
+PORT   ?= 5000
 
 .PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe
 
@@ -41,8 +43,11 @@ demo: db
 reindex: install
 	$(FLASK) reindex
 
+## Development server on 127.0.0.1:$(PORT); the outbox page /accounts/dev/outbox is on (no SMTP).
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: export MAIL_OUTBOX_PAGE ?= 1
 run: translations-compile demo reindex
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser-deps:

@@ -64,6 +64,9 @@ class Config:
     MAIL_PASSWORD = ""
     MAIL_USE_TLS = False
     MAIL_SENDER = "noreply@ynq.example.gov.cn"
+    # Show the outbox folder at /accounts/dev/outbox without debug mode (`make run` sets it); never
+    # with MAIL_SERVER set or under gunicorn (mail.outbox_page_open).
+    MAIL_OUTBOX_PAGE = False
 
     # Footer, after the conventions of Chinese government sites (DOMAIN.md).
     SITE_NAME = "河南省用能权交易信息公开平台"

@@ -1,8 +1,11 @@
 """The one mail module: SMTP when MAIL_SERVER is set, otherwise an outbox folder a developer can read.
 
 Services call `queue_mail()`; the message leaves only after the database transaction commits, so a
-rolled-back registration never sends a verification link (STYLE.md: side effects after commit).
-In debug mode the outbox is also shown at /dev/outbox (accounts.outbox).
+rolled-back registration never sends a verification link: side effects (mail, files, index updates)
+happen only after the commit that makes them true. Outbox files are written as 8-bit UTF-8, so
+`cat instance/outbox/*.eml` shows the Chinese text; in debug mode, in tests, or under `make run`
+(MAIL_OUTBOX_PAGE) the outbox is also shown at /accounts/dev/outbox (accounts.outbox, see
+`outbox_page_open()`).
 
 Every link in a mail comes from `absolute_url()`, which starts from the PUBLIC_BASE_URL setting and
 never from the request's Host header: a forged Host must not put its own address into a
@@ -12,6 +15,7 @@ cannot end a header early or add one.
 
 from __future__ import annotations
 
+import copy
 import re
 import smtplib
 from datetime import UTC, datetime
@@ -80,7 +84,32 @@ def send_now(message: EmailMessage) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     token = message["Message-ID"].strip("<>").split("@")[0][-12:]
-    (outbox / f"{stamp}-{token}.eml").write_bytes(bytes(message))
+    (outbox / f"{stamp}-{token}.eml").write_bytes(_readable_bytes(message))
+
+
+# RFC 5322: a line is at most 998 bytes; a longer body line keeps the default (base64) encoding.
+_MAX_LINE_BYTES = 998
+
+
+def _readable_bytes(message: EmailMessage) -> bytes:
+    """The message as a file a developer can read: UTF-8 headers and an 8-bit UTF-8 body."""
+    body = message.get_content()
+    if any(len(line.encode("utf-8")) > _MAX_LINE_BYTES for line in body.splitlines()):
+        return bytes(message)
+    readable = copy.deepcopy(message)
+    readable.set_content(body, cte="8bit")
+    return readable.as_bytes(policy=readable.policy.clone(utf8=True))
+
+
+def outbox_page_open(app) -> bool:
+    """Whether /accounts/dev/outbox may show the outbox folder: never when SMTP is configured, never
+    under gunicorn (production), and otherwise only in debug mode, in tests, or when the setting
+    MAIL_OUTBOX_PAGE is on (`make run` turns it on; it is off by default)."""
+    from portal import _under_gunicorn
+
+    if app.config.get("MAIL_SERVER") or _under_gunicorn():
+        return False
+    return bool(app.debug or app.testing or app.config.get("MAIL_OUTBOX_PAGE"))
 
 
 def read_outbox(limit: int = 50) -> list[dict]:

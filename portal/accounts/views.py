@@ -36,6 +36,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import Notice, User
 from portal.extensions import db, limiter
 from portal.i18n import localized
+from portal.mail import outbox_page_open
 from portal.reference.models import Division, Industry
 from portal.urls import safe_next
 from portal.web import redirect_after_post, render
@@ -107,7 +108,7 @@ def register_sent():
     return render(
         "accounts/register_sent.html",
         email=session.get("registered_email", ""),
-        outbox=current_app.debug and not current_app.config.get("MAIL_SERVER"),
+        outbox=outbox_page_open(current_app),
         breadcrumbs=[(_("企业注册"), None)],
     )
 
@@ -519,10 +520,11 @@ def accept_invitation(token: str):
 
 @bp.get("/dev/outbox")
 def outbox():
-    """The outbox folder as a page, only in debug mode (or tests) and only without SMTP."""
-    if not (current_app.debug or current_app.testing) or current_app.config.get("MAIL_SERVER"):
-        abort(404)
+    """The outbox folder as a page, for development only (mail.outbox_page_open)."""
     from portal.mail import read_outbox
+
+    if not outbox_page_open(current_app):
+        abort(404)
 
     return render(
         "accounts/outbox.html", messages=read_outbox(), breadcrumbs=[(_("开发邮箱"), None)]
