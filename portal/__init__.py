@@ -11,7 +11,7 @@ from flask import Flask
 from portal import converters
 from portal.config import from_environment
 
-# One package per feature (STYLE.md). Each exposes `bp`; its models module, if any, is imported
+# One package per feature (docs/architecture.md). Each exposes `bp`; its models module, if any, is imported
 # here so that Alembic and the ORM see every table.
 FEATURES = (
     "main",

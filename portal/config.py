@@ -68,7 +68,8 @@ class Config:
     # with MAIL_SERVER set or under gunicorn (mail.outbox_page_open).
     MAIL_OUTBOX_PAGE = False
 
-    # Footer, after the conventions of Chinese government sites (DOMAIN.md).
+    # Footer, after the conventions of Chinese government sites: sponsor (主办单位), 网站标识码, ICP and
+    # public-security record numbers, contact details, a way to report errors.
     SITE_NAME = "河南省用能权交易信息公开平台"
     SITE_NAME_EN = "Henan Energy-Use Rights Trading Disclosure Portal"
     SITE_SPONSOR = "河南省发展和改革委员会（示例）"

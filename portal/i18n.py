@@ -14,7 +14,8 @@ from markupsafe import escape
 
 LOCALE_COOKIE = "lang"
 
-# Units of the two varieties (DOMAIN.md); the variety code is the key everywhere.
+# Units of the two varieties, never mixed: 能耗指标 in 吨标准煤 (tce), 煤炭指标 in 吨 (t); the variety
+# code is the key everywhere.
 UNITS = {"energy": _l("吨标准煤"), "coal": _l("吨")}
 
 

@@ -135,7 +135,7 @@ def csrf_token(client):
     return get
 
 
-# ---------------------------------------------------------------- auth (accounts engineer)
+# ---------------------------------------------------------------- auth
 
 TEST_PASSWORD = "Test-pass-2024"
 

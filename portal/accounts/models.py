@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 
-# Roles (DOMAIN.md "People who use the portal"); every role but `enterprise` is back office.
+# Roles of the people who use the portal; every role but `enterprise` is back office.
 ROLES = ("enterprise", "auditor", "city", "province", "editor", "supervisor")
 BACK_OFFICE_ROLES = frozenset(ROLES) - {"enterprise"}
 

@@ -1,7 +1,7 @@
 """Accounts: registration, passwords, login security (等保 2.0), TOTP, colleagues, notices.
 
 Functions flush, never commit; mail goes out through portal.mail after the view commits.
-Security rules (DOMAIN.md "Login security"): argon2 hashes; the password policy of passwords.py;
+Security rules (等保 2.0 level 3, GB/T 22239-2019 8.1.4.1): argon2 hashes; the password policy of passwords.py;
 5 failures lock the account for 30 minutes; tokens are signed and expire; messages never say
 whether an address has an account, and the work done (a password hash, a mail) is the same either
 way, so the time taken does not say it either.

@@ -13,7 +13,7 @@ TRADE_METHOD = {"listing": _l("挂牌"), "agreement": _l("协议"), "auction": _
 SETTLEMENT_STATUS = {"pending": _l("待结算"), "settled": _l("已结算"), "delivered": _l("已交割")}
 SELLER_KIND = {"enterprise": _l("企业"), "city": _l("市级主管部门"), "province": _l("省级主管部门")}
 
-# After the EU registry's A/B/C legend (DOMAIN.md); zero and missing are never shown alike.
+# After the EU registry's A/B/C compliance legend; zero and missing are never shown alike.
 COMPLIANCE_STATUS = {
     "on_time": _l("按期履约"),
     "late": _l("逾期履约"),

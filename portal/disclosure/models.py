@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 
-Quantity = Numeric(18, 4)  # never a float (DOMAIN.md)
+Quantity = Numeric(18, 4)  # never a float: quantities are exact decimals
 Price = Numeric(14, 2)
 Amount = Numeric(20, 2)
 

@@ -1,4 +1,4 @@
-"""Queries behind the public pages. Plain functions, no request object (STYLE.md)."""
+"""Queries behind the public pages. Plain functions, no request object, so tests call them directly."""
 
 from __future__ import annotations
 

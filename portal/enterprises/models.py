@@ -20,7 +20,7 @@ class Enterprise(db.Model):
     division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), index=True)
     industry_code: Mapped[str] = mapped_column(ForeignKey("industry.code"), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
-    # Units inside carbon-emissions trading may not trade energy-use rights (seed 二(一)3).
+    # Units inside carbon-emissions trading may not trade energy-use rights (实施方案 二(一)3).
     in_carbon_trading: Mapped[bool] = mapped_column(default=False)
     # Shown on the public site once the unit takes part in the market.
     is_public: Mapped[bool] = mapped_column(default=False, index=True)

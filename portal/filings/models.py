@@ -3,7 +3,7 @@
 Joined-table inheritance: `filing` holds what every kind shares (status, version, owner, the raw
 draft); each kind's own table holds its typed fields. The back office can thus list every filing in
 one query, and the timeline, versions and attachments point at one `filing.id`.
-Quantities are Numeric(18,4) Decimals per variety: energy in tce, coal in t (DOMAIN.md).
+Quantities are Numeric(18,4) Decimals per variety: energy in tce, coal in t, never floats.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ class VoluntaryApplication(Filing):
     reasons: Mapped[str] = mapped_column(Text, default="")
     planned_measures: Mapped[str] = mapped_column(Text, default="")
     commitments: Mapped[str] = mapped_column(Text, default="")
-    # None: not answered yet. True refuses the application (seed 二(一)3).
+    # None: not answered yet. True refuses the application: a unit inside carbon-emissions
+    # trading may not trade energy-use rights (实施方案 二(一)3).
     in_carbon_trading: Mapped[bool | None]
 
     __mapper_args__ = {"polymorphic_identity": "voluntary"}
@@ -107,7 +108,7 @@ class RetrofitClaim(Filing):
     expected_energy_savings: Mapped[Decimal | None] = mapped_column(Quantity)
     expected_coal_savings: Mapped[Decimal | None] = mapped_column(Quantity)
     audit_firm_id: Mapped[int | None] = mapped_column(ForeignKey("audit_firm.id"), index=True)
-    # Set by the auditor's savings audit (back office, issue 5).
+    # Set by the auditor's savings audit in the back office (portal/review/).
     verified_energy_savings: Mapped[Decimal | None] = mapped_column(Quantity)
     verified_coal_savings: Mapped[Decimal | None] = mapped_column(Quantity)
 
@@ -125,7 +126,8 @@ class ClosureClaim(Filing):
     facility_name: Mapped[str] = mapped_column(String(120), default="")
     facility_description: Mapped[str] = mapped_column(Text, default="")
     closure_date: Mapped[date | None]
-    # None: not answered. True refuses the claim (统调燃煤机组 are excluded, DOMAIN.md).
+    # None: not answered. True refuses the claim: grid-dispatched coal power units
+    # (统调燃煤机组) cannot earn indicators by closing (实施方案 二(二)).
     is_grid_coal_unit: Mapped[bool | None]
     prior_year_energy: Mapped[Decimal | None] = mapped_column(Quantity)
     prior_year_coal: Mapped[Decimal | None] = mapped_column(Quantity)

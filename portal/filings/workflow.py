@@ -15,7 +15,7 @@ return (back office → `returned`, the enterprise edits and resubmits, every ve
 reject (city or province → `rejected`). Back-office actions always need a remark.
 A kind with a 公示 also has withdraw_publicity (province: `publicity` → the status before it, so
 the filing is back in the province's queue to publish again, return or reject).
-The back office (issue 5) drives its steps through `transition()` with the action names below.
+The back office (portal/review/) drives its steps through `transition()` with the action names below.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Reference data: divisions (GB/T 2260), industries, varieties and categories (DOMAIN.md)."""
+"""Reference data: divisions (GB/T 2260), industries, varieties and categories of the Henan market."""

@@ -23,7 +23,7 @@ DIVISIONS = [
     ("419001", "济源市", "Jiyuan", True),
 ]
 
-# The four pilot industries first (seed 一(二)), then other energy-intensive ones.
+# The four pilot industries first (实施方案 一(二)), then other energy-intensive ones.
 INDUSTRIES = [
     ("chemical", "化工", "Chemicals", True, 1),
     ("nonferrous", "有色", "Non-ferrous metals", True, 2),
@@ -37,13 +37,13 @@ INDUSTRIES = [
     ("other", "其他", "Other", False, 10),
 ]
 
-# The two varieties are never mixed (seed 二(一)2).
+# The two varieties are never mixed (实施方案 二(一)2).
 VARIETIES = [
     ("energy", "能耗指标", "Energy-consumption indicator", "吨标准煤", "tce"),
     ("coal", "煤炭指标", "Coal-consumption indicator", "吨", "t"),
 ]
 
-# Trading categories (seed 二(一)3).
+# Trading categories (实施方案 二(一)3).
 CATEGORIES = [
     ("provincial", "省级用能权指标", "Provincial indicators", 1),
     ("local", "地方用能权指标", "City indicators", 2),

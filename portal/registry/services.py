@@ -32,7 +32,7 @@ from portal.forms import QUANTITY_LIMIT
 from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
 
 QUANTUM = Decimal("0.0001")
-START_YEARS = 2  # seed 二(四): construction must start within 2 years
+START_YEARS = 2  # 实施方案 二(四): construction must start within 2 years
 
 
 class LedgerError(ValueError):

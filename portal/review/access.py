@@ -10,7 +10,9 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import lazy_gettext as _l
 
-# Who may do what in the back office (DOMAIN.md "People who use the portal").
+# Who may do what in the back office (docs/decisions.md, "Who does what"): the city authority, the
+# province and the third-party auditor review filings; the province and the read-only supervisor see
+# every unit, a city only the units of its own division.
 REVIEWERS = ("city", "province", "auditor")
 READERS = ("province", "supervisor")
 

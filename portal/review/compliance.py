@@ -66,7 +66,7 @@ def ledger_components(enterprise_id: int, variety_code: str) -> dict[str, Decima
 def suggest_status(
     actual: Decimal | None, holdings: Decimal, filed_on: date | None, deadline: date
 ) -> tuple[str, Decimal | None]:
-    """The status code the numbers suggest, and the shortfall (DOMAIN.md: actual ≤ holdings)."""
+    """The status code the numbers suggest, and the shortfall (in compliance when actual ≤ holdings)."""
     if actual is None:
         return "not_reported", None
     if actual > holdings:

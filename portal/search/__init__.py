@@ -1,4 +1,4 @@
-"""Full-text search. Nothing outside this package imports whoosh (STYLE.md).
+"""Full-text search. Nothing outside this package imports whoosh, so the engine can be replaced here.
 
 API: index_documents, remove_documents, search(query, filters, page), reindex_all(progress),
 sync_pending(). docs/search.md describes the design and its measurements.

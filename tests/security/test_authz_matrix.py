@@ -7,7 +7,7 @@ tenants shows up. A refused POST carries a valid CSRF token and the data that wo
 and must leave the audit trail as it was: nothing happened.
 
 A new route fails `test_every_rule_is_in_the_table` until it gets a line here. Roles come from
-DOMAIN.md ("People who use the portal") and from the code's own access rules; cases the code gets
+the table of who does what in docs/decisions.md and from the code's own access rules; cases the code gets
 wrong today are marked xfail(strict=True) in KNOWN_GAPS, with the rule they break.
 
 One app and one signed-in client per role serve the whole module (see `world`).
@@ -328,7 +328,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     },
     "review.import_preview": only(PROV, methods="POST"),
     "review.import_apply": only(PROV, methods="POST"),
-    # Account administration is the province's (DOMAIN.md).
+    # Account administration is the province's.
     "review.users": only(
         PROV,
         methods="GET POST",
