@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.machinery
 import random
 import sys
+import tomllib
 import types
 from collections import Counter, defaultdict
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.demo import ANCHOR, PERIODS, generate, run_feature_hooks
+from demo.cli import demo as demo_command
+from demo.data import ANCHOR, PERIODS, generate, run_feature_hooks
+from demo.reset import MARKER_ACTION, check_development_database, is_development_url
 from portal.disclosure.models import COMPLIANCE_STATUSES, LISTING_STATUSES
 from portal.reference.data import CATEGORIES, DIVISIONS
 
+ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED_YEARS = [year for year, (_deadline, published) in PERIODS.items() if published]
 
 
@@ -221,10 +229,10 @@ def test_feature_hooks_get_their_own_seeded_rng(monkeypatch):
     def load_demo(rng, echo):
         calls.append(rng.random())
 
-    module = types.ModuleType("portal.main.demo")
-    module.__spec__ = importlib.machinery.ModuleSpec("portal.main.demo", None)
+    module = types.ModuleType("demo.main")
+    module.__spec__ = importlib.machinery.ModuleSpec("demo.main", None)
     module.load_demo = load_demo
-    monkeypatch.setitem(sys.modules, "portal.main.demo", module)
+    monkeypatch.setitem(sys.modules, "demo.main", module)
     # Only this feature: the real hooks (accounts, …) need the app and the demo rows.
     for seed in (5, 5, 6):
         run_feature_hooks(seed, echo=lambda _m: None, features=("main",))
@@ -241,7 +249,7 @@ def test_flask_demo_loads_the_database(app, runner):
     from portal.extensions import db
     from portal.news.models import Announcement
 
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(demo_command, [])
     assert result.exit_code == 0, result.output
     assert "Demo data loaded" in result.output
     with app.app_context():
@@ -281,25 +289,177 @@ def test_if_empty_is_idempotent_and_a_second_load_is_refused(app, runner):
     from portal.enterprises.models import Enterprise
     from portal.news.models import Announcement
 
-    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
+    assert runner.invoke(demo_command, ["--if-empty"]).exit_code == 0
     with app.app_context():
         counts = (_count(Enterprise), _count(Announcement))
-    again = runner.invoke(args=["demo", "--if-empty"])
+    again = runner.invoke(demo_command, ["--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
-    refused = runner.invoke(args=["demo"])
+    refused = runner.invoke(demo_command, [])
     assert refused.exit_code != 0 and "already has data" in refused.output
     with app.app_context():
         assert (_count(Enterprise), _count(Announcement)) == counts
 
 
-def test_reset_replaces_the_data(app, runner):
+def _audit_actions(app) -> list[str]:
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+@pytest.fixture
+def dev_database(app_config, database_url):
+    """The test database counts as a development one: by its name (test.db), or by the setting."""
+    if not is_development_url(database_url, []):
+        app_config["DEMO_RESET_ALLOWED"] = True
+
+
+def test_reset_replaces_the_data(dev_database, app, runner):
+    from portal.audit.services import verify_chain
     from portal.enterprises.models import Enterprise
 
-    assert runner.invoke(args=["demo", "--scale", "30"]).exit_code == 0
-    result = runner.invoke(args=["demo", "--reset", "--scale", "20", "--seed", "3"])
+    assert runner.invoke(demo_command, ["--scale", "30"]).exit_code == 0
+    result = runner.invoke(
+        demo_command, ["--reset", "--yes-delete-everything", "--scale", "20", "--seed", "3"]
+    )
     assert result.exit_code == 0, result.output
+    assert "Reset: emptied" in result.output
     with app.app_context():
         assert _count(Enterprise) == 20
+        assert verify_chain().ok
+    # The reset emptied the audit log, and the new load marked the database again.
+    assert _audit_actions(app)[0] == MARKER_ACTION
+    assert _audit_actions(app).count(MARKER_ACTION) == 1
+
+
+def test_first_load_marks_the_database_as_the_demos(app, runner):
+    from portal.audit.services import verify_chain
+
+    assert runner.invoke(demo_command, ["--scale", "5"]).exit_code == 0
+    assert _audit_actions(app)[0] == MARKER_ACTION
+    with app.app_context():
+        assert verify_chain().ok
+
+
+def test_reset_needs_the_confirmation_flag(dev_database, app, runner):
+    from portal.enterprises.models import Enterprise
+
+    assert runner.invoke(demo_command, ["--scale", "5"]).exit_code == 0
+    result = runner.invoke(demo_command, ["--reset", "--scale", "7"])
+    assert result.exit_code != 0
+    assert "--yes-delete-everything" in result.output
+    with app.app_context():
+        assert _count(Enterprise) == 5
+
+
+def test_reset_refuses_a_production_like_database(app, runner, monkeypatch):
+    from portal.enterprises.models import Enterprise
+
+    monkeypatch.delenv("DEMO_RESET_ALLOWED", raising=False)
+    assert runner.invoke(demo_command, ["--scale", "5"]).exit_code == 0
+    before = _audit_actions(app)
+    # Only the configured URL is read before refusing; the engine stays on the test database.
+    app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://portal:s3cret@db.example/portal"
+    result = runner.invoke(demo_command, ["--reset", "--yes-delete-everything", "--scale", "7"])
+    assert result.exit_code == 1, result.output
+    assert "Refusing to reset" in result.output and "DEMO_RESET_ALLOWED" in result.output
+    assert "s3cret" not in result.output
+    with app.app_context():
+        assert _count(Enterprise) == 5
+    assert _audit_actions(app) == before
+
+
+def test_reset_refuses_a_database_the_demo_did_not_create(dev_database, app, runner):
+    from portal.audit.services import record_event
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+
+    with app.app_context():  # real use came first: the demo load then writes no marker
+        record_event("accounts.login", "user", 1, remark="真实记录")
+        db.session.commit()
+    assert runner.invoke(demo_command, ["--scale", "5"]).exit_code == 0
+    assert MARKER_ACTION not in _audit_actions(app)
+    result = runner.invoke(demo_command, ["--reset", "--yes-delete-everything", "--scale", "7"])
+    assert result.exit_code == 1, result.output
+    assert "not created by `flask demo`" in result.output
+    with app.app_context():
+        assert _count(Enterprise) == 5
+    assert _audit_actions(app)[0] == "accounts.login"
+
+
+@pytest.mark.parametrize(
+    ("url", "development"),
+    [
+        ("sqlite:///{instance}/portal.db", True),
+        ("sqlite:///{instance}/sub/other.db", True),
+        ("sqlite://", True),
+        ("sqlite:////srv/data/test.db", True),
+        ("sqlite:////srv/data/portal.db", False),
+        ("postgresql+psycopg://u:p@db/portal_dev", True),
+        ("postgresql+psycopg://u:p@db/portal_test", True),
+        ("postgresql+psycopg://u:p@db/test", True),
+        ("postgresql+psycopg://u:p@db/portal", False),
+        ("postgresql+psycopg://u:p@db/portal_prod", False),
+        ("postgresql+psycopg://u:p@db/latest", False),
+        ("postgresql+psycopg://u:p@db/", False),
+    ],
+)
+def test_development_database_urls(tmp_path, url, development):
+    assert is_development_url(url.format(instance=tmp_path), [tmp_path]) is development
+
+
+def test_the_setting_or_the_environment_allows_a_reset(app, monkeypatch):
+    monkeypatch.delenv("DEMO_RESET_ALLOWED", raising=False)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://u:p@db/portal"
+    with pytest.raises(click.ClickException):
+        check_development_database(app)
+    monkeypatch.setenv("DEMO_RESET_ALLOWED", "1")
+    check_development_database(app)
+    monkeypatch.delenv("DEMO_RESET_ALLOWED")
+    app.config["DEMO_RESET_ALLOWED"] = True
+    check_development_database(app)
+
+
+# --- kept apart from the product ----------------------------------------------------------------
+
+
+def test_flask_finds_the_command_through_the_entry_point(app, monkeypatch):
+    """pyproject.toml's flask.commands entry point, loaded by Flask's own FlaskGroup."""
+    from importlib import metadata
+
+    from flask.cli import FlaskGroup
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    commands = pyproject["project"]["entry-points"]["flask.commands"]
+    assert commands == {"demo": "demo.cli:demo"}
+    assert "demo*" in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    entry_point = metadata.EntryPoint("demo", commands["demo"], "flask.commands")
+    assert entry_point.load() is demo_command
+    # Whatever the installed copy declares, Flask sees exactly this entry point.
+    monkeypatch.setattr(metadata, "entry_points", lambda **kw: metadata.EntryPoints([entry_point]))
+    group = FlaskGroup(create_app=lambda: app, load_dotenv=False, set_debug_flag=False)
+    result = CliRunner().invoke(group, ["demo", "--scale", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded" in result.output
+    assert "demo" not in app.cli.commands  # the product does not register it
+
+
+def test_the_product_never_imports_the_demo():
+    portal = ROOT / "portal"
+    assert not list(portal.rglob("demo*.py"))
+    for path in portal.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name != "demo" and not name.startswith("demo."), (path, name)
+    wsgi = (ROOT / "wsgi.py").read_text(encoding="utf-8")
+    assert "demo" not in wsgi
 
 
 def test_small_scale_loads_n_of_each_kind(app, runner):
@@ -307,7 +467,7 @@ def test_small_scale_loads_n_of_each_kind(app, runner):
     from portal.enterprises.models import Enterprise
     from portal.news.models import Announcement
 
-    result = runner.invoke(args=["demo", "--scale", "50"])
+    result = runner.invoke(demo_command, ["--scale", "50"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         for model in (Enterprise, Listing, ComplianceRecord, Announcement):
@@ -316,5 +476,5 @@ def test_small_scale_loads_n_of_each_kind(app, runner):
 
 
 def test_scale_must_be_positive(runner):
-    result = runner.invoke(args=["demo", "--scale", "0"])
+    result = runner.invoke(demo_command, ["--scale", "0"])
     assert result.exit_code != 0 and "--scale" in result.output

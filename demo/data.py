@@ -2,8 +2,9 @@
 
 `generate(seed, scale)` builds every row as a plain dict, with no database; the same seed gives the
 same rows, byte for byte (tests compare `DemoData.digest()`). `load_demo()` inserts them in chunks
-with Core-style bulk inserts, runs each feature's `portal.<feature>.demo.load_demo(rng, echo)`, and
-commits once.
+with Core-style bulk inserts, runs each feature's `demo.<feature>.load_demo(rng, echo)`, and
+commits once. This package lives beside `portal/`, which never imports it: the demo ships apart
+from the product, and `flask demo` reaches Flask through the `flask.commands` entry point.
 
 Dates are computed from a fixed anchor, 2026-11-26 (Asia/Shanghai), never from the clock, so the
 data is the same on every run; a few listings and 公示 still run past the anchor. Datetimes are
@@ -28,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_decimal
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal import demo_text as text
+from demo import text
 from portal.reference.data import CATEGORIES, DIVISIONS, INDUSTRIES
 
 ANCHOR = date(2026, 11, 26)  # "today" of the data set, in Asia/Shanghai
@@ -1256,26 +1257,20 @@ def _existing_rows(data: DemoData) -> dict[str, int]:
 
 
 def reset_database(echo=print) -> None:
-    """Delete every row except the reference data, so the demo can load again."""
-    from sqlalchemy import inspect
-    from sqlalchemy import text as sql
+    """Delete every row except the reference data, so the demo can load again.
 
+    Refuses (click.ClickException) unless the database is a development one that the demo created:
+    the reset empties the audit log too.
+    """
+    from flask import current_app
+
+    from demo.reset import check_demo_database, check_development_database, empty_tables
     from portal.extensions import db
 
-    keep = {"division", "industry", "variety", "category", "alembic_version"}
-    bind = db.session.get_bind()
-    # Only the tables that the migrations have created; a feature may have models but no table yet.
-    present = set(inspect(bind).get_table_names())
-    tables = [
-        t for t in reversed(db.metadata.sorted_tables) if t.name in present and t.name not in keep
-    ]
-    if bind.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    echo(f"Reset: emptied {len(tables)} tables (reference data kept).")
+    check_development_database(current_app)
+    check_demo_database(db.session)
+    count = empty_tables(db.session.connection(), db.metadata)
+    echo(f"Reset: emptied {count} tables (reference data kept).")
 
 
 def _bulk_insert(model, rows: list[dict], echo) -> None:
@@ -1313,11 +1308,11 @@ def _fix_sequences(data: DemoData) -> None:
 
 
 def run_feature_hooks(seed: int, echo=print, features: tuple[str, ...] | None = None) -> None:
-    """Let each feature add its own demo rows: portal.<feature>.demo.load_demo(rng, echo)."""
+    """Let each feature add its own demo rows: demo.<feature>.load_demo(rng, echo)."""
     from portal import FEATURES
 
     for name in features or FEATURES:
-        module_name = f"portal.{name}.demo"
+        module_name = f"demo.{name}"
         if importlib.util.find_spec(module_name) is None:
             continue
         hook = getattr(importlib.import_module(module_name), "load_demo", None)
@@ -1336,6 +1331,7 @@ def load_demo(
     """Generate the demo data set and insert it in one transaction; return what was loaded."""
     import click
 
+    from demo.reset import write_marker
     from portal.extensions import db
 
     if scale is not None and scale < 1:
@@ -1350,14 +1346,17 @@ def load_demo(
         if not reset:
             raise click.ClickException(
                 f"The database already has data: {listed}. Load the demo into a fresh database "
-                "(flask db upgrade heads on an empty one), or pass --reset to delete everything "
-                "except the reference data first."
+                "(flask db upgrade heads on an empty one), or, on a development database the demo "
+                "created, pass --reset --yes-delete-everything to delete everything except the "
+                "reference data first."
             )
         reset_database(echo)
     echo(f"Generating demo data (seed {seed}, scale {scale or 'default'})…")
     data = generate(seed, scale)
     echo(f"  generated in {timer.perf_counter() - started:.1f}s")
     try:
+        # First, so that a later --reset can tell this database is the demo's.
+        write_marker(db.session, seed, scale)
         for model, rows in data.tables():
             _bulk_insert(model, rows, echo)
         _fix_sequences(data)

@@ -1,4 +1,4 @@
-"""Demo accounts and filings (called by portal.demo.run_feature_hooks inside its transaction).
+"""Demo accounts and filings (called by demo.data.run_feature_hooks inside its transaction).
 
 Demo sign-ins (all passwords: Demo-Pass-2024):
 

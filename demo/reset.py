@@ -1,0 +1,121 @@
+"""Emptying the database, and the checks that keep `flask demo --reset` off a real one.
+
+`empty_tables()` is the one way rows are deleted wholesale: the tests call it after every test and
+`--reset` calls it before loading again. `--reset` empties the audit log too, so it runs only on a
+development database (by its URL, or DEMO_RESET_ALLOWED) that the demo itself created: the first
+demo load into an empty audit log writes a `demo.loaded` entry first, and a reset refuses unless
+the log still starts with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from sqlalchemy import Connection, MetaData, inspect, make_url, select
+from sqlalchemy import text as sql
+
+REFERENCE_TABLES = frozenset({"division", "industry", "variety", "category", "alembic_version"})
+MARKER_ACTION = "demo.loaded"
+# Database names that say "not production": portal_dev, portal_test, test, …
+DEVELOPMENT_SUFFIXES = ("_dev", "-dev", "_test", "-test")
+DEVELOPMENT_NAMES = {"dev", "test"}
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def empty_tables(connection: Connection, metadata: MetaData, keep=REFERENCE_TABLES) -> int:
+    """Delete every row of every table but `keep`, inside the connection's transaction.
+
+    Only tables that the migrations have created: a feature may have models but no table yet.
+    Returns how many tables were emptied.
+    """
+    present = set(inspect(connection).get_table_names())
+    tables = [
+        t for t in reversed(metadata.sorted_tables) if t.name in present and t.name not in keep
+    ]
+    if not tables:
+        return 0
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        connection.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            connection.execute(table.delete())
+    return len(tables)
+
+
+def is_development_url(url: str, instance_dirs: list[Path]) -> bool:
+    """A SQLite file under the instance folder, or a database whose name ends in _dev or _test."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return True
+        path = Path(parsed.database).resolve()
+        if any(path.is_relative_to(folder.resolve()) for folder in instance_dirs):
+            return True
+        name = path.stem
+    else:
+        name = parsed.database or ""
+    name = name.lower()
+    return name in DEVELOPMENT_NAMES or name.endswith(DEVELOPMENT_SUFFIXES)
+
+
+def reset_allowed_by_setting(app) -> bool:
+    """DEMO_RESET_ALLOWED, in the app's config or the environment."""
+    if app.config.get("DEMO_RESET_ALLOWED") is True:
+        return True
+    return os.environ.get("DEMO_RESET_ALLOWED", "").strip().lower() in TRUE_WORDS
+
+
+def check_development_database(app) -> None:
+    """Refuse (a ClickException, exit status 1) unless the configured database is a development one."""
+    from portal.config import instance_dir
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    folders = [Path(app.instance_path), instance_dir()]
+    if is_development_url(url, folders) or reset_allowed_by_setting(app):
+        return
+    shown = make_url(url).render_as_string(hide_password=True)
+    raise click.ClickException(
+        f"Refusing to reset {shown}: it does not look like a development database. --reset deletes "
+        "every row, the audit log included, so it runs only on a SQLite file under the instance "
+        "folder or a database whose name ends in _dev or _test. To reset another database you are "
+        "sure is disposable, set DEMO_RESET_ALLOWED=1."
+    )
+
+
+def demo_created_database(session) -> bool:
+    """True when the audit log starts with the demo's marker (written by its first load)."""
+    from portal.audit.models import AuditEvent
+
+    first = session.scalar(select(AuditEvent.action).order_by(AuditEvent.id).limit(1))
+    return first == MARKER_ACTION
+
+
+def check_demo_database(session) -> None:
+    """Refuse unless the demo created this database, so a reset never erases a real audit log."""
+    if demo_created_database(session):
+        return
+    raise click.ClickException(
+        "Refusing to reset: this database was not created by `flask demo` (its audit log does not "
+        f"start with the {MARKER_ACTION!r} entry), so emptying it would destroy a real audit log. "
+        "Load the demo into a new, empty database instead (flask db upgrade heads, then flask demo)."
+    )
+
+
+def write_marker(session, seed: int, scale: int | None) -> bool:
+    """Mark the database as the demo's: only when its audit log is empty. Returns whether it did."""
+    from portal.audit.models import AuditEvent
+    from portal.audit.services import record_event
+
+    if session.scalar(select(AuditEvent.id).limit(1)) is not None:
+        return False
+    record_event(
+        MARKER_ACTION,
+        "database",
+        "demo",
+        after={"seed": seed, "scale": scale},
+        remark="演示数据库：由 flask demo 创建，可用 flask demo --reset 清空重建",
+    )
+    return True
