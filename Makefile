@@ -76,8 +76,8 @@ bench: install-test translations-compile
 	$(BIN)/python -m bench.run
 
 lint: install-test
-	$(BIN)/ruff check portal tests bench
-	$(BIN)/ruff format --check portal tests bench
+	$(BIN)/ruff check portal demo tests bench
+	$(BIN)/ruff format --check portal demo tests bench
 
 clean:
 	rm -rf $(VENV) instance

@@ -46,7 +46,7 @@ PILOT_DIVISIONS = {code for code, _n, _e, pilot in DIVISIONS if pilot}
 DIVISION_NAMES = {code: name for code, name, _e, _p in DIVISIONS}
 INDUSTRY_NAMES = {code: name for code, name, _e, _p, _s in INDUSTRIES}
 CATEGORY_CODES = [code for code, *_ in CATEGORIES]
-# The six 两高 industries whose new projects must buy energy-use rights (seed 二(一)3).
+# The six 两高 industries whose new projects must buy energy-use rights (实施方案 二(一)3).
 TWO_HIGH = {"chemical", "nonferrous", "steel", "building", "power", "petrochem"}
 INDUSTRY_WEIGHTS = {
     "chemical": 20, "nonferrous": 13, "steel": 13, "building": 16, "power": 7,
@@ -403,7 +403,7 @@ class _Generator:
     # -- listings and trades ----------------------------------------------------------------------
 
     def reference_price(self, variety: str, day: date) -> float:
-        """The market's reference price: the 十三五 average, drifting upward (seed 二(三)2)."""
+        """The market's reference price: the 十三五 average, drifting upward (实施方案 二(三)2)."""
         years = (day - date(2021, 1, 1)).days / 365.25
         season = 1.04 if day.month in (5, 6, 11, 12) else 1.0  # before compliance and year end
         if variety == "energy":
@@ -1346,7 +1346,7 @@ def load_demo(
         if not reset:
             raise click.ClickException(
                 f"The database already has data: {listed}. Load the demo into a fresh database "
-                "(flask db upgrade heads on an empty one), or, on a development database the demo "
+                "(flask db upgrade on an empty one), or, on a development database the demo "
                 "created, pass --reset --yes-delete-everything to delete everything except the "
                 "reference data first."
             )

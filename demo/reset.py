@@ -100,7 +100,7 @@ def check_demo_database(session) -> None:
     raise click.ClickException(
         "Refusing to reset: this database was not created by `flask demo` (its audit log does not "
         f"start with the {MARKER_ACTION!r} entry), so emptying it would destroy a real audit log. "
-        "Load the demo into a new, empty database instead (flask db upgrade heads, then flask demo)."
+        "Load the demo into a new, empty database instead (flask db upgrade, then flask demo)."
     )
 
 

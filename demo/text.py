@@ -10,7 +10,7 @@ PROVINCE_AUTHORITY = "河南省发展和改革委员会"
 TRADING_CENTRE = "河南省公共资源交易中心"
 PORTAL_NAME = "河南省用能权交易信息公开平台"
 
-# The authority that trades for each city (seed 二(一)1: 市级节能主管部门).
+# The authority that trades for each city (实施方案 二(一)1: 市级节能主管部门).
 CITY_AUTHORITY_OVERRIDES = {"419001": "济源示范区发展改革和统计局"}
 
 # Districts and counties, for addresses (GB/T 2260 names).
