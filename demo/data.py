@@ -14,8 +14,6 @@ naive UTC, as everywhere in the database.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import json
 import math
 import random
@@ -29,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_decimal
 from stdnum.cn import uscc as stdnum_uscc
 
+from demo import accounts as demo_accounts
 from demo import text
 from portal.reference.data import CATEGORIES, DIVISIONS, INDUSTRIES
 
@@ -1307,18 +1306,10 @@ def _fix_sequences(data: DemoData) -> None:
         )
 
 
-def run_feature_hooks(seed: int, echo=print, features: tuple[str, ...] | None = None) -> None:
-    """Let each feature add its own demo rows: demo.<feature>.load_demo(rng, echo)."""
-    from portal import FEATURES
-
-    for name in features or FEATURES:
-        module_name = f"demo.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        hook = getattr(importlib.import_module(module_name), "load_demo", None)
-        if callable(hook):
-            echo(f"Feature demo: {name}")
-            hook(random.Random(f"{seed}:{name}"), echo)
+def run_feature_hooks(seed: int, echo=print) -> None:
+    """Let the accounts demo add its users, filings and their history, with its own seeded RNG."""
+    echo("Feature demo: accounts")
+    demo_accounts.load_demo(random.Random(f"{seed}:accounts"), echo)
 
 
 def load_demo(

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import converters
-from portal.config import from_environment
-
-# One package per feature (docs/architecture.md). Each exposes `bp`; its models module, if any, is imported
-# here so that Alembic and the ORM see every table.
-FEATURES = (
-    "main",
-    "reference",
-    "enterprises",
-    "disclosure",
-    "opendata",
-    "news",
-    "search",
-    "accounts",
-    "filings",
-    "review",
-    "registry",
-    "publicity",
-    "editorial",
-    "audit",
+from portal import (
+    accounts,
+    audit,
+    cli,
+    converters,
+    disclosure,
+    editorial,
+    errors,
+    filings,
+    i18n,
+    main,
+    news,
+    opendata,
+    publicity,
+    registry,
+    review,
+    search,
+    web,
 )
+from portal.config import ROOT, from_environment, secret_key, under_gunicorn
+
+# Every table, so that the ORM and Alembic see the whole schema (the feature packages above import
+# most models through their views; reference data and enterprises have no views of their own).
+from portal.enterprises import models as enterprise_models  # noqa: F401
+from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from portal.reference import models as reference_models  # noqa: F401
+from portal.search import models as search_models  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,8 +59,6 @@ def create_app(config: dict | None = None) -> Flask:
     converters.init_app(app)  # before the blueprints add their <int:…> rules
     _register_features(app)
 
-    from portal import cli, errors, web
-
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -57,11 +67,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _secure_settings(app: Flask) -> None:
     """Key, hosts, proxies and session lifetimes: refuse unsafe settings, warn about risky ones."""
-    from datetime import timedelta
-    from urllib.parse import urlsplit
-
-    from portal.config import secret_key
-
     app.config["SECRET_KEY"] = secret_key(app.config.get("SECRET_KEY") or "")
 
     base = urlsplit(app.config["PUBLIC_BASE_URL"])
@@ -77,8 +82,6 @@ def _secure_settings(app: Flask) -> None:
     # Flask 3.1 answers 400 to a request whose Host is not listed; None accepts any.
     app.config["TRUSTED_HOSTS"] = list(hosts) if hosts else None
 
-    from werkzeug.exceptions import SecurityError
-
     @app.errorhandler(SecurityError)
     def untrusted_host(_error):
         # No URL can be built for a Host that is not trusted, so the site's error page (which
@@ -91,8 +94,6 @@ def _secure_settings(app: Flask) -> None:
 
     proxies = int(app.config["PROXY_COUNT"])
     if proxies > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # Only the client address and the scheme are taken from the proxies. The proxy passes
         # the Host itself, and mail links come from PUBLIC_BASE_URL, so X-Forwarded-Host and
         # -Prefix (which a proxy that does not overwrite them lets a client choose) stay unused.
@@ -106,7 +107,7 @@ def _secure_settings(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
-    if _under_gunicorn():
+    if under_gunicorn():
         logger = logging.getLogger(__name__)
         if app.config["RATELIMIT_ENABLED"] and app.config["RATELIMIT_STORAGE_URI"].startswith(
             "memory://"
@@ -125,27 +126,15 @@ def _secure_settings(app: Flask) -> None:
             )
 
 
-def _under_gunicorn() -> bool:
-    """Whether gunicorn serves this process (its arbiter sets SERVER_SOFTWARE in the environment)."""
-    import os
-
-    return "gunicorn" in os.environ.get("SERVER_SOFTWARE", "")
-
-
 def _warn_loudly(logger: logging.Logger, message: str) -> None:
     """Log a warning and also print it, so it shows even where logging is not configured."""
-    import sys
-
     logger.warning(message)
     print(f"WARNING: {message}", file=sys.stderr, flush=True)
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import i18n
-    from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
@@ -163,10 +152,6 @@ def _init_extensions(app: Flask) -> None:
 
 def _ensure_folders(app: Flask) -> None:
     """Create the local folders the embedded defaults use, so a fresh clone runs as it is."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -176,10 +161,6 @@ def _ensure_folders(app: Flask) -> None:
 
 def _tune_sqlite(app: Flask) -> None:
     """Turn on WAL and foreign keys, so readers never wait for the writer and references hold."""
-    from sqlalchemy import event
-
-    from portal.extensions import db
-
     with app.app_context():
         engine = db.engine
 
@@ -194,19 +175,22 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    for name in FEATURES:
-        if importlib.util.find_spec(f"portal.{name}.models"):
-            importlib.import_module(f"portal.{name}.models")
-        module = importlib.import_module(f"portal.{name}")
-        bp = getattr(module, "bp", None)
-        if bp is not None:
-            app.register_blueprint(bp)
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)
-
-
-def _root():
-    from portal.config import ROOT
-
-    return ROOT
+    """Register each feature's blueprint, and its own setup where it has one (CLI, hooks)."""
+    app.register_blueprint(main.bp)
+    app.register_blueprint(disclosure.bp)
+    app.register_blueprint(opendata.bp)
+    app.register_blueprint(news.bp)
+    app.register_blueprint(search.bp)
+    search.init_app(app)
+    app.register_blueprint(accounts.bp)
+    accounts.init_app(app)
+    app.register_blueprint(filings.bp)
+    filings.init_app(app)
+    app.register_blueprint(review.bp)
+    review.init_app(app)
+    app.register_blueprint(registry.bp)
+    app.register_blueprint(publicity.bp)
+    publicity.init_app(app)
+    app.register_blueprint(editorial.bp)
+    app.register_blueprint(audit.bp)
+    audit.init_app(app)

@@ -167,3 +167,8 @@ def _write_new_key(path: Path) -> None:
             pass  # another worker made it first: use that one
     finally:
         os.unlink(temporary)
+
+
+def under_gunicorn() -> bool:
+    """Whether gunicorn serves this process (its arbiter sets SERVER_SOFTWARE in the environment)."""
+    return "gunicorn" in os.environ.get("SERVER_SOFTWARE", "")

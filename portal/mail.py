@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import event
 
+from portal.config import under_gunicorn
 from portal.extensions import db
 
 _PENDING = "portal_mail_pending"
@@ -105,9 +106,7 @@ def outbox_page_open(app) -> bool:
     """Whether /accounts/dev/outbox may show the outbox folder: never when SMTP is configured, never
     under gunicorn (production), and otherwise only in debug mode, in tests, or when the setting
     MAIL_OUTBOX_PAGE is on (`make run` turns it on; it is off by default)."""
-    from portal import _under_gunicorn
-
-    if app.config.get("MAIL_SERVER") or _under_gunicorn():
+    if app.config.get("MAIL_SERVER") or under_gunicorn():
         return False
     return bool(app.debug or app.testing or app.config.get("MAIL_OUTBOX_PAGE"))
 

@@ -15,7 +15,7 @@ from portal.i18n import TEMPLATE_HELPERS
 
 CARE_COOKIE = "care"
 
-# The main navigation: (endpoint, label). An entry shows only once its feature is registered.
+# The main navigation: (endpoint, label, prefix).
 # The third item is the endpoint prefix that marks the entry as the current section.
 NAVIGATION = (
     ("main.home", _l("首页"), "main.home"),
@@ -156,7 +156,6 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)  # lazy translated strings are text, never markup
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
     app.jinja_env.globals["url_with"] = url_with
-    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["ref"] = reference_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -165,9 +164,7 @@ def init_app(app: Flask) -> None:
     def site_context():
         current = request.endpoint or ""
         nav = [
-            (endpoint, label, current.startswith(prefix))
-            for endpoint, label, prefix in NAVIGATION
-            if endpoint in app.view_functions
+            (endpoint, label, current.startswith(prefix)) for endpoint, label, prefix in NAVIGATION
         ]
         return {
             "site": {

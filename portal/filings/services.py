@@ -5,8 +5,6 @@ Functions flush and never commit. Status changes go through workflow.transition(
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,6 +30,7 @@ from portal.filings.models import (
     RetrofitClaim,
     VoluntaryApplication,
 )
+from portal.registry import services as registry
 
 MODELS = {
     "voluntary": VoluntaryApplication,
@@ -449,13 +448,7 @@ class Holdings:
 
 
 def _registry_balances(enterprise_id: int) -> dict | None:
-    if importlib.util.find_spec("portal.registry.services") is None:
-        return None
-    module = importlib.import_module("portal.registry.services")
-    balances = getattr(module, "balances", None)
-    if balances is None:
-        return None
-    return {k: Decimal(v) for k, v in balances(enterprise_id).items()}
+    return {k: Decimal(v) for k, v in registry.balances(enterprise_id).items()}
 
 
 def holdings_for(enterprise_id: int) -> Holdings:

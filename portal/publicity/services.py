@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.accounts.services import post_notice
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.news.models import Announcement
@@ -484,12 +486,6 @@ def run_tick(now: datetime | None = None, today: date | None = None) -> TickRepo
 
 def _warn_construction(obligation) -> None:
     """Tell the enterprise its project must start before the deadline (inbox and mail)."""
-    try:
-        from portal.accounts.services import post_notice
-    except ImportError:
-        return
-    from flask_babel import gettext as _
-
     post_notice(
         obligation.enterprise_id,
         _("项目开工期限提醒：%(name)s", name=obligation.project_name),

@@ -146,3 +146,11 @@ def test_facets_sidebar_and_closed_drawer_for_phones(client, indexed):
     assert "<summary>筛选结果" in html and "已选 1 项" in html
     assert '<aside class="facets facets-side"' in html
     assert html.count('aria-current="true">挂牌信息') == 2
+
+
+def test_the_header_box_asks_for_suggestions(client, indexed):
+    """Every page's search box asks /search/suggest as the visitor types, and gets a fragment."""
+    page = client.get("/listings").get_data(as_text=True)
+    assert 'hx-get="/search/suggest"' in page and 'hx-target="#site-suggest"' in page
+    fragment = client.get("/search/suggest?q=郑州", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
