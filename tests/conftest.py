@@ -15,10 +15,14 @@ from sqlalchemy import create_engine, text
 
 from portal import create_app
 from portal.extensions import db
+from tests import factories
+from tests.factories import (
+    TEST_SECRET_KEY,
+    AuthActions,
+    make_uscc,  # noqa: F401  (a test module imports it from here)
+)
 
 REFERENCE_TABLES = {"division", "industry", "variety", "category", "alembic_version"}
-# Long enough for create_app's minimum; known to everyone, so for tests only.
-TEST_SECRET_KEY = "test-secret-key-for-the-test-suite-only-0123456789"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -137,125 +141,41 @@ def csrf_token(client):
     return get
 
 
-# ---------------------------------------------------------------- auth (accounts engineer)
-
-TEST_PASSWORD = "Test-pass-2024"
-
-
-def make_uscc(n: int) -> str:
-    """A valid 统一社会信用代码 for test data (Zhengzhou, serial n)."""
-    from stdnum.cn import uscc
-
-    body = f"91410100{n:09d}"
-    return body + uscc.calc_check_digit(body)
-
-
-class AuthActions:
-    """Make users of any role and log in through the real form (CSRF on, TOTP when needed).
-
-    user_id = auth.login("city")             # a new city user of 郑州 (410100), logged in
-    auth.login("enterprise", enterprise_id=e) # an enterprise user of an existing enterprise
-    auth.make_user("auditor")                 # just create; returns the user's id
-    auth.logout()
-    """
-
-    def __init__(self, app, client):
-        self.app = app
-        self.client = client
-        self.count = 0
-        self.secrets: dict[int, str] = {}
-
-    def make_enterprise(
-        self, name: str = "测试化工有限公司", division_code: str = "410100", **kw
-    ) -> int:
-        from portal.enterprises.models import Enterprise
-
-        with self.app.app_context():
-            self.count += 1
-            enterprise = Enterprise(
-                uscc=kw.pop("uscc", None) or make_uscc(900000 + self.count + id(self) % 9999),
-                name=name,
-                division_code=division_code,
-                industry_code=kw.pop("industry_code", "chemical"),
-                **kw,
-            )
-            db.session.add(enterprise)
-            db.session.commit()
-            return enterprise.id
-
-    def make_user(self, role: str = "enterprise", email: str | None = None, **kw) -> int:
-        import pyotp
-
-        from portal.accounts.models import AuditFirm, User
-        from portal.accounts.services import hash_password, now
-
-        if role == "enterprise" and "enterprise_id" not in kw:
-            kw["enterprise_id"] = self.make_enterprise()
-            kw.setdefault("is_enterprise_admin", True)
-        with self.app.app_context():
-            self.count += 1
-            if role == "auditor" and "audit_firm_id" not in kw:
-                firm = AuditFirm(
-                    name=f"测试审核机构{self.count}", uscc=make_uscc(800000 + self.count)
-                )
-                db.session.add(firm)
-                db.session.flush()
-                kw["audit_firm_id"] = firm.id
-            if role == "city":
-                kw.setdefault("division_code", "410100")
-            totp = kw.pop("totp", role != "enterprise")
-            user = User(
-                email=email or f"{role}{self.count}@example.com",
-                name=kw.pop("name", f"{role} {self.count}"),
-                password_hash=hash_password(kw.pop("password", TEST_PASSWORD)),
-                role=role,
-                email_verified_at=now(),
-                **kw,
-            )
-            if totp:
-                user.totp_secret = pyotp.random_base32()
-                user.totp_enabled_at = now()
-            db.session.add(user)
-            db.session.commit()
-            if totp:
-                self.secrets[user.id] = user.totp_secret
-            return user.id
-
-    def login(self, role_or_user="enterprise", password: str = TEST_PASSWORD, **kw) -> int:
-        """Log in (creating the user when given a role); returns the user's id."""
-        import re
-
-        import pyotp
-
-        from portal.accounts.models import User
-
-        user_id = (
-            role_or_user if isinstance(role_or_user, int) else self.make_user(role_or_user, **kw)
-        )
-        with self.app.app_context():
-            user = db.session.get(User, user_id)
-            email, secret = user.email, user.totp_secret
-        html = self.client.get("/accounts/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        response = self.client.post(
-            "/accounts/login", data={"csrf_token": token, "email": email, "password": password}
-        )
-        if response.headers.get("Location", "").endswith("/accounts/login/second-factor"):
-            response = self.client.post(
-                "/accounts/login/second-factor",
-                data={"csrf_token": token, "code": pyotp.TOTP(secret).now()},
-            )
-        assert response.status_code == 303, response.get_data(as_text=True)[:500]
-        return user_id
-
-    def logout(self) -> None:
-        import re
-
-        html = self.client.get("/").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        self.client.post("/accounts/logout", data={"csrf_token": token})
+# ---------------------------------------------------------------- signing in
 
 
 @pytest.fixture
 def auth(app, client):
     return AuthActions(app, client)
+
+
+@pytest.fixture
+def users(app):
+    """Back-office users of each role, committed: city 郑州 and 洛阳, province, auditor, editor, supervisor."""
+    with app.app_context():
+        firm = factories.audit_firm("审核机构甲")
+        made = {
+            "city": factories.make_user("city", division="410100"),
+            "city_other": factories.make_user("city", division="410300"),
+            "province": factories.make_user("province"),
+            "auditor": factories.make_user("auditor", audit_firm_id=firm.id),
+            "editor": factories.make_user("editor"),
+            "supervisor": factories.make_user("supervisor"),
+            "no_totp": factories.make_user("province", totp=False),
+        }
+        db.session.commit()
+        ids = {key: user.id for key, user in made.items()}
+    return ids
+
+
+@pytest.fixture
+def sign_in(app, client):
+    """sign_in(user_id) signs the test client in as that user (say, one from `users`)."""
+
+    def do(user_id: int):
+        from portal.accounts.models import User
+
+        with app.app_context():
+            factories.login(client, db.session.get(User, user_id))
+
+    return do
