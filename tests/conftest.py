@@ -1,7 +1,8 @@
 """Fixtures (after the Flask tutorial): app, client, runner, db_session.
 
 The schema is built once per run by the real migrations, on SQLite or, with PORTAL_TEST_DB=postgresql,
-on the server named by TEST_DATABASE_URL. After each test every table except the reference data is
+on the server named by TEST_DATABASE_URL. Under pytest-xdist each worker has a database of its own:
+SQLite in the worker's temporary folder, PostgreSQL `<name>_gw0`, `<name>_gw1`… on the same server. After each test every table except the reference data is
 emptied, so tests share no state and may commit, as the app does.
 """
 
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from portal import create_app
 from portal.extensions import db
@@ -32,8 +33,25 @@ def _database_url(tmp_root: Path) -> str:
             pytest.exit("PORTAL_TEST_DB=postgresql needs TEST_DATABASE_URL", returncode=2)
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
+        return _worker_database(url)
     return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def _worker_database(url: str) -> str:
+    """The URL of this xdist worker's own database, created on the server if missing; the URL
+    itself when the run is not split between workers."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+        if not found:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
