@@ -197,3 +197,26 @@ def sign_in(app, client):
             factories.login(client, db.session.get(User, user_id))
 
     return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """count_queries(fn) runs fn and returns the SQL statements it sent through the app's engine."""
+    from sqlalchemy import event
+
+    def count(fn) -> list[str]:
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before_cursor_execute)
+        try:
+            fn()
+        finally:
+            event.remove(engine, "before_cursor_execute", before_cursor_execute)
+        return statements
+
+    return count

@@ -214,6 +214,40 @@ def compliance(unit: Enterprise, year=2024, status="on_time", **kw) -> Complianc
     return row
 
 
+def announcement(
+    title="关于开展用能权交易试点工作的通知",
+    category="notice",
+    status="published",
+    published_at=None,
+    body_md="各省辖市发展改革委：\n\n现将有关事项通知如下。",
+    revisions=(),
+    attachments=(),
+    **fields,
+):
+    """An announcement, published an hour ago unless told otherwise."""
+    from datetime import timedelta
+
+    from portal.news.models import Announcement, AnnouncementRevision, Attachment
+    from portal.news.services import render_markdown, utcnow
+
+    row = Announcement(
+        title=title,
+        category=category,
+        status=status,
+        published_at=published_at or (utcnow() - timedelta(hours=1)),
+        body_md=body_md,
+        body_html=fields.pop("body_html", render_markdown(body_md)),
+        **fields,
+    )
+    for revision in revisions:
+        row.revisions.append(AnnouncementRevision(**revision))
+    for attachment in attachments:
+        row.attachments.append(Attachment(**attachment))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 # ---------------------------------------------------------------- filings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
