@@ -56,11 +56,16 @@ browser-deps:
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) to run the browser tests"; fi; \
 	fi
 
+## Both cores for the tests without a browser (pytest-xdist, a database per worker; on PostgreSQL
+## <name>_gw0 and <name>_gw1 beside TEST_DATABASE_URL's); the browser tests one at a time.
+TEST_WORKERS ?= 2
+
 test: install-test translations-compile browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"
+	$(BIN)/python -m pytest -m browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -m "not browser"; \
+	  PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; \
 	fi
 
 ## Fuzz every route and form (tests/security/test_fuzz.py) with the big profile: >10,000 requests

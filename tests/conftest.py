@@ -1,7 +1,8 @@
 """Fixtures (after the Flask tutorial): app, client, runner, db_session.
 
 The schema is built once per run by the real migrations, on SQLite or, with PORTAL_TEST_DB=postgresql,
-on the server named by TEST_DATABASE_URL. After each test every table except the reference data is
+on the server named by TEST_DATABASE_URL. Under pytest-xdist each worker has a database of its own:
+SQLite in the worker's temporary folder, PostgreSQL `<name>_gw0`, `<name>_gw1`… on the same server. After each test every table except the reference data is
 emptied, so tests share no state and may commit, as the app does.
 """
 
@@ -11,14 +12,17 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from demo.reset import REFERENCE_TABLES, empty_tables
 from portal import create_app
 from portal.extensions import db
-
-# Long enough for create_app's minimum; known to everyone, so for tests only.
-TEST_SECRET_KEY = "test-secret-key-for-the-test-suite-only-0123456789"
+from tests import factories
+from tests.factories import (
+    TEST_SECRET_KEY,
+    AuthActions,
+    make_uscc,  # noqa: F401  (a test module imports it from here)
+)
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -28,8 +32,25 @@ def _database_url(tmp_root: Path) -> str:
             pytest.exit("PORTAL_TEST_DB=postgresql needs TEST_DATABASE_URL", returncode=2)
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
+        return _worker_database(url)
     return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def _worker_database(url: str) -> str:
+    """The URL of this xdist worker's own database, created on the server if missing; the URL
+    itself when the run is not split between workers."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+        if not found:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -123,125 +144,64 @@ def csrf_token(client):
     return get
 
 
-# ---------------------------------------------------------------- auth
-
-TEST_PASSWORD = "Test-pass-2024"
-
-
-def make_uscc(n: int) -> str:
-    """A valid 统一社会信用代码 for test data (Zhengzhou, serial n)."""
-    from stdnum.cn import uscc
-
-    body = f"91410100{n:09d}"
-    return body + uscc.calc_check_digit(body)
-
-
-class AuthActions:
-    """Make users of any role and log in through the real form (CSRF on, TOTP when needed).
-
-    user_id = auth.login("city")             # a new city user of 郑州 (410100), logged in
-    auth.login("enterprise", enterprise_id=e) # an enterprise user of an existing enterprise
-    auth.make_user("auditor")                 # just create; returns the user's id
-    auth.logout()
-    """
-
-    def __init__(self, app, client):
-        self.app = app
-        self.client = client
-        self.count = 0
-        self.secrets: dict[int, str] = {}
-
-    def make_enterprise(
-        self, name: str = "测试化工有限公司", division_code: str = "410100", **kw
-    ) -> int:
-        from portal.enterprises.models import Enterprise
-
-        with self.app.app_context():
-            self.count += 1
-            enterprise = Enterprise(
-                uscc=kw.pop("uscc", None) or make_uscc(900000 + self.count + id(self) % 9999),
-                name=name,
-                division_code=division_code,
-                industry_code=kw.pop("industry_code", "chemical"),
-                **kw,
-            )
-            db.session.add(enterprise)
-            db.session.commit()
-            return enterprise.id
-
-    def make_user(self, role: str = "enterprise", email: str | None = None, **kw) -> int:
-        import pyotp
-
-        from portal.accounts.models import AuditFirm, User
-        from portal.accounts.services import hash_password, now
-
-        if role == "enterprise" and "enterprise_id" not in kw:
-            kw["enterprise_id"] = self.make_enterprise()
-            kw.setdefault("is_enterprise_admin", True)
-        with self.app.app_context():
-            self.count += 1
-            if role == "auditor" and "audit_firm_id" not in kw:
-                firm = AuditFirm(
-                    name=f"测试审核机构{self.count}", uscc=make_uscc(800000 + self.count)
-                )
-                db.session.add(firm)
-                db.session.flush()
-                kw["audit_firm_id"] = firm.id
-            if role == "city":
-                kw.setdefault("division_code", "410100")
-            totp = kw.pop("totp", role != "enterprise")
-            user = User(
-                email=email or f"{role}{self.count}@example.com",
-                name=kw.pop("name", f"{role} {self.count}"),
-                password_hash=hash_password(kw.pop("password", TEST_PASSWORD)),
-                role=role,
-                email_verified_at=now(),
-                **kw,
-            )
-            if totp:
-                user.totp_secret = pyotp.random_base32()
-                user.totp_enabled_at = now()
-            db.session.add(user)
-            db.session.commit()
-            if totp:
-                self.secrets[user.id] = user.totp_secret
-            return user.id
-
-    def login(self, role_or_user="enterprise", password: str = TEST_PASSWORD, **kw) -> int:
-        """Log in (creating the user when given a role); returns the user's id."""
-        import re
-
-        import pyotp
-
-        from portal.accounts.models import User
-
-        user_id = (
-            role_or_user if isinstance(role_or_user, int) else self.make_user(role_or_user, **kw)
-        )
-        with self.app.app_context():
-            user = db.session.get(User, user_id)
-            email, secret = user.email, user.totp_secret
-        html = self.client.get("/accounts/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        response = self.client.post(
-            "/accounts/login", data={"csrf_token": token, "email": email, "password": password}
-        )
-        if response.headers.get("Location", "").endswith("/accounts/login/second-factor"):
-            response = self.client.post(
-                "/accounts/login/second-factor",
-                data={"csrf_token": token, "code": pyotp.TOTP(secret).now()},
-            )
-        assert response.status_code == 303, response.get_data(as_text=True)[:500]
-        return user_id
-
-    def logout(self) -> None:
-        import re
-
-        html = self.client.get("/").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        self.client.post("/accounts/logout", data={"csrf_token": token})
+# ---------------------------------------------------------------- signing in
 
 
 @pytest.fixture
 def auth(app, client):
     return AuthActions(app, client)
+
+
+@pytest.fixture
+def users(app):
+    """Back-office users of each role, committed: city 郑州 and 洛阳, province, auditor, editor, supervisor."""
+    with app.app_context():
+        firm = factories.audit_firm("审核机构甲")
+        made = {
+            "city": factories.make_user("city", division="410100"),
+            "city_other": factories.make_user("city", division="410300"),
+            "province": factories.make_user("province"),
+            "auditor": factories.make_user("auditor", audit_firm_id=firm.id),
+            "editor": factories.make_user("editor"),
+            "supervisor": factories.make_user("supervisor"),
+            "no_totp": factories.make_user("province", totp=False),
+        }
+        db.session.commit()
+        ids = {key: user.id for key, user in made.items()}
+    return ids
+
+
+@pytest.fixture
+def sign_in(app, client):
+    """sign_in(user_id) signs the test client in as that user (say, one from `users`)."""
+
+    def do(user_id: int):
+        from portal.accounts.models import User
+
+        with app.app_context():
+            factories.login(client, db.session.get(User, user_id))
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """count_queries(fn) runs fn and returns the SQL statements it sent through the app's engine."""
+    from sqlalchemy import event
+
+    def count(fn) -> list[str]:
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before_cursor_execute)
+        try:
+            fn()
+        finally:
+            event.remove(engine, "before_cursor_execute", before_cursor_execute)
+        return statements
+
+    return count

@@ -8,6 +8,7 @@ the fix is `make translations` and an English msgstr in translations/en/LC_MESSA
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -146,8 +147,11 @@ def compiled_catalogs():
     for po in (EN_PO, ZH_PO):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with mo.open("wb") as fh:
+            # Written beside and renamed into place: another xdist worker may be reading it.
+            partial = mo.with_name(f"{mo.name}.{os.getpid()}")
+            with partial.open("wb") as fh:
                 write_mo(fh, _read(po))
+            os.replace(partial, mo)
 
 
 def test_english_page_shows_english_navigation(client, compiled_catalogs):

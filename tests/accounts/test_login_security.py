@@ -9,7 +9,7 @@ import pytest
 from portal.accounts import services
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 GENERIC = "邮箱或密码不正确"
 
@@ -66,7 +66,7 @@ def test_bumped_session_version_ends_every_session(app, client, auth):
 
 
 def test_password_reset_token_works_once(app, client, csrf_token, auth):
-    from tests.accounts.test_registration import _link
+    from tests.factories import mail_link
 
     auth.make_user("enterprise", email="reset@example.com")
     token = csrf_token("/accounts/password/forgot")
@@ -79,7 +79,7 @@ def test_password_reset_token_works_once(app, client, csrf_token, auth):
         "/accounts/password/forgot", data={"csrf_token": token, "email": "ghost@example.com"}
     )
     assert other.status_code == 303 and other.headers["Location"] == response.headers["Location"]
-    link = _link(app, "password/reset")
+    link = mail_link(app, "password/reset")
     token = csrf_token(link)
     weak = client.post(link, data={"csrf_token": token, "password": "short", "confirm": "short"})
     assert weak.status_code == 422
@@ -196,7 +196,7 @@ def test_login_is_rate_limited(limited_app):
 
 
 def test_colleague_invite_accept_and_remove(app, client, csrf_token, auth):
-    from tests.accounts.test_registration import _link
+    from tests.factories import mail_link
 
     admin_id = auth.login("enterprise")
     token = csrf_token("/accounts/colleagues")
@@ -205,7 +205,7 @@ def test_colleague_invite_accept_and_remove(app, client, csrf_token, auth):
     )
     assert response.status_code == 303
     auth.logout()
-    link = _link(app, "invitation")
+    link = mail_link(app, "invitation")
     token = csrf_token(link)
     response = client.post(
         link,

@@ -1,56 +1,17 @@
 """Registration, email verification and login security, through the client with CSRF on."""
 
-import re
-from pathlib import Path
-
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-
-GOOD = {
-    "uscc": "91410100MA44XYZ12X",  # replaced below by a valid code
-    "name": "郑州测试化工有限公司",
-    "division": "410100",
-    "industry": "chemical",
-    "address": "郑州市金水区",
-    "contact_name": "张三",
-    "mobile": "13812345678",
-    "email": "zhang@example.com",
-    "password": "Strong-pass-1",
-    "confirm": "Strong-pass-1",
-}
-VALID = "91110000600037341L"
+from tests.factories import REGISTRATION, VALID_USCC, mail_link, outbox
 
 
 def _register(client, csrf_token, **changes):
-    data = dict(GOOD, uscc=VALID, csrf_token=csrf_token("/accounts/register"))
+    data = dict(REGISTRATION, uscc=VALID_USCC, csrf_token=csrf_token("/accounts/register"))
     data.update(changes)
     return client.post("/accounts/register", data=data)
-
-
-def _outbox(app) -> list[str]:
-    folder = Path(app.config["MAIL_OUTBOX_DIR"])
-    return [p.read_text("utf-8", errors="replace") for p in sorted(folder.glob("*.eml"))]
-
-
-def _link(app, path_part: str) -> str:
-    import quopri
-
-    for text in reversed(_outbox(app)):
-        decoded = text
-        if "Content-Transfer-Encoding: base64" in text:
-            import base64
-
-            body = text.split("\n\n", 1)[1]
-            decoded = base64.b64decode(body).decode("utf-8")
-        elif "quoted-printable" in text:
-            decoded = quopri.decodestring(text.encode()).decode("utf-8", errors="replace")
-        match = re.search(r"http://localhost(/accounts/" + path_part + r"/\S+)", decoded)
-        if match:
-            return match.group(1)
-    raise AssertionError("no link in the outbox")
 
 
 def test_register_verify_and_log_in(app, client, csrf_token):
@@ -60,7 +21,7 @@ def test_register_verify_and_log_in(app, client, csrf_token):
         user = db.session.scalar(select(User).where(User.email == "zhang@example.com"))
         assert user.is_enterprise_admin and user.email_verified_at is None
         assert user.password_hash.startswith("$argon2")
-        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID)).name
+        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID_USCC)).name
     # Not verified yet: the login says so and mails the link again.
     token = csrf_token("/accounts/login")
     response = client.post(
@@ -68,7 +29,7 @@ def test_register_verify_and_log_in(app, client, csrf_token):
         data={"csrf_token": token, "email": "zhang@example.com", "password": "Strong-pass-1"},
     )
     assert "尚未验证" in response.get_data(as_text=True)
-    response = client.get(_link(app, "verify"))
+    response = client.get(mail_link(app, "verify"))
     assert response.status_code == 303
     token = csrf_token("/accounts/login")
     response = client.post(
@@ -94,19 +55,19 @@ def test_bad_length_and_format(client, csrf_token):
 
 
 def test_registered_code_is_refused_with_access_request(app, client, csrf_token, auth):
-    enterprise_id = auth.make_enterprise(uscc=VALID)
+    enterprise_id = auth.make_enterprise(uscc=VALID_USCC)
     auth.make_user("enterprise", enterprise_id=enterprise_id, is_enterprise_admin=True)
     response = _register(client, csrf_token, email="other@example.com")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "已注册" in html and "/accounts/access-request?uscc=" + VALID in html
+    assert "已注册" in html and "/accounts/access-request?uscc=" + VALID_USCC in html
     token = csrf_token("/accounts/access-request")
     response = client.post(
         "/accounts/access-request",
-        data={"csrf_token": token, "uscc": VALID, "name": "李四", "email": "li@example.com"},
+        data={"csrf_token": token, "uscc": VALID_USCC, "name": "李四", "email": "li@example.com"},
     )
     assert response.status_code == 303
-    assert any("申请加入" in m or "=E7=94=B3" in m or "Subject" in m for m in _outbox(app))
+    assert any("申请加入" in m or "=E7=94=B3" in m or "Subject" in m for m in outbox(app))
 
 
 def test_weak_password_and_bad_mobile(client, csrf_token):
@@ -124,7 +85,7 @@ def test_existing_email_is_not_revealed(app, client, csrf_token, auth):
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/accounts/register/sent")
     with app.app_context():
-        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID)) is None
+        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID_USCC)) is None
 
 
 def test_script_in_text_fields_is_escaped(client, csrf_token):
@@ -137,14 +98,14 @@ def test_script_in_text_fields_is_escaped(client, csrf_token):
 
 
 def test_register_without_csrf_token_is_refused(client):
-    response = client.post("/accounts/register", data=dict(GOOD, uscc=VALID))
+    response = client.post("/accounts/register", data=dict(REGISTRATION, uscc=VALID_USCC))
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
 
 
 def test_registered_code_offers_access_request_in_english_too(client, csrf_token, auth):
-    enterprise_id = auth.make_enterprise(uscc=VALID)
+    enterprise_id = auth.make_enterprise(uscc=VALID_USCC)
     auth.make_user("enterprise", enterprise_id=enterprise_id, is_enterprise_admin=True)
     client.set_cookie("lang", "en")
     html = _register(client, csrf_token, email="other@example.com").get_data(as_text=True)
-    assert "/accounts/access-request?uscc=" + VALID in html
+    assert "/accounts/access-request?uscc=" + VALID_USCC in html

@@ -3,7 +3,7 @@ from sqlalchemy import text
 from portal.audit.services import record_event, verify_chain
 from portal.extensions import db
 from portal.registry import services as registry
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 
 def _events(app):

@@ -17,9 +17,8 @@ from flask import render_template_string, request
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from tests.conftest import TEST_PASSWORD
-
-import factories as f
+from tests import factories as f
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 

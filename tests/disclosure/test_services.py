@@ -3,8 +3,7 @@ from decimal import Decimal
 
 from portal.disclosure import services
 from portal.extensions import db
-
-import factories as f
+from tests import factories as f
 
 
 def test_snapshot_is_volume_weighted_and_limited_to_the_window(ctx):

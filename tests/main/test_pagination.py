@@ -6,8 +6,7 @@ from sqlalchemy import select
 from portal import web
 from portal.disclosure.models import Listing
 from portal.extensions import db
-
-import factories as f
+from tests import factories as f
 
 
 @pytest.fixture

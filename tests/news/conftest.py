@@ -3,46 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 import pytest
 
 from portal.extensions import db
-from portal.news.models import Announcement, AnnouncementRevision, Attachment
-from portal.news.services import render_markdown, utcnow
+from tests import factories
 
 
 @pytest.fixture
 def make_announcement(app):
     """Create an announcement (published an hour ago unless told otherwise); return its id."""
 
-    def make(
-        title="关于开展用能权交易试点工作的通知",
-        category="notice",
-        status="published",
-        published_at=None,
-        body_md="各省辖市发展改革委：\n\n现将有关事项通知如下。",
-        revisions=(),
-        attachments=(),
-        **fields,
-    ) -> int:
+    def make(**fields) -> int:
         with app.app_context():
-            announcement = Announcement(
-                title=title,
-                category=category,
-                status=status,
-                published_at=published_at or (utcnow() - timedelta(hours=1)),
-                body_md=body_md,
-                body_html=fields.pop("body_html", render_markdown(body_md)),
-                **fields,
-            )
-            for revision in revisions:
-                announcement.revisions.append(AnnouncementRevision(**revision))
-            for attachment in attachments:
-                announcement.attachments.append(Attachment(**attachment))
-            db.session.add(announcement)
+            row = factories.announcement(**fields)
             db.session.commit()
-            return announcement.id
+            return row.id
 
     return make
 

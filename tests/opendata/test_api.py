@@ -3,8 +3,7 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-
-import factories as f
+from tests import factories as f
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from portal.news.models import Announcement
 from portal.publicity import services
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 
 def _notice(app, subject=("other", "x")):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from portal.extensions import db
 from portal.registry import services
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 
 def test_concurrent_transfers_cannot_overdraw(app):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.registry import services
 from portal.registry.models import LedgerEntry
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 quantities = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10000"), places=4)
 operations = st.lists(

@@ -8,7 +8,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.registry import services
 from portal.registry.models import LedgerAppendOnly, LedgerEntry
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 
 def test_issue_transfer_surrender_balances(ctx):

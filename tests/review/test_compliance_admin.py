@@ -13,8 +13,7 @@ from portal.news.models import Announcement
 from portal.publicity.models import PublicityNotice
 from portal.registry import services as registry
 from portal.review import compliance
-from tests.review.backoffice import make_enterprise
-from tests.review.filings_helpers import make_filing
+from tests.factories import make_enterprise, make_filing
 
 
 def _units(app):

@@ -10,7 +10,7 @@ from portal.audit.models import AuditEvent
 from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
 from portal.registry import services as registry
-from tests.review.backoffice import make_enterprise
+from tests.factories import make_enterprise
 
 
 def _parties(app):

@@ -13,7 +13,7 @@ from portal.filings.models import Filing, FilingEvent
 from portal.news.models import Announcement
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
-from tests.review.filings_helpers import PDF, make_filing
+from tests.factories import PDF, make_filing
 
 
 def _claim(app, users):
@@ -213,10 +213,10 @@ def test_queue_fragment_and_overdue_mark(app, client, users, sign_in):
 
 def test_city_reassigns_the_auditor(app, client, users, sign_in, csrf_token):
     from portal.accounts.models import AuditFirm, User
-    from tests.review.backoffice import make_user, valid_uscc
+    from tests.factories import make_uscc, make_user
 
     with app.app_context():
-        other = AuditFirm(name="审核机构乙", uscc=valid_uscc())
+        other = AuditFirm(name="审核机构乙", uscc=make_uscc())
         db.session.add(other)
         db.session.flush()
         second_auditor = make_user("auditor", audit_firm_id=other.id)

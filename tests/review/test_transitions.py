@@ -9,8 +9,7 @@ from portal.accounts.models import AuditFirm
 from portal.extensions import db
 from portal.filings import workflow
 from portal.review import services
-from tests.review.backoffice import make_user, valid_uscc
-from tests.review.filings_helpers import checked_pdf, make_filing
+from tests.factories import checked_pdf, make_filing, make_uscc, make_user
 
 BACK_OFFICE = ("auditor", "city", "province")
 STEPS = [
@@ -22,7 +21,7 @@ STEPS = [
 
 
 def _actors():
-    firm = AuditFirm(name="审核机构", uscc=valid_uscc())
+    firm = AuditFirm(name="审核机构", uscc=make_uscc())
     db.session.add(firm)
     db.session.flush()
     return firm, {
@@ -82,7 +81,7 @@ def test_city_of_another_division_and_unassigned_auditor_are_refused(ctx):
     other_city = make_user("city", division="410300")
     with pytest.raises(workflow.TransitionError):
         services.act_on_filing(filing, "file_baseline", other_city, "备案", filing.version)
-    other_firm = AuditFirm(name="另一机构", uscc=valid_uscc())
+    other_firm = AuditFirm(name="另一机构", uscc=make_uscc())
     db.session.add(other_firm)
     db.session.flush()
     stranger = make_user("auditor", audit_firm_id=other_firm.id)

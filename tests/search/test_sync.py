@@ -10,7 +10,6 @@ from portal.extensions import db
 from portal.search import reindex_all, search, sync_pending
 from portal.search.documents import utcnow
 from portal.search.services import apply_outbox, get_store
-from tests.search.conftest import keys
 
 
 def test_committed_change_is_found_and_rolled_back_one_is_not(app, make):
@@ -88,3 +87,7 @@ def _latest(app):
     from portal.search.models import SearchOutbox
 
     return db.session.scalar(select(func.max(SearchOutbox.id)))
+
+
+def keys(results):
+    return [(h.kind, h.record) for h in results.hits]

@@ -29,7 +29,6 @@ from werkzeug.datastructures import MultiDict
 
 from portal import create_app
 from portal.accounts.models import AuditFirm, User
-from portal.accounts.services import hash_password, now
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.filings import services as filings
@@ -39,7 +38,8 @@ from portal.publicity import services as publicity
 from portal.registry import services as registry
 from portal.uploads import CheckedUpload, store_upload
 from tests import factories
-from tests.conftest import TEST_PASSWORD, AuthActions, _empty_tables
+from tests.conftest import _empty_tables
+from tests.factories import TEST_PASSWORD, AuthActions
 
 ANON = "anonymous"
 EA = "enterprise_admin"  # an administrator of enterprise A (郑州)
@@ -438,7 +438,7 @@ class World:
     # -- objects
 
     def _build(self) -> None:
-        firm = AuditFirm(name="矩阵审核机构", uscc=factories.make_uscc("410100"), is_approved=True)
+        firm = AuditFirm(name="矩阵审核机构", uscc=factories.make_uscc(), is_approved=True)
         db.session.add(firm)
         a = factories.enterprise("矩阵甲企业", "410100")
         b = factories.enterprise("矩阵乙企业", "410100")
@@ -448,20 +448,16 @@ class World:
         )
 
         def user(key, role, **kw) -> User:
-            person = User(
+            # Back-office users have enrolled TOTP, as AuthActions makes them.
+            person = factories.user(
+                role,
                 email=f"{key.replace('_', '-')}@matrix.example.com",
                 name=key,
-                password_hash=hash_password(TEST_PASSWORD),
-                role=role,
-                email_verified_at=now(),
+                password=TEST_PASSWORD,
+                totp=pyotp.random_base32() if role != "enterprise" else False,
+                verified=True,
                 **kw,
             )
-            if role != "enterprise":
-                # Back-office users have enrolled TOTP (as tests/conftest.py AuthActions makes them).
-                person.totp_secret = pyotp.random_base32()
-                person.totp_enabled_at = now()
-            db.session.add(person)
-            db.session.flush()
             self.ids[key] = person.id
             return person
 

@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.conftest import TEST_PASSWORD
-from tests.review.backoffice import login, make_enterprise, make_user
-from tests.review.filings_helpers import make_filing
+from tests import factories
+from tests.factories import TEST_PASSWORD, login, make_enterprise, make_filing, make_user
 
 PAIRS = 10
 
@@ -241,18 +240,17 @@ def test_trades_and_cancels_in_parallel_never_deadlock(app):
 
 
 def test_ten_parallel_wrong_passwords_lock_the_account(app):
-    from portal.accounts.services import LOCK_MINUTES, hash_password, now
+    from portal.accounts.services import LOCK_MINUTES, now
     from portal.audit.models import AuditEvent
 
     with app.app_context():
-        user = User(
+        user = factories.user(
+            "enterprise",
             email="race@example.com",
             name="并发",
-            password_hash=hash_password(TEST_PASSWORD),
-            role="enterprise",
-            email_verified_at=now(),
+            password=TEST_PASSWORD,
+            verified=True,
         )
-        db.session.add(user)
         db.session.commit()
         user_id = user.id
     clients = [app.test_client() for _ in range(10)]

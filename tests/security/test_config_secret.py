@@ -10,7 +10,7 @@ import pytest
 from portal import create_app
 from portal.config import SECRET_KEY_MIN_LENGTH, from_environment, secret_key
 from portal.extensions import db
-from tests.conftest import TEST_SECRET_KEY
+from tests.factories import TEST_SECRET_KEY
 
 
 @pytest.fixture

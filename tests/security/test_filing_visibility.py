@@ -17,8 +17,7 @@ from portal.filings import services as filings
 from portal.filings import workflow
 from portal.filings.models import Filing, FilingAttachment, FilingVersion
 from portal.review import services as review
-from tests.review.backoffice import login, make_enterprise, make_user, sign_in, users  # noqa: F401
-from tests.review.filings_helpers import checked_pdf, make_filing
+from tests.factories import checked_pdf, login, make_enterprise, make_filing, make_user
 
 REVIEWERS = ("city", "province", "auditor", "supervisor")
 

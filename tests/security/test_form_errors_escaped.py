@@ -24,8 +24,7 @@ from wtforms.fields.core import UnboundField
 
 import portal
 from portal.extensions import db
-
-import factories as f
+from tests import factories as f
 
 PAYLOADS = (
     '"><img src=x onerror=alert(1)>',

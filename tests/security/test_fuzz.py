@@ -274,7 +274,7 @@ def _seed(app) -> dict:
     from portal.news.models import Announcement
     from portal.publicity import services as publicity
     from portal.registry import services as registry
-    from tests.review.filings_helpers import make_filing
+    from tests.factories import make_filing
 
     with app.app_context():
         load_demo(scale=5, echo=lambda *_args, **_kw: None)

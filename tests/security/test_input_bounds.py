@@ -15,8 +15,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
-from tests.review.backoffice import sign_in, users  # noqa: F401  (fixtures)
-from tests.review.filings_helpers import PDF, checked_pdf, make_filing
+from tests.factories import PDF, checked_pdf, make_filing
 
 HUGE = ["2147483648", "4294967296", "9223372036854775808", "99999999999999999999999", "9" * 5000]
 
@@ -265,7 +264,7 @@ def test_the_review_service_refuses_non_finite_savings(app, users):  # noqa: F81
 @pytest.mark.parametrize("bad", ["1e14", "100000000000000", "Infinity", "sNaN"])
 def test_the_ledger_refuses_quantities_its_column_cannot_hold(ctx, bad):
     from portal.registry import services
-    from tests.review.backoffice import make_enterprise
+    from tests.factories import make_enterprise
 
     enterprise = make_enterprise()
     with pytest.raises(services.LedgerError) as refused:

@@ -8,8 +8,7 @@ import time
 import pytest
 
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH, is_common_password, password_problems
-from tests.accounts.test_registration import GOOD, VALID
-from tests.conftest import make_uscc
+from tests.factories import REGISTRATION, VALID_USCC, make_uscc
 
 COMMON = "这个密码太常见"
 
@@ -28,7 +27,7 @@ def test_uncommon_passwords_pass(ctx, password):
 
 
 def _register(client, csrf_token, **changes):
-    data = dict(GOOD, uscc=VALID, csrf_token=csrf_token("/accounts/register"))
+    data = dict(REGISTRATION, uscc=VALID_USCC, csrf_token=csrf_token("/accounts/register"))
     data.update(changes)
     return client.post("/accounts/register", data=data)
 
@@ -46,14 +45,14 @@ def test_registration_refuses_weak_password_next_to_the_field(client, csrf_token
 
 
 def test_reset_refuses_weak_password(app, client, csrf_token, auth):
-    from tests.accounts.test_registration import _link
+    from tests.factories import mail_link
 
     auth.make_user("enterprise", email="reset@example.com")
     token = csrf_token("/accounts/password/forgot")
     client.post(
         "/accounts/password/forgot", data={"csrf_token": token, "email": "reset@example.com"}
     )
-    link = _link(app, "password/reset")
+    link = mail_link(app, "password/reset")
     token = csrf_token(link)
     response = client.post(
         link, data={"csrf_token": token, "password": "Passw0rd", "confirm": "Passw0rd"}
@@ -76,17 +75,21 @@ def test_one_maximum_length_at_registration_and_login(app, client, csrf_token):
         from portal.accounts.services import now
         from portal.extensions import db
 
-        db.session.scalar(select(User).where(User.email == GOOD["email"])).email_verified_at = now()
+        db.session.scalar(
+            select(User).where(User.email == REGISTRATION["email"])
+        ).email_verified_at = now()
         db.session.commit()
     token = csrf_token("/accounts/login")
     login = client.post(
-        "/accounts/login", data={"csrf_token": token, "email": GOOD["email"], "password": longest}
+        "/accounts/login",
+        data={"csrf_token": token, "email": REGISTRATION["email"], "password": longest},
     )
     assert login.status_code == 303
     client.post("/accounts/logout", data={"csrf_token": csrf_token("/")})
     token = csrf_token("/accounts/login")
     login = client.post(
-        "/accounts/login", data={"csrf_token": token, "email": GOOD["email"], "password": too_long}
+        "/accounts/login",
+        data={"csrf_token": token, "email": REGISTRATION["email"], "password": too_long},
     )
     assert login.status_code == 422 and message in login.get_data(as_text=True)
 
@@ -94,7 +97,7 @@ def test_one_maximum_length_at_registration_and_login(app, client, csrf_token):
 def _median_post_time(client, csrf_token, emails: list[str], first_serial: int) -> float:
     times = []
     for n, email in enumerate(emails):
-        data = dict(GOOD, uscc=make_uscc(first_serial + n), email=email)
+        data = dict(REGISTRATION, uscc=make_uscc(first_serial + n), email=email)
         data["csrf_token"] = csrf_token("/accounts/register")
         started = time.perf_counter()
         response = client.post("/accounts/register", data=data)

@@ -21,8 +21,7 @@ from portal.news.models import Announcement
 from portal.publicity import services as publicity
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry.models import LedgerEntry
-from tests.review.backoffice import make_enterprise, sign_in, users  # noqa: F401  (fixtures)
-from tests.review.filings_helpers import make_filing
+from tests.factories import make_enterprise, make_filing
 
 SEVEN_DAYS = timedelta(days=7)
 

@@ -43,7 +43,7 @@ def test_login_ignores_foreign_next(app, client, csrf_token, auth, target):
     user_id = auth.make_user("enterprise")
     from portal.accounts.models import User
     from portal.extensions import db
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     with app.app_context():
         email = db.session.get(User, user_id).email
@@ -60,7 +60,7 @@ def test_login_ignores_foreign_next(app, client, csrf_token, auth, target):
 def test_totp_enrolment_ignores_foreign_next(app, client, auth, target):
     from portal.accounts.models import User
     from portal.extensions import db
-    from tests.conftest import TEST_PASSWORD
+    from tests.factories import TEST_PASSWORD
 
     user_id = auth.make_user("province", totp=False)
     with app.app_context():

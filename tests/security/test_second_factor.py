@@ -12,10 +12,8 @@ from sqlalchemy import select, text
 from portal.accounts import services
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.conftest import TEST_PASSWORD
-from tests.review.backoffice import login as session_login
-from tests.review.backoffice import users  # noqa: F401  (fixture)
-from tests.review.filings_helpers import checked_pdf, make_filing
+from tests.factories import TEST_PASSWORD, checked_pdf, make_filing
+from tests.factories import login as session_login
 
 BACK_OFFICE = ("auditor", "city", "province", "editor", "supervisor")
 

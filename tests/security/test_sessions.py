@@ -67,7 +67,7 @@ def test_logout_records_the_event_and_bumps_the_session_version(app, client, aut
 
 
 def test_log_out_everywhere_ends_the_sessions_of_other_devices(app, client, auth):
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
 
     user_id = auth.login("enterprise")
     laptop = app.test_client()
@@ -168,7 +168,7 @@ def test_without_trusted_proxies_the_peer_address_counts(app, client, auth):
 def test_behind_trusted_proxies_the_client_address_counts(
     app_config, extra_apps, count, forwarded_for
 ):
-    from tests.conftest import AuthActions
+    from tests.factories import AuthActions
 
     app = create_app(app_config | {"PROXY_COUNT": count})
     extra_apps.append(app)

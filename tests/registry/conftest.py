@@ -1,1 +1,0 @@
-from tests.review.backoffice import sign_in, users  # noqa: F401  (fixtures)
