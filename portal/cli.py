@@ -9,11 +9,11 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from portal.search import reindex_all
+
 
 def init_app(app: Flask) -> None:
     @app.cli.command("reindex")
     def reindex_command() -> None:
         """Rebuild the search index beside the live one and swap it in."""
-        from portal.search import reindex_all
-
         reindex_all(progress=click.echo)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,9 +152,6 @@ def secret_key(configured: str, folder: Path | None = None) -> str:
 
 def _write_new_key(path: Path) -> None:
     """Create `path` atomically with a new random key; the first of several workers wins."""
-    import secrets
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file with mode 600; link() publishes it whole or fails if one exists.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from babel import dates
+from babel.numbers import parse_pattern
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_timezone,
+)
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
@@ -85,8 +94,6 @@ def fmt_money(value: Decimal | None) -> str:
     """Format an amount in 元 (yuan), e.g. ¥1,234.00."""
     if value is None:
         return "—"
-    from flask_babel import format_currency
-
     return format_currency(value, "CNY")
 
 
@@ -121,8 +128,6 @@ class RequestFormats:
     """
 
     def __init__(self):
-        from flask_babel import get_timezone
-
         self.locale = get_locale()
         self.tzinfo = get_timezone()
         self.english = str(self.locale).startswith("en")
@@ -146,6 +151,7 @@ class RequestFormats:
     def money(self, value) -> str:
         if value is None:
             return "—"
+        # local: the module-level format_currency is flask_babel's (request locale), this one takes a locale
         from babel.numbers import format_currency
 
         return format_currency(value, "CNY", locale=self.locale)
@@ -159,8 +165,6 @@ class RequestFormats:
     def fdate(self, value, style: str = "medium") -> str:
         if value is None:
             return "—"
-        from babel import dates
-
         pattern = "yyyy-MM-dd" if style == "iso" else style
         if isinstance(value, datetime):
             return dates.format_datetime(
@@ -171,8 +175,6 @@ class RequestFormats:
     def fdatetime(self, value, style: str = "medium") -> str:
         if value is None:
             return "—"
-        from babel import dates
-
         return dates.format_datetime(_as_utc(value), style, tzinfo=self.tzinfo, locale=self.locale)
 
     def localized(self, obj, attr: str = "name") -> str:
@@ -202,15 +204,11 @@ class RequestFormats:
 
 def _as_utc(value: datetime) -> datetime:
     """Stored datetimes are naive UTC (as Flask-Babel assumes)."""
-    from datetime import UTC
-
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @lru_cache(maxsize=64)
 def _pattern(pattern: str):
-    from babel.numbers import parse_pattern
-
     return parse_pattern(pattern)
 
 

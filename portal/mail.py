@@ -19,7 +19,9 @@ import copy
 import re
 import smtplib
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,9 +115,6 @@ def outbox_page_open(app) -> bool:
 
 def read_outbox(limit: int = 50) -> list[dict]:
     """The newest messages in the outbox folder (development only), newest first."""
-    from email import policy
-    from email.parser import BytesParser
-
     outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
     if not outbox.is_dir():
         return []

@@ -8,10 +8,13 @@ from typing import Any
 
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from htmx_flask import make_response
+from sqlalchemy import func, literal, select
 
 from portal import i18n
-from portal.i18n import TEMPLATE_HELPERS
+from portal.i18n import TEMPLATE_HELPERS, localized
+from portal.reference import services as reference
 
 CARE_COOKIE = "care"
 
@@ -105,8 +108,6 @@ class Page:
 
 def capped_count(statement, cap: int | None = None):
     """A count of `statement`'s rows that stops at cap + 1."""
-    from sqlalchemy import func, literal, select
-
     cap = COUNT_CAP if cap is None else cap
     limited = (
         statement.with_only_columns(literal(1), maintain_column_froms=True)
@@ -202,8 +203,6 @@ PRIVATE_PREFIXES = ("/admin", "/filings", "/accounts")
 def _private_response() -> bool:
     """Whether this response is behind login: a back-office, filing or account page, or any page
     shown to a signed-in user (static files excepted: they hold nothing personal)."""
-    from flask_login import current_user
-
     endpoint = request.endpoint or ""
     if endpoint == "static" or endpoint.endswith(".static"):
         return False
@@ -231,9 +230,6 @@ def parse_int(value: str | None, default: int = 1, maximum: int = 2**31 - 1) -> 
 
 def reference_name(kind: str, code: str | None) -> str:
     """The localized name of a division, industry, variety or category code ("" for None)."""
-    from portal.i18n import localized
-    from portal.reference import services as reference
-
     models = {
         "division": reference.Division,
         "industry": reference.Industry,

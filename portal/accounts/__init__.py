@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint
+from flask import Blueprint, flash, request, session
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user, user_logged_in
+
+from portal import mail
+from portal.accounts.models import User
+from portal.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -22,21 +28,11 @@ def session_identifier() -> str:
     trusted proxies; a client-sent X-Forwarded-For never counts by itself (Flask-Login's own
     identifier reads that header first, so a thief could forge the victim's address).
     """
-    from flask import request
-
     agent = request.headers.get("User-Agent", "")
     return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
 
 
 def init_app(app):
-    from flask import flash, request, session
-    from flask_babel import gettext as _
-    from flask_login import current_user, logout_user, user_logged_in
-
-    from portal import mail
-    from portal.accounts.models import User
-    from portal.extensions import db, login_manager
-
     mail.init_app(app)
 
     @login_manager.user_loader

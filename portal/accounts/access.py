@@ -35,9 +35,13 @@ from urllib.parse import urlsplit
 from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from htmx_flask import make_response
 
 from portal.accounts import bp
+from portal.accounts.models import User
+from portal.extensions import db
 from portal.urls import safe_next
+from portal.web import render
 
 TOTP_SESSION_KEY = "totp_ok"
 PENDING_KEY = "pending_uid"
@@ -83,9 +87,6 @@ def clear_pending() -> None:
 
 def pending_user():
     """The user who passed the password step in this session and owes the second factor."""
-    from portal.accounts.models import User
-    from portal.extensions import db
-
     user_id, started = session.get(PENDING_KEY), session.get(PENDING_AT)
     if not user_id or started is None:
         return None
@@ -128,8 +129,6 @@ def second_factor_gate():
 
 def _send(url: str):
     if request.htmx:
-        from htmx_flask import make_response
-
         return make_response("", 204, redirect=url)
     return redirect(url)
 
@@ -192,8 +191,8 @@ def enterprise_required(view):
         if current_user.role != "enterprise":
             abort(403, description=_("此页面仅供企业用户使用。"))
         if current_user.enterprise_id is None:
+            # cycle: accounts.services -> audit -> audit.views -> accounts.access -> accounts.services
             from portal.accounts.services import pending_claim
-            from portal.web import render
 
             claim = pending_claim(current_user)
             if claim is not None:

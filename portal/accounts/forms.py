@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as stdnum_uscc
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from portal.accounts.passwords import MAX_PASSWORD_LENGTH
+from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems
+from portal.accounts.services import MOBILE, is_uscc_registered
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
+from portal.filings.forms import options
 from portal.forms import FlaskForm
+from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
 # The one maximum password length, on every form that takes a password.
@@ -63,8 +67,6 @@ def uscc_message(raw: str, reason: str) -> str:
 
 
 def email_validator_field(form, field):
-    from email_validator import EmailNotValidError, validate_email
-
     value = (field.data or "").strip()
     if not value:
         return
@@ -75,9 +77,6 @@ def email_validator_field(form, field):
 
 
 def mobile_validator(form, field):
-    from portal.accounts.services import MOBILE
-    from portal.text import to_halfwidth
-
     value = to_halfwidth(field.data or "").replace(" ", "").replace("-", "")
     if value.startswith("+86"):
         value = value[3:]
@@ -87,8 +86,6 @@ def mobile_validator(form, field):
 
 
 def strong_password(form, field):
-    from portal.accounts.passwords import password_problems
-
     problems = password_problems(field.data or "")
     if problems:
         raise ValidationError("".join(problems))
@@ -132,8 +129,6 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, divisions=(), industries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from portal.filings.forms import options
-
         self.division.choices = options([("", _("请选择"))] + list(divisions))
         self.industry.choices = options([("", _("请选择"))] + list(industries))
         for select in (self.division, self.industry):
@@ -142,8 +137,6 @@ class RegistrationForm(FlaskForm):
     uscc_already_registered = False
 
     def validate_uscc(self, field):
-        from portal.accounts.services import is_uscc_registered
-
         if field.data and is_uscc_registered(field.data):
             # The view offers "ask the administrator for access" on this flag, in any language.
             self.uscc_already_registered = True

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.crypto import decrypt_secret, encrypt_secret
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 
@@ -70,14 +71,10 @@ class User(UserMixin, db.Model):
     @property
     def totp_secret(self) -> str | None:
         """The TOTP secret in clear (None when not enrolled, or when the key cannot open it)."""
-        from portal.accounts.crypto import decrypt_secret
-
         return decrypt_secret(self.totp_secret_encrypted) if self.totp_secret_encrypted else None
 
     @totp_secret.setter
     def totp_secret(self, plain: str | None) -> None:
-        from portal.accounts.crypto import encrypt_secret
-
         self.totp_secret_encrypted = encrypt_secret(plain) if plain else None
         self.totp_last_step = None
 

@@ -12,6 +12,7 @@ import re
 from functools import cache
 
 from flask_babel import gettext as _
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_PASSWORD_LENGTH = 8
 # The one maximum: registration, reset, invitation, login and every confirmation form use it.
@@ -30,8 +31,6 @@ _SUBSTITUTIONS = [
 
 @cache
 def common_passwords() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -35,8 +36,9 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import Notice, User
 from portal.extensions import db, limiter
+from portal.filings import services as filings
 from portal.i18n import localized
-from portal.mail import outbox_page_open
+from portal.mail import outbox_page_open, read_outbox
 from portal.reference.models import Division, Industry
 from portal.urls import safe_next
 from portal.web import redirect_after_post, render
@@ -364,8 +366,6 @@ def totp_setup():
                 next=next_url or _home_for(user),
                 breadcrumbs=[(_("账号安全"), url_for("accounts.security")), (_("恢复码"), None)],
             )
-    import segno
-
     uri = services.totp_uri(user, secret)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
     return render(
@@ -408,8 +408,6 @@ def totp_disable():
 @bp.get("/")
 @enterprise_required
 def dashboard():
-    from portal.filings import services as filings
-
     enterprise = current_user.enterprise
     return render(
         "accounts/dashboard.html",
@@ -521,8 +519,6 @@ def accept_invitation(token: str):
 @bp.get("/dev/outbox")
 def outbox():
     """The outbox folder as a page, for development only (mail.outbox_page_open)."""
-    from portal.mail import read_outbox
-
     if not outbox_page_open(current_app):
         abort(404)
 

@@ -4,6 +4,10 @@ import click
 from flask import Blueprint
 from flask.cli import AppGroup
 
+from portal.audit.keys import keyring
+from portal.audit.services import rekey_chain, verify_chain
+from portal.extensions import db
+
 # The supervisor's read-only search (views.py).
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -16,8 +20,6 @@ def init_app(app):
     @group.command("verify")
     def verify_command():
         """Prove the hash chain is intact, or name the first broken entry."""
-        from portal.audit.services import verify_chain
-
         result = verify_chain()
         if result.ok:
             click.echo(f"OK: {result.checked} entries, chain intact.")
@@ -33,10 +35,6 @@ def init_app(app):
         Run once after the upgrade that introduced keyed hashes, and after a key rotation to
         retire the old key. Refuses, changing nothing, when the chain does not verify.
         """
-        from portal.audit.keys import keyring
-        from portal.audit.services import rekey_chain
-        from portal.extensions import db
-
         result = rekey_chain()
         if not result.ok:
             db.session.rollback()

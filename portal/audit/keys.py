@@ -18,6 +18,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal.config import ROOT
+
 KEY_FILE = "audit_key"
 MIN_KEY_LENGTH = 32
 # The key id of entries written before the chain had a key (plain SHA-256): `flask audit rekey`.
@@ -45,8 +47,6 @@ def key_id(key: bytes) -> str:
 
 def instance_dir() -> Path:
     """The instance folder, as config.py names it: PORTAL_INSTANCE_DIR, else ./instance."""
-    from portal.config import ROOT
-
     return Path(os.environ.get("PORTAL_INSTANCE_DIR") or ROOT / "instance")
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask import has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -83,8 +84,6 @@ def record_event(
     `actor` is a User or None (the system); `ip` defaults to the request's remote address.
     """
     if ip is None:
-        from flask import has_request_context, request
-
         ip = (request.remote_addr or "") if has_request_context() else ""
     lock_chain_head()
     head = db.session.get(AuditChainHead, 1, populate_existing=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
@@ -18,8 +19,6 @@ from portal.web import paginate, parse_int, render
 
 def _utc_start(day) -> datetime:
     """The stored (naive UTC) instant at which a local calendar day begins."""
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import func, or_, select
 
 from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
@@ -17,11 +18,6 @@ from portal.reference.services import varieties
 
 def today() -> date:
     """Today in the portal's time zone (Asia/Shanghai)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 

@@ -8,10 +8,15 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.news.models import Announcement, AnnouncementRevision, Attachment
 from portal.news.services import render_markdown
+from portal.publicity.services import notice_for_announcement, notice_for_editorial
+from portal.uploads import store_upload
 
 
 def utcnow() -> datetime:
@@ -55,8 +60,6 @@ def carries_statutory_publicity(a: Announcement) -> bool:
 
     Its period comes from the rules and nobody edits it; only the province withdraws it.
     """
-    from portal.publicity.services import notice_for_announcement
-
     return a.id is not None and is_public(a) and notice_for_announcement(a.id) is not None
 
 
@@ -84,8 +87,6 @@ def _apply(a: Announcement, draft: Draft, now: datetime, *, actor=None) -> None:
     if statutory:
         return  # a 公示's dates are the rules': the editor corrects the text only
     if a.category == "publicity" and a.status in ("published", "scheduled"):
-        from portal.publicity.services import notice_for_editorial
-
         db.session.add(a)
         db.session.flush()
         # The period starts when the 公示 is published (never before now).
@@ -153,8 +154,6 @@ def withdraw_announcement(a: Announcement, reason: str, *, actor) -> None:
     """Take an announcement down. A 公示 is never withdrawn here: its withdrawal is the
     province's decision (publicity.services.withdraw_notice), which keeps it public with the reason.
     """
-    from portal.publicity.services import notice_for_announcement
-
     if a.id is not None and notice_for_announcement(a.id) is not None and is_public(a):
         raise EditorialError("reason", "statutory_withdraw")
     before = _snapshot(a)
@@ -173,8 +172,6 @@ def withdraw_announcement(a: Announcement, reason: str, *, actor) -> None:
 
 def attach_file(a: Announcement, upload, *, actor) -> Attachment:
     """Store a checked upload (portal.uploads) and keep PDF text for search."""
-    from portal.uploads import store_upload
-
     store_upload(upload)
     attachment = Attachment(
         filename=upload.original_name,
@@ -197,9 +194,6 @@ def attach_file(a: Announcement, upload, *, actor) -> Attachment:
 
 def pdf_text(data: bytes, limit: int = 200_000) -> str:
     """The text of a PDF, for search; empty when it cannot be read (a scan, a damaged file)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
         reader = PdfReader(io.BytesIO(data))
         parts = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -15,17 +16,19 @@ from portal.editorial import bp, services
 from portal.editorial.forms import AnnouncementForm, WithdrawForm
 from portal.extensions import db
 from portal.i18n import localized
+from portal.news.forms import CATEGORY_LABELS
 from portal.news.models import ANNOUNCEMENT_CATEGORIES, Announcement
 from portal.news.services import render_markdown
+from portal.publicity.services import notice_for_announcement
+from portal.reference.services import divisions
 from portal.review.access import require_role
+from portal.uploads import UploadRefused, check_upload
 from portal.web import paginate, parse_int, redirect_after_post, render
 
 EDITORS = ("editor", "province")
 
 
 def _labels():
-    from portal.news.forms import CATEGORY_LABELS
-
     return CATEGORY_LABELS
 
 
@@ -46,8 +49,6 @@ def get_announcement_or_404(announcement_id: int) -> Announcement:
 
 
 def _form(obj=None):
-    from portal.reference.services import divisions
-
     form = (
         AnnouncementForm(obj=obj)
         if obj is not None and request.method == "GET"
@@ -75,8 +76,6 @@ def _form(obj=None):
 
 
 def _zone():
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
@@ -108,8 +107,6 @@ def _attachment(form):
     upload = request.files.get(form.attachment.name)
     if upload is None or not upload.filename:
         return None
-    from portal.uploads import UploadRefused, check_upload
-
     try:
         return check_upload(upload)
     except UploadRefused as refused:
@@ -201,8 +198,6 @@ def edit(announcement_id: int):
 
 
 def _notice_of(announcement):
-    from portal.publicity.services import notice_for_announcement
-
     return notice_for_announcement(announcement.id) if announcement is not None else None
 
 

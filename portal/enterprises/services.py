@@ -5,6 +5,8 @@ from __future__ import annotations
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import uscc as stdnum_uscc
 
+from portal.text import to_halfwidth
+
 
 class InvalidUSCC(ValueError):
     """The code is not a valid 统一社会信用代码; `reason` says which rule it breaks."""
@@ -19,8 +21,6 @@ def normalize_uscc(raw: str) -> str:
 
     reason is one of: length, format, checksum (the 18th character is wrong).
     """
-    from portal.text import to_halfwidth
-
     code = stdnum_uscc.compact(to_halfwidth(raw or ""))
     try:
         return stdnum_uscc.validate(code)

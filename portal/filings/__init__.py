@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.filings import services, workflow
 
 bp = Blueprint(
     "filings", __name__, url_prefix="/filings", static_folder="static", static_url_path="/static"
@@ -26,8 +29,6 @@ KIND_HELP = {
 
 
 def init_app(app):
-    from portal.filings import services, workflow
-
     app.jinja_env.globals.update(
         status_label=lambda code: workflow.STATUS_LABELS.get(code, code),
         action_label=lambda code: workflow.ACTION_LABELS.get(code, code),
@@ -41,10 +42,6 @@ def init_app(app):
 
 def _visible_attachments(filing) -> list:
     """The filing's files the current user may see (workflow.can_see_attachment decides)."""
-    from flask_login import current_user
-
-    from portal.filings import workflow
-
     return workflow.visible_attachments(current_user, filing)
 
 

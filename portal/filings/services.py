@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from portal.accounts.models import AuditFirm, User
+from portal.accounts.services import post_notice
 from portal.audit.services import record_event
+from portal.disclosure.models import ComplianceRecord
 from portal.extensions import db
 from portal.filings import workflow
 from portal.filings.forms import FORMS
@@ -30,7 +32,10 @@ from portal.filings.models import (
     RetrofitClaim,
     VoluntaryApplication,
 )
+from portal.i18n import localized
+from portal.reference.models import Industry
 from portal.registry import services as registry
+from portal.uploads import store_upload
 
 MODELS = {
     "voluntary": VoluntaryApplication,
@@ -147,9 +152,6 @@ def build_form(filing: Filing, formdata=None):
     if filing.kind == "retrofit":
         kwargs["audit_firms"] = approved_audit_firms()
     if filing.kind == "purchase":
-        from portal.i18n import localized
-        from portal.reference.models import Industry
-
         kwargs["industries"] = [
             (i.code, localized(i))
             for i in db.session.scalars(select(Industry).order_by(Industry.sort_order))
@@ -333,8 +335,6 @@ def withdraw_filing(filing: Filing, actor: User, remark: str = "", expected_vers
 
 def notify_decision(filing: Filing, step, remark: str) -> None:
     """Tell the enterprise about a back-office decision: inbox and mail."""
-    from portal.accounts.services import post_notice
-
     status = str(workflow.STATUS_LABELS.get(step.target, step.target))
     post_notice(
         filing.enterprise_id,
@@ -349,8 +349,6 @@ def notify_decision(filing: Filing, step, remark: str) -> None:
 
 def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingAttachment:
     """Attach a checked upload (portal.uploads) and store its bytes outside static/."""
-    from portal.uploads import store_upload
-
     if purpose not in PURPOSES[filing.kind] and actor.role == "enterprise":
         purpose = PURPOSES[filing.kind][0]
     if actor.role == "enterprise" and not filing.is_editable:
@@ -469,8 +467,6 @@ def compliance_holdings(enterprise_id: int, year: int | None) -> tuple[dict | No
 
 def record_holdings(enterprise_id: int, year: int | None) -> tuple[dict | None, str]:
     """Before the ledger: quota + bought − sold − taken back from the compliance records."""
-    from portal.disclosure.models import ComplianceRecord
-
     query = select(ComplianceRecord).where(ComplianceRecord.enterprise_id == enterprise_id)
     if year is not None:
         exact = list(db.session.scalars(query.where(ComplianceRecord.period_year == year)))

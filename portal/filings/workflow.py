@@ -25,7 +25,10 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts.models import User
+from portal.audit.services import record_event
 from portal.extensions import db
+from portal.filings.models import FilingEvent
 
 TERMINAL = frozenset({"final", "rejected", "withdrawn"})
 EDITABLE = frozenset({"draft", "returned"})
@@ -268,8 +271,6 @@ def can_see_attachment(user, attachment) -> bool:
         return True
     if attachment.id in submitted_attachment_ids(filing):
         return True
-    from portal.accounts.models import User
-
     uploader = (
         db.session.get(User, attachment.uploaded_by_id) if attachment.uploaded_by_id else None
     )
@@ -287,9 +288,6 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
     Flushes, never commits. Raises TransitionError (or its RemarkRequired / Conflict) and changes
     nothing when the step is refused.
     """
-    from portal.audit.services import record_event
-    from portal.filings.models import FilingEvent
-
     check_version(filing, expected_version)
     step = step_for(filing, action)
     if step is None:
@@ -339,6 +337,7 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
         actor=actor,
     )
     if step.role in BACK_OFFICE_ROLES:
+        # cycle: filings.services -> filings.workflow -> filings.services
         from portal.filings.services import notify_decision
 
         notify_decision(filing, step, remark)

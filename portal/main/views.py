@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from flask import redirect, request
 
+from portal.disclosure.services import home_snapshot
 from portal.i18n import LOCALE_COOKIE, available_locales
 from portal.main import bp
+from portal.news.services import latest_announcements
+from portal.urls import safe_next
 from portal.web import CARE_COOKIE, render
 
 ONE_YEAR = 365 * 24 * 3600
@@ -11,16 +14,11 @@ ONE_YEAR = 365 * 24 * 3600
 
 def _safe_next(default: str = "/") -> str:
     """Only a path on this site: an open redirect would be a phishing aid (portal/urls.py)."""
-    from portal.urls import safe_next
-
     return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 @bp.get("/")
 def home():
-    from portal.disclosure.services import home_snapshot
-    from portal.news.services import latest_announcements
-
     snapshot = home_snapshot()
     return render(
         "main/home.html",

@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from flask import abort
+import markdown
+import nh3
+from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
 
@@ -96,9 +99,6 @@ ALLOWED_ATTRIBUTES = {
 
 def render_markdown(source: str) -> str:
     """Render an announcement's Markdown to HTML that is safe to show (nh3 removes anything else)."""
-    import markdown
-    import nh3
-
     html = markdown.markdown(
         source or "", extensions=["tables", "sane_lists"], output_format="html"
     )
@@ -118,10 +118,6 @@ FEED_SIZE = 50
 
 def local_zone():
     """The portal's time zone (Asia/Shanghai): dates people type are local dates."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 

@@ -3,15 +3,17 @@
 import click
 from flask import Blueprint
 
+from portal.extensions import db
+from portal.publicity.services import run_tick, withdrawal_of
+from portal.search import sync_pending
+from portal.text import escape_markdown
+
 bp = Blueprint("publicity", __name__)
 
 from portal.publicity import views  # noqa: E402,F401
 
 
 def init_app(app):
-    from portal.publicity.services import withdrawal_of
-    from portal.text import escape_markdown
-
     # Generated Markdown (公示 bodies) passes every value through this filter.
     app.jinja_env.filters["escape_markdown"] = escape_markdown
     # The public pages say when and why a 公示 was withdrawn.
@@ -20,15 +22,10 @@ def init_app(app):
     @app.cli.command("tick")
     def tick_command():
         """Finalize ended 公示, warn and take back for the 2-year rule. Safe to run any time."""
-        from portal.extensions import db
-        from portal.publicity.services import run_tick
-
         report = run_tick()
         db.session.commit()
         # Scheduled announcements whose time has come, and this tick's changes, reach the index.
         try:
-            from portal.search import sync_pending
-
             sync_pending(app)
         except Exception as error:  # noqa: BLE001 — search catches up on its own later
             click.echo(f"search sync skipped: {error}", err=True)

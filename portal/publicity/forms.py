@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.forms import FlaskForm
+from portal.text import to_halfwidth
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -32,8 +33,6 @@ class ObjectionForm(FlaskForm):
     )
 
     def validate_contact(self, field):
-        from portal.text import to_halfwidth
-
         value = to_halfwidth(field.data or "").strip().replace(" ", "")
         if not (PHONE.match(value) or EMAIL.match(value)):
             raise ValidationError(

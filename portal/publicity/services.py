@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.publicity.models import Objection, PublicityNotice
+from portal.registry import services as registry
 
 
 def utcnow() -> datetime:
@@ -458,8 +459,6 @@ def run_tick(now: datetime | None = None, today: date | None = None) -> TickRepo
 
     Each notice is finalized in its own savepoint, so one that fails does not block the others.
     """
-    from portal.registry import services as registry
-
     now = now or utcnow()
     today = today or now.date()
     report = TickReport()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,8 +30,6 @@ def _announcement_crumbs(announcement):
 
 
 def _endpoints():
-    from flask import current_app
-
     return current_app.view_functions
 
 

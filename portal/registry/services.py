@@ -27,8 +27,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import lock_chain_head, record_event
+from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.forms import QUANTITY_LIMIT
+from portal.reference.models import Division
 from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
 
 QUANTUM = Decimal("0.0001")
@@ -163,9 +165,6 @@ def entry_exists(idempotency_key: str) -> LedgerEntry | None:
 
 def holder_label(holder_key: str) -> str:
     """A readable name for a holder key (the enterprise's name, or the division's)."""
-    from portal.enterprises.models import Enterprise
-    from portal.reference.models import Division
-
     holder = Holder.parse(holder_key)
     if holder.kind == "enterprise":
         enterprise = db.session.get(Enterprise, holder.enterprise_id)

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from portal.enterprises.models import Enterprise
+from portal.enterprises.services import InvalidUSCC, normalize_uscc
 from portal.extensions import db
 from portal.i18n import localized
 from portal.reference.services import varieties
@@ -23,6 +24,7 @@ from portal.registry.forms import (
 )
 from portal.registry.models import ConstructionObligation, LedgerEntry
 from portal.review.access import can_see_division, can_see_enterprise, refuse_object, require_role
+from portal.review.services import current_date
 from portal.web import paginate, parse_int, redirect_after_post, render
 
 LEDGER_ROLES = ("province", "supervisor", "city")
@@ -151,8 +153,6 @@ def holder(holder_key: str):
 
 def _resolve_holder(raw: str) -> services.Holder | None:
     """A USCC names an enterprise; `province` and `city:410100` name the pools."""
-    from portal.enterprises.services import InvalidUSCC, normalize_uscc
-
     raw = (raw or "").strip()
     try:
         uscc = normalize_uscc(raw)
@@ -242,8 +242,6 @@ def construction():
         count,
         parse_int(request.args.get("page")),
     )
-    from portal.review.services import current_date
-
     return render(
         "registry/construction.html",
         "registry/_construction_rows.html",

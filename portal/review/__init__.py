@@ -4,9 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/admin")
 
-from portal.review import market_views, user_views, views  # noqa: E402,F401
+# The publicity hooks (what happens when a filing's or a list's 公示 ends) register on import.
+from portal.review import compliance, market_views, services, user_views, views  # noqa: E402,F401
 
 
 def init_app(app):
-    # The publicity hooks (what happens when a filing's or a list's 公示 ends) register on import.
-    from portal.review import compliance, services  # noqa: F401
+    """Nothing to set up: the views and the publicity hooks register when the package is imported."""

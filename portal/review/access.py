@@ -10,6 +10,9 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts.access import login_required_role
+from portal.accounts.access import second_factor_ok as accounts_second_factor_ok
+
 # Who may do what in the back office (docs/decisions.md, "Who does what"): the city authority, the
 # province and the third-party auditor review filings; the province and the read-only supervisor see
 # every unit, a city only the units of its own division.
@@ -19,15 +22,11 @@ READERS = ("province", "supervisor")
 
 def second_factor_ok(user) -> bool:
     """True when the user has TOTP and passed it in this session (accounts decides)."""
-    from portal.accounts.access import second_factor_ok as accounts_second_factor_ok
-
     return accounts_second_factor_ok(user)
 
 
 def require_role(*roles: str):
     """Let a signed-in user with one of `roles` in; the accounts package decides login and TOTP."""
-    from portal.accounts.access import login_required_role
-
     return login_required_role(*roles)
 
 

@@ -11,15 +11,25 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.accounts.services import post_notice
 from portal.audit.services import record_event
+from portal.disclosure.labels import COMPLIANCE_STATUS
 from portal.disclosure.models import COMPLIANCE_STATUSES, CompliancePeriod, ComplianceRecord
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.filings.models import ComplianceFiling
+from portal.i18n import fmt_quantity
+from portal.news.models import AnnouncementRevision
+from portal.news.services import render_markdown
 from portal.publicity import services as publicity
+from portal.reference.models import Variety
+from portal.reference.services import by_code
 from portal.registry import services as registry
 from portal.registry.models import LedgerEntry
+from portal.review.services import public_record_locale, render_text
 from portal.text import spreadsheet_safe
 
 ZERO = Decimal("0")
@@ -90,8 +100,6 @@ class OverviewRow:
 
 def period_overview(year: int, division_code: str | None = None) -> list[OverviewRow]:
     """Each unit with holdings, a filing or a record: its filing against its holdings."""
-    from portal.filings.models import ComplianceFiling
-
     period = db.session.get(CompliancePeriod, year)
     filings = {}
     for filing in db.session.scalars(
@@ -218,11 +226,6 @@ def record_status(
 
 def _notify_deadline(record: ComplianceRecord) -> None:
     """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
-    from flask_babel import gettext as _
-
-    from portal.accounts.services import post_notice
-    from portal.i18n import fmt_quantity
-
     post_notice(
         record.enterprise_id,
         _("%(year)s 年度履约：请限期履约", year=record.period_year),
@@ -312,9 +315,6 @@ def publish_list(year: int, *, actor, now: datetime | None = None):
 def republish_list(year: int, reason: str, *, actor):
     """Correct a published list: same announcement (permalink), new text, old text kept with the
     reason (shown as 更新于 with the history on the public page)."""
-    from portal.news.models import AnnouncementRevision
-    from portal.news.services import render_markdown
-
     reason = (reason or "").strip()
     if not reason:
         raise ComplianceError("reason")
@@ -348,8 +348,6 @@ def republish_list(year: int, reason: str, *, actor):
 
 
 def _list_title(year: int) -> str:
-    from portal.review.services import public_record_locale, render_text
-
     with public_record_locale():
         return render_text("review/_publicity_compliance_title.html", year=year).strip()
 
@@ -365,18 +363,11 @@ def _records(year: int) -> list[ComplianceRecord]:
 
 
 def _list_markdown(year: int, records) -> str:
-    from portal.review.services import public_record_locale
-
     with public_record_locale():
         return _list_markdown_text(year, records)
 
 
 def _list_markdown_text(year: int, records) -> str:
-    from portal.disclosure.labels import COMPLIANCE_STATUS
-    from portal.reference.models import Variety
-    from portal.reference.services import by_code
-    from portal.review.services import render_text
-
     names = {code: getattr(by_code(Variety, code), "name", code) for code in ("energy", "coal")}
     return render_text(
         "review/_publicity_compliance.html",

@@ -32,6 +32,7 @@ from portal.disclosure.models import (
     Trade,
 )
 from portal.enterprises.models import Enterprise
+from portal.enterprises.services import InvalidUSCC, normalize_uscc
 from portal.extensions import db
 from portal.forms import (
     AMOUNT_LIMIT,
@@ -42,6 +43,8 @@ from portal.forms import (
     parse_decimal,
 )
 from portal.reference.models import Category, Division, Variety
+from portal.registry import services as registry
+from portal.registry.services import LedgerError, entry_exists
 
 KINDS = ("listings", "trades")
 
@@ -245,6 +248,7 @@ def _read_json(data: bytes) -> list[dict]:
 
 
 def _read_xlsx(data: bytes) -> list[dict]:
+    # lazy: openpyxl is heavy and only an .xlsx import needs it
     from openpyxl import load_workbook
 
     try:
@@ -383,8 +387,6 @@ class _Row:
 
     def enterprise(self, name, label):
         """A registered enterprise by its USCC, or None when the column is empty."""
-        from portal.enterprises.services import InvalidUSCC, normalize_uscc
-
         value = self.raw.get(name, "")
         if not value:
             return None
@@ -594,8 +596,6 @@ def preview(kind: str, rows: list[dict]) -> Preview:
 
 
 def _moves_indicators(existing: Trade, values: dict) -> bool:
-    from portal.registry.services import entry_exists
-
     if entry_exists(f"trade:{existing.number}:out") is None:
         return False
     keys = ("buyer_enterprise_id", "seller_enterprise_id", "variety_code", "quantity")
@@ -604,8 +604,6 @@ def _moves_indicators(existing: Trade, values: dict) -> bool:
 
 def upsert(kind: str, values: dict, *, actor) -> tuple[str, object]:
     """Create or update one listing or trade by its number; (action, record)."""
-    from portal.registry import services as registry
-
     model, _check = MODELS[kind]
     existing = db.session.scalar(select(model).where(model.number == values["number"]))
     if existing is None:
@@ -637,8 +635,6 @@ def upsert(kind: str, values: dict, *, actor) -> tuple[str, object]:
 
 def apply(kind: str, rows: list[dict], *, actor) -> Preview:
     """Apply the rows that pass; each in its own savepoint, so one refused row stops no other."""
-    from portal.registry.services import LedgerError
-
     result = preview(kind, rows)
     for row in result.rows:
         if row.action in ("error", "unchanged"):

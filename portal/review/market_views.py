@@ -10,8 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.disclosure.labels import (
+    LISTING_STATUS,
+    SELLER_KIND,
+    SETTLEMENT_STATUS,
+    TRADE_METHOD,
+)
 from portal.extensions import db
 from portal.i18n import localized
+from portal.reference.services import categories, varieties
+from portal.registry.services import LedgerError
 from portal.review import bp, market
 from portal.review.access import require_role
 from portal.review.forms import ConfirmForm, ImportForm, ListingForm, TradeForm
@@ -23,14 +31,6 @@ def _choices(mapping):
 
 
 def _fill(form):
-    from portal.disclosure.labels import (
-        LISTING_STATUS,
-        SELLER_KIND,
-        SETTLEMENT_STATUS,
-        TRADE_METHOD,
-    )
-    from portal.reference.services import categories, varieties
-
     form.variety.choices = [SelectChoice(v.code, localized(v)) for v in varieties()]
     form.category.choices = [SelectChoice(c.code, localized(c)) for c in categories()]
     form.method.choices = _choices(TRADE_METHOD)
@@ -80,8 +80,6 @@ def market_record(kind: str):
             try:
                 action, record = market.upsert(kind, values, actor=current_user)
             except Exception as error:
-                from portal.registry.services import LedgerError
-
                 if not isinstance(error, LedgerError):
                     raise
                 db.session.rollback()

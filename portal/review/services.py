@@ -10,17 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
+from portal.accounts.models import AuditFirm
 from portal.audit.services import record_event
 from portal.extensions import db
+from portal.filings import workflow
+from portal.filings.models import ComplianceFiling, Filing, FilingAttachment, RetrofitClaim
 from portal.forms import decimal_problem
 from portal.publicity import services as publicity
 from portal.registry import services as registry
+from portal.uploads import store_upload
 
 OVERDUE_DAYS = 15  # [design] a filing waiting longer than this is marked overdue
 
@@ -30,8 +36,6 @@ def utcnow() -> datetime:
 
 
 def _workflow():
-    from portal.filings import workflow
-
     return workflow
 
 
@@ -59,8 +63,6 @@ def _waiting_statuses(role: str) -> dict[str, set[str]]:
 
 def queue_query(user, kind: str | None = None, overdue_only: bool = False) -> tuple[Select, Select]:
     """The filings waiting for this user, oldest first; a city sees its division, an auditor its claims."""
-    from portal.filings.models import Filing, RetrofitClaim
-
     if user.role == "supervisor":
         # Read-only: everything still in progress, oldest first.
         stmt = select(Filing).where(
@@ -189,9 +191,6 @@ def act_on_filing(
 
 
 def _attach_report(filing, report, actor) -> None:
-    from portal.filings.models import FilingAttachment
-    from portal.uploads import store_upload
-
     store_upload(report)
     filing.attachments.append(
         FilingAttachment(
@@ -221,8 +220,6 @@ def render_text(template: str, **context) -> str:
 
 def public_record_locale():
     """Announcements and ledger reasons are public records in Chinese, whoever writes them."""
-    from flask_babel import force_locale
-
     return force_locale("zh_Hans_CN")
 
 
@@ -264,8 +261,6 @@ def _publish_filing_text(filing, actor) -> None:
 
 def finalize_filing(filing, actor) -> None:
     """Write what a final decision means in the registry (idempotent per filing and variety)."""
-    from portal.filings.models import ComplianceFiling
-
     with public_record_locale():
         reason = f"{KIND_TITLES.get(filing.kind, '')} {filing.number}"
     actor_user = actor if getattr(actor, "id", None) else None
@@ -308,6 +303,7 @@ def finalize_filing(filing, actor) -> None:
             actor=actor_user,
         )
     if isinstance(filing, ComplianceFiling):
+        # cycle: review.compliance -> review.services -> review.compliance
         from portal.review.compliance import apply_compliance_filing
 
         apply_compliance_filing(filing, actor_user)
@@ -315,8 +311,6 @@ def finalize_filing(filing, actor) -> None:
 
 
 def current_date() -> date:
-    from zoneinfo import ZoneInfo
-
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
@@ -325,8 +319,6 @@ def current_date() -> date:
 
 @publicity.on_final("filing")
 def _filing_publicity_ended(notice, actor) -> None:
-    from portal.filings.models import Filing
-
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
         return
@@ -340,8 +332,6 @@ def _filing_publicity_ended(notice, actor) -> None:
 @publicity.on_reopen("filing")
 def _filing_objection_upheld(notice, remark, actor) -> None:
     """Send the filing back for review when the workflow offers a way back from publicity."""
-    from portal.filings.models import Filing
-
     workflow = _workflow()
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
@@ -359,8 +349,6 @@ def _filing_objection_upheld(notice, remark, actor) -> None:
 @publicity.on_withdraw("filing")
 def _filing_publicity_withdrawn(notice, reason, actor) -> None:
     """A withdrawn 公示: the filing goes back to the province's queue; its enterprise is told."""
-    from portal.filings.models import Filing
-
     workflow = _workflow()
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
@@ -385,8 +373,6 @@ def can_assign_auditor(user, filing) -> bool:
 
 def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_version=None):
     """Assign (or change) the third-party auditor of a retrofit claim before its audit step."""
-    from portal.accounts.models import AuditFirm
-
     workflow = _workflow()
     workflow.check_version(filing, expected_version)
     if not can_assign_auditor(actor, filing):

@@ -10,7 +10,9 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import BACK_OFFICE_ROLES, AuditFirm, User
 from portal.extensions import db
+from portal.filings.workflow import ROLE_LABELS
 from portal.i18n import localized
+from portal.reference.services import divisions
 from portal.review import bp, users
 from portal.review.access import require_role
 from portal.review.forms import BackOfficeUserForm, ConfirmForm
@@ -18,9 +20,6 @@ from portal.web import redirect_after_post, render
 
 
 def _form():
-    from portal.filings.workflow import ROLE_LABELS
-    from portal.reference.services import divisions
-
     form = BackOfficeUserForm()
     form.role.choices = [
         SelectChoice(role, ROLE_LABELS.get(role, role)) for role in sorted(BACK_OFFICE_ROLES)
@@ -47,8 +46,6 @@ def get_back_office_user_or_404(user_id: int) -> User:
 @bp.route("/users", methods=["GET", "POST"], endpoint="users")
 @require_role("province")
 def users_page():
-    from portal.filings.workflow import ROLE_LABELS
-
     form = _form()
     if form.validate_on_submit():
         try:

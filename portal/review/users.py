@@ -6,7 +6,8 @@ import secrets
 
 from sqlalchemy import select
 
-from portal.accounts.models import BACK_OFFICE_ROLES, AuditFirm, User
+from portal.accounts.models import BACK_OFFICE_ROLES, AuditFirm, RecoveryCode, User
+from portal.accounts.services import hash_password, normalize_email, start_password_reset
 from portal.audit.services import record_event
 from portal.extensions import db
 
@@ -29,8 +30,6 @@ def create_back_office_user(
 ) -> User:
     """Create a back-office user with no usable password: a reset link lets them set one, and
     the first back-office page sends them to TOTP enrolment (accounts.totp_setup)."""
-    from portal.accounts.services import hash_password, normalize_email, start_password_reset
-
     email = normalize_email(email)
     if role not in BACK_OFFICE_ROLES:
         raise UserAdminError("role", "role")
@@ -89,8 +88,6 @@ def set_active(user: User, active: bool, *, actor) -> None:
 
 def reset_totp(user: User, *, actor) -> None:
     """Clear a lost authenticator: the user enrols again at the next sign-in."""
-    from portal.accounts.models import RecoveryCode
-
     user.totp_secret = None
     user.totp_enabled_at = None
     user.session_version = (user.session_version or 1) + 1

@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal.accounts.models import AuditFirm
+from portal.disclosure.labels import COMPLIANCE_STATUS
+from portal.disclosure.models import CompliancePeriod
 from portal.extensions import db
+from portal.filings import workflow
+from portal.filings.models import KINDS, Filing
 from portal.forms import whole_number
+from portal.publicity.services import notice_for_subject
 from portal.review import bp, compliance, services
 from portal.review.access import require_role
 from portal.review.forms import (
@@ -20,21 +27,18 @@ from portal.review.forms import (
     RecordStatusForm,
     RepublishForm,
 )
+from portal.uploads import UploadRefused, check_upload
 from portal.web import paginate, parse_int, redirect_after_post, render
 
 QUEUE_ROLES = ("city", "province", "auditor")
 
 
 def _workflow():
-    from portal.filings import workflow
-
     return workflow
 
 
 def get_filing_or_404(filing_id: int, for_user):
     """Load a filing the user may see: a city its division, an auditor its assigned claims."""
-    from portal.filings.models import Filing
-
     filing = db.session.get(Filing, filing_id)
     if filing is None:
         abort(404, description=_("该申报不存在。"))
@@ -44,8 +48,6 @@ def get_filing_or_404(filing_id: int, for_user):
 
 
 def _kind_choices():
-    from portal.filings.models import KINDS
-
     return [SelectChoice("", _("全部类型"))] + [
         SelectChoice(kind, services.KIND_TITLES[kind]) for kind in KINDS
     ]
@@ -98,10 +100,6 @@ def _action_form(filing, data=None):
 def _assign_form(filing):
     if not services.can_assign_auditor(current_user, filing):
         return None
-    from sqlalchemy import select
-
-    from portal.accounts.models import AuditFirm
-
     form = AssignAuditorForm()
     firms = db.session.scalars(
         select(AuditFirm).where(AuditFirm.is_approved.is_(True)).order_by(AuditFirm.name)
@@ -113,8 +111,6 @@ def _assign_form(filing):
 
 
 def _render_filing(filing, form, steps, status: int = 200, assign=None):
-    from portal.publicity.services import notice_for_subject
-
     response = render(
         "review/filing.html",
         filing=filing,
@@ -153,8 +149,6 @@ def act(filing_id: int):
         return _render_filing(found, form, steps, 400)
     report = None
     if form.action.data == "audit_savings" and request.files.get("report"):
-        from portal.uploads import UploadRefused, check_upload
-
         try:
             report = check_upload(request.files["report"])
         except UploadRefused as refused:
@@ -201,8 +195,6 @@ def act(filing_id: int):
 
 
 def _period_or_404(year: int):
-    from portal.disclosure.models import CompliancePeriod
-
     period = db.session.get(CompliancePeriod, year)
     if period is None:
         abort(404, description=_("该履约年度尚未开启。"))
@@ -212,10 +204,6 @@ def _period_or_404(year: int):
 @bp.route("/compliance", methods=["GET", "POST"])
 @require_role("province", "supervisor")
 def compliance_periods():
-    from sqlalchemy import select
-
-    from portal.disclosure.models import CompliancePeriod
-
     form = PeriodForm()
     if request.method == "POST":
         if current_user.role != "province":
@@ -250,8 +238,6 @@ def compliance_periods():
 
 
 def _status_choices():
-    from portal.disclosure.labels import COMPLIANCE_STATUS
-
     return [SelectChoice(code, label) for code, label in COMPLIANCE_STATUS.items()]
 
 
@@ -263,9 +249,6 @@ def compliance_period(year: int):
 
 
 def _render_period(period, status_form=None, status: int = 200):
-    from portal.disclosure.labels import COMPLIANCE_STATUS
-    from portal.publicity.services import notice_for_subject
-
     form = status_form or RecordStatusForm()
     form.status.choices = _status_choices()
     response = render(

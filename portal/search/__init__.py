@@ -6,6 +6,8 @@ sync_pending(). docs/search.md describes the design and its measurements.
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Blueprint, Flask
 
@@ -30,16 +32,12 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    import os
-
     for key, value in DEFAULTS.items():
         raw = os.environ.get(key)
         if key not in app.config:
             app.config[key] = (
                 type(value)(raw) if raw is not None and not isinstance(value, bool) else value
             )
-    from portal.search import services
-
     services.listen()
 
     @app.cli.group("search")
@@ -62,33 +60,23 @@ def init_app(app: Flask) -> None:
 
 
 def reindex_all(progress=print, app: Flask | None = None) -> int:
-    from portal.search.services import reindex_all as run
-
-    return run(progress=progress, app=app)
+    return services.reindex_all(progress=progress, app=app)
 
 
 def search(query: str, filters: dict | None = None, page: int = 1, **kwargs):
-    from portal.search.services import search as run
-
-    return run(query, filters, page, **kwargs)
+    return services.search(query, filters, page, **kwargs)
 
 
 def index_documents(records) -> int:
-    from portal.search.services import index_documents as run
-
-    return run(records)
+    return services.index_documents(records)
 
 
 def remove_documents(records) -> int:
-    from portal.search.services import remove_documents as run
-
-    return run(records)
+    return services.remove_documents(records)
 
 
 def sync_pending(app: Flask | None = None) -> dict:
-    from portal.search.services import sync_pending as run
-
-    return run(app)
+    return services.sync_pending(app)
 
 
-from portal.search import views  # noqa: E402,F401  (views attach to bp)
+from portal.search import services, views  # noqa: E402,F401  (views attach to bp)

@@ -8,6 +8,7 @@ docs/search.md has the measurements behind these choices.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -61,6 +62,7 @@ class _RJieba:
     name = "rjieba"
 
     def __init__(self) -> None:
+        # lazy: rjieba loads its dictionary on import; only the analyzer in use pays for it
         import rjieba
 
         self._rjieba = rjieba
@@ -80,9 +82,7 @@ class _Jieba:
     name = "jieba"
 
     def __init__(self) -> None:
-        import logging
-
-        try:
+        try:  # lazy and optional: jieba is a comparison-only extra
             import jieba
         except ImportError as exc:
             raise RuntimeError(

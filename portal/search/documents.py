@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.disclosure import labels
@@ -340,8 +340,6 @@ def all_documents(session: Session, batch: int = 2000) -> Iterator[dict]:
 
 
 def count_public(session: Session) -> int:
-    from sqlalchemy import func
-
     total = session.scalar(select(func.count()).select_from(Listing)) or 0
     total += session.scalar(select(func.count()).select_from(Trade)) or 0
     total += (

@@ -23,6 +23,7 @@ from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement, Attachment
+from portal.reference.services import divisions
 from portal.search import documents, engine
 from portal.search.models import SearchOutbox
 from portal.search.store import IndexStore, IndexUnavailable, LockBusy
@@ -288,6 +289,7 @@ def _bulk_writer(ix, app: Flask):
     optimisation, which our engine does not use, and reading every posting's field length back
     from disk was the largest single cost of the final commit.
     """
+    # lazy: the whoosh3 codec is needed only by a full rebuild's writer
     from whoosh.codec.whoosh3 import W3Codec
 
     codec = W3Codec()
@@ -409,8 +411,6 @@ def _catch_up(app: Flask, store: IndexStore) -> None:
 
 
 def divisions_by_code() -> dict[str, str]:
-    from portal.reference.services import divisions
-
     return {d.code: d.name for d in divisions()}
 
 
