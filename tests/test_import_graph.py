@@ -24,6 +24,7 @@ BASE_MODULES = {
     "portal.converters",
     "portal.mail",
     "portal.uploads",
+    "portal.access",
 }
 BASE_PACKAGES = {"portal.reference", "portal.enterprises"}
 FEATURES = {

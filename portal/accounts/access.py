@@ -1,10 +1,7 @@
-"""Reusable access checks for views. Use these; do not test roles by hand in views.
+"""Access checks that need the accounts models. The roles, the role groups and the page decorator
+`role_required` are in `portal/access.py`; this module holds the rest:
 
-    from portal.accounts.access import login_required_role, requires_totp, enterprise_required
-
-    @bp.get("/review/")
-    @login_required_role("city", "province")   # signed in with one of these roles
-    def queue(): ...
+    from portal.accounts.access import requires_totp, enterprise_required
 
     @bp.get("/filings/")
     @enterprise_required                       # signed-in enterprise user with an enterprise
@@ -13,15 +10,17 @@
     @requires_totp                             # signed in and passed a second factor this session
 
 The second factor is decided in ONE place, `second_factor_gate()`, before every request:
-- Back-office roles (auditor, city, province, editor, supervisor) must have enrolled TOTP and passed
-  it in this session (等保 2.0: two factors for administrators); anyone else who enrolled must pass
-  it too. Until then the person is not signed in at all: the login keeps only a *pending* user id in
+- Back-office roles (`portal.access.BACK_OFFICE`: auditor, city, province, editor, supervisor) must
+  have enrolled TOTP and passed it in this session (等保 2.0: two factors for administrators);
+  anyone else who enrolled must pass it too (`portal.access.owes_second_factor`). Until then the
+  person is not signed in at all: the login keeps only a *pending* user id in
   the session (`pending_user()`), which the TOTP pages (enrol, verify) use. A session that is
   signed in but owes the factor (a TOTP reset, a session made some other way) is turned back into
   a pending one by the gate. So such a person gets exactly what an anonymous visitor gets: the
   public pages, static files, log out, and the TOTP pages; every other page sends them to enrol or
-  verify (`_to_login()`, HX-Redirect for htmx).
-- `login_required_role` and `requires_totp` are then thin: signed in, and the role.
+  verify (`_to_login()`, HX-Redirect for htmx; it is also Flask-Login's unauthorized handler, which
+  `portal.access.role_required` calls).
+- `role_required` and `requires_totp` are then thin: signed in, and the role.
 - A session ends after SESSION_IDLE_MINUTES idle (see accounts.init_app), and every session of a
   user ends when its session_version is bumped (password change, removal, TOTP reset).
 """
@@ -37,36 +36,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from htmx_flask import make_response
 
+from portal.access import TOTP_SESSION_KEY, owes_second_factor, second_factor_ok, signed_in
 from portal.accounts import bp
 from portal.accounts.models import User
-from portal.extensions import db
+from portal.extensions import db, login_manager
 from portal.urls import safe_next
 from portal.web import render
 
-TOTP_SESSION_KEY = "totp_ok"
 PENDING_KEY = "pending_uid"
 PENDING_NEXT = "pending_next"
 PENDING_AT = "pending_at"
 # The password step is good for this long while the person enrols or types the code.
 PENDING_MINUTES = 15
-
-
-def second_factor_passed() -> bool:
-    return bool(session.get(TOTP_SESSION_KEY))
-
-
-def second_factor_ok(user) -> bool:
-    """True when the user has TOTP and passed it in this session."""
-    return user.totp_enabled_at is not None and second_factor_passed()
-
-
-def owes_second_factor(user) -> bool:
-    """A signed-in user who must pass TOTP this session and has not (yet, or ever enrolled)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if not (user.is_back_office or user.totp_enabled_at is not None):
-        return False
-    return not second_factor_ok(user)
 
 
 # ---------------------------------------------------------------- the pending (password-only) user
@@ -149,12 +130,15 @@ def _to_login():
     return _send(url_for("accounts.login", next=back))
 
 
+login_manager.unauthorized_handler(_to_login)
+
+
 def requires_totp(view):
     """Signed in and passed TOTP this session (a user who never enrolled is sent to enrol)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated or owes_second_factor(current_user):
+        if not signed_in():
             return _to_login()
         if not second_factor_ok(current_user):
             return _send(url_for("accounts.totp_setup", next=safe_next(request.full_path, "")))
@@ -163,30 +147,13 @@ def requires_totp(view):
     return wrapper
 
 
-def login_required_role(*roles: str):
-    """Signed in with one of `roles` (the gate has already asked back-office users for TOTP)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated or owes_second_factor(current_user):
-                return _to_login()
-            if current_user.role not in roles:
-                abort(403, description=_("您的账号没有访问此页面的权限。"))
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 def enterprise_required(view):
     """Signed in as an enterprise user who belongs to an enterprise; an account whose claim on a
     listed unit waits for the city's check is refused with a page that says so."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated or owes_second_factor(current_user):
+        if not signed_in():
             return _to_login()
         if current_user.role != "enterprise":
             abort(403, description=_("此页面仅供企业用户使用。"))

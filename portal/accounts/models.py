@@ -8,13 +8,10 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.access import BACK_OFFICE
 from portal.accounts.crypto import decrypt_secret, encrypt_secret
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-
-# Roles of the people who use the portal; every role but `enterprise` is back office.
-ROLES = ("enterprise", "auditor", "city", "province", "editor", "supervisor")
-BACK_OFFICE_ROLES = frozenset(ROLES) - {"enterprise"}
 
 
 class AuditFirm(db.Model):
@@ -66,7 +63,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_back_office(self) -> bool:
-        return self.role in BACK_OFFICE_ROLES
+        return self.role in BACK_OFFICE
 
     @property
     def totp_secret(self) -> str | None:

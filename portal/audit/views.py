@@ -9,7 +9,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.accounts.access import login_required_role as require_role
+from portal.access import AUDIT_READERS, role_required
 from portal.audit import bp
 from portal.audit.forms import AuditSearchForm
 from portal.audit.models import AuditEvent
@@ -44,7 +44,7 @@ def search_query(filters: dict):
 
 
 @bp.get("/")
-@require_role("supervisor")
+@role_required(AUDIT_READERS)
 def search():
     form = AuditSearchForm(request.args)
     page = None

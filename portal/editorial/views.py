@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
+from portal.access import EDITORS, role_required
 from portal.editorial import bp, services
 from portal.editorial.forms import AnnouncementForm, WithdrawForm
 from portal.extensions import db
@@ -21,11 +22,8 @@ from portal.news.models import ANNOUNCEMENT_CATEGORIES, Announcement
 from portal.news.services import render_markdown
 from portal.publicity.services import notice_for_announcement
 from portal.reference.services import divisions
-from portal.review.access import require_role
 from portal.uploads import UploadRefused, check_upload
 from portal.web import paginate, parse_int, redirect_after_post, render
-
-EDITORS = ("editor", "province")
 
 
 def _labels():
@@ -122,7 +120,7 @@ ERRORS = {
 
 
 @bp.get("/")
-@require_role(*EDITORS)
+@role_required(EDITORS)
 def index():
     status = request.args.get("status") or None
     if status not in (None, "draft", "scheduled", "published", "withdrawn"):
@@ -177,7 +175,7 @@ def _save(form, announcement=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require_role(*EDITORS)
+@role_required(EDITORS)
 def new():
     form = _form()
     done = _save(form)
@@ -187,7 +185,7 @@ def new():
 
 
 @bp.route("/<int:announcement_id>", methods=["GET", "POST"])
-@require_role(*EDITORS)
+@role_required(EDITORS)
 def edit(announcement_id: int):
     announcement = get_announcement_or_404(announcement_id)
     form = _form(announcement)
@@ -225,7 +223,7 @@ def _render_form(form, announcement):
 
 
 @bp.post("/preview")
-@require_role(*EDITORS)
+@role_required(EDITORS)
 def preview():
     """The live preview (htmx); without JavaScript the same POST shows a full preview page."""
     html = render_markdown(request.form.get("body_md", ""))
@@ -233,7 +231,7 @@ def preview():
 
 
 @bp.post("/<int:announcement_id>/withdraw")
-@require_role(*EDITORS)
+@role_required(EDITORS)
 def withdraw(announcement_id: int):
     announcement = get_announcement_or_404(announcement_id)
     form = WithdrawForm()

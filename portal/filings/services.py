@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from portal.access import REVIEWERS
 from portal.accounts.models import AuditFirm, User
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event
@@ -126,7 +127,7 @@ def recent_decisions(enterprise_id: int, limit: int = 10) -> list[FilingEvent]:
             .join(Filing, FilingEvent.filing_id == Filing.id)
             .where(
                 Filing.enterprise_id == enterprise_id,
-                FilingEvent.actor_role.in_(workflow.BACK_OFFICE_ROLES),
+                FilingEvent.actor_role.in_(REVIEWERS),
             )
             .order_by(FilingEvent.id.desc())
             .limit(limit)

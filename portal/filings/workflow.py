@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from portal.access import QUEUE, REVIEWERS
 from portal.accounts.models import User
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -164,8 +165,8 @@ def _build() -> dict[str, dict[tuple[str, str], Step]]:
 
 TRANSITIONS = _build()
 
-# Statuses that mean "a decision was taken": the enterprise gets a notice (inbox + mail).
-BACK_OFFICE_ROLES = frozenset({"auditor", "city", "province"})
+# A step taken by one of portal.access.REVIEWERS is a decision: the enterprise gets a notice
+# (inbox + mail). Reviewers read a filing once submitted: portal.access.QUEUE.
 
 
 class TransitionError(Exception):
@@ -221,10 +222,6 @@ def owns(actor, filing) -> bool:
     return role == "province"
 
 
-# Who reviews a filing once it has been submitted (its own enterprise sees it from the first draft).
-REVIEWER_ROLES = frozenset({"auditor", "city", "province", "supervisor"})
-
-
 def was_submitted(filing) -> bool:
     """Whether the enterprise has submitted the filing at least once (submit sets both)."""
     return (filing.submitted_count or 0) > 0 or filing.submitted_at is not None
@@ -244,7 +241,7 @@ def can_see_filing(user, filing) -> bool:
     role = user.role
     if role == "enterprise":
         return user.enterprise_id is not None and user.enterprise_id == filing.enterprise_id
-    if role not in REVIEWER_ROLES or not was_submitted(filing):
+    if role not in QUEUE or not was_submitted(filing):
         return False
     if role in ("province", "supervisor"):
         return True
@@ -274,7 +271,7 @@ def can_see_attachment(user, attachment) -> bool:
     uploader = (
         db.session.get(User, attachment.uploaded_by_id) if attachment.uploaded_by_id else None
     )
-    return uploader is not None and uploader.role in BACK_OFFICE_ROLES
+    return uploader is not None and uploader.role in REVIEWERS
 
 
 def visible_attachments(user, filing) -> list:
@@ -336,7 +333,7 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
         remark=remark,
         actor=actor,
     )
-    if step.role in BACK_OFFICE_ROLES:
+    if step.role in REVIEWERS:
         # cycle: filings.services -> filings.workflow -> filings.services
         from portal.filings.services import notify_decision
 

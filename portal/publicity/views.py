@@ -8,16 +8,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.access import (
+    NOTICE_WITHDRAWERS,
+    OBJECTION_HANDLERS,
+    OBJECTION_READERS,
+    role_required,
+)
 from portal.extensions import db, limiter
 from portal.news.models import Announcement
 from portal.news.services import get_public_announcement_or_404
 from portal.publicity import bp, services
 from portal.publicity.forms import AnswerForm, ObjectionForm, WithdrawNoticeForm
 from portal.publicity.models import Objection, PublicityNotice
-from portal.review.access import require_role
 from portal.web import paginate, parse_int, redirect_after_post, render
-
-ANSWER_ROLES = ("province", "city")
 
 
 def _announcement_crumbs(announcement):
@@ -107,7 +110,7 @@ def get_objection_or_404(objection_id: int, for_user) -> Objection:
 
 
 @bp.get("/admin/objections")
-@require_role(*ANSWER_ROLES, "supervisor", "editor")
+@role_required(OBJECTION_READERS)
 def objections():
     status = request.args.get("status") or "pending"
     if status not in ("pending", "upheld", "dismissed", "all"):
@@ -127,14 +130,14 @@ def objections():
         page=page,
         status=status,
         forms={o.id: AnswerForm(prefix=f"o{o.id}") for o in page.items},
-        can_answer=current_user.role in ANSWER_ROLES,
+        can_answer=current_user.role in OBJECTION_HANDLERS,
         shows_objector={o.id: services.can_see_objector(current_user, o) for o in page.items},
         breadcrumbs=[(_("公示异议"), None)],
     )
 
 
 @bp.post("/admin/objections/<int:objection_id>/answer")
-@require_role(*ANSWER_ROLES)
+@role_required(OBJECTION_HANDLERS)
 def answer(objection_id: int):
     objection = get_objection_or_404(objection_id, for_user=current_user)
     form = AnswerForm(prefix=f"o{objection.id}")
@@ -167,7 +170,7 @@ def get_notice_or_404(notice_id: int) -> PublicityNotice:
 
 
 @bp.route("/admin/publicity/<int:notice_id>/withdraw", methods=["GET", "POST"])
-@require_role("province")
+@role_required(NOTICE_WITHDRAWERS)
 def withdraw_notice(notice_id: int):
     """Withdraw a 公示 with a reason: the objection window closes and the decision goes back."""
     notice = get_notice_or_404(notice_id)

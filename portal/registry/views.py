@@ -10,6 +10,15 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
+from portal.access import (
+    AUTHORITIES,
+    LEDGER,
+    REGISTRARS,
+    can_see_division,
+    can_see_enterprise,
+    refuse_object,
+    role_required,
+)
 from portal.enterprises.models import Enterprise
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
 from portal.extensions import db
@@ -23,11 +32,8 @@ from portal.registry.forms import (
     LedgerEntryForm,
 )
 from portal.registry.models import ConstructionObligation, LedgerEntry
-from portal.review.access import can_see_division, can_see_enterprise, refuse_object, require_role
 from portal.review.services import current_date
 from portal.web import paginate, parse_int, redirect_after_post, render
-
-LEDGER_ROLES = ("province", "supervisor", "city")
 
 
 def ledger_error_message(error: services.LedgerError) -> str:
@@ -63,7 +69,7 @@ def get_holder_or_404(holder_key: str, for_user) -> services.Holder:
 
 
 @bp.get("/")
-@require_role(*LEDGER_ROLES)
+@role_required(LEDGER)
 def index():
     """Every enterprise holder with its balance per variety (a city sees its own division)."""
     form = HolderFilterForm(request.args)
@@ -124,7 +130,7 @@ def index():
 
 
 @bp.get("/holders/<holder_key>")
-@require_role(*LEDGER_ROLES)
+@role_required(LEDGER)
 def holder(holder_key: str):
     found = get_holder_or_404(holder_key, for_user=current_user)
     stmt = (
@@ -166,7 +172,7 @@ def _resolve_holder(raw: str) -> services.Holder | None:
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
-@require_role("province")
+@role_required(REGISTRARS)
 def new_entry():
     form = LedgerEntryForm()
     form.variety_code.choices = [SelectChoice(v.code, localized(v)) for v in varieties()]
@@ -203,7 +209,7 @@ def new_entry():
 
 
 @bp.post("/holders/<holder_key>/corrections")
-@require_role("province")
+@role_required(REGISTRARS)
 def correct(holder_key: str):
     found = get_holder_or_404(holder_key, for_user=current_user)
     form = CorrectionForm()
@@ -227,7 +233,7 @@ def correct(holder_key: str):
 
 
 @bp.get("/construction")
-@require_role(*LEDGER_ROLES)
+@role_required(LEDGER)
 def construction():
     """Projects whose indicators must be used to start construction within 2 years."""
     stmt = select(ConstructionObligation).join(
@@ -253,7 +259,7 @@ def construction():
 
 
 @bp.post("/construction/<int:obligation_id>/start")
-@require_role("province", "city")
+@role_required(AUTHORITIES)
 def record_start(obligation_id: int):
     obligation = db.session.get(ConstructionObligation, obligation_id)
     if obligation is None:

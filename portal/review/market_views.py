@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.access import MARKET_CLERKS, role_required
 from portal.disclosure.labels import (
     LISTING_STATUS,
     SELLER_KIND,
@@ -21,7 +22,6 @@ from portal.i18n import localized
 from portal.reference.services import categories, varieties
 from portal.registry.services import LedgerError
 from portal.review import bp, market
-from portal.review.access import require_role
 from portal.review.forms import ConfirmForm, ImportForm, ListingForm, TradeForm
 from portal.web import redirect_after_post, render
 
@@ -50,7 +50,7 @@ def _crumbs(last=None):
 
 
 @bp.get("/market", endpoint="market")
-@require_role("province")
+@role_required(MARKET_CLERKS)
 def market_home():
     return render("review/market.html", import_form=_import_form(), breadcrumbs=_crumbs())
 
@@ -62,7 +62,7 @@ def _record_form(kind: str):
 
 
 @bp.route("/market/<any(listings, trades):kind>/new", methods=["GET", "POST"])
-@require_role("province")
+@role_required(MARKET_CLERKS)
 def market_record(kind: str):
     form = _record_form(kind)
     if form.validate_on_submit():
@@ -137,7 +137,7 @@ def _stored_import(token: str) -> tuple[str, bytes]:
 
 
 @bp.post("/market/import")
-@require_role("province")
+@role_required(MARKET_CLERKS)
 def import_preview():
     """Read the file and show what would happen, row by row; write nothing yet."""
     form = _import_form()
@@ -175,7 +175,7 @@ def import_preview():
 
 
 @bp.post("/market/import/apply")
-@require_role("province")
+@role_required(MARKET_CLERKS)
 def import_apply():
     confirm = ConfirmForm()
     kind = request.form.get("kind")

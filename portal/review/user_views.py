@@ -8,13 +8,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts.models import BACK_OFFICE_ROLES, AuditFirm, User
+from portal.access import BACK_OFFICE, USER_ADMINS, role_required
+from portal.accounts.models import AuditFirm, User
 from portal.extensions import db
 from portal.filings.workflow import ROLE_LABELS
 from portal.i18n import localized
 from portal.reference.services import divisions
 from portal.review import bp, users
-from portal.review.access import require_role
 from portal.review.forms import BackOfficeUserForm, ConfirmForm
 from portal.web import redirect_after_post, render
 
@@ -22,7 +22,7 @@ from portal.web import redirect_after_post, render
 def _form():
     form = BackOfficeUserForm()
     form.role.choices = [
-        SelectChoice(role, ROLE_LABELS.get(role, role)) for role in sorted(BACK_OFFICE_ROLES)
+        SelectChoice(role, ROLE_LABELS.get(role, role)) for role in sorted(BACK_OFFICE)
     ]
     form.division_code.choices = [SelectChoice("", _("（不适用）"))] + [
         SelectChoice(d.code, localized(d)) for d in divisions()
@@ -44,7 +44,7 @@ def get_back_office_user_or_404(user_id: int) -> User:
 
 
 @bp.route("/users", methods=["GET", "POST"], endpoint="users")
-@require_role("province")
+@role_required(USER_ADMINS)
 def users_page():
     form = _form()
     if form.validate_on_submit():
@@ -77,9 +77,7 @@ def users_page():
             return redirect_after_post(url_for(".users"))
     people = list(
         db.session.scalars(
-            select(User)
-            .where(User.role.in_(sorted(BACK_OFFICE_ROLES)))
-            .order_by(User.role, User.email)
+            select(User).where(User.role.in_(sorted(BACK_OFFICE))).order_by(User.role, User.email)
         )
     )
     response = render(
@@ -96,7 +94,7 @@ def users_page():
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate, reset_totp):operation>")
-@require_role("province")
+@role_required(USER_ADMINS)
 def user_operation(user_id: int, operation: str):
     person = get_back_office_user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():

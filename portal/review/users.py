@@ -6,7 +6,8 @@ import secrets
 
 from sqlalchemy import select
 
-from portal.accounts.models import BACK_OFFICE_ROLES, AuditFirm, RecoveryCode, User
+from portal.access import BACK_OFFICE
+from portal.accounts.models import AuditFirm, RecoveryCode, User
 from portal.accounts.services import hash_password, normalize_email, start_password_reset
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -31,7 +32,7 @@ def create_back_office_user(
     """Create a back-office user with no usable password: a reset link lets them set one, and
     the first back-office page sends them to TOTP enrolment (accounts.totp_setup)."""
     email = normalize_email(email)
-    if role not in BACK_OFFICE_ROLES:
+    if role not in BACK_OFFICE:
         raise UserAdminError("role", "role")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserAdminError("email", "taken")

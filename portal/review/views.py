@@ -8,6 +8,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal.access import (
+    AUTHORITIES,
+    BACK_OFFICE,
+    COMPLIANCE_OFFICERS,
+    QUEUE,
+    READERS,
+    REVIEWERS,
+    role_required,
+)
 from portal.accounts.models import AuditFirm
 from portal.disclosure.labels import COMPLIANCE_STATUS
 from portal.disclosure.models import CompliancePeriod
@@ -17,7 +26,6 @@ from portal.filings.models import KINDS, Filing
 from portal.forms import whole_number
 from portal.publicity.services import notice_for_subject
 from portal.review import bp, compliance, services
-from portal.review.access import require_role
 from portal.review.forms import (
     ActionForm,
     AssignAuditorForm,
@@ -29,8 +37,6 @@ from portal.review.forms import (
 )
 from portal.uploads import UploadRefused, check_upload
 from portal.web import paginate, parse_int, redirect_after_post, render
-
-QUEUE_ROLES = ("city", "province", "auditor")
 
 
 def _workflow():
@@ -54,15 +60,15 @@ def _kind_choices():
 
 
 @bp.get("/")
-@require_role(*QUEUE_ROLES, "supervisor", "editor")
+@role_required(BACK_OFFICE)
 def index():
     """The back-office start page: what waits for this user."""
-    waiting = services.waiting_count(current_user) if current_user.role in QUEUE_ROLES else None
+    waiting = services.waiting_count(current_user) if current_user.role in REVIEWERS else None
     return render("review/home.html", waiting=waiting, breadcrumbs=[(_("后台"), None)])
 
 
 @bp.get("/queue")
-@require_role(*QUEUE_ROLES, "supervisor")
+@role_required(QUEUE)
 def queue():
     form = QueueFilterForm(request.args)
     form.kind.choices = _kind_choices()
@@ -123,7 +129,7 @@ def _render_filing(filing, form, steps, status: int = 200, assign=None):
         assign=assign or _assign_form(filing),
         breadcrumbs=[
             (_("后台"), url_for(".index")),
-            *([(_("待办审核"), url_for(".queue"))] if current_user.role in QUEUE_ROLES else []),
+            *([(_("待办审核"), url_for(".queue"))] if current_user.role in REVIEWERS else []),
             (filing.number, None),
         ],
     )
@@ -132,7 +138,7 @@ def _render_filing(filing, form, steps, status: int = 200, assign=None):
 
 
 @bp.get("/filings/<int:filing_id>")
-@require_role(*QUEUE_ROLES, "supervisor")
+@role_required(QUEUE)
 def filing(filing_id: int):
     found = get_filing_or_404(filing_id, for_user=current_user)
     form, steps = _action_form(found)
@@ -140,7 +146,7 @@ def filing(filing_id: int):
 
 
 @bp.post("/filings/<int:filing_id>/act")
-@require_role(*QUEUE_ROLES)
+@role_required(REVIEWERS)
 def act(filing_id: int):
     found = get_filing_or_404(filing_id, for_user=current_user)
     workflow = _workflow()
@@ -202,7 +208,7 @@ def _period_or_404(year: int):
 
 
 @bp.route("/compliance", methods=["GET", "POST"])
-@require_role("province", "supervisor")
+@role_required(READERS)
 def compliance_periods():
     form = PeriodForm()
     if request.method == "POST":
@@ -242,7 +248,7 @@ def _status_choices():
 
 
 @bp.get("/compliance/<int:year>")
-@require_role("province", "supervisor")
+@role_required(READERS)
 def compliance_period(year: int):
     period = _period_or_404(year)
     return _render_period(period)
@@ -273,7 +279,7 @@ def _render_period(period, status_form=None, status: int = 200):
 
 
 @bp.post("/compliance/<int:year>/records")
-@require_role("province")
+@role_required(COMPLIANCE_OFFICERS)
 def record_compliance(year: int):
     period = _period_or_404(year)
     form = RecordStatusForm()
@@ -310,7 +316,7 @@ def record_compliance(year: int):
 
 
 @bp.post("/compliance/<int:year>/publish")
-@require_role("province")
+@role_required(COMPLIANCE_OFFICERS)
 def publish_compliance(year: int):
     _period_or_404(year)
     form = ConfirmForm()
@@ -332,7 +338,7 @@ def publish_compliance(year: int):
 
 
 @bp.get("/compliance/<int:year>/non-compliant.<fmt>")
-@require_role("province", "supervisor")
+@role_required(READERS)
 def export_non_compliant(year: int, fmt: str):
     _period_or_404(year)
     if fmt == "csv":
@@ -349,7 +355,7 @@ def export_non_compliant(year: int, fmt: str):
 
 
 @bp.post("/compliance/<int:year>/republish")
-@require_role("province")
+@role_required(COMPLIANCE_OFFICERS)
 def republish_compliance(year: int):
     _period_or_404(year)
     form = RepublishForm()
@@ -372,7 +378,7 @@ def republish_compliance(year: int):
 
 
 @bp.post("/filings/<int:filing_id>/auditor")
-@require_role("city", "province")
+@role_required(AUTHORITIES)
 def assign_auditor(filing_id: int):
     found = get_filing_or_404(filing_id, for_user=current_user)
     workflow = _workflow()

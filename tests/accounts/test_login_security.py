@@ -134,9 +134,9 @@ def test_totp_enrolment_and_login_with_code_or_recovery_code(app, client, csrf_t
 
 
 def test_back_office_without_totp_is_sent_to_enrol(app, client, auth):
-    from portal.accounts.access import login_required_role
+    from portal.access import role_required
 
-    @login_required_role("city")
+    @role_required("city")
     def page():
         return "ok"
 
@@ -147,10 +147,10 @@ def test_back_office_without_totp_is_sent_to_enrol(app, client, auth):
     assert "/accounts/security/totp" in response.headers["Location"]
 
 
-def test_login_required_role_refuses_other_roles(app, client, auth):
-    from portal.accounts.access import login_required_role
+def test_role_required_refuses_other_roles(app, client, auth):
+    from portal.access import role_required
 
-    @login_required_role("province")
+    @role_required("province")
     def page():
         return "ok"
 
