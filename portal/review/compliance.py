@@ -378,8 +378,8 @@ def _list_markdown_text(year: int, records) -> str:
     )
 
 
-@publicity.on_final("compliance_period")
-def _list_final(notice, actor) -> None:
+@publicity.publicity_finalized.connect_via("compliance_period")
+def _list_final(_subject_type, notice, actor) -> None:
     record_event(
         "compliance.final",
         "compliance_period",
@@ -389,8 +389,8 @@ def _list_final(notice, actor) -> None:
     )
 
 
-@publicity.on_withdraw("compliance_period")
-def _list_withdrawn(notice, reason, actor) -> None:
+@publicity.publicity_withdrawn.connect_via("compliance_period")
+def _list_withdrawn(_subject_type, notice, reason, actor) -> None:
     """A withdrawn list is no longer published; the province may publish it again."""
     period = db.session.get(CompliancePeriod, int(notice.subject_id))
     if period is None:
