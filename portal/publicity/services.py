@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
+from portal.signals import OrderedSignal
 
 
 def utcnow() -> datetime:
@@ -339,10 +339,9 @@ def answered_objections(announcement_id: int) -> list[Objection]:
 # - publicity_reopened(subject_type, notice, remark, actor): an objection was upheld;
 # - publicity_withdrawn(subject_type, notice, reason, actor): the province withdrew the 公示.
 # Receivers run in connection order, in the same transaction; one that raises undoes the step.
-signals = Namespace()
-publicity_finalized = signals.signal("publicity-finalized")
-publicity_reopened = signals.signal("publicity-reopened")
-publicity_withdrawn = signals.signal("publicity-withdrawn")
+publicity_finalized = OrderedSignal("publicity-finalized")
+publicity_reopened = OrderedSignal("publicity-reopened")
+publicity_withdrawn = OrderedSignal("publicity-withdrawn")
 
 
 def notices_due(now: datetime) -> list[PublicityNotice]:
