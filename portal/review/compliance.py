@@ -21,6 +21,7 @@ from portal.disclosure.models import COMPLIANCE_STATUSES, CompliancePeriod, Comp
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.filings.models import ComplianceFiling
+from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_quantity
 from portal.news.models import AnnouncementRevision
 from portal.news.services import render_markdown
@@ -236,6 +237,14 @@ def _notify_deadline(record: ComplianceRecord) -> None:
             deadline=record.rectify_by.isoformat() if record.rectify_by else "—",
         ),
     )
+
+
+@filing_transitioned.connect
+def _compliance_filing_final(_action, filing, actor, remark, step) -> None:
+    """A compliance filing that becomes final surrenders what was used (registry)."""
+    if step.target == "final" and isinstance(filing, ComplianceFiling):
+        apply_compliance_filing(filing, actor if getattr(actor, "id", None) else None)
+        db.session.flush()
 
 
 def apply_compliance_filing(filing, actor) -> None:

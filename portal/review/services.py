@@ -1,8 +1,10 @@
 """Review rules: each role's queue, acting on a filing, and what a decision sets off.
 
-Status changes go through portal.filings.workflow.transition() only (the one transition table).
-What follows a decision lives here: a 公示 when the province publishes, and the registry entries
-when a filing becomes final (issued indicators, a compliance surrender, the 2-year start rule).
+Status changes go through portal.filings.workflow.transition() only (the one transition table),
+which checks the version and sends `filing_transitioned`. What follows a decision subscribes to
+that signal here: a 公示 when the province publishes (closed or withdrawn when the filing leaves
+it), and the registry entries when a filing becomes final (issued indicators, the 2-year start
+rule); review/compliance.py subscribes for a compliance filing's surrender.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from portal.accounts.models import AuditFirm
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.filings import workflow
-from portal.filings.models import ComplianceFiling, Filing, FilingAttachment, RetrofitClaim
+from portal.filings.models import Filing, FilingAttachment, RetrofitClaim
 from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
 from portal.publicity import services as publicity
@@ -315,11 +317,7 @@ def finalize_filing(filing, actor) -> None:
             remark=reason,
             actor=actor_user,
         )
-    if isinstance(filing, ComplianceFiling):
-        # cycle: review.compliance -> review.services -> review.compliance
-        from portal.review.compliance import apply_compliance_filing
-
-        apply_compliance_filing(filing, actor_user)
+    # A compliance filing's surrender is review.compliance's receiver of the same signal.
     db.session.flush()
 
 
