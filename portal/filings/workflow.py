@@ -352,10 +352,5 @@ def transition(
         remark=remark,
         actor=actor,
     )
-    if step.role in BACK_OFFICE_ROLES:
-        # cycle: filings.services -> filings.workflow -> filings.services
-        from portal.filings.services import notify_decision
-
-        notify_decision(filing, step, remark)
     filing_transitioned.send(action, filing=filing, actor=actor, remark=remark, step=step)
     return step

@@ -52,15 +52,28 @@ def test_stale_version_is_refused_by_transition_before_any_receiver_runs(ctx, pe
     assert seen == [] and filing.status == "submitted"
 
 
-def test_review_subscribes_to_filing_steps(app):
-    """The 公示 and registry consequences of a step are review's receivers (the enterprise's notice
-    is sent by transition() itself, before the signal). They act on different kinds of filing
-    (a compliance filing issues nothing), so their relative order does not matter."""
-    receivers = list(signals.filing_transitioned.receivers_for("publish"))
-    assert {f"{r.__module__}.{r.__name__}" for r in receivers} == {
+def test_the_enterprise_is_told_first_then_review_acts(app):
+    """The notice first (as transition() always did), then the 公示 and registry consequences;
+    review's two receivers act on different kinds of filing, so their relative order is free."""
+    names = [
+        f"{r.__module__}.{r.__name__}" for r in signals.filing_transitioned.receivers_for("publish")
+    ]
+    assert names[0] == "portal.filings.services._decision_taken"
+    assert set(names[1:]) == {
         "portal.review.services._on_filing_transitioned",
         "portal.review.compliance._compliance_filing_final",
     }
+
+
+def test_ordered_signal_runs_a_lower_order_first():
+    from portal.signals import OrderedSignal
+
+    signal = OrderedSignal("test")
+    calls = []
+    signal.connect(lambda sender: calls.append("late"), sender="x", weak=False)
+    signal.connect(lambda sender: calls.append("first"), sender="x", weak=False, order=-1)
+    signal.send("x")
+    assert calls == ["first", "late"]
 
 
 def test_ordered_signal_calls_receivers_in_connection_order():
