@@ -33,6 +33,7 @@ from portal.filings.models import (
     RetrofitClaim,
     VoluntaryApplication,
 )
+from portal.filings.signals import filing_transitioned
 from portal.i18n import localized
 from portal.reference.models import Industry
 from portal.registry import services as registry
@@ -332,6 +333,16 @@ def withdraw_filing(filing: Filing, actor: User, remark: str = "", expected_vers
     return workflow.transition(
         filing, "withdraw", actor, remark=remark, expected_version=expected_version
     )
+
+
+def _decision_taken(_action, filing, actor, remark, step) -> None:
+    """A back-office step: the enterprise is told (inbox and mail)."""
+    if step.role in REVIEWERS:
+        notify_decision(filing, step, remark)
+
+
+# First, before what the step sets off in other packages (the order transition() always had).
+filing_transitioned.connect(_decision_taken, order=-1)
 
 
 def notify_decision(filing: Filing, step, remark: str) -> None:

@@ -20,6 +20,7 @@ The back office (portal/review/) drives its steps through `transition()` with th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from portal.accounts.models import User
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.filings.models import FilingEvent
+from portal.filings.signals import filing_transitioned
 
 TERMINAL = frozenset({"final", "rejected", "withdrawn"})
 EDITABLE = frozenset({"draft", "returned"})
@@ -279,9 +281,21 @@ def visible_attachments(user, filing) -> list:
     return [a for a in filing.attachments if a.removed_at is None and can_see_attachment(user, a)]
 
 
-def transition(filing, action: str, actor, remark: str = "", expected_version: int | None = None):
+def transition(
+    filing,
+    action: str,
+    actor,
+    remark: str = "",
+    expected_version: int | None = None,
+    *,
+    prepare: Callable[[Step], None] | None = None,
+):
     """Take one step: check the table, role, ownership and version; record event, audit, notice.
 
+    The one place the version a page was shown at is checked. `prepare(step)`, when given, runs
+    once every check has passed and before the status changes (the data a step brings with it,
+    e.g. an auditor's verified savings, go out in the same version). Then `filing_transitioned`
+    is sent (portal/filings/signals.py): the packages that act on a step subscribe to it.
     Flushes, never commits. Raises TransitionError (or its RemarkRequired / Conflict) and changes
     nothing when the step is refused.
     """
@@ -305,6 +319,8 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
     if step.remark_required and not remark:
         raise RemarkRequired(_l("请填写办理意见。"))
 
+    if prepare is not None:
+        prepare(step)
     before = {"status": filing.status, "version": filing.version}
     now = datetime.now(UTC).replace(tzinfo=None)
     filing.status = step.target
@@ -333,9 +349,5 @@ def transition(filing, action: str, actor, remark: str = "", expected_version: i
         remark=remark,
         actor=actor,
     )
-    if step.role in REVIEWERS:
-        # cycle: filings.services -> filings.workflow -> filings.services
-        from portal.filings.services import notify_decision
-
-        notify_decision(filing, step, remark)
+    filing_transitioned.send(action, filing=filing, actor=actor, remark=remark, step=step)
     return step

@@ -16,6 +16,7 @@ from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
+from portal.signals import OrderedSignal
 
 
 def utcnow() -> datetime:
@@ -241,8 +242,7 @@ def reopen_notice(notice: PublicityNotice, remark: str, *, actor) -> None:
         remark=remark,
         actor=actor,
     )
-    for hook in REOPEN_HOOKS.get(notice.subject_type, []):
-        hook(notice, remark, actor)
+    publicity_reopened.send(notice.subject_type, notice=notice, remark=remark, actor=actor)
 
 
 # A 公示 can be withdrawn until it becomes final (an upheld objection does not end its period).
@@ -284,8 +284,7 @@ def withdraw_notice(
         remark=reason,
         actor=actor,
     )
-    for hook in WITHDRAW_HOOKS.get(notice.subject_type, []):
-        hook(notice, reason, actor)
+    publicity_withdrawn.send(notice.subject_type, notice=notice, reason=reason, actor=actor)
     return notice
 
 
@@ -333,38 +332,16 @@ def answered_objections(announcement_id: int) -> list[Objection]:
 
 # --- finalizing: `flask tick` ---------------------------------------------------------------------
 
-# subject_type → callables(notice, actor) run when a publicity period ends with none upheld, and
-# callables(notice, remark, actor) run when an objection is upheld. Features register here
-# (review/services.py registers the filing and compliance-list handlers), so this package needs no
-# knowledge of filings.
-FINAL_HOOKS: dict[str, list] = {}
-REOPEN_HOOKS: dict[str, list] = {}
-# callables(notice, reason, actor) run when the province withdraws a 公示.
-WITHDRAW_HOOKS: dict[str, list] = {}
-
-
-def on_final(subject_type: str):
-    def register(fn):
-        FINAL_HOOKS.setdefault(subject_type, []).append(fn)
-        return fn
-
-    return register
-
-
-def on_reopen(subject_type: str):
-    def register(fn):
-        REOPEN_HOOKS.setdefault(subject_type, []).append(fn)
-        return fn
-
-    return register
-
-
-def on_withdraw(subject_type: str):
-    def register(fn):
-        WITHDRAW_HOOKS.setdefault(subject_type, []).append(fn)
-        return fn
-
-    return register
+# What a 公示's end means belongs to its subject's package: each sends one of these signals with
+# `sender` the notice's subject_type ("filing", "compliance_period", …), so this package needs no
+# knowledge of filings. Receivers subscribe with `.connect(fn, sender=subject_type)`:
+# - publicity_finalized(subject_type, notice, actor): the period ended with no objection upheld;
+# - publicity_reopened(subject_type, notice, remark, actor): an objection was upheld;
+# - publicity_withdrawn(subject_type, notice, reason, actor): the province withdrew the 公示.
+# Receivers run in connection order, in the same transaction; one that raises undoes the step.
+publicity_finalized = OrderedSignal("publicity-finalized")
+publicity_reopened = OrderedSignal("publicity-reopened")
+publicity_withdrawn = OrderedSignal("publicity-withdrawn")
 
 
 def notices_due(now: datetime) -> list[PublicityNotice]:
@@ -408,8 +385,7 @@ def finalize_notice(notice: PublicityNotice, *, actor=SYSTEM, now=None) -> None:
         after={"status": "final", "subject": f"{notice.subject_type}:{notice.subject_id}"},
         actor=actor if getattr(actor, "id", None) else None,
     )
-    for hook in FINAL_HOOKS.get(notice.subject_type, []):
-        hook(notice, actor)
+    publicity_finalized.send(notice.subject_type, notice=notice, actor=actor)
 
 
 @dataclass

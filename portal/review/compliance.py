@@ -21,6 +21,7 @@ from portal.disclosure.models import COMPLIANCE_STATUSES, CompliancePeriod, Comp
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.filings.models import ComplianceFiling
+from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_quantity
 from portal.news.models import AnnouncementRevision
 from portal.news.services import render_markdown
@@ -238,6 +239,14 @@ def _notify_deadline(record: ComplianceRecord) -> None:
     )
 
 
+@filing_transitioned.connect
+def _compliance_filing_final(_action, filing, actor, remark, step) -> None:
+    """A compliance filing that becomes final surrenders what was used (registry)."""
+    if step.target == "final" and isinstance(filing, ComplianceFiling):
+        apply_compliance_filing(filing, actor if getattr(actor, "id", None) else None)
+        db.session.flush()
+
+
 def apply_compliance_filing(filing, actor) -> None:
     """A final compliance filing: record the actuals and surrender (cancel) what was used."""
     period = db.session.get(CompliancePeriod, filing.period_year) if filing.period_year else None
@@ -378,8 +387,8 @@ def _list_markdown_text(year: int, records) -> str:
     )
 
 
-@publicity.on_final("compliance_period")
-def _list_final(notice, actor) -> None:
+@publicity.publicity_finalized.connect_via("compliance_period")
+def _list_final(_subject_type, notice, actor) -> None:
     record_event(
         "compliance.final",
         "compliance_period",
@@ -389,8 +398,8 @@ def _list_final(notice, actor) -> None:
     )
 
 
-@publicity.on_withdraw("compliance_period")
-def _list_withdrawn(notice, reason, actor) -> None:
+@publicity.publicity_withdrawn.connect_via("compliance_period")
+def _list_withdrawn(_subject_type, notice, reason, actor) -> None:
     """A withdrawn list is no longer published; the province may publish it again."""
     period = db.session.get(CompliancePeriod, int(notice.subject_id))
     if period is None:

@@ -1,8 +1,10 @@
 """Review rules: each role's queue, acting on a filing, and what a decision sets off.
 
-Status changes go through portal.filings.workflow.transition() only (the one transition table).
-What follows a decision lives here: a 公示 when the province publishes, and the registry entries
-when a filing becomes final (issued indicators, a compliance surrender, the 2-year start rule).
+Status changes go through portal.filings.workflow.transition() only (the one transition table),
+which checks the version and sends `filing_transitioned`. What follows a decision subscribes to
+that signal here: a 公示 when the province publishes (closed or withdrawn when the filing leaves
+it), and the registry entries when a filing becomes final (issued indicators, the 2-year start
+rule); review/compliance.py subscribes for a compliance filing's surrender.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from portal.accounts.models import AuditFirm
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.filings import workflow
-from portal.filings.models import ComplianceFiling, Filing, FilingAttachment, RetrofitClaim
+from portal.filings.models import Filing, FilingAttachment, RetrofitClaim
+from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
 from portal.publicity import services as publicity
 from portal.registry import services as registry
@@ -150,15 +153,16 @@ def act_on_filing(
 ):
     """Take one step on a filing, with what that step needs; flush, never commit.
 
-    The auditor's savings audit stores the verified quantities and the report first; the province's
-    `publish` opens the 公示; a step that ends in `final` writes the registry entries.
+    Checks the form's input for the step and hands it to workflow.transition(), which checks the
+    version and takes the step; what the step sets off (a 公示, registry entries) follows from
+    the `filing_transitioned` signal (see _on_filing_transitioned below).
     Raises workflow.TransitionError (Conflict when the version is stale) or ReviewError.
     """
     workflow = _workflow()
-    workflow.check_version(filing, expected_version)
     step = workflow.step_for(filing, action)
     if step is not None and (step.source, step.action) in AUTOMATIC:
         raise ReviewError(_("公示期满且无成立的异议后，系统会自动办结，无需手工操作。"), "action")
+    prepare = None
     if action == "audit_savings" and step is not None:
         if verified_energy is None and verified_coal is None:
             raise ReviewError(_("请至少填写一项核定节能量。"), "verified_energy")
@@ -168,17 +172,29 @@ def act_on_filing(
             problem = value is not None and decimal_problem(Decimal(value))
             if problem:
                 raise ReviewError(problem, name)
-        filing.verified_energy_savings = verified_energy
-        filing.verified_coal_savings = verified_coal
-        _attach_report(filing, report, actor)
-    step = workflow.transition(filing, action, actor, remark, expected_version=None)
+
+        def prepare(_step) -> None:
+            filing.verified_energy_savings = verified_energy
+            filing.verified_coal_savings = verified_coal
+            _attach_report(filing, report, actor)
+
+    return workflow.transition(
+        filing, action, actor, remark, expected_version=expected_version, prepare=prepare
+    )
+
+
+@filing_transitioned.connect
+def _on_filing_transitioned(_action, filing, actor, remark, step) -> None:
+    """What a back-office step sets off: the 公示 opens, closes or is withdrawn; a final decision
+    writes the registry entries. Steps taken from the publicity hooks below arrive here too; the
+    notice they come from is no longer open, so it is left as it is."""
     if step.action == "withdraw_publicity":
         # The same decision as the 公示 withdrawal form: the notice shows when and why.
         notice = publicity.notice_for_subject("filing", filing.id)
         if notice is not None and notice.status in publicity.WITHDRAWABLE:
             publicity.withdraw_notice(notice, remark, actor=actor)
-        return step
-    if step.source == "publicity":
+        return
+    if step.source == "publicity" and step.action == "return":
         # Sent back during its 公示: that 公示 will not become final.
         notice = publicity.notice_for_subject("filing", filing.id)
         if notice is not None and notice.status == "open":
@@ -187,7 +203,6 @@ def act_on_filing(
         _publish_filing(filing, actor)
     if step.target == "final":
         finalize_filing(filing, actor)
-    return step
 
 
 def _attach_report(filing, report, actor) -> None:
@@ -302,11 +317,7 @@ def finalize_filing(filing, actor) -> None:
             remark=reason,
             actor=actor_user,
         )
-    if isinstance(filing, ComplianceFiling):
-        # cycle: review.compliance -> review.services -> review.compliance
-        from portal.review.compliance import apply_compliance_filing
-
-        apply_compliance_filing(filing, actor_user)
+    # A compliance filing's surrender is review.compliance's receiver of the same signal.
     db.session.flush()
 
 
@@ -317,20 +328,20 @@ def current_date() -> date:
 # --- publicity hooks --------------------------------------------------------------------------------
 
 
-@publicity.on_final("filing")
-def _filing_publicity_ended(notice, actor) -> None:
+@publicity.publicity_finalized.connect_via("filing")
+def _filing_publicity_ended(_subject_type, notice, actor) -> None:
     filing = db.session.get(Filing, int(notice.subject_id))
     if filing is None or filing.status != "publicity":
         return
     latest = publicity.notice_for_subject("filing", filing.id)
     if latest is None or latest.id != notice.id:
         return  # an earlier 公示 of this filing: only the current one decides
+    # The registry entries follow from the step (_on_filing_transitioned).
     _workflow().transition(filing, "finalize", actor, remark=_("公示期满，无成立的异议。"))
-    finalize_filing(filing, actor)
 
 
-@publicity.on_reopen("filing")
-def _filing_objection_upheld(notice, remark, actor) -> None:
+@publicity.publicity_reopened.connect_via("filing")
+def _filing_objection_upheld(_subject_type, notice, remark, actor) -> None:
     """Send the filing back for review when the workflow offers a way back from publicity."""
     workflow = _workflow()
     filing = db.session.get(Filing, int(notice.subject_id))
@@ -346,8 +357,8 @@ def _filing_objection_upheld(notice, remark, actor) -> None:
     # finalizing it.
 
 
-@publicity.on_withdraw("filing")
-def _filing_publicity_withdrawn(notice, reason, actor) -> None:
+@publicity.publicity_withdrawn.connect_via("filing")
+def _filing_publicity_withdrawn(_subject_type, notice, reason, actor) -> None:
     """A withdrawn 公示: the filing goes back to the province's queue; its enterprise is told."""
     workflow = _workflow()
     filing = db.session.get(Filing, int(notice.subject_id))
