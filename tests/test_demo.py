@@ -21,6 +21,7 @@ from demo.cli import demo as demo_command
 from demo.data import ANCHOR, PERIODS, generate, run_feature_hooks
 from demo.reset import MARKER_ACTION, check_development_database, is_development_url
 from portal.disclosure.models import COMPLIANCE_STATUSES, LISTING_STATUSES
+from portal.extensions import db
 from portal.reference.data import CATEGORIES, DIVISIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -461,13 +462,22 @@ def test_small_scale_loads_n_of_each_kind(app, runner):
     from portal.disclosure.models import ComplianceRecord, Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.news.models import Announcement
+    from portal.publicity.models import PublicityNotice
 
     result = runner.invoke(demo_command, ["--scale", "50"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        for model in (Enterprise, Listing, ComplianceRecord, Announcement):
+        for model in (Enterprise, Listing, ComplianceRecord):
             assert _count(model) == 50, model
         assert 40 <= _count(Trade) <= 50
+        # 50 generated, plus the 公示 that the demo's 两高 purchase opens through the real publish step.
+        filing_notices = db.session.scalar(
+            select(func.count())
+            .select_from(PublicityNotice)
+            .where(PublicityNotice.subject_type == "filing")
+        )
+        assert filing_notices == 1
+        assert _count(Announcement) == 50 + filing_notices
 
 
 def test_scale_must_be_positive(runner):

@@ -196,10 +196,12 @@ def test_a_code_is_accepted_once(app, auth):
 
 def test_replayed_code_is_refused_at_login(app, client, auth, csrf_token):
     user_id = auth.login("province")
-    code = pyotp.TOTP(auth.secrets[user_id]).now()  # the code the login just used
     auth.logout()
     with app.app_context():
-        email = db.session.get(User, user_id).email
+        user = db.session.get(User, user_id)
+        email, step = user.email, user.totp_last_step
+    # The code the login just used (its time step is stored), even if a new step began since.
+    code = pyotp.TOTP(auth.secrets[user_id]).at(step * 30)
     token = csrf_token("/accounts/login")
     client.post(
         "/accounts/login", data={"csrf_token": token, "email": email, "password": TEST_PASSWORD}
