@@ -162,6 +162,22 @@ def _check_entry(event: AuditEvent, ring, expected_prev: str, state: dict, accep
     return None
 
 
+def _entries_in_order(batch: int):
+    """Every audit entry in id order, a batch at a time; each batch is flushed (for rekey's
+    changes) and let go before the next is read, so memory stays bounded."""
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        db.session.flush()
+        db.session.expunge_all()
+
+
 def verify_chain(batch: int = 5000, *, accept_unkeyed: bool = False) -> ChainCheck:
     """Walk the chain in id order; report the first entry whose hash, key or link is wrong.
 
@@ -172,21 +188,12 @@ def verify_chain(batch: int = 5000, *, accept_unkeyed: bool = False) -> ChainChe
     state: dict = {"keys_seen": [], "retired": set()}
     expected_prev = GENESIS
     checked = 0
-    last_id = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for event in rows:
-            reason = _check_entry(event, ring, expected_prev, state, accept_unkeyed)
-            if reason is not None:
-                return ChainCheck(False, checked, event.id, reason)
-            expected_prev = event.hash
-            checked += 1
-            last_id = event.id
-        db.session.expunge_all()
+    for event in _entries_in_order(batch):
+        reason = _check_entry(event, ring, expected_prev, state, accept_unkeyed)
+        if reason is not None:
+            return ChainCheck(False, checked, event.id, reason)
+        expected_prev = event.hash
+        checked += 1
     head = db.session.get(AuditChainHead, 1)
     if head is not None and head.last_hash != expected_prev:
         return ChainCheck(
@@ -213,23 +220,13 @@ def rekey_chain(batch: int = 2000) -> ChainCheck:
         return check
     ring = keyring()
     previous = GENESIS
-    last_id = 0
     sealed = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for event in rows:
-            event.prev_hash = previous
-            event.key_id = ring.current_id
-            event.hash = _digest(event, ring.current)
-            previous = event.hash
-            last_id = event.id
-            sealed += 1
-        db.session.flush()
-        db.session.expunge_all()
+    for event in _entries_in_order(batch):
+        event.prev_hash = previous
+        event.key_id = ring.current_id
+        event.hash = _digest(event, ring.current)
+        previous = event.hash
+        sealed += 1
     head = db.session.get(AuditChainHead, 1)
     if head is not None:
         head.last_hash = previous
