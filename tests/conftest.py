@@ -9,6 +9,7 @@ emptied, so tests share no state and may commit, as the app does.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,16 @@ def count_queries(app):
         return statements
 
     return count
+
+
+@pytest.fixture
+def public_records(app):
+    """One of each public record (listing, trade, compliance year), so every public page renders."""
+    with app.app_context():
+        zz = factories.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
+        hb = factories.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
+        listing = factories.listing(zz, starts_on=date(2025, 1, 5), ends_on=date(2025, 2, 5))
+        factories.trade(hb, zz, listing, trade_date=date(2025, 1, 20))
+        factories.period(2024)
+        factories.compliance(zz, 2024, "on_time")
+        db.session.commit()

@@ -8,7 +8,6 @@ that echoes the same payloads raw shows that the probe does see an attack when t
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 import pyotp
@@ -17,7 +16,6 @@ from flask import render_template_string, request
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from tests import factories as f
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -71,18 +69,6 @@ def raw_echo(app):
         )
 
     return "/_test/raw-echo"
-
-
-@pytest.fixture
-def market(app):
-    with app.app_context():
-        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
-        hb = f.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
-        listing = f.listing(zz, starts_on=date(2025, 1, 5), ends_on=date(2025, 2, 5))
-        f.trade(hb, zz, listing, trade_date=date(2025, 1, 20))
-        f.period(2024)
-        f.compliance(zz, 2024, "on_time")
-        db.session.commit()
 
 
 class Probe:
@@ -140,7 +126,7 @@ def _user_exists(app, email: str) -> bool:
 
 
 def test_payloads_in_public_filter_pages_run_nothing_for_a_province_user(
-    app, auth, live_server, page, market, raw_echo
+    app, auth, live_server, page, public_records, raw_echo
 ):
     province = auth.make_user("province")
     from portal.accounts.models import User

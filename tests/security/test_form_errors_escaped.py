@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from datetime import date
 
 import pytest
 from flask import abort, flash, jsonify, redirect, render_template_string
@@ -24,7 +23,6 @@ from wtforms.fields.core import UnboundField
 
 import portal
 from portal.extensions import db
-from tests import factories as f
 
 PAYLOADS = (
     '"><img src=x onerror=alert(1)>',
@@ -172,19 +170,6 @@ def test_every_forms_errors_render_escaped_through_the_field_macro(app, payload)
 # ---------------------------------------------------------------- every public filter page, over HTTP
 
 
-@pytest.fixture
-def market(app):
-    """One of each public record, and a published compliance year, so each page can render."""
-    with app.app_context():
-        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
-        hb = f.enterprise("示例鹤壁新材建材有限公司", "410600", "building")
-        listing = f.listing(zz, starts_on=date(2025, 1, 5), ends_on=date(2025, 2, 5))
-        f.trade(hb, zz, listing, trade_date=date(2025, 1, 20))
-        f.period(2024)
-        f.compliance(zz, 2024, "on_time")
-        db.session.commit()
-
-
 def _filter_names(form_path: str) -> list[str]:
     module, name = form_path.rsplit(".", 1)
     return _field_names(getattr(importlib.import_module(module), name))
@@ -228,7 +213,9 @@ def _check(response, url: str) -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_query_parameter_of_each_public_page_echoes_input_escaped(client, market, path):
+def test_each_query_parameter_of_each_public_page_echoes_input_escaped(
+    client, public_records, path
+):
     form_path, extra = PAGES[path]
     names = (_filter_names(form_path) if form_path else []) + extra
     assert names
@@ -239,7 +226,9 @@ def test_each_query_parameter_of_each_public_page_echoes_input_escaped(client, m
                 _check(response, f"{path}?{name}={payload} {headers}")
 
 
-def test_an_invalid_filter_is_a_400_that_names_the_field_without_echoing_input(client, market):
+def test_an_invalid_filter_is_a_400_that_names_the_field_without_echoing_input(
+    client, public_records
+):
     response = client.get("/listings", query_string={"division": PAYLOADS[0]})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
