@@ -344,30 +344,36 @@ publicity_reopened = OrderedSignal("publicity-reopened")
 publicity_withdrawn = OrderedSignal("publicity-withdrawn")
 
 
-def notices_due(now: datetime) -> list[PublicityNotice]:
-    """Open notices whose period has ended, with no upheld and no unanswered objection."""
-    blocking = (
-        select(Objection.id)
-        .where(
-            Objection.notice_id == PublicityNotice.id,
-            Objection.status.in_(("pending", "upheld")),
-        )
-        .exists()
-    )
+def _open_past_end(now: datetime, *conditions) -> list[PublicityNotice]:
+    """Notices still open whose period ended by `now`, narrowed by `conditions`, in id order."""
     return list(
         db.session.scalars(
             select(PublicityNotice)
             .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
             .where(
                 PublicityNotice.status == "open",
-                # A notice whose announcement is not public (withdrawn outside the 公示 rules, or
-                # not yet published) never makes its decision final.
-                Announcement.status == "published",
                 Announcement.publicity_ends_at <= now,
-                ~blocking,
+                *conditions,
             )
             .order_by(PublicityNotice.id)
         )
+    )
+
+
+def _objection_in(*statuses: str):
+    return (
+        select(Objection.id)
+        .where(Objection.notice_id == PublicityNotice.id, Objection.status.in_(statuses))
+        .exists()
+    )
+
+
+def notices_due(now: datetime) -> list[PublicityNotice]:
+    """Open notices whose period has ended, with no upheld and no unanswered objection."""
+    # A notice whose announcement is not public (withdrawn outside the 公示 rules, or not yet
+    # published) never makes its decision final.
+    return _open_past_end(
+        now, Announcement.status == "published", ~_objection_in("pending", "upheld")
     )
 
 
@@ -399,35 +405,13 @@ class TickReport:
 
 def waiting_on_objections(now: datetime) -> list[PublicityNotice]:
     """Ended periods held back by an objection not yet answered."""
-    pending = (
-        select(Objection.id)
-        .where(Objection.notice_id == PublicityNotice.id, Objection.status == "pending")
-        .exists()
-    )
-    return list(
-        db.session.scalars(
-            select(PublicityNotice)
-            .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
-            .where(PublicityNotice.status == "open", Announcement.publicity_ends_at <= now, pending)
-        )
-    )
+    return _open_past_end(now, _objection_in("pending"))
 
 
 def notices_taken_down(now: datetime) -> list[PublicityNotice]:
     """Open notices past their end whose announcement is no longer public: tick never finalizes
     them, and says so, so that somebody decides."""
-    return list(
-        db.session.scalars(
-            select(PublicityNotice)
-            .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
-            .where(
-                PublicityNotice.status == "open",
-                Announcement.status != "published",
-                Announcement.publicity_ends_at <= now,
-            )
-            .order_by(PublicityNotice.id)
-        )
-    )
+    return _open_past_end(now, Announcement.status != "published")
 
 
 def run_tick(now: datetime | None = None, today: date | None = None) -> TickReport:
