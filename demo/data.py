@@ -175,12 +175,8 @@ class DemoData:
     def tables(self):
         """(model, rows) pairs in an order that respects foreign keys."""
         from portal.accounts.models import AuditFirm
-        from portal.disclosure.models import (
-            CompliancePeriod,
-            ComplianceRecord,
-            Listing,
-            Trade,
-        )
+        from portal.compliance.models import CompliancePeriod, ComplianceRecord
+        from portal.disclosure.models import Listing, Trade
         from portal.enterprises.models import Enterprise
         from portal.news.models import Announcement
 

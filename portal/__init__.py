@@ -18,6 +18,7 @@ from portal import (
     accounts,
     audit,
     cli,
+    compliance,
     converters,
     disclosure,
     editorial,
@@ -178,11 +179,15 @@ def _register_features(app: Flask) -> None:
     """Register each feature's blueprint, and its own setup where it has one (CLI, hooks)."""
     app.register_blueprint(main.bp)
     app.register_blueprint(disclosure.bp)
+    app.register_blueprint(disclosure.admin_bp)
+    app.register_blueprint(compliance.bp)
+    app.register_blueprint(compliance.admin_bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(search.bp)
     search.init_app(app)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(accounts.admin_bp)
     accounts.init_app(app)
     app.register_blueprint(filings.bp)
     filings.init_app(app)

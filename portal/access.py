@@ -30,6 +30,14 @@ from portal.extensions import login_manager
 # docs/decisions.md, "Who does what". Each group is a frozenset of role names.
 
 ROLES = ("enterprise", "auditor", "city", "province", "editor", "supervisor")
+ROLE_LABELS = {
+    "enterprise": _l("企业"),
+    "auditor": _l("第三方审核机构"),
+    "city": _l("市级节能主管部门"),
+    "province": _l("省级节能主管部门"),
+    "editor": _l("信息发布"),
+    "supervisor": _l("监督"),
+}
 # Every role but the enterprise: the back office, which must pass a second factor (等保 2.0).
 BACK_OFFICE = frozenset(ROLES) - {"enterprise"}
 # Take the review steps on a filing (the enterprise is told of their decisions).
@@ -67,11 +75,11 @@ BACK_OFFICE_MENU = (
     ("review.index", _l("后台首页"), BACK_OFFICE),
     ("review.queue", _l("待办审核"), QUEUE),
     ("registry.index", _l("注册登记簿"), LEDGER),
-    ("review.compliance_periods", _l("履约管理"), READERS),
-    ("review.market", _l("挂牌与成交录入"), MARKET_CLERKS),
+    ("compliance_admin.periods", _l("履约管理"), READERS),
+    ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
-    ("review.users", _l("后台用户"), USER_ADMINS),
+    ("accounts_admin.users", _l("后台用户"), USER_ADMINS),
     ("audit.search", _l("审计日志"), AUDIT_READERS),
 )
 

@@ -1,4 +1,5 @@
-"""flask commands: the search index. Features add their own in their init_app().
+"""flask commands that cross features: `tick` (publicity, then search) and the search index.
+Features add their own in their init_app().
 
 `flask demo` is not the product's: the top-level `demo` package registers it through the
 `flask.commands` entry point (pyproject.toml), so nothing here imports demo code.
@@ -9,7 +10,9 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from portal.search import reindex_all
+from portal.extensions import db
+from portal.publicity.services import run_tick
+from portal.search import reindex_all, sync_pending
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +20,24 @@ def init_app(app: Flask) -> None:
     def reindex_command() -> None:
         """Rebuild the search index beside the live one and swap it in."""
         reindex_all(progress=click.echo)
+
+    @app.cli.command("tick")
+    def tick_command():
+        """Finalize ended 公示, warn and take back for the 2-year rule. Safe to run any time."""
+        report = run_tick()
+        db.session.commit()
+        # Scheduled announcements whose time has come, and this tick's changes, reach the index.
+        try:
+            sync_pending(app)
+        except Exception as error:  # noqa: BLE001 — search catches up on its own later
+            click.echo(f"search sync skipped: {error}", err=True)
+        click.echo(
+            f"finalized {len(report.finalized)} publicity notice(s); "
+            f"{len(report.waiting)} waiting on unanswered objections; "
+            f"{len(report.warned)} construction warning(s); "
+            f"{len(report.taken_back)} take-back(s)."
+        )
+        for error in report.errors:
+            click.echo(f"ERROR {error}", err=True)
+        if report.errors:
+            raise SystemExit(1)

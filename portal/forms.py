@@ -17,6 +17,7 @@ import wtforms
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from wtforms.fields import StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from portal.text import to_halfwidth
 
@@ -194,3 +195,12 @@ class IntegerField(wtforms.IntegerField):
                 else _("请填写 %(min)s 到 %(max)s 之间的整数。", min=self.minimum, max=self.maximum)
             )
         self.data = int(text)
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only the CSRF token (publish, run)."""
+
+
+def options(pairs) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
+    return [SelectChoice(str(value), label) for value, label in pairs]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
@@ -24,7 +27,7 @@ NAVIGATION = (
     ("main.home", _l("首页"), "main.home"),
     ("disclosure.listings", _l("挂牌信息"), "disclosure.listing"),
     ("disclosure.trades", _l("成交公示"), "disclosure.trade"),
-    ("disclosure.compliance", _l("履约名单"), "disclosure.compliance"),
+    ("compliance.index", _l("履约名单"), "compliance.index"),
     ("disclosure.enterprises", _l("参与单位"), "disclosure.enterprise"),
     ("disclosure.statistics", _l("市场统计"), "disclosure.statistics"),
     ("news.index", _l("通知公告"), "news."),
@@ -238,3 +241,18 @@ def reference_name(kind: str, code: str | None) -> str:
     }
     row = reference.by_code(models[kind], code)
     return localized(row) if row is not None else (code or "")
+
+
+def render_text(template: str, **context) -> str:
+    """Render a text template without a request (flask tick, the CLI): no context processors."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def public_record_locale():
+    """Announcements and ledger reasons are public records in Chinese, whoever writes them."""
+    return force_locale("zh_Hans_CN")
+
+
+def current_date() -> date:
+    """Today in the portal's time zone (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai), not the server's."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()

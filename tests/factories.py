@@ -22,7 +22,8 @@ from pathlib import Path
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
+from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 

@@ -20,7 +20,8 @@ from demo import accounts as demo_accounts
 from demo.cli import demo as demo_command
 from demo.data import ANCHOR, PERIODS, generate, run_feature_hooks
 from demo.reset import MARKER_ACTION, check_development_database, is_development_url
-from portal.disclosure.models import COMPLIANCE_STATUSES, LISTING_STATUSES
+from portal.compliance.models import COMPLIANCE_STATUSES
+from portal.disclosure.models import LISTING_STATUSES
 from portal.extensions import db
 from portal.reference.data import CATEGORIES, DIVISIONS
 
@@ -240,7 +241,8 @@ def test_feature_hooks_get_their_own_seeded_rng(monkeypatch):
 
 
 def test_flask_demo_loads_the_database(app, runner):
-    from portal.disclosure.models import ComplianceRecord, Listing, Trade
+    from portal.compliance.models import ComplianceRecord
+    from portal.disclosure.models import Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
     from portal.news.models import Announcement
@@ -459,7 +461,8 @@ def test_the_product_never_imports_the_demo():
 
 
 def test_small_scale_loads_n_of_each_kind(app, runner):
-    from portal.disclosure.models import ComplianceRecord, Listing, Trade
+    from portal.compliance.models import ComplianceRecord
+    from portal.disclosure.models import Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.news.models import Announcement
     from portal.publicity.models import PublicityNotice

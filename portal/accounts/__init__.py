@@ -1,4 +1,5 @@
-"""Accounts: registration, login and its security, TOTP, colleagues, the enterprise dashboard."""
+"""Accounts: registration, login and its security, TOTP, colleagues, the enterprise dashboard,
+and the administration of back-office users."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from portal.accounts.models import User
 from portal.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+# Back-office user administration by the province (/admin/users).
+admin_bp = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 
 IDLE_KEY = "seen"
 # When the session's login happened; a session without it (e.g. one that a "remember me"
@@ -99,4 +102,4 @@ def init_app(app):
         return None
 
 
-from portal.accounts import views  # noqa: E402,F401  (views attach to bp)
+from portal.accounts import admin, views  # noqa: E402,F401  (views attach to the blueprints)

@@ -6,14 +6,27 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as stdnum_uscc
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems
 from portal.accounts.services import MOBILE, is_uscc_registered
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
-from portal.filings.forms import options
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, options
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
@@ -242,3 +255,31 @@ class AcceptInvitationForm(ResetPasswordForm):
 
 class EmptyForm(FlaskForm):
     """Only the CSRF token: for buttons that change state (log out, remove, withdraw)."""
+
+
+# ---- Back-office users (/admin/users) ----
+
+
+class BackOfficeUserForm(FlaskForm):
+    email = StringField(
+        _l("电子邮箱"),
+        validators=[
+            DataRequired(message=_l("请填写电子邮箱。")),
+            Email(message=_l("电子邮箱格式不正确。")),
+            Length(max=254),
+        ],
+    )
+    name = StringField(
+        _l("姓名"), validators=[DataRequired(message=_l("请填写姓名。")), Length(max=60)]
+    )
+    role = SelectField(_l("角色"), validators=[DataRequired()])
+    division_code = SelectField(
+        _l("所属省辖市"), description=_l("市级审核人员必须选择。"), validators=[Optional()]
+    )
+    audit_firm_id = SelectField(
+        _l("所属审核机构"), description=_l("第三方审核人员必须选择。"), validators=[Optional()]
+    )
+
+
+class UserStatusForm(FlaskForm):
+    active = HiddenField(validators=[DataRequired()])

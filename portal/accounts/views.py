@@ -56,9 +56,7 @@ def _next(default: str) -> str:
 def _home_for(user: User) -> str:
     if user.role == "enterprise":
         return url_for("accounts.dashboard")
-    if "review.index" in current_app.view_functions:
-        return url_for("review.index")
-    return url_for("accounts.security")
+    return url_for("review.index")
 
 
 # ---------------------------------------------------------------- registration

@@ -1,113 +1,38 @@
-"""Filter forms for the public lists: GET forms, no CSRF (they change nothing)."""
+"""Filter forms of the listing, trade and enterprise lists (built on portal/lists.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField
-from wtforms.validators import Optional, ValidationError
+from flask_wtf.file import FileField
+from wtforms import (
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.disclosure import labels
 from portal.forms import FlaskForm
-from portal.i18n import localized
-from portal.reference.services import categories, divisions, industries, varieties
-
-ALL = ("", _l("全部"))
-
-
-class ChineseDateField(DateField):
-    """A date field whose parse error is a clear message in the visitor's language."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        text = valuelist[0].strip()
-        try:
-            self.data = datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("日期格式应为 年-月-日，例如 2024-03-01。")) from None
-
-
-class Choice(SelectField):
-    """A select whose unknown value gets a Chinese message instead of WTForms' English one.
-
-    The message does not quote the value: it came from the URL, so anyone can write it, and the
-    field's own select already shows what may be chosen.
-    """
-
-    def pre_validate(self, form):
-        if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("不是可选的值，请从列表中选择。"))
-
-
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    def __init__(self, formdata, **kwargs):
-        super().__init__(formdata=formdata, meta={"csrf": False}, **kwargs)
-        self.fill_choices()
-
-    def fill_choices(self) -> None:
-        """Set each select's choices at request time, in the request's language."""
-
-    def validate_date_to(self, field):
-        date_from = getattr(self, "date_from", None)
-        if field.data and date_from is not None and date_from.data and field.data < date_from.data:
-            raise ValidationError(_l("结束日期不能早于开始日期。"))
-
-    @property
-    def active(self) -> dict:
-        """The filters in force, as query arguments (sort excluded)."""
-        return {
-            name: f.raw_data[0]
-            for name, f in self._fields.items()
-            if name != "sort" and f.raw_data and f.raw_data[0]
-        }
-
-
-def _reference(rows):
-    return lambda: [ALL] + [(row.code, localized(row)) for row in rows()]
-
-
-def _labels(mapping):
-    return lambda: [ALL] + list(mapping.items())
-
-
-def _options(*pairs):
-    return lambda: list(pairs)
-
-
-def _choice(label):
-    """An optional select; its choices come from the form's CHOICES at request time."""
-    # strip_whitespace=False: a value of spaces is an unknown choice (400), not “no filter”
-    return Choice(label, validators=[Optional(strip_whitespace=False)], default="")
-
-
-class ChoiceFilterForm(FilterForm):
-    # field name → a function that returns its choices, called per request (the visitor's language)
-    CHOICES: dict = {}
-
-    def fill_choices(self):
-        for name, choices in self.CHOICES.items():
-            self[name].choices = choices()
-
-
-DIVISIONS = _reference(divisions)
-VARIETIES = _reference(varieties)
-CATEGORIES = _reference(categories)
-INDUSTRIES = _reference(industries)
+from portal.lists import (
+    CATEGORIES,
+    DIVISIONS,
+    INDUSTRIES,
+    VARIETIES,
+    ChineseDateField,
+    Choice,
+    ChoiceFilterForm,
+    fixed_choices,
+    label_choices,
+    optional_choice,
+)
 
 
 class ListingFilterForm(ChoiceFilterForm):
-    division = _choice(_l("地区"))
-    variety = _choice(_l("交易品种"))
-    category = _choice(_l("交易类别"))
-    status = _choice(_l("挂牌状态"))
-    industry = _choice(_l("行业"))
+    division = optional_choice(_l("地区"))
+    variety = optional_choice(_l("交易品种"))
+    category = optional_choice(_l("交易类别"))
+    status = optional_choice(_l("挂牌状态"))
+    industry = optional_choice(_l("行业"))
     date_from = ChineseDateField(_l("挂牌开始日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
     sort = Choice(_l("排序"), validators=[Optional()], default="-date")
@@ -116,9 +41,9 @@ class ListingFilterForm(ChoiceFilterForm):
         "division": DIVISIONS,
         "variety": VARIETIES,
         "category": CATEGORIES,
-        "status": _labels(labels.LISTING_STATUS),
+        "status": label_choices(labels.LISTING_STATUS),
         "industry": INDUSTRIES,
-        "sort": _options(
+        "sort": fixed_choices(
             ("-date", _l("挂牌日期，新的在前")),
             ("date", _l("挂牌日期，早的在前")),
             ("-price", _l("挂牌价格，高的在前")),
@@ -129,11 +54,11 @@ class ListingFilterForm(ChoiceFilterForm):
 
 
 class TradeFilterForm(ChoiceFilterForm):
-    division = _choice(_l("地区（买方或卖方）"))
-    variety = _choice(_l("交易品种"))
-    category = _choice(_l("交易类别"))
-    method = _choice(_l("交易方式"))
-    industry = _choice(_l("行业"))
+    division = optional_choice(_l("地区（买方或卖方）"))
+    variety = optional_choice(_l("交易品种"))
+    category = optional_choice(_l("交易类别"))
+    method = optional_choice(_l("交易方式"))
+    industry = optional_choice(_l("行业"))
     date_from = ChineseDateField(_l("成交日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
     sort = Choice(_l("排序"), validators=[Optional()], default="-date")
@@ -142,9 +67,9 @@ class TradeFilterForm(ChoiceFilterForm):
         "division": DIVISIONS,
         "variety": VARIETIES,
         "category": CATEGORIES,
-        "method": _labels(labels.TRADE_METHOD),
+        "method": label_choices(labels.TRADE_METHOD),
         "industry": INDUSTRIES,
-        "sort": _options(
+        "sort": fixed_choices(
             ("-date", _l("成交日期，新的在前")),
             ("date", _l("成交日期，早的在前")),
             ("-amount", _l("成交金额，高的在前")),
@@ -154,28 +79,71 @@ class TradeFilterForm(ChoiceFilterForm):
     }
 
 
-class ComplianceFilterForm(ChoiceFilterForm):
-    division = _choice(_l("地区"))
-    industry = _choice(_l("行业"))
-    variety = _choice(_l("交易品种"))
-    status = _choice(_l("履约状态"))
-    sort = Choice(_l("排序"), validators=[Optional()], default="name")
-
-    CHOICES = {
-        "division": DIVISIONS,
-        "industry": INDUSTRIES,
-        "variety": VARIETIES,
-        "status": _labels(labels.COMPLIANCE_STATUS),
-        "sort": _options(
-            ("name", _l("按单位名称")),
-            ("-shortfall", _l("缺口量，大的在前")),
-            ("status", _l("按履约状态")),
-        ),
-    }
-
-
 class EnterpriseFilterForm(ChoiceFilterForm):
-    division = _choice(_l("地区"))
-    industry = _choice(_l("行业"))
+    division = optional_choice(_l("地区"))
+    industry = optional_choice(_l("行业"))
 
     CHOICES = {"division": DIVISIONS, "industry": INDUSTRIES}
+
+
+# ---- Back-office entry: one listing or trade by hand, or a file of them ----
+
+
+class ImportForm(FlaskForm):
+    kind = RadioField(_l("数据类型"), validators=[InputRequired(message=_l("请选择数据类型。"))])
+    file = FileField(_l("文件（CSV、XLSX 或 JSON）"))
+
+
+def _text(label, required=False, description=None, max_len=120):
+    validators = [DataRequired(message=_l("此项不能为空。"))] if required else [Optional()]
+    return StringField(
+        label, description=description, validators=validators + [Length(max=max_len)]
+    )
+
+
+class ListingForm(FlaskForm):
+    """One listing by hand; the same checks as a batch row (review/market.py: check_listing)."""
+
+    number = _text(_l("挂牌编号"), required=True, max_len=32)
+    variety = SelectField(_l("交易品种"))
+    category = SelectField(_l("交易类别"))
+    seller_kind = SelectField(_l("卖方类型"))
+    seller_uscc = _text(
+        _l("卖方统一社会信用代码"), description=_l("卖方为企业时必填，须为已登记企业。"), max_len=18
+    )
+    seller_name = _text(_l("卖方名称"), description=_l("卖方为市级或省级时必填。"))
+    division_code = _text(_l("卖方所在地（行政区划代码）"), max_len=6)
+    quantity = _text(_l("挂牌数量"), required=True, max_len=24)
+    remaining_quantity = _text(_l("剩余数量"), description=_l("不填则等于挂牌数量。"), max_len=24)
+    listed_price = _text(_l("挂牌价格（元）"), required=True, max_len=24)
+    starts_on = _text(
+        _l("挂牌开始日期"), required=True, description=_l("格式：年-月-日"), max_len=10
+    )
+    ends_on = _text(_l("挂牌截止日期"), required=True, description=_l("格式：年-月-日"), max_len=10)
+    method = SelectField(_l("交易方式"))
+    status = SelectField(_l("状态"))
+    contact_name = _text(_l("联系人"), max_len=40)
+    contact_phone = _text(_l("联系电话"), max_len=40)
+
+
+class TradeForm(FlaskForm):
+    """One trade by hand; the same checks as a batch row (review/market.py: check_trade)."""
+
+    number = _text(_l("成交编号"), required=True, max_len=32)
+    listing_number = _text(_l("关联挂牌编号"), max_len=32)
+    variety = SelectField(_l("交易品种"))
+    category = SelectField(_l("交易类别"))
+    quantity = _text(_l("成交数量"), required=True, max_len=24)
+    unit_price = _text(_l("成交单价（元）"), required=True, max_len=24)
+    amount = _text(_l("成交金额（元）"), description=_l("不填则按 数量×单价 计算。"), max_len=24)
+    buyer_uscc = _text(
+        _l("买方统一社会信用代码"),
+        description=_l("买卖双方都是已登记企业时，系统自动在登记簿登记转让。"),
+        max_len=18,
+    )
+    buyer_name = _text(_l("买方名称"))
+    seller_uscc = _text(_l("卖方统一社会信用代码"), max_len=18)
+    seller_name = _text(_l("卖方名称"))
+    trade_date = _text(_l("成交日期"), required=True, description=_l("格式：年-月-日"), max_len=10)
+    method = SelectField(_l("交易方式"))
+    settlement_status = SelectField(_l("结算状态"))

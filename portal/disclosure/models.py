@@ -1,26 +1,22 @@
-"""What the market discloses: listings (挂牌), trades (成交) and compliance records (履约)."""
+"""What the market discloses: listings (挂牌) and trades (成交)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.columns import Amount, Price, Quantity
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-
-Quantity = Numeric(18, 4)  # never a float: quantities are exact decimals
-Price = Numeric(14, 2)
-Amount = Numeric(20, 2)
 
 # Codes are stored; labels live in the templates' catalogs (disclosure/labels.py).
 LISTING_STATUSES = ("open", "traded", "partial", "withdrawn", "expired")
 TRADE_METHODS = ("listing", "agreement", "auction")
 SETTLEMENT_STATUSES = ("pending", "settled", "delivered")
 SELLER_KINDS = ("enterprise", "city", "province")
-COMPLIANCE_STATUSES = ("on_time", "late", "non_compliant", "not_applicable", "not_reported")
 
 
 class Listing(db.Model):
@@ -111,53 +107,3 @@ class Trade(db.Model):
     listing: Mapped[Listing | None] = relationship(back_populates="trades")
     buyer: Mapped[Enterprise | None] = relationship(foreign_keys=[buyer_enterprise_id])
     seller: Mapped[Enterprise | None] = relationship(foreign_keys=[seller_enterprise_id])
-
-
-class CompliancePeriod(db.Model):
-    """A compliance period (履约期), by year; its list is public once published."""
-
-    __tablename__ = "compliance_period"
-
-    year: Mapped[int] = mapped_column(primary_key=True)
-    filing_deadline: Mapped[date]
-    published_at: Mapped[datetime | None]
-    publicity_ends_at: Mapped[datetime | None]
-    note: Mapped[str] = mapped_column(Text, default="")
-
-
-class ComplianceRecord(db.Model):
-    """One unit's compliance for one period and one variety.
-
-    holdings = quota + bought − sold − taken_back; compliant when actual ≤ holdings.
-    """
-
-    __tablename__ = "compliance_record"
-    __table_args__ = (
-        UniqueConstraint(
-            "enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"
-        ),
-        Index("ix_compliance_period_status", "period_year", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    period_year: Mapped[int] = mapped_column(ForeignKey("compliance_period.year"))
-    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
-    quota: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    # None means not reported, which is never shown as zero.
-    actual: Mapped[Decimal | None] = mapped_column(Quantity)
-    status: Mapped[str] = mapped_column(String(16))
-    shortfall: Mapped[Decimal | None] = mapped_column(Quantity)
-    rectify_by: Mapped[date | None]
-    filed_on: Mapped[date | None]
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-
-    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
-    period: Mapped[CompliancePeriod] = relationship()
-
-    @property
-    def holdings(self) -> Decimal:
-        return (self.quota or 0) + (self.bought or 0) - (self.sold or 0) - (self.taken_back or 0)

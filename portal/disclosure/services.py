@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app
-from sqlalchemy import func, or_, select
+from flask import abort
+from sqlalchemy import func, select
 
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
+from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.lists import either, equals, filter_conditions, sorted_by
 from portal.reference.services import varieties
-
-
-def today() -> date:
-    """Today in the portal's time zone (Asia/Shanghai)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+from portal.web import current_date
 
 
 @dataclass
@@ -38,7 +34,7 @@ class VarietySnapshot:
 
 def market_snapshot(days: int = 30, until: date | None = None) -> list[VarietySnapshot]:
     """Volume and average price of each variety over the last `days` days."""
-    until = until or today()
+    until = until or current_date()
     since = until - timedelta(days=days - 1)
     rows = db.session.execute(
         select(Trade.variety_code, func.count(), func.sum(Trade.quantity), func.sum(Trade.amount))
@@ -67,7 +63,7 @@ def home_snapshot() -> dict:
         "since_days": 30,
         "varieties": market_snapshot(30),
         "open_listings": open_listings(8),
-        "today": today(),
+        "today": current_date(),
     }
 
 
@@ -87,121 +83,55 @@ TRADE_SORTS = {
     "-price": (Trade.unit_price.desc(), Trade.id.desc()),
     "price": (Trade.unit_price.asc(), Trade.id.asc()),
 }
-COMPLIANCE_SORTS = {
-    "name": (Enterprise.name.asc(), ComplianceRecord.id.asc()),
-    "-shortfall": (ComplianceRecord.shortfall.desc().nulls_last(), Enterprise.name.asc()),
-    "status": (ComplianceRecord.status.asc(), Enterprise.name.asc()),
-}
 
 
 # Each list's filters: query argument → a function of the value that gives the SQL condition.
-def _equals(column):
-    return lambda value: column == value
-
-
-def _either(*columns):
-    return lambda value: or_(*(column == value for column in columns))
-
-
 LISTING_FILTERS = {
-    "division": _equals(Listing.division_code),
-    "variety": _equals(Listing.variety_code),
-    "category": _equals(Listing.category_code),
-    "status": _equals(Listing.status),
-    "industry": _equals(Listing.industry_code),
+    "division": equals(Listing.division_code),
+    "variety": equals(Listing.variety_code),
+    "category": equals(Listing.category_code),
+    "status": equals(Listing.status),
+    "industry": equals(Listing.industry_code),
     "date_from": lambda day: Listing.starts_on >= day,
     "date_to": lambda day: Listing.starts_on <= day,
-    "seller_id": _equals(Listing.seller_enterprise_id),
+    "seller_id": equals(Listing.seller_enterprise_id),
 }
 TRADE_FILTERS = {
     # A city sees every trade its enterprises took part in, as buyer or as seller.
-    "division": _either(Trade.buyer_division_code, Trade.seller_division_code),
-    "variety": _equals(Trade.variety_code),
-    "category": _equals(Trade.category_code),
-    "method": _equals(Trade.method),
-    "industry": _equals(Trade.industry_code),
+    "division": either(Trade.buyer_division_code, Trade.seller_division_code),
+    "variety": equals(Trade.variety_code),
+    "category": equals(Trade.category_code),
+    "method": equals(Trade.method),
+    "industry": equals(Trade.industry_code),
     "date_from": lambda day: Trade.trade_date >= day,
     "date_to": lambda day: Trade.trade_date <= day,
-    "party_id": _either(Trade.buyer_enterprise_id, Trade.seller_enterprise_id),
-}
-COMPLIANCE_FILTERS = {
-    "division": _equals(Enterprise.division_code),
-    "industry": _equals(Enterprise.industry_code),
-    "variety": _equals(ComplianceRecord.variety_code),
-    "status": _equals(ComplianceRecord.status),
+    "party_id": either(Trade.buyer_enterprise_id, Trade.seller_enterprise_id),
 }
 ENTERPRISE_FILTERS = {
-    "division": _equals(Enterprise.division_code),
-    "industry": _equals(Enterprise.industry_code),
+    "division": equals(Enterprise.division_code),
+    "industry": equals(Enterprise.industry_code),
 }
-
-
-def _conditions(table: dict, filters: dict) -> list:
-    return [condition(filters[name]) for name, condition in table.items() if filters.get(name)]
-
-
-def _sorted(stmt, sorts: dict, choice: str | None, default: str):
-    return stmt.order_by(*sorts.get(choice or default, sorts[default]))
 
 
 def listings_query(filters: dict):
     """The select of listings matching `filters`, and its exact count."""
-    conditions = _conditions(LISTING_FILTERS, filters)
-    stmt = _sorted(select(Listing).where(*conditions), LISTING_SORTS, filters.get("sort"), "-date")
+    conditions = filter_conditions(LISTING_FILTERS, filters)
+    stmt = sorted_by(
+        select(Listing).where(*conditions), LISTING_SORTS, filters.get("sort"), "-date"
+    )
     return stmt, select(func.count(Listing.id)).where(*conditions)
 
 
 def trades_query(filters: dict):
-    conditions = _conditions(TRADE_FILTERS, filters)
-    stmt = _sorted(select(Trade).where(*conditions), TRADE_SORTS, filters.get("sort"), "-date")
+    conditions = filter_conditions(TRADE_FILTERS, filters)
+    stmt = sorted_by(select(Trade).where(*conditions), TRADE_SORTS, filters.get("sort"), "-date")
     return stmt, select(func.count(Trade.id)).where(*conditions)
 
 
-def compliance_query(year: int, filters: dict):
-    conditions = [ComplianceRecord.period_year == year, *_conditions(COMPLIANCE_FILTERS, filters)]
-    joined = select(ComplianceRecord).join(ComplianceRecord.enterprise).where(*conditions)
-    stmt = _sorted(joined, COMPLIANCE_SORTS, filters.get("sort"), "name")
-    count = (
-        select(func.count(ComplianceRecord.id)).join(ComplianceRecord.enterprise).where(*conditions)
-    )
-    return stmt, count
-
-
 def enterprises_query(filters: dict):
-    conditions = [Enterprise.is_public.is_(True), *_conditions(ENTERPRISE_FILTERS, filters)]
+    conditions = [Enterprise.is_public.is_(True), *filter_conditions(ENTERPRISE_FILTERS, filters)]
     stmt = select(Enterprise).where(*conditions).order_by(Enterprise.name, Enterprise.id)
     return stmt, select(func.count(Enterprise.id)).where(*conditions)
-
-
-# ---- Compliance periods ----
-
-
-def published_periods() -> list[CompliancePeriod]:
-    stmt = (
-        select(CompliancePeriod)
-        .where(CompliancePeriod.published_at.is_not(None))
-        .order_by(CompliancePeriod.year.desc())
-    )
-    return list(db.session.scalars(stmt))
-
-
-def get_published_period_or_404(year: int) -> CompliancePeriod:
-    period = db.session.get(CompliancePeriod, year)
-    if period is None or period.published_at is None:
-        abort(404)
-    return period
-
-
-def period_status_counts(year: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(ComplianceRecord.status, func.count())
-        .where(ComplianceRecord.period_year == year)
-        .group_by(ComplianceRecord.status)
-    ).all()
-    return {status: count for status, count in rows}
-
-
-# ---- Single records ----
 
 
 def get_listing_or_404(number: str) -> Listing:
@@ -223,20 +153,6 @@ def get_public_enterprise_or_404(uscc: str) -> Enterprise:
     if enterprise is None or not enterprise.is_public:
         abort(404)
     return enterprise
-
-
-def enterprise_compliance_history(enterprise_id: int) -> list[ComplianceRecord]:
-    """The unit's compliance records in published periods only, newest period first."""
-    stmt = (
-        select(ComplianceRecord)
-        .join(CompliancePeriod, CompliancePeriod.year == ComplianceRecord.period_year)
-        .where(
-            ComplianceRecord.enterprise_id == enterprise_id,
-            CompliancePeriod.published_at.is_not(None),
-        )
-        .order_by(ComplianceRecord.period_year.desc(), ComplianceRecord.variety_code)
-    )
-    return list(db.session.scalars(stmt))
 
 
 def enterprise_trade_totals(enterprise_id: int) -> list[dict]:
@@ -305,7 +221,7 @@ def monthly_statistics(variety_code: str, since: date, until: date) -> list[Mont
 
 def market_statistics(months: int = 24, until: date | None = None) -> dict:
     """Each variety's monthly rows and price chart, from the first day of the month `months` ago."""
-    until = until or today()
+    until = until or current_date()
     first = until.year * 12 + until.month - 1 - months
     since = date(first // 12, first % 12 + 1, 1)
     series = []

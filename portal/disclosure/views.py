@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, redirect, request, stream_with_context, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.compliance import services as compliance
+from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import bp, services
-from portal.disclosure.forms import (
-    ComplianceFilterForm,
-    EnterpriseFilterForm,
-    ListingFilterForm,
-    TradeFilterForm,
-)
-from portal.disclosure.labels import (
-    COMPLIANCE_LEGEND,
-    COMPLIANCE_STATUS,
-    LISTING_STATUS,
-    SETTLEMENT_STATUS,
-    TRADE_METHOD,
-)
+from portal.disclosure.forms import EnterpriseFilterForm, ListingFilterForm, TradeFilterForm
+from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
 from portal.disclosure.models import Trade
 from portal.extensions import db
-from portal.text import spreadsheet_safe
-from portal.web import paginate, parse_int, render
+from portal.lists import csv_response, render_list
+from portal.web import render
 
 LABELS = {
     "listing_status": LISTING_STATUS,
@@ -36,26 +24,15 @@ LABELS = {
 }
 
 
-def _list(form, query_factory, template: str, partial: str, **context):
-    """Validate the filters, run one page, and render the full page or the results fragment."""
-    page_number = parse_int(request.args.get("page"))
-    if not form.validate():
-        response = render(template, partial, form=form, page=None, labels=LABELS, **context)
-        response.status_code = 400
-        return response
-    stmt, _exact_count = query_factory(form.data)
-    page = paginate(db.session, stmt, page=page_number)
-    return render(template, partial, form=form, page=page, labels=LABELS, **context)
-
-
 @bp.get("/listings")
 def listings():
     form = ListingFilterForm(request.args)
-    return _list(
+    return render_list(
         form,
         services.listings_query,
         "disclosure/listings.html",
         "disclosure/_listing_results.html",
+        labels=LABELS,
         breadcrumbs=[(_("挂牌信息"), None)],
     )
 
@@ -75,11 +52,12 @@ def listing_detail(number: str):
 @bp.get("/trades")
 def trades():
     form = TradeFilterForm(request.args)
-    return _list(
+    return render_list(
         form,
         services.trades_query,
         "disclosure/trades.html",
         "disclosure/_trade_results.html",
+        labels=LABELS,
         breadcrumbs=[(_("成交公示"), None)],
     )
 
@@ -92,40 +70,6 @@ def trade_detail(number: str):
         trade=trade,
         labels=LABELS,
         breadcrumbs=[(_("成交公示"), url_for(".trades")), (trade.number, None)],
-    )
-
-
-@bp.get("/compliance")
-def compliance():
-    periods = services.published_periods()
-    counts = {p.year: services.period_status_counts(p.year) for p in periods}
-    return render(
-        "disclosure/compliance_index.html",
-        periods=periods,
-        counts=counts,
-        labels=LABELS,
-        legend=COMPLIANCE_LEGEND,
-        breadcrumbs=[(_("履约名单"), None)],
-    )
-
-
-@bp.get("/compliance/<int:year>")
-def compliance_period(year: int):
-    period = services.get_published_period_or_404(year)
-    form = ComplianceFilterForm(request.args)
-    return _list(
-        form,
-        lambda filters: services.compliance_query(year, filters),
-        "disclosure/compliance_period.html",
-        "disclosure/_compliance_results.html",
-        period=period,
-        periods=services.published_periods(),
-        counts=services.period_status_counts(year),
-        legend=COMPLIANCE_LEGEND,
-        breadcrumbs=[
-            (_("履约名单"), url_for(".compliance")),
-            (_("%(year)s 年度", year=year), None),
-        ],
     )
 
 
@@ -143,11 +87,12 @@ def statistics():
 @bp.get("/enterprises")
 def enterprises():
     form = EnterpriseFilterForm(request.args)
-    return _list(
+    return render_list(
         form,
         services.enterprises_query,
         "disclosure/enterprises.html",
         "disclosure/_enterprise_results.html",
+        labels=LABELS,
         breadcrumbs=[(_("参与单位"), None)],
     )
 
@@ -167,7 +112,7 @@ def enterprise_detail(uscc: str):
         trades=list(db.session.scalars(trades_stmt.limit(10))),
         trades_total=db.session.scalar(trades_count),
         totals=services.enterprise_trade_totals(enterprise.id),
-        compliance=services.enterprise_compliance_history(enterprise.id),
+        compliance=compliance.enterprise_compliance_history(enterprise.id),
         labels=LABELS,
         breadcrumbs=[(_("参与单位"), url_for(".enterprises")), (enterprise.name, None)],
     )
@@ -243,89 +188,20 @@ EXPORTS = {
 }
 
 
-COMPLIANCE_EXPORT = (
-    [
-        "统一社会信用代码",
-        "单位名称",
-        "地区代码",
-        "行业",
-        "履约期",
-        "交易品种",
-        "配额",
-        "买入",
-        "卖出",
-        "收回",
-        "持有量",
-        "实际用能量",
-        "履约状态",
-        "缺口量",
-        "整改期限",
-    ],
-    lambda r: [
-        r.enterprise.uscc,
-        r.enterprise.name,
-        r.enterprise.division_code,
-        r.enterprise.industry_code,
-        r.period_year,
-        r.variety_code,
-        r.quota,
-        r.bought,
-        r.sold,
-        r.taken_back,
-        r.holdings,
-        "" if r.actual is None else r.actual,
-        r.status,
-        "" if r.shortfall is None else r.shortfall,
-        r.rectify_by or "",
-    ],
-)
-
-
-def _csv_response(stmt, header: list[str], row, filename: str) -> Response:
-    """Stream every row of `stmt` as CSV, 1,000 at a time, in UTF-8 with a BOM (Excel opens it)."""
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(header)
-        rows = db.session.scalars(stmt.execution_options(yield_per=1000))
-        for number, record in enumerate(rows, 1):
-            writer.writerow([spreadsheet_safe(value) for value in row(record)])
-            if number % 1000 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
-
-
 @bp.get("/listings/export.csv", defaults={"kind": "listings"})
 @bp.get("/trades/export.csv", defaults={"kind": "trades"})
 def export_csv(kind: str):
     form_class, query_factory, header, row = EXPORTS[kind]
     form = form_class(request.args)
     if not form.validate():
-        return _list(
-            form, query_factory, f"disclosure/{kind}.html", f"disclosure/_{kind[:-1]}_results.html"
+        return render_list(
+            form,
+            query_factory,
+            f"disclosure/{kind}.html",
+            f"disclosure/_{kind[:-1]}_results.html",
+            labels=LABELS,
         )
     stmt, _count = query_factory(form.data)
     if kind == "trades":
         stmt = stmt.options(joinedload(Trade.listing))
-    return _csv_response(stmt, header, row, f"{kind}.csv")
-
-
-@bp.get("/compliance/<int:year>/export.csv")
-def export_compliance_csv(year: int):
-    services.get_published_period_or_404(year)
-    form = ComplianceFilterForm(request.args)
-    if not form.validate():
-        return compliance_period(year)
-    stmt, _count = services.compliance_query(year, form.data)
-    header, row = COMPLIANCE_EXPORT
-    return _csv_response(stmt, header, row, f"compliance-{year}.csv")
+    return csv_response(stmt, header, row, f"{kind}.csv")

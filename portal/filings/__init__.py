@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.access import ROLE_LABELS
 from portal.filings import services, workflow
 
 bp = Blueprint(
@@ -32,7 +33,7 @@ def init_app(app):
     app.jinja_env.globals.update(
         status_label=lambda code: workflow.STATUS_LABELS.get(code, code),
         action_label=lambda code: workflow.ACTION_LABELS.get(code, code),
-        role_label=lambda code: workflow.ROLE_LABELS.get(code, code),
+        role_label=lambda code: ROLE_LABELS.get(code, code),
         kind_label=lambda code: KIND_LABELS.get(code, code),
         kind_help=lambda code: KIND_HELP.get(code, ""),
         purpose_label=services.purpose_label,

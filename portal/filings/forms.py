@@ -11,20 +11,15 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import Choice, SelectChoice
+from wtforms.fields.choices import Choice
 from wtforms.validators import Length, ValidationError
 
-from portal.forms import QUANTITY_LIMIT, FlaskForm, decimal_problem, parse_decimal
+from portal.forms import QUANTITY_LIMIT, FlaskForm, decimal_problem, options, parse_decimal
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
 MAX_QUANTITY = QUANTITY_LIMIT  # Numeric(18,4)
 YES_NO = (("yes", _l("是")), ("no", _l("否")))
-
-
-def options(pairs) -> list[SelectChoice]:
-    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class Filled:

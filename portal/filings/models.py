@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import AuditFirm, User
+from portal.columns import Quantity
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-
-Quantity = Numeric(18, 4)
 
 KINDS = ("voluntary", "retrofit", "closure", "compliance", "purchase")
 NUMBER_PREFIX = {

@@ -11,14 +11,13 @@ from decimal import Decimal
 
 from flask import abort, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from portal.access import REVIEWERS
 from portal.accounts.models import AuditFirm, User
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event
-from portal.disclosure.models import ComplianceRecord
 from portal.extensions import db
 from portal.filings import workflow
 from portal.filings.forms import FORMS
@@ -471,34 +470,7 @@ def holdings_for(enterprise_id: int) -> Holdings:
 
 def compliance_holdings(enterprise_id: int, year: int | None) -> tuple[dict | None, str]:
     """Holdings to set against a compliance filing, and where they come from."""
-    balances = _registry_balances(enterprise_id)
-    if balances is not None:
-        return balances, _("持有量来自注册登记系统指标台账。")
-    return record_holdings(enterprise_id, year)
-
-
-def record_holdings(enterprise_id: int, year: int | None) -> tuple[dict | None, str]:
-    """Before the ledger: quota + bought − sold − taken back from the compliance records."""
-    query = select(ComplianceRecord).where(ComplianceRecord.enterprise_id == enterprise_id)
-    if year is not None:
-        exact = list(db.session.scalars(query.where(ComplianceRecord.period_year == year)))
-        if exact:
-            return {r.variety_code: r.holdings for r in exact}, _(
-                "持有量按 %(year)s 年度履约记录计算（配额 + 买入 − 卖出 − 收回）。", year=year
-            )
-    latest = db.session.scalar(
-        select(func.max(ComplianceRecord.period_year)).where(
-            ComplianceRecord.enterprise_id == enterprise_id
-        )
-    )
-    if latest is None:
-        return None, _(
-            "暂无持有量数据：注册登记系统指标台账上线后将自动显示。请联系所在地市节能主管部门核实持有量。"
-        )
-    rows = list(db.session.scalars(query.where(ComplianceRecord.period_year == latest)))
-    return {r.variety_code: r.holdings for r in rows}, _(
-        "持有量按最近的 %(year)s 年度履约记录计算（配额 + 买入 − 卖出 − 收回）。", year=latest
-    )
+    return _registry_balances(enterprise_id), _("持有量来自注册登记系统指标台账。")
 
 
 def computed_for(filing: Filing) -> dict:

@@ -8,7 +8,7 @@ undoes the whole step. They run by `order`, then in connection order (portal/sig
    decision (inbox and mail);
 2. portal.review.services._on_filing_transitioned: the 公示 opens, is reopened or withdrawn; a
    final step writes the registry entries (issued indicators, the 2-year start rule);
-   portal.review.compliance._compliance_filing_final: a final compliance filing's surrender.
+   portal.compliance.services._compliance_filing_final: a final compliance filing's surrender.
    These two act on different kinds of filing, so their relative order does not matter.
 """
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
-from portal.access import QUEUE, REVIEWERS
+from portal.access import QUEUE, REVIEWERS, ROLE_LABELS
 from portal.accounts.models import User
 from portal.audit.services import record_event
 from portal.extensions import db
@@ -71,15 +71,6 @@ ACTION_LABELS = {
     "finalize": _l("公示期满，办结"),
     "return": _l("退回修改"),
     "reject": _l("不予通过"),
-}
-
-ROLE_LABELS = {
-    "enterprise": _l("企业"),
-    "auditor": _l("第三方审核机构"),
-    "city": _l("市级节能主管部门"),
-    "province": _l("省级节能主管部门"),
-    "editor": _l("信息发布"),
-    "supervisor": _l("监督"),
 }
 
 

@@ -9,8 +9,10 @@ from flask import jsonify, request, url_for
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
+from portal.compliance import services as compliance_services
+from portal.compliance.forms import ComplianceFilterForm
 from portal.disclosure import services
-from portal.disclosure.forms import ComplianceFilterForm, ListingFilterForm, TradeFilterForm
+from portal.disclosure.forms import ListingFilterForm, TradeFilterForm
 from portal.disclosure.models import Listing, Trade
 from portal.extensions import db, limiter
 from portal.opendata import bp
@@ -155,10 +157,10 @@ def trades():
 @bp.get("/compliance/<int:year>")
 @limiter.limit("120/minute")
 def compliance(year: int):
-    services.get_published_period_or_404(year)
+    compliance_services.get_published_period_or_404(year)
     return _answer(
         ComplianceFilterForm(request.args),
-        lambda filters: services.compliance_query(year, filters),
+        lambda filters: compliance_services.compliance_query(year, filters),
         compliance_record,
         year=year,
     )

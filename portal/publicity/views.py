@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,16 +24,10 @@ from portal.web import paginate, parse_int, redirect_after_post, render
 
 
 def _announcement_crumbs(announcement):
-    crumbs = []
-    if "news.index" in _endpoints():
-        crumbs.append((_("公示公告"), url_for("news.index", category="publicity")))
-    if "news.detail" in _endpoints():
-        crumbs.append((announcement.title, url_for("news.detail", id=announcement.id)))
-    return crumbs
-
-
-def _endpoints():
-    return current_app.view_functions
+    return [
+        (_("公示公告"), url_for("news.index", category="publicity")),
+        (announcement.title, url_for("news.detail", id=announcement.id)),
+    ]
 
 
 @bp.route("/publicity/objections/new/<int:announcement_id>", methods=["GET", "POST"])
@@ -185,9 +179,7 @@ def withdraw_notice(notice_id: int):
             services.withdraw_notice(notice, form.reason.data, actor=current_user)
             db.session.commit()
             flash(_("公示已撤回。"), "success")
-            if "news.detail" in _endpoints():
-                return redirect_after_post(url_for("news.detail", id=notice.announcement_id))
-            return redirect_after_post(url_for(".objections"))
+            return redirect_after_post(url_for("news.detail", id=notice.announcement_id))
     response = render(
         "publicity/withdraw.html",
         notice=notice,

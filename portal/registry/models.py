@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.columns import Quantity
 from portal.extensions import db
 from portal.reference.models import Variety
-
-Quantity = Numeric(18, 4)
 
 # issue: 确权/核定 issued to a holder; transfer_out/transfer_in: the two halves of a transfer,
 # sharing transfer_id; surrender: 履约注销; cancel: any other cancellation; take_back: 无偿收回;

@@ -32,8 +32,7 @@ from portal.registry.forms import (
     LedgerEntryForm,
 )
 from portal.registry.models import ConstructionObligation, LedgerEntry
-from portal.review.services import current_date
-from portal.web import paginate, parse_int, redirect_after_post, render
+from portal.web import current_date, paginate, parse_int, redirect_after_post, render
 
 
 def ledger_error_message(error: services.LedgerError) -> str:

@@ -10,12 +10,9 @@ rule); review/compliance.py subscribes for a compliance filing's surrender.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
@@ -30,6 +27,7 @@ from portal.forms import decimal_problem
 from portal.publicity import services as publicity
 from portal.registry import services as registry
 from portal.uploads import store_upload
+from portal.web import current_date, public_record_locale, render_text
 
 OVERDUE_DAYS = 15  # [design] a filing waiting longer than this is marked overdue
 
@@ -228,16 +226,6 @@ KIND_TITLES = {
 }
 
 
-def render_text(template: str, **context) -> str:
-    """Render a text template without a request (flask tick, the CLI): no context processors."""
-    return current_app.jinja_env.get_template(template).render(**context)
-
-
-def public_record_locale():
-    """Announcements and ledger reasons are public records in Chinese, whoever writes them."""
-    return force_locale("zh_Hans_CN")
-
-
 def _quantities(filing) -> list[tuple[str, Decimal]]:
     """What becomes final: the quantities per variety this filing issues."""
     kind = filing.kind
@@ -317,12 +305,8 @@ def finalize_filing(filing, actor) -> None:
             remark=reason,
             actor=actor_user,
         )
-    # A compliance filing's surrender is review.compliance's receiver of the same signal.
+    # A compliance filing's surrender is compliance.services' receiver of the same signal.
     db.session.flush()
-
-
-def current_date() -> date:
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 # --- publicity hooks --------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.compliance.labels import COMPLIANCE_STATUS
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure import labels
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
+from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.news.models import Announcement
 from portal.reference.models import Category, Division, Industry, Variety
@@ -177,7 +179,7 @@ def compliance_document(row: ComplianceRecord, period: CompliancePeriod, names: 
     variety = names.variety.get(row.variety_code)
     division = names.division.get(enterprise.division_code)
     industry = names.industry.get(enterprise.industry_code)
-    status = _label(labels.COMPLIANCE_STATUS, row.status)
+    status = _label(COMPLIANCE_STATUS, row.status)
     title = f"{enterprise.name} {row.period_year}年度{variety.name if variety else ''}履约 {status}"
     body = _words(
         enterprise.uscc, names.zh(variety), names.zh(division), names.zh(industry), "履约"

@@ -19,7 +19,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
+from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement, Attachment

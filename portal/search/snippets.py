@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import labels
 from portal.i18n import RequestFormats
 from portal.reference.models import Category, Division, Industry, Variety
@@ -84,7 +85,7 @@ class Lines:
             return [
                 variety_name,
                 division,
-                _label(labels.COMPLIANCE_STATUS, facts.get("status")),
+                _label(COMPLIANCE_STATUS, facts.get("status")),
                 _("持有指标 %(q)s", q=f.qty(_decimal(facts.get("holdings")), variety)),
                 _("实际用能量 %(q)s", q=f.qty(actual, variety)) if actual is not None else "",
                 _("缺口 %(q)s", q=f.qty(shortfall, variety)) if shortfall else "",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.i18n import RequestFormats, localized
@@ -25,22 +25,18 @@ def facet_names() -> dict[str, dict[str, str]]:
 
 
 def record_url(hit: Hit) -> str | None:
-    """The public page of a hit's record, if the feature that shows it is registered."""
-    views = current_app.view_functions
-    if hit.kind == "listing" and "disclosure.listing_detail" in views:
+    """The public page of a hit's record (a compliance record's is its period's list)."""
+    if hit.kind == "listing":
         return url_for("disclosure.listing_detail", number=hit.record)
-    if hit.kind == "trade" and "disclosure.trade_detail" in views:
+    if hit.kind == "trade":
         return url_for("disclosure.trade_detail", number=hit.record)
-    if hit.kind == "enterprise" and "disclosure.enterprise_detail" in views:
+    if hit.kind == "enterprise":
         return url_for("disclosure.enterprise_detail", uscc=hit.record)
-    if hit.kind == "announcement" and "news.detail" in views:
+    if hit.kind == "announcement":
         return url_for("news.detail", id=int(hit.record))
     if hit.kind == "compliance" and hit.link:
-        year, uscc = hit.link.split("|", 1)
-        if "disclosure.compliance_period" in views:
-            return url_for("disclosure.compliance_period", year=int(year))
-        if "disclosure.enterprise_detail" in views:
-            return url_for("disclosure.enterprise_detail", uscc=uscc)
+        year, _uscc = hit.link.split("|", 1)
+        return url_for("compliance.period", year=int(year))
     return None
 
 

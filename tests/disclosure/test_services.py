@@ -1,6 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
+from portal.compliance import services as compliance
 from portal.disclosure import services
 from portal.extensions import db
 from tests import factories as f
@@ -32,7 +33,7 @@ def test_compliance_history_hides_unpublished_periods(ctx):
     f.period(2024, published=False)
     f.compliance(unit, 2023)
     f.compliance(unit, 2024)
-    years = [r.period_year for r in services.enterprise_compliance_history(unit.id)]
+    years = [r.period_year for r in compliance.enterprise_compliance_history(unit.id)]
     assert years == [2023]
 
 

@@ -36,34 +36,6 @@ def test_compliance_balance_shows_shortfall():
     assert len(unknown) == 1 and unknown[0].shortfall is None
 
 
-def test_compliance_holdings_fall_back_to_compliance_record(ctx, auth):
-    from portal.disclosure.models import CompliancePeriod, ComplianceRecord
-
-    enterprise_id = auth.make_enterprise()
-    empty_id = auth.make_enterprise(name="无记录企业")
-    db.session.add(CompliancePeriod(year=2024, filing_deadline=date(2025, 5, 31)))
-    db.session.add(
-        ComplianceRecord(
-            enterprise_id=enterprise_id,
-            period_year=2024,
-            variety_code="energy",
-            quota=Decimal("1000"),
-            bought=Decimal("200"),
-            sold=Decimal("50"),
-            taken_back=Decimal("0"),
-            status="on_time",
-        )
-    )
-    db.session.flush()
-    holdings, source = services.record_holdings(enterprise_id, 2024)
-    assert holdings == {"energy": Decimal("1150")}
-    assert "2024" in source
-    latest, source = services.record_holdings(enterprise_id, 2030)
-    assert latest == {"energy": Decimal("1150")} and "最近" in source
-    none, why = services.record_holdings(empty_id, 2024)
-    assert none is None and "台账" in why
-
-
 def test_holdings_come_from_the_registry_ledger_when_it_exists(ctx, auth):
     holdings = services.holdings_for(auth.make_enterprise())
     if services._registry_balances(0) is None:

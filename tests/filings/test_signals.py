@@ -61,7 +61,7 @@ def test_the_enterprise_is_told_first_then_review_acts(app):
     assert names[0] == "portal.filings.services._decision_taken"
     assert set(names[1:]) == {
         "portal.review.services._on_filing_transitioned",
-        "portal.review.compliance._compliance_filing_final",
+        "portal.compliance.services._compliance_filing_final",
     }
 
 

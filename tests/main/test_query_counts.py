@@ -43,7 +43,7 @@ def _enterprises(count: int) -> None:
 
 
 def _compliance(count: int) -> None:
-    from portal.disclosure.models import CompliancePeriod
+    from portal.compliance.models import CompliancePeriod
 
     if db.session.get(CompliancePeriod, 2024) is None:
         factories.period(2024)

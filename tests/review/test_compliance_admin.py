@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord
+from portal.compliance import services as compliance
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement
 from portal.publicity.models import PublicityNotice
 from portal.registry import services as registry
-from portal.review import compliance
 from tests.factories import make_enterprise, make_filing
 
 

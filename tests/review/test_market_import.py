@@ -216,7 +216,7 @@ def test_deep_json_is_refused_before_parsing(app, client, users, sign_in, csrf_t
     deep = ("[" * 100_000 + "]" * 100_000).encode()
     _refused(client, csrf_token, deep, "deep.json", "嵌套过深")
     # brackets inside strings do not count
-    from portal.review.market import json_depth_exceeds
+    from portal.disclosure.entry import json_depth_exceeds
 
     assert not json_depth_exceeds('[{"买方名称": "[[[[[[[[[[[[[[[[[[[["}]', 3)
     assert json_depth_exceeds('[{"a": [[["x"]]]}]', 4)

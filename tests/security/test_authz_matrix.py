@@ -124,12 +124,12 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
         "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
     },
-    "disclosure.compliance": public(),
-    "disclosure.compliance_period": {
+    "compliance.index": public(),
+    "compliance.period": {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
-    "disclosure.export_compliance_csv": {
+    "compliance.export_csv": {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
@@ -313,28 +313,28 @@ EXPECTED: dict[str, dict[str, Rule]] = {
             data={"audit_firm_id": "$firm", "remark": "指定"},
         ),
     },
-    "review.compliance_periods": {"": Rule("GET POST", ok=(PROV, SUP), post_ok=(PROV,))},
-    "review.compliance_period": only(PROV, SUP, args={"year": 2024}),
-    "review.export_non_compliant": only(PROV, SUP, args={"year": 2024, "fmt": "csv"}),
-    "review.record_compliance": only(PROV, methods="POST", args={"year": 2024}),
-    "review.publish_compliance": only(PROV, methods="POST", args={"year": 2025}),
-    "review.republish_compliance": only(
+    "compliance_admin.periods": {"": Rule("GET POST", ok=(PROV, SUP), post_ok=(PROV,))},
+    "compliance_admin.period": only(PROV, SUP, args={"year": 2024}),
+    "compliance_admin.export_non_compliant": only(PROV, SUP, args={"year": 2024, "fmt": "csv"}),
+    "compliance_admin.record": only(PROV, methods="POST", args={"year": 2024}),
+    "compliance_admin.publish": only(PROV, methods="POST", args={"year": 2025}),
+    "compliance_admin.republish": only(
         PROV, methods="POST", args={"year": 2024}, data={"reason": "更正"}
     ),
-    "review.market": only(PROV),
-    "review.market_record": {
+    "disclosure_admin.market": only(PROV),
+    "disclosure_admin.market_record": {
         "listings": Rule("GET POST", ok=(PROV,), args={"kind": "listings"}),
         "trades": Rule("GET POST", ok=(PROV,), args={"kind": "trades"}),
     },
-    "review.import_preview": only(PROV, methods="POST"),
-    "review.import_apply": only(PROV, methods="POST"),
+    "disclosure_admin.import_preview": only(PROV, methods="POST"),
+    "disclosure_admin.import_apply": only(PROV, methods="POST"),
     # Account administration is the province's.
-    "review.users": only(
+    "accounts_admin.users": only(
         PROV,
         methods="GET POST",
         data={"email": "new-city@matrix.example.com", "name": "新用户", "role": "city"},
     ),
-    "review.user_operation": only(
+    "accounts_admin.user_operation": only(
         PROV, methods="POST", args={"user_id": "$back_office_target", "operation": "deactivate"}
     ),
     # ---- back office: registry (the ledger)

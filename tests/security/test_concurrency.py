@@ -161,9 +161,9 @@ def test_trades_and_cancels_in_parallel_never_deadlock(app):
     if not _postgresql(app):
         pytest.skip("SQLite has one database-wide write lock, so it cannot deadlock on two rows")
     from portal.audit.services import verify_chain
+    from portal.disclosure import entry as market
     from portal.errors import is_write_conflict
     from portal.registry import services as registry
-    from portal.review import market
 
     with app.app_context():
         province = make_user("province")

@@ -177,7 +177,7 @@ def _filter_names(form_path: str) -> list[str]:
 
 LISTING = "portal.disclosure.forms.ListingFilterForm"
 TRADE = "portal.disclosure.forms.TradeFilterForm"
-COMPLIANCE = "portal.disclosure.forms.ComplianceFilterForm"
+COMPLIANCE = "portal.compliance.forms.ComplianceFilterForm"
 ENTERPRISE = "portal.disclosure.forms.EnterpriseFilterForm"
 NEWS = "portal.news.forms.AnnouncementFilterForm"
 

@@ -269,7 +269,8 @@ def _seed(app) -> dict:
     """A small demo data set, filings in each status, an open 公示, and what the fuzzer may reuse."""
     from demo.data import load_demo
     from portal.accounts.models import AuditFirm, User
-    from portal.disclosure.models import CompliancePeriod, Listing, Trade
+    from portal.compliance.models import CompliancePeriod
+    from portal.disclosure.models import Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.news.models import Announcement
     from portal.publicity import services as publicity

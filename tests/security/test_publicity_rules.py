@@ -72,7 +72,7 @@ def test_the_period_follows_the_setting(app, app_config):
 
 
 def test_compliance_list_gets_the_statutory_period(ctx, users):
-    from portal.review import compliance
+    from portal.compliance import services as compliance
 
     province = db.session.get(User, users["province"])
     unit = make_enterprise("履约企业")
@@ -319,7 +319,7 @@ def test_hostile_enterprise_name_is_text_in_a_filing_publicity(app, users):
 
 
 def test_hostile_enterprise_name_is_text_in_the_compliance_list(ctx, users):
-    from portal.review import compliance
+    from portal.compliance import services as compliance
 
     province = db.session.get(User, users["province"])
     unit = make_enterprise(HOSTILE)

@@ -49,11 +49,11 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "renders a plain-text title, stored as text and autoescaped wherever it is shown",
     ),
-    ("templates/review/_publicity_compliance.html", "autoescape false"): (
+    ("templates/compliance/_publicity.html", "autoescape false"): (
         1,
         "renders Markdown source, not HTML; the body is shown only through render_markdown (nh3)",
     ),
-    ("templates/review/_publicity_compliance_title.html", "autoescape false"): (
+    ("templates/compliance/_publicity_title.html", "autoescape false"): (
         1,
         "renders a plain-text title, stored as text and autoescaped wherever it is shown",
     ),

@@ -11,6 +11,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import MARKET_CLERKS, role_required
+from portal.disclosure import admin_bp as bp
+from portal.disclosure import entry as market
+from portal.disclosure.forms import ImportForm, ListingForm, TradeForm
 from portal.disclosure.labels import (
     LISTING_STATUS,
     SELLER_KIND,
@@ -18,11 +21,10 @@ from portal.disclosure.labels import (
     TRADE_METHOD,
 )
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.i18n import localized
 from portal.reference.services import categories, varieties
 from portal.registry.services import LedgerError
-from portal.review import bp, market
-from portal.review.forms import ConfirmForm, ImportForm, ListingForm, TradeForm
 from portal.web import redirect_after_post, render
 
 
@@ -43,7 +45,7 @@ def _fill(form):
 
 def _crumbs(last=None):
     crumbs = [
-        (_("后台"), url_for(".index")),
+        (_("后台"), url_for("review.index")),
         (_("挂牌与成交录入"), url_for(".market") if last else None),
     ]
     return crumbs + ([(last, None)] if last else [])
@@ -52,7 +54,7 @@ def _crumbs(last=None):
 @bp.get("/market", endpoint="market")
 @role_required(MARKET_CLERKS)
 def market_home():
-    return render("review/market.html", import_form=_import_form(), breadcrumbs=_crumbs())
+    return render("disclosure/admin_market.html", import_form=_import_form(), breadcrumbs=_crumbs())
 
 
 def _record_form(kind: str):
@@ -98,7 +100,7 @@ def market_record(kind: str):
                 )
                 return redirect_after_post(url_for(".market_record", kind=kind))
     response = render(
-        "review/market_record.html",
+        "disclosure/admin_record.html",
         form=form,
         kind=kind,
         breadcrumbs=_crumbs(_("录入挂牌") if kind == "listings" else _("录入成交")),
@@ -145,7 +147,7 @@ def import_preview():
     if form.validate_on_submit() and (upload is None or not upload.filename):
         form.file.errors = [_("请选择要导入的文件。")]
     if form.errors or not form.validate_on_submit():
-        response = render("review/market.html", import_form=form, breadcrumbs=_crumbs())
+        response = render("disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs())
         response.status_code = 400
         return response
     data = upload.read(current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024 + 1)
@@ -154,7 +156,7 @@ def import_preview():
         rows = market.read_rows(upload.filename, data)
     except market.ImportFileError as error:
         form.file.errors = [error.message]
-        response = render("review/market.html", import_form=form, breadcrumbs=_crumbs())
+        response = render("disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs())
         response.status_code = 400
         return response
     token = f"{hashlib.sha256(data).hexdigest()}.{ext}"
@@ -163,7 +165,7 @@ def import_preview():
     result = market.preview(form.kind.data, rows)
     db.session.rollback()
     return render(
-        "review/import_preview.html",
+        "disclosure/admin_import_preview.html",
         result=result,
         token=token,
         kind=form.kind.data,
@@ -189,7 +191,7 @@ def import_apply():
     result = market.apply(kind, rows, actor=current_user)
     db.session.commit()
     return render(
-        "review/import_preview.html",
+        "disclosure/admin_import_preview.html",
         result=result,
         token=None,
         kind=kind,

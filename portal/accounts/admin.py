@@ -8,14 +8,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.access import BACK_OFFICE, USER_ADMINS, role_required
+from portal.access import BACK_OFFICE, ROLE_LABELS, USER_ADMINS, role_required
+from portal.accounts import admin_bp as bp
+from portal.accounts import staff as users
+from portal.accounts.forms import BackOfficeUserForm
 from portal.accounts.models import AuditFirm, User
 from portal.extensions import db
-from portal.filings.workflow import ROLE_LABELS
+from portal.forms import ConfirmForm
 from portal.i18n import localized
 from portal.reference.services import divisions
-from portal.review import bp, users
-from portal.review.forms import BackOfficeUserForm, ConfirmForm
 from portal.web import redirect_after_post, render
 
 
@@ -81,12 +82,12 @@ def users_page():
         )
     )
     response = render(
-        "review/users.html",
+        "accounts/admin_users.html",
         form=form,
         people=people,
         confirm=ConfirmForm(),
         role_labels=ROLE_LABELS,
-        breadcrumbs=[(_("后台"), url_for(".index")), (_("后台用户"), None)],
+        breadcrumbs=[(_("后台"), url_for("review.index")), (_("后台用户"), None)],
     )
     if request.method == "POST":
         response.status_code = 400

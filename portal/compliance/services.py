@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event
-from portal.disclosure.labels import COMPLIANCE_STATUS
-from portal.disclosure.models import COMPLIANCE_STATUSES, CompliancePeriod, ComplianceRecord
+from portal.compliance.labels import COMPLIANCE_STATUS
+from portal.compliance.models import COMPLIANCE_STATUSES, CompliancePeriod, ComplianceRecord
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.filings.models import ComplianceFiling
 from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_quantity
+from portal.lists import equals, filter_conditions, sorted_by
 from portal.news.models import AnnouncementRevision
 from portal.news.services import render_markdown
 from portal.publicity import services as publicity
@@ -30,8 +31,8 @@ from portal.reference.models import Variety
 from portal.reference.services import by_code
 from portal.registry import services as registry
 from portal.registry.models import LedgerEntry
-from portal.review.services import public_record_locale, render_text
 from portal.text import spreadsheet_safe
+from portal.web import public_record_locale, render_text
 
 ZERO = Decimal("0")
 
@@ -358,7 +359,7 @@ def republish_list(year: int, reason: str, *, actor):
 
 def _list_title(year: int) -> str:
     with public_record_locale():
-        return render_text("review/_publicity_compliance_title.html", year=year).strip()
+        return render_text("compliance/_publicity_title.html", year=year).strip()
 
 
 def _records(year: int) -> list[ComplianceRecord]:
@@ -379,7 +380,7 @@ def _list_markdown(year: int, records) -> str:
 def _list_markdown_text(year: int, records) -> str:
     names = {code: getattr(by_code(Variety, code), "name", code) for code in ("energy", "coal")}
     return render_text(
-        "review/_publicity_compliance.html",
+        "compliance/_publicity.html",
         year=year,
         records=records,
         labels=COMPLIANCE_STATUS,
@@ -485,3 +486,73 @@ def export_json(year: int) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+# ---- The published lists ----
+
+COMPLIANCE_SORTS = {
+    "name": (Enterprise.name.asc(), ComplianceRecord.id.asc()),
+    "-shortfall": (ComplianceRecord.shortfall.desc().nulls_last(), Enterprise.name.asc()),
+    "status": (ComplianceRecord.status.asc(), Enterprise.name.asc()),
+}
+COMPLIANCE_FILTERS = {
+    "division": equals(Enterprise.division_code),
+    "industry": equals(Enterprise.industry_code),
+    "variety": equals(ComplianceRecord.variety_code),
+    "status": equals(ComplianceRecord.status),
+}
+
+
+def compliance_query(year: int, filters: dict):
+    conditions = [
+        ComplianceRecord.period_year == year,
+        *filter_conditions(COMPLIANCE_FILTERS, filters),
+    ]
+    joined = select(ComplianceRecord).join(ComplianceRecord.enterprise).where(*conditions)
+    stmt = sorted_by(joined, COMPLIANCE_SORTS, filters.get("sort"), "name")
+    count = (
+        select(func.count(ComplianceRecord.id)).join(ComplianceRecord.enterprise).where(*conditions)
+    )
+    return stmt, count
+
+
+def published_periods() -> list[CompliancePeriod]:
+    stmt = (
+        select(CompliancePeriod)
+        .where(CompliancePeriod.published_at.is_not(None))
+        .order_by(CompliancePeriod.year.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def get_published_period_or_404(year: int) -> CompliancePeriod:
+    period = db.session.get(CompliancePeriod, year)
+    if period is None or period.published_at is None:
+        abort(404)
+    return period
+
+
+def period_status_counts(year: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(ComplianceRecord.status, func.count())
+        .where(ComplianceRecord.period_year == year)
+        .group_by(ComplianceRecord.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+# ---- Single records ----
+
+
+def enterprise_compliance_history(enterprise_id: int) -> list[ComplianceRecord]:
+    """The unit's compliance records in published periods only, newest period first."""
+    stmt = (
+        select(ComplianceRecord)
+        .join(CompliancePeriod, CompliancePeriod.year == ComplianceRecord.period_year)
+        .where(
+            ComplianceRecord.enterprise_id == enterprise_id,
+            CompliancePeriod.published_at.is_not(None),
+        )
+        .order_by(ComplianceRecord.period_year.desc(), ComplianceRecord.variety_code)
+    )
+    return list(db.session.scalars(stmt))

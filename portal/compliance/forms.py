@@ -1,0 +1,74 @@
+"""Compliance forms: the public list's filters, and the back office's period, status and correction forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from portal.compliance import labels
+from portal.forms import DecimalField, FlaskForm, IntegerField
+from portal.lists import (
+    DIVISIONS,
+    INDUSTRIES,
+    VARIETIES,
+    Choice,
+    ChoiceFilterForm,
+    fixed_choices,
+    label_choices,
+    optional_choice,
+)
+
+
+class ComplianceFilterForm(ChoiceFilterForm):
+    division = optional_choice(_l("地区"))
+    industry = optional_choice(_l("行业"))
+    variety = optional_choice(_l("交易品种"))
+    status = optional_choice(_l("履约状态"))
+    sort = Choice(_l("排序"), validators=[Optional()], default="name")
+
+    CHOICES = {
+        "division": DIVISIONS,
+        "industry": INDUSTRIES,
+        "variety": VARIETIES,
+        "status": label_choices(labels.COMPLIANCE_STATUS),
+        "sort": fixed_choices(
+            ("name", _l("按单位名称")),
+            ("-shortfall", _l("缺口量，大的在前")),
+            ("status", _l("按履约状态")),
+        ),
+    }
+
+
+class PeriodForm(FlaskForm):
+    year = IntegerField(
+        _l("履约年度"),
+        minimum=2016,
+        maximum=2100,
+        message=_l("年度须在 2016 到 2100 之间。"),
+        validators=[InputRequired(message=_l("请填写年度。"))],
+    )
+    filing_deadline = DateField(
+        _l("报送截止日期"), validators=[InputRequired(message=_l("请填写截止日期（年-月-日）。"))]
+    )
+    note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
+
+
+class RecordStatusForm(FlaskForm):
+    enterprise_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
+    variety_code = HiddenField(validators=[DataRequired()])
+    status = SelectField(_l("履约状态"), validators=[DataRequired()])
+    actual = DecimalField(_l("实际消费量"), places=4, minimum=0, validators=[Optional()])
+    rectify_by = DateField(
+        _l("限期履约日期"),
+        description=_l("未履约单位必须填写。"),
+        validators=[Optional()],
+    )
+
+
+class RepublishForm(FlaskForm):
+    reason = TextAreaField(
+        _l("更正原因"),
+        description=_l("会随更正后的名单一起公开，原名单保留在修改记录中。"),
+        validators=[DataRequired(message=_l("请填写更正原因。")), Length(max=500)],
+    )

@@ -1,0 +1,66 @@
+"""Compliance (履约): a period per year, and each unit's record for it per variety."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.columns import Quantity
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+
+# Codes are stored; labels live in compliance/labels.py.
+COMPLIANCE_STATUSES = ("on_time", "late", "non_compliant", "not_applicable", "not_reported")
+
+
+class CompliancePeriod(db.Model):
+    """A compliance period (履约期), by year; its list is public once published."""
+
+    __tablename__ = "compliance_period"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    filing_deadline: Mapped[date]
+    published_at: Mapped[datetime | None]
+    publicity_ends_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ComplianceRecord(db.Model):
+    """One unit's compliance for one period and one variety.
+
+    holdings = quota + bought − sold − taken_back; compliant when actual ≤ holdings.
+    """
+
+    __tablename__ = "compliance_record"
+    __table_args__ = (
+        UniqueConstraint(
+            "enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"
+        ),
+        Index("ix_compliance_period_status", "period_year", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    period_year: Mapped[int] = mapped_column(ForeignKey("compliance_period.year"))
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
+    quota: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    # None means not reported, which is never shown as zero.
+    actual: Mapped[Decimal | None] = mapped_column(Quantity)
+    status: Mapped[str] = mapped_column(String(16))
+    shortfall: Mapped[Decimal | None] = mapped_column(Quantity)
+    rectify_by: Mapped[date | None]
+    filed_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    period: Mapped[CompliancePeriod] = relationship()
+
+    @property
+    def holdings(self) -> Decimal:
+        return (self.quota or 0) + (self.bought or 0) - (self.sold or 0) - (self.taken_back or 0)

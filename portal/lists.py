@@ -1,0 +1,174 @@
+"""What every public filtered list shares: its filter form, its filter and sort tables, one
+rendered page of it (full page or htmx fragment), and its CSV download.
+
+A list is a form of GET filters (no CSRF: they change nothing), a table of query argument → SQL
+condition, a table of sort choice → ORDER BY, and a query factory that gives the select and its
+count. Disclosure (listings, trades, enterprises), compliance and the API build on these.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from flask import Response, request, stream_with_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from portal.extensions import db
+from portal.forms import FlaskForm
+from portal.i18n import localized
+from portal.reference.services import categories, divisions, industries, varieties
+from portal.text import spreadsheet_safe
+from portal.web import paginate, parse_int, render
+
+# ---- Filter forms ----
+
+ALL = ("", _l("全部"))
+
+
+class ChineseDateField(DateField):
+    """A date field whose parse error is a clear message in the visitor's language."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip()
+        try:
+            self.data = datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("日期格式应为 年-月-日，例如 2024-03-01。")) from None
+
+
+class Choice(SelectField):
+    """A select whose unknown value gets a Chinese message instead of WTForms' English one.
+
+    The message does not quote the value: it came from the URL, so anyone can write it, and the
+    field's own select already shows what may be chosen.
+    """
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.choices}:
+            raise ValidationError(_l("不是可选的值，请从列表中选择。"))
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    def __init__(self, formdata, **kwargs):
+        super().__init__(formdata=formdata, meta={"csrf": False}, **kwargs)
+        self.fill_choices()
+
+    def fill_choices(self) -> None:
+        """Set each select's choices at request time, in the request's language."""
+
+    def validate_date_to(self, field):
+        date_from = getattr(self, "date_from", None)
+        if field.data and date_from is not None and date_from.data and field.data < date_from.data:
+            raise ValidationError(_l("结束日期不能早于开始日期。"))
+
+    @property
+    def active(self) -> dict:
+        """The filters in force, as query arguments (sort excluded)."""
+        return {
+            name: f.raw_data[0]
+            for name, f in self._fields.items()
+            if name != "sort" and f.raw_data and f.raw_data[0]
+        }
+
+
+def reference_choices(rows):
+    return lambda: [ALL] + [(row.code, localized(row)) for row in rows()]
+
+
+def label_choices(mapping):
+    return lambda: [ALL] + list(mapping.items())
+
+
+def fixed_choices(*pairs):
+    return lambda: list(pairs)
+
+
+def optional_choice(label):
+    """An optional select; its choices come from the form's CHOICES at request time."""
+    # strip_whitespace=False: a value of spaces is an unknown choice (400), not “no filter”
+    return Choice(label, validators=[Optional(strip_whitespace=False)], default="")
+
+
+class ChoiceFilterForm(FilterForm):
+    # field name → a function that returns its choices, called per request (the visitor's language)
+    CHOICES: dict = {}
+
+    def fill_choices(self):
+        for name, choices in self.CHOICES.items():
+            self[name].choices = choices()
+
+
+DIVISIONS = reference_choices(divisions)
+VARIETIES = reference_choices(varieties)
+CATEGORIES = reference_choices(categories)
+INDUSTRIES = reference_choices(industries)
+
+
+# ---- Filter and sort tables ----
+
+
+def equals(column):
+    return lambda value: column == value
+
+
+def either(*columns):
+    return lambda value: or_(*(column == value for column in columns))
+
+
+def filter_conditions(table: dict, filters: dict) -> list:
+    return [condition(filters[name]) for name, condition in table.items() if filters.get(name)]
+
+
+def sorted_by(stmt, sorts: dict, choice: str | None, default: str):
+    return stmt.order_by(*sorts.get(choice or default, sorts[default]))
+
+
+# ---- One page, and the download ----
+
+
+def render_list(form, query_factory, template: str, partial: str, **context):
+    """Validate the filters, run one page, and render the full page or the results fragment."""
+    page_number = parse_int(request.args.get("page"))
+    if not form.validate():
+        response = render(template, partial, form=form, page=None, **context)
+        response.status_code = 400
+        return response
+    stmt, _exact_count = query_factory(form.data)
+    page = paginate(db.session, stmt, page=page_number)
+    return render(template, partial, form=form, page=page, **context)
+
+
+def csv_response(stmt, header: list[str], row, filename: str) -> Response:
+    """Stream every row of `stmt` as CSV, 1,000 at a time, in UTF-8 with a BOM (Excel opens it)."""
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(header)
+        rows = db.session.scalars(stmt.execution_options(yield_per=1000))
+        for number, record in enumerate(rows, 1):
+            writer.writerow([spreadsheet_safe(value) for value in row(record)])
+            if number % 1000 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
