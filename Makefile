@@ -83,6 +83,7 @@ bench: install-test translations-compile
 lint: install-test
 	$(BIN)/ruff check portal demo tests bench
 	$(BIN)/ruff format --check portal demo tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance
