@@ -63,6 +63,11 @@ def is_english() -> bool:
     return str(get_locale()).startswith("en")
 
 
+def colon() -> str:
+    """The label–value separator: full-width in Chinese, ": " in English."""
+    return ": " if is_english() else "："
+
+
 def localized(obj, attr: str = "name") -> str:
     """Return obj.<attr>_en in English when it is set, else the Chinese obj.<attr>."""
     if obj is None:
@@ -185,21 +190,6 @@ class RequestFormats:
             if english:
                 return english
         return getattr(obj, attr)
-
-    def context(self) -> dict:
-        return {
-            "qty": self.qty,
-            "num": self.num,
-            "money": self.money,
-            "price": self.price,
-            "fdate": self.fdate,
-            "fdatetime": self.fdatetime,
-            "localized": self.localized,
-            "is_english": lambda: self.english,
-            "unit_of": lambda variety: self.units.get(variety, ""),
-            # The label–value separator: full-width in Chinese, ": " in English.
-            "colon": ": " if self.english else "：",
-        }
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -178,6 +178,7 @@ def init_app(app: Flask) -> None:
             },
             "navigation": nav,
             "care_mode": request.cookies.get(CARE_COOKIE) == "1",
+            "colon": i18n.colon(),
         }
 
     @app.after_request

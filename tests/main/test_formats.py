@@ -28,3 +28,12 @@ def test_units_and_missing_values(app):
         assert fast.qty(Decimal("0"), "coal") == "0 吨"
     with app.test_request_context("/", headers={"Cookie": "lang=en"}):
         assert i18n.RequestFormats().money(Decimal("12.5")) == "CN¥12.50"
+
+
+def test_labels_are_followed_by_the_colon_of_the_page_language(client, public_records):
+    chinese = client.get("/compliance").get_data(as_text=True)
+    assert "公布时间：" in chinese
+    client.set_cookie("lang", "en")
+    english = client.get("/compliance").get_data(as_text=True)
+    assert "公布时间：" not in english
+    assert ": " in english.split("<main", 1)[1]
