@@ -24,7 +24,9 @@ from portal import (
     editorial,
     errors,
     filings,
+    health,
     i18n,
+    logs,
     main,
     news,
     opendata,
@@ -56,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     _secure_settings(app)
 
     _ensure_folders(app)
+    logs.init_app(app)
     _init_extensions(app)
     converters.init_app(app)  # before the blueprints add their <int:…> rules
     _register_features(app)
@@ -178,6 +181,7 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     """Register each feature's blueprint, and its own setup where it has one (CLI, hooks)."""
     app.register_blueprint(main.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(disclosure.bp)
     app.register_blueprint(disclosure.admin_bp)
     app.register_blueprint(compliance.bp)

@@ -70,6 +70,11 @@ class Config:
     # with MAIL_SERVER set or under gunicorn (mail.outbox_page_open).
     MAIL_OUTBOX_PAGE = False
 
+    # Logs (portal/logs.py): "json" lines for a collector, or "text"; one access line per request.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    LOG_REQUESTS = True
+
     # Footer, after the conventions of Chinese government sites: sponsor (主办单位), 网站标识码, ICP and
     # public-security record numbers, contact details, a way to report errors.
     SITE_NAME = "河南省用能权交易信息公开平台"

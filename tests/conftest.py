@@ -89,6 +89,7 @@ def app_config(database_url, tmp_path) -> dict:
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "RATELIMIT_ENABLED": False,
+        "LOG_REQUESTS": False,
         "WTF_CSRF_ENABLED": True,
         "SERVER_NAME": "localhost",
     }

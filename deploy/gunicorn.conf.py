@@ -1,0 +1,46 @@
+"""gunicorn settings for the portal: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Every value can be changed from the environment (GUNICORN_*), so the systemd unit and a container
+use the same file. See docs/operations.md.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: the portal is CPU-bound rendering and short SQL; two per core plus one.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Long enough for the largest export (a full XLSX or CSV streamed to a slow client).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+# The app writes its own access line with the request id (portal/logs.py); gunicorn's would repeat it.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# nginx on the same machine sets X-Forwarded-*; PROXY_COUNT=1 makes the app trust one hop.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Load the app once in the master, so workers fork with it (less memory, faster starts).
+preload_app = True
+
+
+def post_fork(server, worker):
+    """Warm each new worker: open the database pool and the search index before traffic arrives,
+    so the first visitor does not pay for it."""
+    app = server.app.wsgi()
+    with app.app_context():
+        from sqlalchemy import text
+
+        from portal.extensions import db
+        from portal.search import services as search
+
+        db.engine.dispose()  # never share the master's connections with a worker
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()
+        try:
+            search.status(app)
+        except Exception as error:  # noqa: BLE001 — /readyz reports it; the worker still serves
+            server.log.warning("search index not ready in worker %s: %s", worker.pid, error)
