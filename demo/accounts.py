@@ -11,8 +11,8 @@ Demo sign-ins (all passwords: Demo-Pass-2024):
 
 Back-office accounts enrol TOTP at their first sign-in (the portal shows the QR code and the
 recovery codes). The enterprise gets one filing in each of several states: a retrofit draft, a
-submitted closure claim, a returned voluntary application, a submitted compliance filing and a
-finalised 两高 purchase.
+submitted closure claim, a closure claim the city refused (to copy into a new draft), a returned
+voluntary application, a submitted compliance filing and a 两高 purchase in its 公示.
 """
 
 from __future__ import annotations
@@ -134,6 +134,26 @@ def _demo_filings(admin, city, province, firm) -> None:
     )
     evidence(closure)
     services.submit_filing(closure, admin)
+
+    refused = services.create_filing("closure", admin)
+    services.save_draft(
+        refused,
+        MultiDict(
+            {
+                "facility_name": "1 号石灰窑",
+                "facility_description": "双膛石灰窑一座，年产活性石灰 6 万吨。",
+                "is_grid_coal_unit": "no",
+                "closure_date": (date.today() - timedelta(days=120)).isoformat(),
+                "prior_year_energy": "7300",
+            }
+        ),
+        admin,
+    )
+    evidence(refused)
+    services.submit_filing(refused, admin)
+    workflow.transition(
+        refused, "reject", city, "关停前一年能耗与统计年报不一致，请核实后重新申报。"
+    )
 
     voluntary = services.create_filing("voluntary", admin)
     services.save_draft(

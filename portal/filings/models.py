@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import AuditFirm, User
@@ -49,9 +58,14 @@ class Filing(db.Model):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # A draft copied from a withdrawn or refused filing names it, so both pages link to each other.
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("filing.id"), index=True)
 
     enterprise: Mapped[Enterprise] = relationship()
     created_by: Mapped[User] = relationship()
+    copied_from: Mapped[Filing | None] = relationship(
+        remote_side=[id], foreign_keys=[copied_from_id]
+    )
     events: Mapped[list[FilingEvent]] = relationship(
         back_populates="filing", order_by="FilingEvent.id", cascade="all, delete-orphan"
     )
@@ -205,10 +219,33 @@ class FilingVersion(db.Model):
     filing: Mapped[Filing] = relationship(back_populates="versions")
 
 
+# What the enterprise attaches to its filings; the back office adds audit_report and opinion.
+ENTERPRISE_PURPOSES = ("evidence", "verification_report")
+_ONE_CURRENT_COPY = text(
+    "removed_at IS NULL AND purpose IN ("
+    + ", ".join(f"'{purpose}'" for purpose in ENTERPRISE_PURPOSES)
+    + ")"
+)
+
+
 class FilingAttachment(db.Model):
-    """A file attached to a filing; the bytes live at UPLOAD_DIR/<sha256[:2]>/<sha256>."""
+    """A file attached to a filing; the bytes live at UPLOAD_DIR/<sha256[:2]>/<sha256>.
+
+    The enterprise's files hold a given content once per filing: two of its current (not removed)
+    attachments never share a SHA-256. The partial unique index enforces it when two uploads race.
+    """
 
     __tablename__ = "filing_attachment"
+    __table_args__ = (
+        Index(
+            "uq_filing_attachment_current_content",
+            "filing_id",
+            "sha256",
+            unique=True,
+            sqlite_where=_ONE_CURRENT_COPY,
+            postgresql_where=_ONE_CURRENT_COPY,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id"), index=True)

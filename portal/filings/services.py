@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask import abort, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from portal.access import REVIEWERS
@@ -22,6 +23,7 @@ from portal.extensions import db
 from portal.filings import workflow
 from portal.filings.forms import FORMS
 from portal.filings.models import (
+    ENTERPRISE_PURPOSES,
     ClosureClaim,
     ComplianceFiling,
     Filing,
@@ -250,6 +252,13 @@ def create_filing(kind: str, actor: User) -> Filing:
     """Open an empty draft for the actor's enterprise: a draft exists before the first keystroke."""
     if kind not in MODELS:
         abort(404)
+    filing = _new_draft(kind, actor, action="create")
+    record_event("filing.create", "filing", filing.id, after={"kind": kind}, actor=actor)
+    return filing
+
+
+def _new_draft(kind: str, actor: User, *, action: str, remark: str = "", copied_from=None):
+    """A draft of the actor's enterprise, with the first step of its timeline."""
     enterprise = actor.enterprise
     filing = MODELS[kind](
         enterprise_id=enterprise.id,
@@ -257,22 +266,133 @@ def create_filing(kind: str, actor: User) -> Filing:
         created_by_id=actor.id,
         status="draft",
         draft_data={},
+        copied_from_id=copied_from.id if copied_from is not None else None,
     )
     db.session.add(filing)
     db.session.flush()
     filing.events.append(
         FilingEvent(
-            action="create",
+            action=action,
             from_status="",
             to_status="draft",
             actor_id=actor.id,
             actor_role=actor.role,
+            remark=remark,
             created_at=now(),
         )
     )
     db.session.flush()
-    record_event("filing.create", "filing", filing.id, after={"kind": kind}, actor=actor)
     return filing
+
+
+# ---------------------------------------------------------------- copying a closed filing
+
+# A filing that ended without a decision in its favour can start again as a new draft. A filing
+# that is final stays as it is: its indicators are in the registry, and a new claim starts empty.
+COPYABLE = frozenset({"withdrawn", "rejected"})
+
+
+def can_copy(user, filing: Filing) -> bool:
+    """Whether the user may copy the filing into a new draft: its own enterprise, once it ended
+    withdrawn or refused (reading it is workflow.can_see_filing's decision, checked first)."""
+    return (
+        getattr(user, "role", None) == "enterprise"
+        and workflow.can_see_filing(user, filing)
+        and workflow.owns(user, filing)
+        and filing.status in COPYABLE
+    )
+
+
+def provenance(filing: Filing, for_user) -> dict:
+    """The filing this one was copied from, and the copies made of it, as far as the user may see
+    them (a reviewer never learns of a draft that was not submitted)."""
+    source = filing.copied_from
+    copies = db.session.scalars(
+        select(Filing).where(Filing.copied_from_id == filing.id).order_by(Filing.id)
+    )
+    return {
+        "source": source if source is not None and can_view(for_user, source) else None,
+        "copies": [c for c in copies if can_view(for_user, c)],
+    }
+
+
+def _form_value(value) -> str:
+    """A stored value as the kind's form reads it back (是/否 as yes/no, dates as 年-月-日)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(value)
+
+
+def formdata_of(filing: Filing) -> MultiDict:
+    """The filing's fields as form data: the stored values, else what was typed."""
+    typed = filing.draft_data or {}
+    data = {}
+    for name in _field_names(build_form(filing, MultiDict())):
+        value = getattr(filing, name, None)
+        data[name] = _form_value(value) if value is not None else str(typed.get(name, ""))
+    return MultiDict(data)
+
+
+def _enterprise_files(filing: Filing) -> list[FilingAttachment]:
+    """The current files the enterprise itself attached (not an auditor's report or an opinion)."""
+    files = []
+    for attachment in filing.attachments:
+        if attachment.removed_at is not None or attachment.purpose not in PURPOSES[filing.kind]:
+            continue
+        uploader = (
+            db.session.get(User, attachment.uploaded_by_id) if attachment.uploaded_by_id else None
+        )
+        if uploader is None or uploader.role == "enterprise":
+            files.append(attachment)
+    return files
+
+
+def copy_filing(source: Filing, actor: User) -> Filing:
+    """Open a new draft with the fields and files of a withdrawn or refused filing.
+
+    The files are not stored again: the copy's attachments point at the same content (SHA-256).
+    The new draft names its source, its timeline starts with the copy, and the audit log has it.
+    """
+    if not can_copy(actor, source):
+        raise workflow.TransitionError(_("只有本企业已撤回或不予通过的申报可以复制为新草稿。"))
+    draft = _new_draft(source.kind, actor, action="copy", copied_from=source)
+    save_draft(draft, formdata_of(source), actor)
+    copied = []
+    for original in _enterprise_files(source):
+        attachment = FilingAttachment(
+            filing_id=draft.id,
+            purpose=original.purpose,
+            sha256=original.sha256,
+            size=original.size,
+            content_type=original.content_type,
+            original_name=original.original_name,
+            uploaded_by_id=actor.id,
+            created_at=now(),
+        )
+        db.session.add(attachment)
+        copied.append(attachment)
+    db.session.flush()
+    record_event(
+        "filing.copy",
+        "filing",
+        draft.id,
+        before={"source": source.id, "status": source.status},
+        after={
+            "kind": draft.kind,
+            "attachments": [
+                {"id": a.id, "sha256": a.sha256, "name": a.original_name} for a in copied
+            ],
+        },
+        actor=actor,
+    )
+    return draft
 
 
 def delete_draft(filing: Filing, actor: User) -> None:
@@ -358,12 +478,35 @@ def notify_decision(filing: Filing, step, remark: str) -> None:
 # ---------------------------------------------------------------- attachments
 
 
-def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingAttachment:
-    """Attach a checked upload (portal.uploads) and store its bytes outside static/."""
+def current_attachment_with(filing: Filing, sha256: str) -> FilingAttachment | None:
+    """The enterprise's current (not removed) attachment of the filing with this content, if any."""
+    return db.session.scalar(
+        select(FilingAttachment).where(
+            FilingAttachment.filing_id == filing.id,
+            FilingAttachment.sha256 == sha256,
+            FilingAttachment.removed_at.is_(None),
+            FilingAttachment.purpose.in_(ENTERPRISE_PURPOSES),
+        )
+    )
+
+
+def attach_upload(
+    filing: Filing, upload, purpose: str, actor: User
+) -> tuple[FilingAttachment, bool]:
+    """Attach a checked upload (portal.uploads) and store its bytes outside static/.
+
+    The enterprise's files hold a given content once per filing: when one of its current
+    attachments already has the same SHA-256, that one is returned with False and nothing is stored
+    or recorded. True: a new attachment. A back-office file (audit report, opinion) is always added.
+    """
     if purpose not in PURPOSES[filing.kind] and actor.role == "enterprise":
         purpose = PURPOSES[filing.kind][0]
     if actor.role == "enterprise" and not filing.is_editable:
         raise workflow.TransitionError(_("申报已提交，不能再添加附件。"))
+    once = purpose in ENTERPRISE_PURPOSES
+    existing = current_attachment_with(filing, upload.sha256) if once else None
+    if existing is not None:
+        return existing, False
     store_upload(upload)
     attachment = FilingAttachment(
         filing_id=filing.id,
@@ -375,8 +518,15 @@ def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingA
         uploaded_by_id=actor.id,
         created_at=now(),
     )
-    db.session.add(attachment)
-    db.session.flush()
+    try:
+        # Two uploads of one file at once: the unique index lets one in; the other finds it.
+        with db.session.begin_nested():
+            db.session.add(attachment)
+    except IntegrityError:
+        existing = current_attachment_with(filing, upload.sha256)
+        if existing is None:
+            raise
+        return existing, False
     record_event(
         "filing.attach",
         "filing",
@@ -384,7 +534,12 @@ def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingA
         after={"attachment": attachment.id, "sha256": upload.sha256, "name": upload.original_name},
         actor=actor,
     )
-    return attachment
+    return attachment, True
+
+
+def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingAttachment:
+    """Attach a checked upload; an identical file already attached is returned, not added again."""
+    return attach_upload(filing, upload, purpose, actor)[0]
 
 
 def remove_attachment(attachment: FilingAttachment, actor: User) -> None:

@@ -38,8 +38,9 @@ def _attachment_form(filing):
     )
 
 
-def _edit_page(filing, form, errors=None, upload_errors=None, status=200):
-    """The edit page; `errors` are shown next to their fields."""
+def _edit_page(filing, form, errors=None, upload_errors=None, status=200, duplicate_of=None):
+    """The edit page; `errors` are shown next to their fields, and `duplicate_of` (an attachment
+    id) marks the file that an upload just now turned out to repeat."""
     for name, messages in (errors or {}).items():
         if name in form:
             form[name].errors = list(messages)
@@ -51,6 +52,8 @@ def _edit_page(filing, form, errors=None, upload_errors=None, status=200):
         form=form,
         attachment_form=attachment_form,
         computed=services.computed_for(filing),
+        duplicate_of=duplicate_of,
+        provenance=services.provenance(filing, current_user),
         breadcrumbs=_crumbs(filing, _("填写")),
     ), status
 
@@ -111,6 +114,8 @@ def detail(filing_id: int):
         and workflow.owns(current_user, filing)
         and current_user.role == "enterprise",
         withdraw_form=RemarkForm(meta={"csrf": False}),
+        can_copy=services.can_copy(current_user, filing),
+        provenance=services.provenance(filing, current_user),
         breadcrumbs=_crumbs(filing),
     )
 
@@ -134,7 +139,7 @@ def edit(filing_id: int):
     form = services.build_form(filing)
     # What was typed comes back with its problems in place, as it was when autosaved.
     errors = services.lenient_errors(form) if filing.draft_data else {}
-    return _edit_page(filing, form, errors)
+    return _edit_page(filing, form, errors, duplicate_of=request.args.get("duplicate", type=int))
 
 
 @bp.post("/<int:filing_id>/draft")
@@ -232,6 +237,29 @@ def withdraw(filing_id: int):
     return redirect_after_post(url_for("filings.detail", filing_id=filing_id))
 
 
+@bp.post("/<int:filing_id>/copy")
+@enterprise_required
+def copy(filing_id: int):
+    """Start a new draft from a withdrawn or refused filing, its fields and files included."""
+    source = services.get_filing_or_404(filing_id, current_user)
+    try:
+        draft = services.copy_filing(source, current_user)
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+        return redirect_after_post(url_for("filings.detail", filing_id=filing_id))
+    db.session.commit()
+    flash(
+        _(
+            "已将 %(source)s 复制为新草稿 %(number)s，附件一并带入。请核对修改后再提交。",
+            source=source.number,
+            number=draft.number,
+        ),
+        "success",
+    )
+    return redirect_after_post(url_for("filings.edit", filing_id=draft.id))
+
+
 @bp.post("/<int:filing_id>/delete")
 @enterprise_required
 def delete(filing_id: int):
@@ -266,8 +294,14 @@ def upload(filing_id: int):
         form = services.build_form(filing)
         errors = services.lenient_errors(form)
         return _edit_page(filing, form, errors, upload_errors=[refused.message], status=422)
-    services.add_attachment(filing, checked, request.form.get("purpose", ""), current_user)
+    attachment, added = services.attach_upload(
+        filing, checked, request.form.get("purpose", ""), current_user
+    )
     db.session.commit()
+    if not added:
+        # Said next to the file it repeats (filings/_attachments.html), not in a banner.
+        target = url_for("filings.edit", filing_id=filing.id, duplicate=attachment.id)
+        return redirect(f"{target}#attachment-{attachment.id}", code=303)
     flash(_("已上传：%(name)s", name=checked.original_name), "success")
     return redirect(url_for("filings.edit", filing_id=filing.id) + "#attachments", code=303)
 

@@ -56,6 +56,7 @@ STATUS_LABELS = {
 
 ACTION_LABELS = {
     "create": _l("创建草稿"),
+    "copy": _l("复制已结束的申报，创建草稿"),
     "submit": _l("提交"),
     "resubmit": _l("修改后重新提交"),
     "withdraw": _l("撤回"),

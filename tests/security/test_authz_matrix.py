@@ -261,6 +261,11 @@ EXPECTED: dict[str, dict[str, Rule]] = {
             "POST", ok=REFUSE_ALL, args={"filing_id": "$b_submitted"}, data={"remark": "撤回"}
         ),
     },
+    # Copying a closed filing into a new draft: its own enterprise only.
+    "filings.copy": {
+        "a_withdrawn": Rule("POST", ok=ENTERPRISE, args={"filing_id": "$a_withdrawn"}),
+        "b_withdrawn": Rule("POST", ok=REFUSE_ALL, args={"filing_id": "$b_withdrawn"}),
+    },
     "filings.upload": {
         "a_draft": Rule("POST", ok=ENTERPRISE, args={"filing_id": "$a_draft"}),
         "b_draft": Rule(
@@ -500,12 +505,14 @@ class World:
             "audit_firm_id": str(firm.id),
         }
 
-        def filing(key, kind, owner, data, submit):
+        def filing(key, kind, owner, data, submit, withdraw=False):
             made = filings.create_filing(kind, owner)
             assert filings.save_draft(made, MultiDict(data), owner) == {}
             attachment = filings.add_attachment(made, upload(key), "evidence", owner)
             if submit:
                 filings.submit_filing(made, owner)
+            if withdraw:
+                filings.withdraw_filing(made, owner)
             db.session.flush()
             self.ids[key] = made.id
             self.ids[f"{key}_file"] = attachment.id
@@ -515,6 +522,8 @@ class World:
         filing("a_submitted", "voluntary", people[EA], voluntary, submit=True)
         filing("b_draft", "retrofit", b_owner, retrofit, submit=False)
         filing("b_submitted", "retrofit", b_owner, retrofit, submit=True)
+        filing("a_withdrawn", "voluntary", people[EA], voluntary, submit=True, withdraw=True)
+        filing("b_withdrawn", "retrofit", b_owner, retrofit, submit=True, withdraw=True)
 
         # Disclosure: a listing and a trade of B, a published and an unpublished period.
         listing = factories.listing(b)

@@ -7,6 +7,7 @@ new, unsubmitted upload."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -30,8 +31,12 @@ def _status(client, url) -> int:
 
 
 def _upload(filing, actor, name="evidence.pdf"):
+    """A file of its own content (one content is attached to a filing once)."""
     upload = checked_pdf()
     upload.original_name = name
+    upload.data += name.encode()
+    upload.sha256 = hashlib.sha256(upload.data).hexdigest()
+    upload.size = len(upload.data)
     return filings.add_attachment(filing, upload, "evidence", actor)
 
 
