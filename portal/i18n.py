@@ -119,6 +119,16 @@ def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, "yyyy-MM-dd" if style == "iso" else style)
 
 
+def local_today() -> date:
+    """Today in the portal's time zone (BABEL_DEFAULT_TIMEZONE): the day deadlines count in."""
+    return datetime.now(get_timezone()).date()
+
+
+def local_date(value: datetime) -> date:
+    """The day a stored (naive UTC) moment falls on in the portal's time zone."""
+    return _as_utc(value).astimezone(get_timezone()).date()
+
+
 def fmt_datetime(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return "—"

@@ -35,6 +35,7 @@ from portal.accounts.forms import (
     TotpSetupForm,
 )
 from portal.accounts.models import Notice, User
+from portal.accounts.todo import todo_for
 from portal.extensions import db, limiter
 from portal.filings import services as filings
 from portal.i18n import localized
@@ -410,6 +411,7 @@ def dashboard():
     return render(
         "accounts/dashboard.html",
         enterprise=enterprise,
+        todo=todo_for(enterprise.id),
         open_filings=filings.open_filings(enterprise.id),
         decisions=filings.recent_decisions(enterprise.id),
         notices=services.notices_for(current_user, limit=10),

@@ -6,5 +6,6 @@ from flask import Blueprint
 bp = Blueprint("compliance", __name__)
 admin_bp = Blueprint("compliance_admin", __name__, url_prefix="/admin")
 
-# The views attach to the blueprints; services subscribes to the filing and publicity signals.
-from portal.compliance import admin, services, views  # noqa: E402,F401
+# The views attach to the blueprints; services subscribes to the filing and publicity signals,
+# todo to the dashboard's.
+from portal.compliance import admin, services, todo, views  # noqa: E402,F401

@@ -46,4 +46,5 @@ def _visible_attachments(filing) -> list:
     return workflow.visible_attachments(current_user, filing)
 
 
-from portal.filings import views  # noqa: E402,F401  (views attach to bp)
+# The views attach to bp; todo adds the filings to the dashboard's 待办.
+from portal.filings import todo, views  # noqa: E402,F401

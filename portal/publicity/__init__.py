@@ -7,7 +7,7 @@ from portal.text import escape_markdown
 
 bp = Blueprint("publicity", __name__)
 
-from portal.publicity import views  # noqa: E402,F401
+from portal.publicity import todo, views  # noqa: E402,F401
 
 
 def init_app(app):
