@@ -194,6 +194,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(accounts.admin_bp)
     accounts.init_app(app)
     app.register_blueprint(filings.bp)
+    app.register_blueprint(filings.home_bp)
     filings.init_app(app)
     app.register_blueprint(review.bp)
     review.init_app(app)

@@ -1,4 +1,4 @@
-"""Accounts: registration, login and its security, TOTP, colleagues, the enterprise dashboard,
+"""Accounts: registration, login and its security, TOTP, colleagues, notices,
 and the administration of back-office users."""
 
 from __future__ import annotations

@@ -627,7 +627,7 @@ def post_notice(
             )
         )
         for person in recipients:
-            text = body + (f"\n{absolute_url('accounts.dashboard')}" if link else "")
+            text = body + (f"\n{absolute_url('enterprise.dashboard')}" if link else "")
             queue_mail(person.email, title, text)
     return notice
 

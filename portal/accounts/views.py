@@ -35,9 +35,7 @@ from portal.accounts.forms import (
     TotpSetupForm,
 )
 from portal.accounts.models import Notice, User
-from portal.accounts.todo import todo_for
 from portal.extensions import db, limiter
-from portal.filings import services as filings
 from portal.i18n import localized
 from portal.mail import outbox_page_open, read_outbox
 from portal.reference.models import Division, Industry
@@ -56,7 +54,7 @@ def _next(default: str) -> str:
 
 def _home_for(user: User) -> str:
     if user.role == "enterprise":
-        return url_for("accounts.dashboard")
+        return url_for("enterprise.dashboard")
     return url_for("review.index")
 
 
@@ -404,22 +402,6 @@ def totp_disable():
 # ---------------------------------------------------------------- my enterprise
 
 
-@bp.get("/")
-@enterprise_required
-def dashboard():
-    enterprise = current_user.enterprise
-    return render(
-        "accounts/dashboard.html",
-        enterprise=enterprise,
-        todo=todo_for(enterprise.id),
-        open_filings=filings.open_filings(enterprise.id),
-        decisions=filings.recent_decisions(enterprise.id),
-        notices=services.notices_for(current_user, limit=10),
-        holdings=filings.holdings_for(enterprise.id),
-        breadcrumbs=[(_("我的企业"), None)],
-    )
-
-
 @bp.get("/notices")
 @enterprise_required
 def notices():
@@ -427,7 +409,7 @@ def notices():
         "accounts/notices.html",
         notices=services.notices_for(current_user, limit=200),
         form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("消息"), None)],
+        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("消息"), None)],
     )
 
 
@@ -454,7 +436,7 @@ def colleagues():
         people=services.colleagues_of(current_user),
         invite_form=InviteForm(),
         remove_form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("同事账号"), None)],
+        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("同事账号"), None)],
     )
 
 
@@ -473,7 +455,7 @@ def invite():
         people=services.colleagues_of(current_user),
         invite_form=form,
         remove_form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("accounts.dashboard")), (_("同事账号"), None)],
+        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("同事账号"), None)],
     ), 422
 
 

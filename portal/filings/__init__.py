@@ -12,6 +12,8 @@ from portal.filings import services, workflow
 bp = Blueprint(
     "filings", __name__, url_prefix="/filings", static_folder="static", static_url_path="/static"
 )
+# The enterprise's home at /accounts/ (filings/dashboard.py).
+home_bp = Blueprint("enterprise", __name__, url_prefix="/accounts")
 
 KIND_LABELS = {
     "voluntary": _l("自愿参与申请"),
@@ -47,4 +49,4 @@ def _visible_attachments(filing) -> list:
 
 
 # The views attach to bp; todo adds the filings to the dashboard's 待办.
-from portal.filings import todo, views  # noqa: E402,F401
+from portal.filings import dashboard, todo, views  # noqa: E402,F401

@@ -20,7 +20,7 @@ KIND_LABELS_KEYS = ("voluntary", "retrofit", "closure", "compliance", "purchase"
 
 def _crumbs(filing=None, last=None):
     crumbs = [
-        (_("我的企业"), url_for("accounts.dashboard")),
+        (_("我的企业"), url_for("enterprise.dashboard")),
         (_("我的申报"), url_for("filings.index")),
     ]
     if filing is not None:

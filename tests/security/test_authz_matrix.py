@@ -103,6 +103,8 @@ REFUSE_ALL = ()
 # endpoint → {variant: Rule}. Variants name the object the path arguments point at.
 EXPECTED: dict[str, dict[str, Rule]] = {
     # ---- public pages
+    "health.healthz": public(),
+    "health.readyz": public(),
     "main.home": public(),
     "main.about": public(),
     "main.accessibility": public(),
@@ -211,7 +213,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "accounts.logout_everywhere": only(*SIGNED_IN, methods="POST"),
     # The development mailbox: closed outside debug and testing (the world runs as production).
     "accounts.outbox": only(),
-    "accounts.dashboard": only(*ENTERPRISE),
+    "enterprise.dashboard": only(*ENTERPRISE),
     "accounts.notices": only(*ENTERPRISE),
     "accounts.notices_read": only(*ENTERPRISE, methods="POST"),
     "accounts.colleagues": only(EA),

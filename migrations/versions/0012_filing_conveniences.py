@@ -16,7 +16,7 @@ from alembic import op
 # The enterprise's attachment purposes when this revision was written.
 ENTERPRISE_FILES = "removed_at IS NULL AND purpose IN ('evidence', 'verification_report')"
 
-revision = "14"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
