@@ -1,5 +1,5 @@
-"""Accounts: registration, login and its security, TOTP, colleagues, the enterprise dashboard,
-and the administration of back-office users."""
+"""Accounts: registration, identity review, login and its security, TOTP, colleagues, the
+enterprise dashboard, and the administration of back-office users."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from portal.extensions import db, login_manager
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 # Back-office user administration by the province (/admin/users).
 admin_bp = Blueprint("accounts_admin", __name__, url_prefix="/admin")
+# The city's identity review (身份核验) is a back-office page, under /admin like the others.
+identity_bp = Blueprint("identity", __name__, url_prefix="/admin/identity")
 
 IDLE_KEY = "seen"
 # When the session's login happened; a session without it (e.g. one that a "remember me"
@@ -102,4 +104,10 @@ def init_app(app):
         return None
 
 
-from portal.accounts import admin, views  # noqa: E402,F401  (views attach to the blueprints)
+# The views attach to the blueprints.
+from portal.accounts import (  # noqa: E402,F401
+    admin,
+    application_views,
+    identity_views,
+    views,
+)
