@@ -20,7 +20,7 @@ LIMIT_UPLOADS = "10 per minute;60 per hour"
 
 def _application_page(form=None, status: int = 200):
     applications = identity.applications_of(current_user)
-    current = next((a for a in applications if a.kind in identity.GRANTING), None)
+    current = applications[0] if applications else None
     if form is None and current is not None and current.status == "draft":
         form = ApplicationForm(
             formdata=None,
@@ -59,6 +59,9 @@ def application_submit(application_id: int):
         flash(_("申请已提交，不能再修改。"), "error")
         return redirect_after_post(url_for("accounts.application"))
     form = ApplicationForm()
+    valid = form.validate_on_submit()  # first: validating clears every field's errors
+    if form.csrf_token.errors:
+        abort(400)
     files = {}
     for purpose in identity.PURPOSES:
         storage = request.files.get(purpose)
@@ -68,9 +71,6 @@ def application_submit(application_id: int):
             files[purpose] = check_document(storage)
         except UploadRefused as refused:
             getattr(form, purpose).errors = [refused.message]
-    valid = form.validate_on_submit()
-    if form.csrf_token.errors:
-        abort(400)
     identity.save_draft(
         draft,
         current_user,

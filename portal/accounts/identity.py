@@ -242,7 +242,8 @@ def open_again(user: User) -> IdentityApplication:
             address=unit.address,
             transfer=True,
         )
-    last = next((a for a in mine if a.kind in GRANTING), None)
+    # The last application of any kind: a refused re-check may apply again as a claim.
+    last = mine[0] if mine else None
     if last is None:
         raise IdentityError("none", _("没有可以重新提交的申请。"))
     return open_application(
@@ -492,7 +493,7 @@ def decide_application(
                 after={"uscc": unit.uscc, "name": unit.name, "application": application.id},
                 actor=actor,
             )
-            application.enterprise_id = unit.id
+        application.enterprise_id = unit.id
         previous = [a for a in services.enterprise_admins(unit.id) if a.id != applicant.id]
         if previous and application.kind != "transfer":
             raise IdentityError("has_admin", _has_admin_message())

@@ -472,9 +472,29 @@ def read_invitation(token: str) -> dict | None:
 
 
 def accept_invitation(payload: dict, name: str, phone: str, password: str) -> User | None:
-    """Create the colleague's account; None when the address already has one."""
-    if find_user_by_email(payload["email"]) is not None:
-        return None
+    """Create the colleague's account. An enterprise account of that address that acts for no unit
+    (say, its own claim was refused) joins instead, with the new password: the link reached the
+    address, as a reset link would. None when the address has any other account."""
+    existing = find_user_by_email(payload["email"])
+    if existing is not None:
+        if existing.role != "enterprise" or existing.enterprise_id is not None:
+            return None
+        if not existing.is_active:
+            return None
+        existing.enterprise_id = payload["eid"]
+        existing.is_enterprise_admin = bool(payload.get("admin"))
+        existing.name = name.strip() or existing.name
+        existing.phone = phone.strip() or existing.phone
+        set_password(existing, password)
+        existing.email_verified_at = existing.email_verified_at or now()
+        record_event(
+            "account.accept_invitation",
+            "user",
+            existing.id,
+            after={"enterprise": payload["eid"], "admin": existing.is_enterprise_admin},
+            actor=existing,
+        )
+        return existing
     user = User(
         email=payload["email"],
         name=name.strip(),

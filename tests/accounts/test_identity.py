@@ -130,7 +130,8 @@ def test_submission_names_what_is_missing_and_keeps_what_passed(app, client, csr
     response = _submit_evidence(client, application_id, files=files)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "按文件内容识别" in html and "已上传：执照.pdf" in html
+    error = re.search(r'<p class="error" id="authorisation-error"[^>]*>(.*?)</p>', html)
+    assert "无法识别为 PDF" in error.group(1) and "已上传：执照.pdf" in html
     with app.app_context():
         application = db.session.get(IdentityApplication, application_id)
         assert application.status == "draft" and application.document("licence") is not None
@@ -553,3 +554,20 @@ def test_a_request_of_another_unit_is_not_found(app, client, auth):
         data={f"r{row_id}-csrf_token": _token(page), f"r{row_id}-decision": "staff"},
     )
     assert response.status_code == 404
+
+
+def test_an_account_without_a_unit_joins_by_invitation(ctx):
+    """Someone whose own claim went nowhere asks the administrator instead and is let in."""
+    unit = factories.enterprise()
+    admin = factories.user("enterprise", enterprise_id=unit.id, is_enterprise_admin=True)
+    waiting = factories.user("enterprise", email="waiting@example.com", verified=True)
+    member_elsewhere = factories.user(
+        "enterprise", email="busy@example.com", enterprise_id=factories.enterprise().id
+    )
+    payload = {"eid": unit.id, "email": waiting.email, "by": admin.id, "admin": False}
+    version = waiting.session_version
+    assert services.accept_invitation(payload, "等待者", "", "Strong-pass-3") is waiting
+    assert waiting.enterprise_id == unit.id and not waiting.is_enterprise_admin
+    assert waiting.session_version == version + 1
+    payload = dict(payload, email=member_elsewhere.email)
+    assert services.accept_invitation(payload, "忙人", "", "Strong-pass-3") is None
