@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from flask import abort, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.access import READERS, acts_for, administers, can_decide_identity, can_see_division
 from portal.accounts import services
@@ -401,11 +401,6 @@ def applications_for(user: User, status: str = "submitted"):
     if status == "submitted":
         return statement.order_by(IdentityApplication.submitted_at, IdentityApplication.id)
     return statement.order_by(IdentityApplication.id.desc())
-
-
-def waiting_count(user: User) -> int:
-    statement = applications_for(user, "submitted").order_by(None)
-    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
 def get_application_or_404(application_id: int, for_user: User) -> IdentityApplication:

@@ -571,3 +571,35 @@ def test_an_account_without_a_unit_joins_by_invitation(ctx):
     assert waiting.session_version == version + 1
     payload = dict(payload, email=member_elsewhere.email)
     assert services.accept_invitation(payload, "忙人", "", "Strong-pass-3") is None
+
+
+def test_no_element_id_repeats_on_the_identity_pages(app, client, csrf_token, auth):
+    """Each page has several forms; every id on it appears once."""
+    uscc = make_uscc()
+    unit_id = auth.make_enterprise(uscc=uscc)
+    with app.app_context():
+        for n in range(2):
+            db.session.add(
+                AccessRequest(enterprise_id=unit_id, name=f"申请人{n}", email=f"r{n}@e.cn")
+            )
+        db.session.commit()
+    admin = app.test_client()
+    AuthActions(app, admin).login(
+        auth.make_user("enterprise", enterprise_id=unit_id, is_enterprise_admin=True)
+    )
+    auth.make_user("enterprise", enterprise_id=unit_id, is_enterprise_admin=False)
+    _, application_id = _register_and_sign_in(app, client, csrf_token, uscc=make_uscc())
+    assert _submit_evidence(client, application_id).status_code == 303
+    city = _city_client(app, auth)
+    pages = [
+        (admin, "/accounts/access-requests"),
+        (admin, "/accounts/colleagues"),
+        (client, "/accounts/application"),
+        (city, "/admin/identity/"),
+        (city, f"/admin/identity/{application_id}"),
+    ]
+    for who, url in pages:
+        html = who.get(url).get_data(as_text=True)
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        repeated = {i for i in ids if ids.count(i) > 1}
+        assert not repeated, (url, repeated)
