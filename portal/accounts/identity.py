@@ -28,7 +28,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.access import READERS, acts_for, administers, can_decide_identity, can_see_division
+from portal.access import (
+    READERS,
+    acts_for,
+    administers,
+    can_decide_identity,
+    can_see_division,
+    refuse_object,
+)
 from portal.accounts import services
 from portal.accounts.models import (
     AccessRequest,
@@ -409,7 +416,7 @@ def get_application_or_404(application_id: int, for_user: User) -> IdentityAppli
     if application is None or application.status == "draft":
         abort(404)
     if not can_see_division(for_user, application.division_code):
-        abort(403, description=_l("这条记录不在您的管辖范围内。"))
+        refuse_object()
     return application
 
 
