@@ -192,7 +192,6 @@ def _register_features(app: Flask) -> None:
     search.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(accounts.admin_bp)
-    app.register_blueprint(accounts.identity_bp)
     accounts.init_app(app)
     app.register_blueprint(filings.bp)
     filings.init_app(app)

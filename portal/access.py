@@ -83,7 +83,7 @@ BACK_OFFICE_MENU = (
     ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
-    ("identity.index", _l("身份核验"), IDENTITY_READERS),
+    ("accounts_admin.identities", _l("身份核验"), IDENTITY_READERS),
     ("accounts_admin.users", _l("后台用户"), USER_ADMINS),
     ("audit.search", _l("审计日志"), AUDIT_READERS),
 )

@@ -15,10 +15,9 @@ from portal.accounts.models import User
 from portal.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
-# Back-office user administration by the province (/admin/users).
+# The back office of accounts: back-office users (/admin/users, the province) and identity review
+# (/admin/identity, the cities).
 admin_bp = Blueprint("accounts_admin", __name__, url_prefix="/admin")
-# The city's identity review (身份核验) is a back-office page, under /admin like the others.
-identity_bp = Blueprint("identity", __name__, url_prefix="/admin/identity")
 
 IDLE_KEY = "seen"
 # When the session's login happened; a session without it (e.g. one that a "remember me"

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import IDENTITY_READERS, IDENTITY_REVIEWERS, can_decide_identity, role_required
-from portal.accounts import identity, identity_bp
+from portal.accounts import admin_bp as bp
+from portal.accounts import identity
 from portal.accounts.forms import IdentityDecisionForm, IdentityFilterForm
 from portal.extensions import db
 from portal.uploads import path_for
@@ -22,20 +23,20 @@ STATUS_FILTER = {"": "submitted", "approved": "approved", "refused": "refused", 
 def _crumbs(last=None):
     crumbs = [(_("后台"), url_for("review.index")), (_("身份核验"), None)]
     if last:
-        crumbs[-1] = (_("身份核验"), url_for("identity.index"))
+        crumbs[-1] = (_("身份核验"), url_for("accounts_admin.identities"))
         crumbs.append((last, None))
     return crumbs
 
 
-@identity_bp.get("/")
+@bp.get("/identity/", endpoint="identities")
 @role_required(IDENTITY_READERS)
-def index():
+def identities():
     """The applications of the user's division: waiting ones first by default."""
     form = IdentityFilterForm(request.args)
     if not form.validate():
         return render(
-            "identity/index.html",
-            "identity/_rows.html",
+            "accounts/identities.html",
+            "accounts/_identity_rows.html",
             form=form,
             page=None,
             breadcrumbs=_crumbs(),
@@ -46,8 +47,8 @@ def index():
         page=parse_int(request.args.get("page"), 1),
     )
     return render(
-        "identity/index.html",
-        "identity/_rows.html",
+        "accounts/identities.html",
+        "accounts/_identity_rows.html",
         form=form,
         page=page,
         kind_labels=identity.KIND_LABELS,
@@ -62,7 +63,7 @@ def _detail(application, form=None, status: int = 200):
     if form is None and decides and application.status == "submitted":
         form = IdentityDecisionForm(formdata=None)
     return render(
-        "identity/detail.html",
+        "accounts/identity.html",
         application=application,
         difference=identity.name_difference(application),
         accounts=identity.unit_accounts(application),
@@ -74,15 +75,15 @@ def _detail(application, form=None, status: int = 200):
     ), status
 
 
-@identity_bp.get("/<int:application_id>")
+@bp.get("/identity/<int:application_id>", endpoint="identity")
 @role_required(IDENTITY_READERS)
-def detail(application_id: int):
+def identity_page(application_id: int):
     return _detail(identity.get_application_or_404(application_id, current_user))
 
 
-@identity_bp.post("/<int:application_id>/decide")
+@bp.post("/identity/<int:application_id>/decide")
 @role_required(IDENTITY_REVIEWERS)
-def decide(application_id: int):
+def decide_identity(application_id: int):
     """Approve or refuse, with a remark; only the city of the application's division."""
     application = identity.get_application_or_404(application_id, current_user)
     if not can_decide_identity(current_user, application.division_code):
@@ -107,15 +108,15 @@ def decide(application_id: int):
                 else _("已退回申请 %(id)s（不通过）。", id=application.id),
                 "success",
             )
-            return redirect_after_post(url_for("identity.index"))
+            return redirect_after_post(url_for("accounts_admin.identities"))
     if form.csrf_token.errors:
         abort(400)
     return _detail(application, form, 422)
 
 
-@identity_bp.get("/documents/<int:document_id>")
+@bp.get("/identity/documents/<int:document_id>")
 @role_required(IDENTITY_READERS)
-def document(document_id: int):
+def identity_document(document_id: int):
     """Show a piece of evidence inline (PDF or image), only to those who may read its application."""
     item = identity.get_document_or_404(document_id, current_user)
     response = send_file(

@@ -415,12 +415,14 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     ),
     "audit.search": only(SUP),
     # ---- back office: identity review; only the city of the unit's division decides
-    "identity.index": only(CITY, CITY2, PROV, SUP, secret=("c_applicant", (CITY, PROV, SUP))),
-    "identity.detail": {
+    "accounts_admin.identities": only(
+        CITY, CITY2, PROV, SUP, secret=("c_applicant", (CITY, PROV, SUP))
+    ),
+    "accounts_admin.identity": {
         "zhengzhou": Rule(ok=(CITY, PROV, SUP), args={"application_id": "$c_application"}),
         "draft": Rule(ok=REFUSE_ALL, args={"application_id": "$other_draft"}),
     },
-    "identity.decide": {
+    "accounts_admin.decide_identity": {
         "zhengzhou": Rule(
             "POST",
             ok=(CITY,),
@@ -434,7 +436,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
             data={"decision": "approve", "remark": "同意"},
         ),
     },
-    "identity.document": only(CITY, PROV, SUP, args={"document_id": "$c_document"}),
+    "accounts_admin.identity_document": only(CITY, PROV, SUP, args={"document_id": "$c_document"}),
 }
 
 # Cases that fail today: (endpoint, variant, method, role) → the rule they break, e.g.
