@@ -9,10 +9,14 @@ Demo sign-ins (all passwords: Demo-Pass-2024):
     editor            editor@demo.ynq.example     信息发布
     supervisor        supervisor@demo.ynq.example 监督
 
+    applicant         shenqing@demo.ynq.example   claims another 郑州 unit; waits for the city
+
 Back-office accounts enrol TOTP at their first sign-in (the portal shows the QR code and the
 recovery codes). The enterprise gets one filing in each of several states: a retrofit draft, a
 submitted closure claim, a closure claim the city refused (to copy into a new draft), a returned
-voluntary application, a submitted compliance filing and a 两高 purchase in its 公示.
+voluntary application, a submitted compliance filing and a 两高 purchase in its 公示. One identity
+application waits for the 郑州 city account: a claim of a listed unit, made through the
+registration service, whose typed name differs from the listed one.
 """
 
 from __future__ import annotations
@@ -81,7 +85,76 @@ def _load(rng, echo) -> None:
     province = db.session.scalar(select(User).where(User.email == f"province@{DOMAIN}"))
     db.session.flush()
     _demo_filings(admin, city, province, firm)
-    echo(f"  demo accounts: qiye/province/city/auditor/editor/supervisor@{DOMAIN}")
+    claimed = db.session.scalar(
+        select(Enterprise)
+        .where(Enterprise.division_code == "410100", Enterprise.id != enterprise.id)
+        .order_by(Enterprise.id)
+    )
+    if claimed is not None:
+        _demo_identity_application(claimed)
+    echo(f"  demo accounts: qiye/province/city/auditor/editor/supervisor/shenqing@{DOMAIN}")
+
+
+def _demo_identity_application(unit) -> None:
+    """A person claims a listed 郑州 unit through the registration and application services,
+    with both pieces of evidence; the name typed differs from the listed one, as the city will see."""
+    import hashlib
+    import io
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    from portal.accounts import identity
+    from portal.accounts.services import now
+    from portal.uploads import CheckedUpload
+
+    typed = (
+        unit.name.replace("有限公司", "有限责任公司")
+        if "有限公司" in unit.name
+        else unit.name + "（筹）"
+    )
+    user = identity.register_enterprise(
+        identity.Registration(
+            uscc=unit.uscc,
+            name=typed,
+            division_code=unit.division_code,
+            industry_code=unit.industry_code,
+            address=unit.address,
+            contact_name="赵申请",
+            mobile="13800001234",
+            email=f"shenqing@{DOMAIN}",
+            password=DEMO_PASSWORD,
+        )
+    )
+    user.email_verified_at = now()  # as if the link in the mail had been opened
+    pdf = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(pdf)
+    png = io.BytesIO()
+    Image.new("RGB", (800, 560), "white").save(png, format="PNG")
+
+    def checked(data: bytes, content_type: str, name: str) -> CheckedUpload:
+        return CheckedUpload(
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            content_type=content_type,
+            original_name=name,
+        )
+
+    application = identity.applications_of(user)[0]
+    identity.save_draft(
+        application,
+        user,
+        enterprise_name=typed,
+        legal_representative="钱法人",
+        files={
+            "licence": checked(pdf.getvalue(), "application/pdf", "营业执照（示例）.pdf"),
+            "authorisation": checked(png.getvalue(), "image/png", "授权委托书（示例）.png"),
+        },
+    )
+    identity.submit_application(application, user)
 
 
 def _demo_filings(admin, city, province, firm) -> None:

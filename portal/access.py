@@ -68,6 +68,10 @@ NOTICE_WITHDRAWERS = frozenset({"province"})
 USER_ADMINS = frozenset({"province"})
 # Read the audit log.
 AUDIT_READERS = frozenset({"supervisor"})
+# Decide who may act for an enterprise (身份核验): the city of the unit's division.
+IDENTITY_REVIEWERS = frozenset({"city"})
+# Read identity applications and their evidence: the deciders, the province and the supervisor.
+IDENTITY_READERS = IDENTITY_REVIEWERS | READERS
 
 # ---------------------------------------------------------------- the back-office menu
 # (endpoint, label, group): a link shows to the roles of the group, the same group its view requires.
@@ -79,6 +83,7 @@ BACK_OFFICE_MENU = (
     ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
+    ("accounts_admin.identities", _l("身份核验"), IDENTITY_READERS),
     ("accounts_admin.users", _l("后台用户"), USER_ADMINS),
     ("audit.search", _l("审计日志"), AUDIT_READERS),
 )
@@ -168,6 +173,37 @@ def can_see_division(user, division_code: str | None) -> bool:
     if user.role in READERS:
         return True
     return user.role == "city" and division_code == user.division_code
+
+
+def can_decide_identity(user, division_code: str | None) -> bool:
+    """Approve or refuse an identity application: only the city of the unit's division."""
+    return user.role in IDENTITY_REVIEWERS and can_see_division(user, division_code)
+
+
+# ---------------------------------------------------------------- enterprises: who acts for one
+
+
+def acts_for(user, enterprise) -> bool:
+    """Whether `user` may act for `enterprise` (an Enterprise or its id) and see its private data:
+    holdings, filings, colleagues, notices.
+
+    Only an active enterprise account whose identity was approved belongs to a unit: the city
+    approves an identity application (accounts.identity.decide_application), or an approved
+    administrator admits a colleague (invitation, access request). Those are the only places that
+    set `user.enterprise_id`; an account that registered, or whose application waits or was
+    refused, belongs to no unit and so acts for none.
+    """
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if user.role != "enterprise" or enterprise is None:
+        return False
+    enterprise_id = getattr(enterprise, "id", enterprise)
+    return user.enterprise_id is not None and user.enterprise_id == enterprise_id
+
+
+def administers(user, enterprise) -> bool:
+    """Whether `user` is an administrator of `enterprise`: manages colleagues and access requests."""
+    return acts_for(user, enterprise) and bool(user.is_enterprise_admin)
 
 
 def refuse_object():

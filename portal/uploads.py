@@ -3,6 +3,8 @@
 Accepted: PDF, JPEG, PNG and XLSX, at most MAX_UPLOAD_MB. A file is stored once, outside static/,
 at UPLOAD_DIR/<sha256[:2]>/<sha256>; the database keeps the hash, size, type and original name.
 Filings use it now; the back office reuses it for audit reports and announcement attachments.
+`check_document()` adds what identity evidence needs: PDF, JPEG or PNG only, and a file that opens
+(pypdf reads the page tree, Pillow decodes the image).
 
     try:
         upload = check_upload(request.files["file"])
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +27,8 @@ from pathlib import Path, PurePosixPath
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
+from PIL import Image
+from pypdf import PdfReader
 
 # content type → what we tell the person
 ACCEPTED = {
@@ -137,3 +142,59 @@ def store_upload(upload: CheckedUpload) -> Path:
         temporary.write_bytes(upload.data)
         os.replace(temporary, path)
     return path
+
+
+# ---------------------------------------------------------------- documents: PDF or image, readable
+
+DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+# A scan of an A4 page at 600 dpi is about 35 megapixels; a larger "image" is refused unread.
+MAX_DOCUMENT_PIXELS = 50_000_000
+
+
+def check_document(storage) -> CheckedUpload:
+    """Accept a scanned or electronic document (a licence, a signed letter): check_upload(), then
+    the type must be PDF, JPEG or PNG and the file must open as one. No OCR: what it says is for
+    the person who reviews it."""
+    upload = check_upload(storage)
+    if upload.content_type not in DOCUMENT_TYPES:
+        raise UploadRefused(_("请上传 PDF 文件或 JPEG、PNG 图片（扫描件或照片）。"))
+    readable = (
+        _readable_pdf(upload.data)
+        if upload.content_type == "application/pdf"
+        else _readable_image(upload.data)
+    )
+    if not readable:
+        raise UploadRefused(_("文件已损坏、不完整或有密码保护，无法打开。请重新扫描或导出后上传。"))
+    return upload
+
+
+def _readable_pdf(data: bytes) -> bool:
+    """A PDF whose page tree opens and holds at least one page, without a password."""
+    try:
+        # pypdf warns (and, in strict mode, raises) on the many small defects real scanners leave.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                return False
+            return len(reader.pages) > 0
+    # A damaged file can make the parser fail in many ways; each one means "cannot be read".
+    except Exception:
+        return False
+
+
+def _readable_image(data: bytes) -> bool:
+    """A JPEG or PNG that decodes whole, within MAX_DOCUMENT_PIXELS."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_DOCUMENT_PIXELS:
+                    return False
+                image.verify()  # structure and checksums (PNG CRCs)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # every pixel: a truncated file fails here
+        return True
+    except Exception:  # as for PDFs: any decoder failure means "cannot be read"
+        return False

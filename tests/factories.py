@@ -7,6 +7,8 @@ context. Fixtures live in the conftest files and call these; no test module impo
     enterprise(...)                   the one enterprise maker; make_enterprise: back-office defaults
     user(role, ...)                   the one user maker; make_user: back-office defaults
     audit_firm(), listing(), trade(), period(), compliance(), make_filing(kind, status)
+    identity_application(applicant, unit, kind=, status=); pdf_document(), png_document(),
+    evidence_files()                  valid identity evidence (files for a client POST)
     login(client, user)               a signed-in session without the login form
     AuthActions(app, client)          users made and signed in through the real login form
 """
@@ -469,3 +471,99 @@ def mail_link(app, path_part: str) -> str:
         if match:
             return match.group(1)
     raise AssertionError("no link in the outbox")
+
+
+# ---------------------------------------------------------------- identity applications
+
+
+def pdf_document() -> bytes:
+    """A valid one-page PDF, as a scanner or a word processor writes it."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def png_document(size=(120, 80)) -> bytes:
+    """A valid PNG image (a photo of a signed letter, say)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def evidence_files() -> dict:
+    """The two files of an identity application, fresh for one test-client POST."""
+    import io
+
+    return {
+        "licence": (io.BytesIO(pdf_document()), "营业执照.pdf"),
+        "authorisation": (io.BytesIO(png_document()), "授权委托书.png"),
+    }
+
+
+def identity_application(
+    applicant,
+    unit: Enterprise | None = None,
+    *,
+    kind: str = "claim",
+    status: str = "submitted",
+    name: str | None = None,
+    division: str | None = None,
+    uscc: str | None = None,
+    documents: bool = True,
+):
+    """An identity application as the applicant would have left it (with both files, stored)."""
+    from portal.accounts.models import IdentityApplication, IdentityDocument
+    from portal.accounts.services import now
+    from portal.uploads import CheckedUpload, store_upload
+
+    row = IdentityApplication(
+        user_id=applicant.id,
+        kind=kind,
+        status=status,
+        enterprise_id=unit.id if unit else None,
+        division_code=division or (unit.division_code if unit else "410100"),
+        uscc=uscc or (unit.uscc if unit else make_uscc()),
+        enterprise_name=name or (unit.name if unit else "新建示例化工有限公司"),
+        industry_code=unit.industry_code if unit else "chemical",
+        address="",
+        legal_representative="王法人",
+        remark="",
+        submitted_at=now() if status != "draft" else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    if documents:
+        for purpose, data, content_type in (
+            ("licence", pdf_document(), "application/pdf"),
+            ("authorisation", png_document(), "image/png"),
+        ):
+            upload = CheckedUpload(
+                data=data,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                content_type=content_type,
+                original_name=f"{purpose}.{content_type.rsplit('/', 1)[1]}",
+            )
+            store_upload(upload)
+            db.session.add(
+                IdentityDocument(
+                    application_id=row.id,
+                    purpose=purpose,
+                    original_name=upload.original_name,
+                    content_type=content_type,
+                    size=upload.size,
+                    sha256=upload.sha256,
+                )
+            )
+        db.session.flush()
+    return row

@@ -276,6 +276,19 @@ def test_flask_demo_loads_the_database(app, runner):
                 .distinct()
             ).all()
             assert set(statuses) == set(COMPLIANCE_STATUSES)
+        # One identity application waits for 郑州's city: a claim with its evidence, a name that
+        # differs from the listed unit's, and an account that acts for no unit yet.
+        from portal.accounts.identity import name_difference
+        from portal.accounts.models import IdentityApplication
+
+        (waiting,) = db.session.scalars(select(IdentityApplication)).all()
+        assert (waiting.kind, waiting.status, waiting.division_code) == (
+            "claim",
+            "submitted",
+            "410100",
+        )
+        assert len(waiting.documents) == 2 and not name_difference(waiting).same
+        assert waiting.user.enterprise_id is None
         # Explicit ids must leave the sequences usable (PostgreSQL): a new row gets a fresh id.
         db.session.add(
             Announcement(category="news", title="新增", status="draft", body_md="", body_html="")

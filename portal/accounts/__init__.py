@@ -1,4 +1,4 @@
-"""Accounts: registration, login and its security, TOTP, colleagues, notices,
+"""Accounts: registration, identity review, login and its security, TOTP, colleagues, notices,
 and the administration of back-office users."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from portal.accounts.models import User
 from portal.extensions import db, login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
-# Back-office user administration by the province (/admin/users).
+# The back office of accounts: back-office users (/admin/users, the province) and identity review
+# (/admin/identity, the cities).
 admin_bp = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 
 IDLE_KEY = "seen"
@@ -102,4 +103,10 @@ def init_app(app):
         return None
 
 
-from portal.accounts import admin, views  # noqa: E402,F401  (views attach to the blueprints)
+# The views attach to the blueprints.
+from portal.accounts import (  # noqa: E402,F401
+    admin,
+    application_views,
+    identity_views,
+    views,
+)

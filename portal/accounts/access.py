@@ -4,7 +4,7 @@
     from portal.accounts.access import requires_totp, enterprise_required
 
     @bp.get("/filings/")
-    @enterprise_required                       # signed-in enterprise user with an enterprise
+    @enterprise_required                       # acts for its enterprise (an approved identity)
     def index(): ...
 
     @requires_totp                             # signed in and passed a second factor this session
@@ -36,7 +36,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from htmx_flask import make_response
 
-from portal.access import TOTP_SESSION_KEY, owes_second_factor, second_factor_ok, signed_in
+from portal.access import (
+    TOTP_SESSION_KEY,
+    acts_for,
+    administers,
+    owes_second_factor,
+    second_factor_ok,
+    signed_in,
+)
 from portal.accounts import bp
 from portal.accounts.models import User
 from portal.extensions import db, login_manager
@@ -147,9 +154,9 @@ def requires_totp(view):
     return wrapper
 
 
-def enterprise_required(view):
-    """Signed in as an enterprise user who belongs to an enterprise; an account whose claim on a
-    listed unit waits for the city's check is refused with a page that says so."""
+def enterprise_account_required(view):
+    """Signed in with an enterprise account, whether or not it acts for a unit yet: the pages of
+    the account's own identity application."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -157,18 +164,24 @@ def enterprise_required(view):
             return _to_login()
         if current_user.role != "enterprise":
             abort(403, description=_("此页面仅供企业用户使用。"))
-        if current_user.enterprise_id is None:
-            # cycle: accounts.services -> audit -> audit.views -> accounts.access -> accounts.services
-            from portal.accounts.services import pending_claim
+        return view(*args, **kwargs)
 
-            claim = pending_claim(current_user)
-            if claim is not None:
-                return render(
-                    "accounts/claim_pending.html",
-                    claim=claim,
-                    breadcrumbs=[(_("我的企业"), None)],
-                ), 403
-            abort(403, description=_("此页面仅供企业用户使用。"))
+    return wrapper
+
+
+def enterprise_required(view):
+    """Signed in as an enterprise user who acts for its enterprise (`portal.access.acts_for`: an
+    approved identity). An account whose identity application is not approved sees only that
+    application: every enterprise page answers 403 with a page that links to it."""
+
+    @wraps(view)
+    @enterprise_account_required
+    def wrapper(*args, **kwargs):
+        if not acts_for(current_user, current_user.enterprise_id):
+            return render(
+                "accounts/identity_pending.html",
+                breadcrumbs=[(_("我的企业"), None)],
+            ), 403
         return view(*args, **kwargs)
 
     return wrapper
@@ -178,7 +191,7 @@ def enterprise_admin_required(view):
     @wraps(view)
     @enterprise_required
     def wrapper(*args, **kwargs):
-        if not current_user.is_enterprise_admin:
+        if not administers(current_user, current_user.enterprise_id):
             abort(403, description=_("只有企业管理员可以管理同事账号。"))
         return view(*args, **kwargs)
 

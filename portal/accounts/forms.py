@@ -7,9 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as stdnum_uscc
 from wtforms import (
+    BooleanField,
     EmailField,
+    FileField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -41,6 +44,14 @@ class ChoiceField(SelectField):
         if self.validate_choice and self.data not in {str(c.value) for c in self.choices or []}:
             if self.data:
                 raise ValidationError(_("请从列表中选择。"))
+
+
+class ChoiceRadioField(RadioField):
+    """Radio buttons whose refusal of a forged value is in Chinese."""
+
+    def pre_validate(self, form):
+        if self.data not in {str(c.value) for c in self.choices or []}:
+            raise ValidationError(_("请选择一项。"))
 
 
 def _strip(value):
@@ -140,6 +151,11 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
     )
 
+    transfer = BooleanField(
+        _l("本单位唯一的管理员已离职，申请由所在地市节能主管部门移交管理员"),
+        description=_l("须上传与认领相同的材料，经市级主管部门核实后，原管理员不再是管理员。"),
+    )
+
     def __init__(self, *args, divisions=(), industries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.division.choices = options([("", _("请选择"))] + list(divisions))
@@ -153,9 +169,12 @@ class RegistrationForm(FlaskForm):
         if field.data and is_uscc_registered(field.data):
             # The view offers "ask the administrator for access" on this flag, in any language.
             self.uscc_already_registered = True
-            raise ValidationError(
-                _("该统一社会信用代码已注册。如您是该企业员工，请向企业管理员申请账号。")
-            )
+            if not self.transfer.data:
+                raise ValidationError(
+                    _(
+                        "该单位已有管理员，不能再次认领。如您是该单位员工，请向管理员申请账号；如唯一的管理员已离职，请勾选下方的“移交管理员”。"
+                    )
+                )
 
 
 class AccessRequestForm(FlaskForm):
@@ -283,3 +302,91 @@ class BackOfficeUserForm(FlaskForm):
 
 class UserStatusForm(FlaskForm):
     active = HiddenField(validators=[DataRequired()])
+
+
+# ---------------------------------------------------------------- identity
+
+
+class ApplicationForm(FlaskForm):
+    """The evidence of an identity application; files are checked by portal.uploads.check_document."""
+
+    enterprise_name = StringField(
+        _l("企业名称"),
+        validators=[DataRequired(REQUIRED), Length(max=120)],
+        filters=[_strip],
+        description=_l("与营业执照上的名称一字不差。"),
+    )
+    legal_representative = StringField(
+        _l("法定代表人姓名"),
+        validators=[DataRequired(REQUIRED), Length(max=60)],
+        filters=[_strip],
+    )
+    licence = FileField(
+        _l("营业执照"),
+        description=_l("扫描件或照片：PDF、JPEG 或 PNG。系统按文件内容识别格式。"),
+    )
+    authorisation = FileField(
+        _l("授权委托书"),
+        description=_l(
+            "法定代表人签字并加盖单位公章，授权您代表本单位使用本平台。PDF、JPEG 或 PNG。"
+        ),
+    )
+
+
+class IdentityDecisionForm(FlaskForm):
+    decision = ChoiceRadioField(
+        _l("审核结论"),
+        choices=options([("approve", _l("通过")), ("refuse", _l("不通过"))]),
+        validators=[DataRequired(REQUIRED)],
+    )
+    remark = TextAreaField(
+        _l("审核意见"),
+        validators=[DataRequired(REQUIRED), Length(max=500)],
+        filters=[_strip],
+        description=_l("申请人会在站内消息和邮件中看到这段意见。"),
+    )
+    deactivate_previous = BooleanField(_l("同时停用原管理员的账号（原管理员已离职）"), default=True)
+
+
+class AccessDecisionForm(FlaskForm):
+    decision = ChoiceRadioField(
+        _l("处理"),
+        choices=options(
+            [
+                ("staff", _l("同意，设为员工")),
+                ("admin", _l("同意，设为管理员")),
+                ("refuse", _l("不同意")),
+            ]
+        ),
+        validators=[DataRequired(REQUIRED)],
+    )
+    remark = TextAreaField(
+        _l("说明"),
+        validators=[Length(max=500)],
+        filters=[_strip],
+        description=_l("不同意时必填，会通过邮件告知申请人。"),
+    )
+
+    def validate_remark(self, field):
+        if self.decision.data == "refuse" and not field.data:
+            raise ValidationError(_("不同意时请写明理由。"))
+
+
+class IdentityFilterForm(FlaskForm):
+    """The status filter of the city's list (GET: changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    status = ChoiceField(
+        _l("状态"),
+        choices=options(
+            [
+                ("", _l("待审核")),
+                ("approved", _l("已通过")),
+                ("refused", _l("未通过")),
+                ("all", _l("全部")),
+            ]
+        ),
+        validate_choice=True,
+    )

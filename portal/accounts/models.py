@@ -12,6 +12,7 @@ from portal.access import BACK_OFFICE
 from portal.accounts.crypto import decrypt_secret, encrypt_secret
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.reference.models import Division
 
 
 class AuditFirm(db.Model):
@@ -93,7 +94,11 @@ class RecoveryCode(db.Model):
 
 
 class AccessRequest(db.Model):
-    """A person asks an enterprise's administrator for an account (the code is already registered)."""
+    """A person asks an enterprise's administrator for an account (the unit has one already).
+
+    The administrator approves it as a colleague or as another administrator (an invitation goes to
+    the address), or refuses it with a remark (the person is told by mail).
+    """
 
     __tablename__ = "access_request"
 
@@ -104,26 +109,77 @@ class AccessRequest(db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # pending, approved, refused
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    # The role the administrator granted: an administrator (True) or a colleague.
+    grants_admin: Mapped[bool] = mapped_column(default=False)
+    remark: Mapped[str] = mapped_column(Text, default="")
     handled_at: Mapped[datetime | None]
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
-class EnterpriseClaim(db.Model):
-    """A new account asks to act for a unit the portal already lists; it grants nothing until the
-    city's energy-saving authority confirms who the person is (stop-gap until identity review)."""
+class IdentityApplication(db.Model):
+    """A person asks to act for an enterprise, with evidence the city checks (身份核验).
 
-    __tablename__ = "enterprise_claim"
+    kind: `new` (a unit the portal does not list yet), `claim` (a listed unit without an
+    administrator), `transfer` (the administrator role of a unit whose only administrator left),
+    `recheck` (an administrator who got the role before identity review; marked by migration 12).
+    status: draft (the applicant adds the evidence) → submitted → approved or refused. Until an
+    application is approved the account acts for no unit (portal.access.acts_for).
+    """
+
+    __tablename__ = "identity_application"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    status: Mapped[str] = mapped_column(
-        String(12), default="pending"
-    )  # pending, confirmed, refused
+    kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    # The listed unit (claim, transfer, recheck); a new unit gets one when the city approves.
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    # Whose city decides: the listed unit's division, else the one the applicant chose.
+    division_code: Mapped[str] = mapped_column(ForeignKey("division.code"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    # The unit's name as the applicant typed it (compared with the listed unit's name).
+    enterprise_name: Mapped[str] = mapped_column(String(120))
+    industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    legal_representative: Mapped[str] = mapped_column(String(60), default="")
+    remark: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    enterprise: Mapped[Enterprise] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    enterprise: Mapped[Enterprise | None] = relationship()
+    division: Mapped[Division] = relationship()
+    documents: Mapped[list[IdentityDocument]] = relationship(
+        back_populates="application", order_by="IdentityDocument.id"
+    )
+
+    def document(self, purpose: str) -> IdentityDocument | None:
+        """The current file of one purpose (a new upload replaces the old one in a draft)."""
+        found = [d for d in self.documents if d.purpose == purpose]
+        return found[-1] if found else None
+
+
+class IdentityDocument(db.Model):
+    """A file that proves an identity application: the business licence (营业执照) or the
+    authorisation letter (授权委托书). Checked by content (portal.uploads.check_document) and
+    stored under its SHA-256 like every upload."""
+
+    __tablename__ = "identity_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("identity_application.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # licence, authorisation
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    application: Mapped[IdentityApplication] = relationship(back_populates="documents")
 
 
 class Notice(db.Model):

@@ -26,7 +26,8 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 
-from portal.accounts.models import AccessRequest, EnterpriseClaim, Notice, RecoveryCode, User
+from portal.access import administers
+from portal.accounts.models import AccessRequest, Notice, RecoveryCode, User
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # noqa: F401
 from portal.audit.services import record_event
 from portal.enterprises.models import Enterprise
@@ -140,107 +141,6 @@ def is_uscc_registered(uscc: str) -> bool:
     return enterprise is not None and bool(enterprise_admins(enterprise.id))
 
 
-@dataclass
-class Registration:
-    uscc: str
-    name: str
-    division_code: str
-    industry_code: str
-    address: str
-    contact_name: str
-    mobile: str
-    email: str
-    password: str
-
-
-def register_enterprise(data: Registration) -> User | None:
-    """Create the enterprise and its administrator, unverified; or, when the portal already lists
-    the unit, an account that only claims it (EnterpriseClaim) and sees none of its data until the
-    city confirms the claim.
-
-    Returns None without creating anything when the address already has an account; that owner
-    is told by mail instead, so neither the page nor the time taken reveals who has an account
-    (the password is hashed either way, and a mail goes out either way).
-    """
-    email = normalize_email(data.email)
-    password_hash = hash_password(data.password)
-    existing = find_user_by_email(email)
-    if existing is not None:
-        queue_mail(
-            email,
-            _("有人尝试用您的邮箱注册"),
-            _(
-                "有人尝试用此邮箱注册河南省用能权交易平台的企业账号。此邮箱已有账号；如忘记密码，请在登录页选择“忘记密码”：%(url)s\n如非本人操作，请忽略本邮件。",
-                url=absolute_url("accounts.forgot_password"),
-            ),
-        )
-        return None
-    listed = db.session.scalar(select(Enterprise).where(Enterprise.uscc == data.uscc))
-    enterprise = listed
-    if enterprise is None:
-        enterprise = Enterprise(
-            uscc=data.uscc,
-            name=data.name.strip(),
-            division_code=data.division_code,
-            industry_code=data.industry_code,
-            address=data.address.strip(),
-        )
-        db.session.add(enterprise)
-        db.session.flush()
-    user = User(
-        email=email,
-        name=data.contact_name.strip(),
-        phone=data.mobile.strip(),
-        password_hash=password_hash,
-        role="enterprise",
-        # A unit the portal already lists is only claimed: no rights until the city confirms.
-        enterprise_id=None if listed is not None else enterprise.id,
-        is_enterprise_admin=listed is None,
-    )
-    db.session.add(user)
-    db.session.flush()
-    record_event(
-        "account.register",
-        "user",
-        user.id,
-        after={"email": email, "enterprise": data.uscc, "claim": listed is not None},
-        actor=user,
-    )
-    if listed is not None:
-        db.session.add(EnterpriseClaim(user_id=user.id, enterprise_id=listed.id, status="pending"))
-        db.session.flush()
-    send_verification(user)
-    return user
-
-
-def pending_claim(user: User) -> EnterpriseClaim | None:
-    """The user's claim on a listed enterprise that still waits for the city's check."""
-    return db.session.scalar(
-        select(EnterpriseClaim)
-        .where(EnterpriseClaim.user_id == user.id, EnterpriseClaim.status == "pending")
-        .order_by(EnterpriseClaim.id.desc())
-    )
-
-
-def decide_enterprise_claim(claim: EnterpriseClaim, confirmed: bool, actor: User) -> None:
-    """Confirm a claim (the account becomes the unit's administrator) or refuse it."""
-    claim.status = "confirmed" if confirmed else "refused"
-    claim.decided_at = now()
-    claim.decided_by_id = actor.id
-    if confirmed:
-        user = db.session.get(User, claim.user_id)
-        user.enterprise_id = claim.enterprise_id
-        user.is_enterprise_admin = True
-    db.session.flush()
-    record_event(
-        "account.decide_claim",
-        "enterprise",
-        claim.enterprise_id,
-        after={"user": claim.user_id, "status": claim.status},
-        actor=actor,
-    )
-
-
 def send_verification(user: User) -> None:
     token = make_token("verify-email", {"uid": user.id, "email": user.email})
     queue_mail(
@@ -289,7 +189,7 @@ def request_access(uscc: str, name: str, email: str, phone: str, message: str) -
             email=request_row.email,
             message=request_row.message,
         ),
-        link=url_for("accounts.colleagues"),
+        link=url_for("accounts.access_requests"),
         mail=True,
         admins_only=True,
     )
@@ -533,12 +433,20 @@ def colleagues_of(user: User) -> list[User]:
     )
 
 
-def invite_colleague(admin: User, email: str) -> None:
-    """Mail an invitation link; an address that already has an account is told nothing new."""
+def invite_colleague(admin: User, email: str, as_admin: bool = False) -> None:
+    """Mail an invitation link (as a colleague, or as another administrator); an address that
+    already has an account is told nothing new."""
     email = normalize_email(email)
-    token = make_token("invite", {"eid": admin.enterprise_id, "email": email, "by": admin.id})
+    token = make_token(
+        "invite",
+        {"eid": admin.enterprise_id, "email": email, "by": admin.id, "admin": bool(as_admin)},
+    )
     record_event(
-        "account.invite", "enterprise", admin.enterprise_id, after={"email": email}, actor=admin
+        "account.invite",
+        "enterprise",
+        admin.enterprise_id,
+        after={"email": email, "admin": bool(as_admin)},
+        actor=admin,
     )
     queue_mail(
         email,
@@ -553,24 +461,49 @@ def invite_colleague(admin: User, email: str) -> None:
 
 
 def read_invitation(token: str) -> dict | None:
+    """The payload of a valid invitation whose sender still administers the unit."""
     payload = read_token("invite", token, INVITE_MAX_AGE)
     if not payload or db.session.get(Enterprise, payload.get("eid")) is None:
+        return None
+    sender = db.session.get(User, payload.get("by"))
+    if sender is None or not administers(sender, payload["eid"]):
         return None
     return payload
 
 
 def accept_invitation(payload: dict, name: str, phone: str, password: str) -> User | None:
-    """Create the colleague's account; None when the address already has one."""
-    if find_user_by_email(payload["email"]) is not None:
-        return None
+    """Create the colleague's account. An enterprise account of that address that acts for no unit
+    (say, its own claim was refused) joins instead, with the new password: the link reached the
+    address, as a reset link would. None when the address has any other account."""
+    existing = find_user_by_email(payload["email"])
+    if existing is not None:
+        if existing.role != "enterprise" or existing.enterprise_id is not None:
+            return None
+        if not existing.is_active:
+            return None
+        existing.enterprise_id = payload["eid"]
+        existing.is_enterprise_admin = bool(payload.get("admin"))
+        existing.name = name.strip() or existing.name
+        existing.phone = phone.strip() or existing.phone
+        set_password(existing, password)
+        existing.email_verified_at = existing.email_verified_at or now()
+        record_event(
+            "account.accept_invitation",
+            "user",
+            existing.id,
+            after={"enterprise": payload["eid"], "admin": existing.is_enterprise_admin},
+            actor=existing,
+        )
+        return existing
     user = User(
         email=payload["email"],
         name=name.strip(),
         phone=phone.strip(),
         password_hash=hash_password(password),
         role="enterprise",
+        # An approved administrator admitted this person (portal.access.acts_for).
         enterprise_id=payload["eid"],
-        is_enterprise_admin=False,
+        is_enterprise_admin=bool(payload.get("admin")),
         email_verified_at=now(),  # the link arrived at this address
     )
     db.session.add(user)
@@ -579,7 +512,7 @@ def accept_invitation(payload: dict, name: str, phone: str, password: str) -> Us
         "account.accept_invitation",
         "user",
         user.id,
-        after={"enterprise": payload["eid"]},
+        after={"enterprise": payload["eid"], "admin": bool(payload.get("admin"))},
         actor=user,
     )
     return user

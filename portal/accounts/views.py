@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from portal.accounts import bp, services
+from portal.access import acts_for
+from portal.accounts import bp, identity, services
 from portal.accounts.access import (
     PENDING_NEXT,
     TOTP_SESSION_KEY,
@@ -54,6 +55,9 @@ def _next(default: str) -> str:
 
 def _home_for(user: User) -> str:
     if user.role == "enterprise":
+        # An account that acts for no unit yet sees only its identity application.
+        if not acts_for(user, user.enterprise_id):
+            return url_for("accounts.application")
         return url_for("enterprise.dashboard")
     return url_for("review.index")
 
@@ -76,23 +80,30 @@ def register():
     divisions, industries = _reference_choices()
     form = RegistrationForm(divisions=divisions, industries=industries)
     if form.validate_on_submit():
-        services.register_enterprise(
-            services.Registration(
-                uscc=form.uscc.data,
-                name=form.name.data,
-                division_code=form.division.data,
-                industry_code=form.industry.data,
-                address=form.address.data,
-                contact_name=form.contact_name.data,
-                mobile=form.mobile.data,
-                email=form.email.data,
-                password=form.password.data,
+        try:
+            identity.register_enterprise(
+                identity.Registration(
+                    uscc=form.uscc.data,
+                    name=form.name.data,
+                    division_code=form.division.data,
+                    industry_code=form.industry.data,
+                    address=form.address.data,
+                    contact_name=form.contact_name.data,
+                    mobile=form.mobile.data,
+                    email=form.email.data,
+                    password=form.password.data,
+                    transfer=bool(form.transfer.data),
+                )
             )
-        )
-        db.session.commit()
-        # The same page whether or not the address already had an account.
-        session["registered_email"] = form.email.data
-        return redirect_after_post(url_for("accounts.register_sent"))
+        except identity.IdentityError as refused:
+            # The unit got an administrator between the form's check and this one.
+            db.session.rollback()
+            form.uscc.errors.append(refused.message)
+        else:
+            db.session.commit()
+            # The same page whether or not the address already had an account.
+            session["registered_email"] = form.email.data
+            return redirect_after_post(url_for("accounts.register_sent"))
     duplicate = form.uscc_already_registered
     return render(
         "accounts/register.html",

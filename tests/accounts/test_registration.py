@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from portal.accounts.models import User
+from portal.accounts.models import IdentityApplication, User
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from tests.factories import REGISTRATION, VALID_USCC, mail_link, outbox
@@ -19,9 +19,17 @@ def test_register_verify_and_log_in(app, client, csrf_token):
     assert response.status_code == 303
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "zhang@example.com"))
-        assert user.is_enterprise_admin and user.email_verified_at is None
+        assert user.email_verified_at is None
         assert user.password_hash.startswith("$argon2")
-        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID_USCC)).name
+        # No unit until the city approves the identity application the registration opened.
+        assert user.enterprise_id is None and not user.is_enterprise_admin
+        assert db.session.scalar(select(Enterprise).where(Enterprise.uscc == VALID_USCC)) is None
+        application = db.session.scalar(select(IdentityApplication))
+        assert (application.user_id, application.kind, application.status) == (
+            user.id,
+            "new",
+            "draft",
+        )
     # Not verified yet: the login says so and mails the link again.
     token = csrf_token("/accounts/login")
     response = client.post(
@@ -37,7 +45,9 @@ def test_register_verify_and_log_in(app, client, csrf_token):
         data={"csrf_token": token, "email": "ZHANG@example.com", "password": "Strong-pass-1"},
     )
     assert response.status_code == 303
-    assert client.get("/accounts/").status_code == 200
+    assert response.headers["Location"].endswith("/accounts/application")
+    assert client.get("/accounts/application").status_code == 200
+    assert client.get("/accounts/").status_code == 403
 
 
 def test_wrong_check_character_is_named(client, csrf_token):
@@ -60,7 +70,7 @@ def test_registered_code_is_refused_with_access_request(app, client, csrf_token,
     response = _register(client, csrf_token, email="other@example.com")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "已注册" in html and "/accounts/access-request?uscc=" + VALID_USCC in html
+    assert "已有管理员" in html and "/accounts/access-request?uscc=" + VALID_USCC in html
     token = csrf_token("/accounts/access-request")
     response = client.post(
         "/accounts/access-request",

@@ -1,4 +1,5 @@
-"""A new enterprise user's journey in Debian's Chromium: register → verify → file → withdraw."""
+"""A new enterprise user's journey in Debian's Chromium: register → verify → identity evidence →
+the city approves → file → withdraw."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from portal import create_app
+from tests.factories import pdf_document, png_document
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -73,6 +76,24 @@ def test_enterprise_journey(live_server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     app, base = live_server
+    secret = pyotp.random_base32()
+    with app.app_context():
+        from portal.extensions import db
+        from tests.factories import user
+
+        user(
+            "city",
+            email="city-journey@example.gov.cn",
+            password="Journey-pass-1",
+            totp=secret,
+            verified=True,
+            division_code="410100",
+        )
+        db.session.commit()
+    licence = tmp_path / "licence.pdf"
+    licence.write_bytes(pdf_document())
+    letter = tmp_path / "letter.png"
+    letter.write_bytes(png_document())
     disguised = tmp_path / "report.pdf"
     disguised.write_bytes(b"MZ\x90\x00" + b"\x00" * 256)
     photo = tmp_path / "meter.png"
@@ -114,6 +135,39 @@ def test_enterprise_journey(live_server, tmp_path):
             page.fill("#email", "journey@example.com")
             page.fill("#password", "Journey-pass-1")
             page.click("main button:has-text('登录')")
+            # No unit yet: only the identity application, which asks for the evidence.
+            expect(page.locator("h1")).to_have_text("身份核验申请")
+            page.fill("#legal_representative", "钱法人")
+            page.set_input_files("#licence", str(disguised))
+            page.set_input_files("#authorisation", str(letter))
+            page.click("main button:has-text('提交审核')")
+            expect(page.locator("#licence-field .error")).to_contain_text("无法识别")
+            expect(page.locator("main")).to_contain_text("已上传：letter.png")
+            page.set_input_files("#licence", str(licence))
+            page.click("main button:has-text('提交审核')")
+            expect(page.locator("#application-status")).to_contain_text("待市级审核")
+            page.goto(f"{base}/filings/")
+            expect(page.locator("h1")).to_have_text("身份核验尚未通过")
+
+            # The city of 郑州 approves, with a remark.
+            city = browser.new_page()
+            city.set_default_timeout(15000)
+            city.goto(f"{base}/accounts/login")
+            city.fill("#email", "city-journey@example.gov.cn")
+            city.fill("#password", "Journey-pass-1")
+            city.click("main button:has-text('登录')")
+            city.fill("#code", pyotp.TOTP(secret).now())
+            city.click("main button[type=submit]")
+            city.goto(f"{base}/admin/identity/")
+            city.click("table a")
+            expect(city.locator("main")).to_contain_text("本平台尚未收录该单位")
+            city.check("#decision-0")
+            city.fill("#remark", "营业执照与授权委托书核对无误。")
+            city.click("main button:has-text('提交审核结论')")
+            expect(city.locator(".flash-success")).to_contain_text("已通过申请")
+            city.close()
+
+            page.goto(f"{base}/accounts/")
             expect(page.locator("h1")).to_have_text("郑州浏览器测试有限公司")
 
             page.goto(f"{base}/filings/")

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
-from portal.accounts.models import AuditFirm, User
+from portal.accounts.models import AccessRequest, AuditFirm, User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.filings import services as filings
@@ -50,10 +50,15 @@ CITY2 = "city_other"  # 洛阳 (410300)
 PROV = "province"
 ED = "editor"
 SUP = "supervisor"
+# An enterprise account whose identity application (a claim on enterprise C, 郑州) waits for the
+# city: it acts for no unit, so every enterprise page must refuse it.
+PEND = "pending_applicant"
 
-ROLES = (ANON, EA, EU, AUD, CITY, CITY2, PROV, ED, SUP)
+ROLES = (ANON, EA, EU, AUD, CITY, CITY2, PROV, ED, SUP, PEND)
 SIGNED_IN = ROLES[1:]
 ENTERPRISE = (EA, EU)
+# Every enterprise account, whether or not it acts for a unit yet.
+ENTERPRISE_ACCOUNTS = (EA, EU, PEND)
 EVERYONE = ROLES
 
 
@@ -207,7 +212,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "accounts.security": only(*SIGNED_IN),
     # Back-office users have TOTP already: the set-up page sends them to their security page.
     "accounts.totp_setup": {
-        "": Rule("GET POST", ok=ENTERPRISE, away=BACK_OFFICE_HOME, post_ok=SIGNED_IN)
+        "": Rule("GET POST", ok=ENTERPRISE_ACCOUNTS, away=BACK_OFFICE_HOME, post_ok=SIGNED_IN)
     },
     "accounts.totp_disable": only(*SIGNED_IN, methods="POST"),
     "accounts.logout_everywhere": only(*SIGNED_IN, methods="POST"),
@@ -221,6 +226,35 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "accounts.remove_colleague": {
         "colleague": Rule("POST", ok=(EA,), args={"user_id": "$enterprise_user"}),
         "other_enterprise": Rule("POST", ok=REFUSE_ALL, args={"user_id": "$b_owner"}),
+    },
+    "accounts.change_role": {
+        "colleague": Rule("POST", ok=(EA,), args={"user_id": "$enterprise_user", "role": "admin"}),
+        "other_enterprise": Rule(
+            "POST", ok=REFUSE_ALL, args={"user_id": "$b_owner", "role": "staff"}
+        ),
+    },
+    # ---- identity: the account's own application, the administrator's access requests
+    "accounts.application": only(*ENTERPRISE_ACCOUNTS, secret=("c_applicant", (PEND,))),
+    "accounts.application_submit": {
+        "own": Rule("POST", ok=(PEND,), args={"application_id": "$c_application"}),
+        "other": Rule(
+            "POST",
+            ok=REFUSE_ALL,
+            args={"application_id": "$other_draft"},
+            data={"enterprise_name": "冒名企业", "legal_representative": "冒名"},
+        ),
+    },
+    # A colleague asks for the administrator role; a refused applicant applies again.
+    "accounts.application_new": only(EU, PEND, methods="POST"),
+    "accounts.access_requests": only(EA, secret=("b_requester", ())),
+    "accounts.decide_access_request": {
+        "own": Rule("POST", ok=(EA,), args={"request_id": "$a_request"}),
+        "other_enterprise": Rule(
+            "POST",
+            ok=REFUSE_ALL,
+            args={"request_id": "$b_request"},
+            data={"r$b_request-decision": "staff"},
+        ),
     },
     # ---- the enterprise's filings
     "filings.index": only(*ENTERPRISE),
@@ -387,6 +421,29 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         data={"reason": "撤回"},
     ),
     "audit.search": only(SUP),
+    # ---- back office: identity review; only the city of the unit's division decides
+    "accounts_admin.identities": only(
+        CITY, CITY2, PROV, SUP, secret=("c_applicant", (CITY, PROV, SUP))
+    ),
+    "accounts_admin.identity": {
+        "zhengzhou": Rule(ok=(CITY, PROV, SUP), args={"application_id": "$c_application"}),
+        "draft": Rule(ok=REFUSE_ALL, args={"application_id": "$other_draft"}),
+    },
+    "accounts_admin.decide_identity": {
+        "zhengzhou": Rule(
+            "POST",
+            ok=(CITY,),
+            args={"application_id": "$c_application"},
+            data={"decision": "approve", "remark": "同意"},
+        ),
+        "draft": Rule(
+            "POST",
+            ok=REFUSE_ALL,
+            args={"application_id": "$other_draft"},
+            data={"decision": "approve", "remark": "同意"},
+        ),
+    },
+    "accounts_admin.identity_document": only(CITY, PROV, SUP, args={"document_id": "$c_document"}),
 }
 
 # Cases that fail today: (endpoint, variant, method, role) → the rule they break, e.g.
@@ -477,10 +534,33 @@ class World:
             PROV: user(PROV, "province"),
             ED: user(ED, "editor"),
             SUP: user(SUP, "supervisor"),
+            PEND: user(PEND, "enterprise"),
         }
         self.people = {role: person.id for role, person in people.items()}
         b_owner = user("b_owner", "enterprise", enterprise_id=b.id, is_enterprise_admin=True)
         user("back_office_target", "city", division_code="410100")
+
+        # Identity: PEND's submitted claim on C (no administrator), another applicant's draft,
+        # and a request to join each of A and B.
+        c = factories.enterprise("矩阵丙企业", "410100")
+        claim = factories.identity_application(people[PEND], c, name="矩阵丙冒名企业")
+        other = user("other_applicant", "enterprise")
+        draft = factories.identity_application(other, None, kind="new", status="draft")
+        a_request = AccessRequest(
+            enterprise_id=a.id, name="甲申请人", email="join-a@matrix.example.com"
+        )
+        requester = "join-b-5521@matrix.example.com"
+        b_request = AccessRequest(enterprise_id=b.id, name="乙申请人", email=requester)
+        db.session.add_all([a_request, b_request])
+        db.session.flush()
+        self.secrets.update(c_applicant=people[PEND].email, b_requester=requester)
+        self.ids.update(
+            c_application=claim.id,
+            c_document=claim.documents[0].id,
+            other_draft=draft.id,
+            a_request=a_request.id,
+            b_request=b_request.id,
+        )
 
         def upload(name: str):
             data = PDF + name.encode()
