@@ -215,11 +215,13 @@ def sitemap_urls(session, kind: str, number: int | None = None) -> Iterator[tupl
     adapter = public_adapter()
     limit = current_app.config["SITEMAP_MAX_URLS"]
     if kind == "pages":
-        for endpoint, args in STATIC_PAGES:
+        pages = list(STATIC_PAGES) + [
+            ("compliance.period", {"year": year}) for year in _published_years(session)
+        ]
+        if number is not None:
+            pages = pages[(number - 1) * limit : number * limit]
+        for endpoint, args in pages:
             yield adapter.build(endpoint, args, force_external=True), None
-        for year in _published_years(session):
-            page = adapter.build("compliance.period", {"year": year}, force_external=True)
-            yield page, None
         return
     rows, _count = _record_queries()[kind]
     if number is not None:
