@@ -35,18 +35,22 @@ def measure(url: str, database_url: str) -> dict:
     warm.close()
     before = _peak_mb()
     started = time.perf_counter()
+    cpu = time.process_time()
     response = client.get(url)
     size = 0
     for chunk in response.response:
         size += len(chunk)
     response.close()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu
     after = _peak_mb()
     return {
         "url": url,
         "status": response.status_code,
         "bytes": size,
         "seconds": round(seconds, 1),
+        # CPU time of this process: the wall time on a shared machine depends on its neighbours.
+        "cpu_seconds": round(cpu_seconds, 1),
         "peak_before_mb": round(before, 1),
         "peak_after_mb": round(after, 1),
         "increase_mb": round(after - before, 1),

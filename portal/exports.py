@@ -325,28 +325,39 @@ def write_xlsx(
         header.append(cell)
     sheet.append(header)
 
-    # One styled cell per column, reused for every row: openpyxl writes a row as soon as it is
-    # appended, and looking the style up once per column instead of per cell halves the time.
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet)
-        if column.kind in NUMBER_FORMATS:
+    # Plain values are the fast path (openpyxl types them: numbers, dates with a date format,
+    # strings). A number that needs its format goes in a styled cell, one per column, reused for
+    # every row: openpyxl writes a row as soon as it is appended. Text that openpyxl would take for
+    # a formula ("=…") or an error code ("#N/A") goes in a cell forced to be a string.
+    styled = {}
+    for index, column in enumerate(columns):
+        if column.kind in ("quantity", "price", "money"):
+            cell = WriteOnlyCell(sheet)
             cell.number_format = NUMBER_FORMATS[column.kind]
-        cells.append(cell)
+            styled[index] = cell
     names = Names()
     count = 0
     for row in rows:
-        for column, cell in zip(columns, cells, strict=True):
+        values = []
+        for index, column in enumerate(columns):
             value = column.value(row, names)
             if value is None or value == "":
-                cell.value = None
-            elif isinstance(value, Decimal | int | float | date | datetime):
+                values.append(None)
+            elif index in styled:
+                cell = styled[index]
                 cell.value = value
+                values.append(cell)
+            elif isinstance(value, Decimal | int | float | date | datetime):
+                values.append(value)
             else:
-                cell.value = _text(value)
-                # Text stays text: "=…" is not a formula and "#N/A" is not an error here.
-                cell.data_type = "s"
-        sheet.append(cells)
+                text = _text(value)
+                if text[:1] in ("=", "#"):
+                    cell = WriteOnlyCell(sheet, value=text)
+                    cell.data_type = "s"
+                    values.append(cell)
+                else:
+                    values.append(text)
+        sheet.append(values)
         count += 1
 
     info.column_dimensions["A"].width = 16
