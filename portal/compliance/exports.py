@@ -3,6 +3,9 @@ downloads, the bulk archive and the data dictionary."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, lazyload
 
@@ -92,5 +95,37 @@ COMPLIANCE_RECORDS = Dataset(
 LOADS = (
     contains_eager(ComplianceRecord.enterprise).options(
         lazyload(Enterprise.division), lazyload(Enterprise.industry)
+    ),
+)
+
+
+def _decimal(key):
+    return lambda r, n: Decimal(r[key]) if r[key] is not None else None
+
+
+# The units that missed their obligation, for the provincial credit-information platform: its
+# field names are the interface (the CSV and JSON carry the same), so they are the headers too.
+NON_COMPLIANT = Dataset(
+    name="non_compliant",
+    title=_l("未履约单位（报送省信用信息共享平台）"),
+    description=_l("未履约单位的统一社会信用代码、名称、地区、品种、实际用能量、持有量和缺口量。"),
+    source=COMPLIANCE,
+    order=_l("按单位和交易品种"),
+    columns=(
+        Column("uscc", "uscc", lambda r, n: r["uscc"], kind="code"),
+        Column("name", "name", lambda r, n: r["name"]),
+        Column("division_code", "division_code", lambda r, n: r["division_code"], kind="code"),
+        Column("period_year", "period_year", lambda r, n: r["period_year"], kind="integer"),
+        Column("variety_code", "variety_code", lambda r, n: r["variety_code"], kind="code"),
+        Column("status", "status", lambda r, n: r["status"], kind="code"),
+        Column("actual", "actual", _decimal("actual"), kind="quantity"),
+        Column("holdings", "holdings", _decimal("holdings"), kind="quantity"),
+        Column("shortfall", "shortfall", _decimal("shortfall"), kind="quantity"),
+        Column(
+            "rectify_by",
+            "rectify_by",
+            lambda r, n: date.fromisoformat(r["rectify_by"]) if r["rectify_by"] else None,
+            kind="date",
+        ),
     ),
 )
