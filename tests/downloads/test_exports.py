@@ -11,7 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from portal.disclosure.exports import COMPLIANCE_RECORDS, ENTERPRISES, LISTINGS, TRADES
+from portal.compliance.exports import COMPLIANCE_RECORDS
+from portal.disclosure.exports import ENTERPRISES, LISTINGS, TRADES
 from portal.extensions import db
 from tests import factories as f
 

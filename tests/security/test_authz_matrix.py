@@ -158,7 +158,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     ),
     # ---- open data and sharing
     "disclosure.export_xlsx": public(),
-    "disclosure.export_compliance_xlsx": {
+    "compliance.export_xlsx": {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
