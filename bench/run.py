@@ -163,6 +163,19 @@ def write_results(results: dict) -> None:
                     f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
                 )
         lines.append("")
+    if "exports" in results:
+        lines += [
+            "## Exports (peak memory above the level before the export; limit 200 MB)",
+            "",
+            "| export | bytes | seconds | CPU seconds | increase MB |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for row in results["exports"]:
+            lines.append(
+                f"| {row['url']} | {row['bytes']} | {row['seconds']} | {row['cpu_seconds']} "
+                f"| {row['increase_mb']} |"
+            )
+        lines.append("")
     if "search" in results:
         lines += [
             "## Search",
@@ -186,6 +199,10 @@ def main() -> None:
     results["database"] = url.split("://")[0]
     results["pages"] = page_benchmark(url, rounds)
     print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+    write_results(results)
+    from bench import export_bench
+
+    export_bench.main(results, url)
     write_results(results)
     if not os.environ.get("BENCH_SKIP_SEARCH"):
         try:

@@ -21,6 +21,7 @@ from portal import (
     compliance,
     converters,
     disclosure,
+    downloads,
     editorial,
     errors,
     filings,
@@ -34,6 +35,7 @@ from portal import (
     registry,
     review,
     search,
+    sharing,
     web,
 )
 from portal.config import ROOT, from_environment, secret_key, under_gunicorn
@@ -188,6 +190,10 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(compliance.admin_bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(news.bp)
+    app.register_blueprint(downloads.bp)
+    downloads.init_app(app)
+    app.register_blueprint(sharing.bp)
+    sharing.init_app(app)
     app.register_blueprint(search.bp)
     search.init_app(app)
     app.register_blueprint(accounts.bp)

@@ -28,6 +28,18 @@ class Config:
     SEARCH_INDEX_DIR = str(INSTANCE / "search-index")
     UPLOAD_DIR = str(INSTANCE / "uploads")
     MAIL_OUTBOX_DIR = str(INSTANCE / "outbox")
+    # `flask data archive` writes the daily zip of every public dataset here; /data/archives lists it.
+    ARCHIVE_DIR = str(INSTANCE / "archives")
+    ARCHIVE_KEEP = 30  # archives kept; older ones are deleted when a new one is written
+    # Share images of announcements (sharing/images.py) are rendered once and kept here.
+    SHARE_IMAGE_DIR = str(INSTANCE / "share-images")
+    # A CJK font for them (a .ttc collection: SHARE_IMAGE_FONT_INDEX picks Simplified Chinese).
+    # Missing fonts are not an error: the pages then point at the site's default share image.
+    SHARE_IMAGE_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+    SHARE_IMAGE_FONT_BOLD = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+    SHARE_IMAGE_FONT_INDEX = 2
+    # A sitemap file holds at most this many URLs (the sitemaps.org limit); above it, an index.
+    SITEMAP_MAX_URLS = 50_000
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -56,6 +68,12 @@ class Config:
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+    )
+    # Widgets (latest announcements, market snapshot, one announcement) may be framed by any
+    # site; every other page only by this one (web.frameable, security_headers).
+    WIDGET_CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+        "frame-ancestors *; form-action 'none'; base-uri 'self'"
     )
     PREFERRED_URL_SCHEME = "http"
     SERVER_NAME = ""

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from babel import dates
 from babel.numbers import parse_pattern
+from babel.units import format_unit
 from flask import Flask, current_app, request
 from flask_babel import (
     format_currency,
@@ -22,6 +23,15 @@ from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
 LOCALE_COOKIE = "lang"
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+# `?lang=` values a shared link may carry, and the catalog each one means.
+LANGUAGE_ARGUMENTS = {
+    "en": "en",
+    "zh": "zh_Hans_CN",
+    "zh-cn": "zh_Hans_CN",
+    "zh_cn": "zh_Hans_CN",
+    "zh_hans_cn": "zh_Hans_CN",
+}
 
 # Units of the two varieties, never mixed: 能耗指标 in 吨标准煤 (tce), 煤炭指标 in 吨 (t); the variety
 # code is the key everywhere.
@@ -51,8 +61,20 @@ def available_locales() -> list[str]:
     return [code.strip() for code in current_app.config["LANGUAGES"].split(",") if code.strip()]
 
 
+def requested_locale() -> str | None:
+    """The language a link asks for with `?lang=en` (or `zh`), so an English page can be shared."""
+    if not request:
+        return None
+    choice = LANGUAGE_ARGUMENTS.get(request.args.get("lang", "").strip().lower())
+    return choice if choice in available_locales() else None
+
+
 def select_locale() -> str:
-    """Use the visitor's saved choice, else Chinese: the portal is Chinese first."""
+    """The language of the link (`?lang=`), else the visitor's saved choice, else Chinese: the
+    portal is Chinese first."""
+    requested = requested_locale()
+    if requested:
+        return requested
     choice = request.cookies.get(LOCALE_COOKIE) if request else None
     if choice in available_locales():
         return choice
@@ -133,6 +155,16 @@ def fmt_datetime(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return "—"
     return format_datetime(value, style)
+
+
+def file_size(size: int) -> str:
+    """A byte count for people, e.g. 1.2 MB, formatted by Babel for the current locale."""
+    for unit, factor in (("digital-megabyte", 1024**2), ("digital-kilobyte", 1024)):
+        if size >= factor:
+            return format_unit(
+                size / factor, unit, length="short", format="#,##0.#", locale=get_locale()
+            )
+    return format_unit(size, "digital-byte", length="short", locale=get_locale())
 
 
 class RequestFormats:

@@ -1,5 +1,5 @@
-"""What every public filtered list shares: its filter form, its filter and sort tables, one
-rendered page of it (full page or htmx fragment), and its CSV download.
+"""What every public filtered list shares: its filter form, its filter and sort tables, and one
+rendered page of it (full page or htmx fragment). Its downloads are portal/exports.py's.
 
 A list is a form of GET filters (no CSRF: they change nothing), a table of query argument → SQL
 condition, a table of sort choice → ORDER BY, and a query factory that gives the select and its
@@ -8,11 +8,9 @@ count. Disclosure (listings, trades, enterprises), compliance and the API build 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
-from flask import Response, request, stream_with_context
+from flask import request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from wtforms import DateField, SelectField
@@ -22,7 +20,6 @@ from portal.extensions import db
 from portal.forms import FlaskForm
 from portal.i18n import localized
 from portal.reference.services import categories, divisions, industries, varieties
-from portal.text import spreadsheet_safe
 from portal.web import paginate, parse_int, render
 
 # ---- Filter forms ----
@@ -72,6 +69,28 @@ class FilterForm(FlaskForm):
         date_from = getattr(self, "date_from", None)
         if field.data and date_from is not None and date_from.data and field.data < date_from.data:
             raise ValidationError(_l("结束日期不能早于开始日期。"))
+
+    def described(self) -> list[tuple[str, str]]:
+        """The filters in force (sort excluded), as (label, value) in the visitor's language."""
+        out = []
+        for name, f in self._fields.items():
+            if name == "sort" or not f.data or not (f.raw_data and f.raw_data[0]):
+                continue
+            out.append((str(f.label.text), self._shown(f)))
+        return out
+
+    def sort_described(self) -> str | None:
+        """The order of the rows, in words (None for a list without a choice of order)."""
+        field = self._fields.get("sort")
+        return self._shown(field) if field is not None and field.data else None
+
+    @staticmethod
+    def _shown(field) -> str:
+        if isinstance(field, SelectField):
+            return str(dict(field.choices).get(field.data, field.data))
+        if hasattr(field.data, "isoformat"):
+            return field.data.isoformat()
+        return str(field.data)
 
     @property
     def active(self) -> dict:
@@ -135,7 +154,7 @@ def sorted_by(stmt, sorts: dict, choice: str | None, default: str):
     return stmt.order_by(*sorts.get(choice or default, sorts[default]))
 
 
-# ---- One page, and the download ----
+# ---- One page ----
 
 
 def render_list(form, query_factory, template: str, partial: str, **context):
@@ -148,27 +167,3 @@ def render_list(form, query_factory, template: str, partial: str, **context):
     stmt, _exact_count = query_factory(form.data)
     page = paginate(db.session, stmt, page=page_number)
     return render(template, partial, form=form, page=page, **context)
-
-
-def csv_response(stmt, header: list[str], row, filename: str) -> Response:
-    """Stream every row of `stmt` as CSV, 1,000 at a time, in UTF-8 with a BOM (Excel opens it)."""
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(header)
-        rows = db.session.scalars(stmt.execution_options(yield_per=1000))
-        for number, record in enumerate(rows, 1):
-            writer.writerow([spreadsheet_safe(value) for value in row(record)])
-            if number % 1000 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )

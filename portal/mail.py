@@ -24,13 +24,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import make_msgid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import event
 
 from portal.config import under_gunicorn
 from portal.extensions import db
+from portal.urls import public_url
 
 _PENDING = "portal_mail_pending"
 
@@ -41,12 +41,7 @@ _HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 def absolute_url(endpoint: str, **values) -> str:
     """The full address of `endpoint` under PUBLIC_BASE_URL, for links that leave the site."""
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
-    )
-    current_app.inject_url_defaults(endpoint, values)
-    return adapter.build(endpoint, values, force_external=True)
+    return public_url(endpoint, **values)
 
 
 def _header_value(value: str) -> str:

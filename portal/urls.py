@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+from flask import current_app
+from werkzeug.routing import MapAdapter
+
 
 def is_safe_path(target: str | None) -> bool:
     """Whether `target` is a relative path on this site: one leading `/`, no scheme or host."""
@@ -36,3 +39,21 @@ def is_safe_path(target: str | None) -> bool:
 def safe_next(target: str | None, default: str) -> str:
     """`target` when it is a path on this site, else `default`."""
     return target if is_safe_path(target) else default
+
+
+def public_adapter() -> MapAdapter:
+    """A URL builder for addresses under PUBLIC_BASE_URL, never under the request's Host.
+
+    Links that leave the site (mail, canonical and share links, QR codes, downloads, sitemaps)
+    start here: a forged Host header must not put its own address into them.
+    """
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    return current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
+    )
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The full address of `endpoint` under PUBLIC_BASE_URL."""
+    current_app.inject_url_defaults(endpoint, values)
+    return public_adapter().build(endpoint, values, force_external=True)

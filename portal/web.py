@@ -182,14 +182,40 @@ def init_app(app: Flask) -> None:
         }
 
     @app.after_request
+    def remember_language(response):
+        """A link with `?lang=en` also saves the choice, as the language button does; not inside
+        another site's frame (a widget), where the cookie would be a third party's."""
+        requested = i18n.requested_locale()
+        if (
+            requested
+            and response.mimetype == "text/html"
+            and not is_frameable()
+            and request.cookies.get(i18n.LOCALE_COOKIE) != requested
+        ):
+            response.set_cookie(
+                i18n.LOCALE_COOKIE,
+                requested,
+                max_age=i18n.LOCALE_COOKIE_MAX_AGE,
+                samesite="Lax",
+                httponly=True,
+            )
+        return response
+
+    @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if app.config["CONTENT_SECURITY_POLICY"]:
-            response.headers.setdefault(
-                "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
-            )
-        if request.endpoint and not request.endpoint.endswith(".embed"):
+        if is_frameable():
+            # A widget: any site may frame it (its own policy says frame-ancestors *).
+            if app.config["WIDGET_CONTENT_SECURITY_POLICY"]:
+                response.headers.setdefault(
+                    "Content-Security-Policy", app.config["WIDGET_CONTENT_SECURITY_POLICY"]
+                )
+        else:
+            if app.config["CONTENT_SECURITY_POLICY"]:
+                response.headers.setdefault(
+                    "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
+                )
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if current_app.config["HSTS_SECONDS"] > 0:
             response.headers["Strict-Transport-Security"] = (
@@ -199,6 +225,22 @@ def init_app(app: Flask) -> None:
             # A shared or back-button cache must not keep a page meant for one signed-in person.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def frameable(view):
+    """Mark a view as a widget that other sites may put in an <iframe>.
+
+    Only such views are sent without X-Frame-Options and with WIDGET_CONTENT_SECURITY_POLICY
+    (frame-ancestors *); every other response may be framed by this site alone, so a page with a
+    form or a button cannot be overlaid by another site (clickjacking).
+    """
+    view.frameable = True
+    return view
+
+
+def is_frameable() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "frameable", False)
 
 
 PRIVATE_PREFIXES = ("/admin", "/filings", "/accounts")

@@ -88,6 +88,8 @@ def app_config(database_url, tmp_path) -> dict:
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "ARCHIVE_DIR": str(tmp_path / "archives"),
+        "SHARE_IMAGE_DIR": str(tmp_path / "share-images"),
         "RATELIMIT_ENABLED": False,
         "LOG_REQUESTS": False,
         "WTF_CSRF_ENABLED": True,

@@ -30,6 +30,7 @@ BASE_MODULES = {
     "portal.lists",
     "portal.signals",
     "portal.web",
+    "portal.exports",
 }
 BASE_PACKAGES = {"portal.reference", "portal.enterprises"}
 FEATURES = {
@@ -46,6 +47,8 @@ FEATURES = {
     "search",
     "audit",
     "main",
+    "downloads",
+    "sharing",
 }
 
 

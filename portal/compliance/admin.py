@@ -11,10 +11,12 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import COMPLIANCE_OFFICERS, READERS, role_required
 from portal.compliance import admin_bp as bp
+from portal.compliance import exports
 from portal.compliance import services as compliance
 from portal.compliance.forms import PeriodForm, RecordStatusForm, RepublishForm
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.compliance.models import CompliancePeriod
+from portal.exports import about_rows, xlsx_response
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.publicity.services import notice_for_subject
@@ -166,6 +168,12 @@ def export_non_compliant(year: int, fmt: str):
         body, mimetype = compliance.export_csv(year), "text/csv; charset=utf-8"
     elif fmt == "json":
         body, mimetype = compliance.export_json(year), "application/json"
+    elif fmt == "xlsx":
+        dataset = exports.NON_COMPLIANT
+        about = about_rows(dataset, [], url_for(".period", year=year, _external=True))
+        rows = compliance.non_compliant_rows(year)
+        filename = f"non-compliant-{year}.xlsx"
+        return xlsx_response(dataset.columns, rows, filename, about, str(dataset.title))
     else:
         abort(404)
     return Response(

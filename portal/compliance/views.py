@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from portal.compliance import bp, services
+from portal.compliance import bp, exports, services
 from portal.compliance.forms import ComplianceFilterForm
 from portal.compliance.labels import COMPLIANCE_LEGEND, COMPLIANCE_STATUS
-from portal.lists import csv_response, render_list
+from portal.exports import download
+from portal.lists import render_list
+from portal.urls import public_url
 from portal.web import render
 
 LABELS = {"compliance_status": COMPLIANCE_STATUS}
@@ -49,50 +51,24 @@ def period(year: int):
     )
 
 
-COMPLIANCE_EXPORT = (
-    [
-        "统一社会信用代码",
-        "单位名称",
-        "地区代码",
-        "行业",
-        "履约期",
-        "交易品种",
-        "配额",
-        "买入",
-        "卖出",
-        "收回",
-        "持有量",
-        "实际用能量",
-        "履约状态",
-        "缺口量",
-        "整改期限",
-    ],
-    lambda r: [
-        r.enterprise.uscc,
-        r.enterprise.name,
-        r.enterprise.division_code,
-        r.enterprise.industry_code,
-        r.period_year,
-        r.variety_code,
-        r.quota,
-        r.bought,
-        r.sold,
-        r.taken_back,
-        r.holdings,
-        "" if r.actual is None else r.actual,
-        r.status,
-        "" if r.shortfall is None else r.shortfall,
-        r.rectify_by or "",
-    ],
-)
-
-
-@bp.get("/compliance/<int:year>/export.csv")
-def export_csv(year: int):
+def _export(year: int, file_format: str):
     services.get_published_period_or_404(year)
     form = ComplianceFilterForm(request.args)
     if not form.validate():
         return period(year)
     stmt, _count = services.compliance_query(year, form.data)
-    header, row = COMPLIANCE_EXPORT
-    return csv_response(stmt, header, row, f"compliance-{year}.csv")
+    stmt = stmt.options(*exports.LOADS)
+    page_url = public_url("compliance.period", year=year, **form.active)
+    return download(
+        exports.COMPLIANCE_RECORDS, form, stmt, file_format, f"compliance-{year}", page_url
+    )
+
+
+@bp.get("/compliance/<int:year>/export.csv")
+def export_csv(year: int):
+    return _export(year, "csv")
+
+
+@bp.get("/compliance/<int:year>/export.xlsx")
+def export_xlsx(year: int):
+    return _export(year, "xlsx")

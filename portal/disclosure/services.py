@@ -58,6 +58,14 @@ def open_listings(limit: int = 8) -> list[Listing]:
     return list(db.session.scalars(stmt.limit(limit)))
 
 
+def open_listing_count(variety_code: str) -> int:
+    """How many listings of a variety are open now."""
+    stmt = select(func.count(Listing.id)).where(
+        Listing.status == "open", Listing.variety_code == variety_code
+    )
+    return db.session.scalar(stmt) or 0
+
+
 def home_snapshot() -> dict:
     return {
         "since_days": 30,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
-from portal.disclosure import bp, services
+from portal.disclosure import bp, exports, services
 from portal.disclosure.forms import EnterpriseFilterForm, ListingFilterForm, TradeFilterForm
 from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
-from portal.disclosure.models import Trade
+from portal.exports import download
 from portal.extensions import db
-from portal.lists import csv_response, render_list
+from portal.lists import render_list
+from portal.urls import public_url
 from portal.web import render
 
 LABELS = {
@@ -118,80 +118,28 @@ def enterprise_detail(uscc: str):
     )
 
 
-# ---- Open data: every filtered list downloads as CSV (UTF-8 with BOM, so Excel opens it). ----
+# ---- Open data: every filtered list downloads as CSV and XLSX, from one set of columns. ----
 
+# list name → (filter form, query, dataset, list page)
 EXPORTS = {
     "listings": (
         ListingFilterForm,
         services.listings_query,
-        [
-            "挂牌编号",
-            "交易品种",
-            "交易类别",
-            "卖方",
-            "地区代码",
-            "挂牌数量",
-            "剩余数量",
-            "挂牌价格（元）",
-            "挂牌开始",
-            "挂牌截止",
-            "交易方式",
-            "状态",
-        ],
-        lambda r: [
-            r.number,
-            r.variety_code,
-            r.category_code,
-            r.seller_name,
-            r.division_code or "",
-            r.quantity,
-            r.remaining_quantity,
-            r.listed_price,
-            r.starts_on,
-            r.ends_on,
-            r.method,
-            r.status,
-        ],
+        exports.LISTINGS,
+        "disclosure.listings",
     ),
-    "trades": (
-        TradeFilterForm,
-        services.trades_query,
-        [
-            "成交编号",
-            "挂牌编号",
-            "交易品种",
-            "交易类别",
-            "成交数量",
-            "成交单价（元）",
-            "成交金额（元）",
-            "买方",
-            "卖方",
-            "成交日期",
-            "交易方式",
-            "结算状态",
-        ],
-        lambda r: [
-            r.number,
-            r.listing.number if r.listing else "",
-            r.variety_code,
-            r.category_code,
-            r.quantity,
-            r.unit_price,
-            r.amount,
-            r.buyer_name,
-            r.seller_name,
-            r.trade_date,
-            r.method,
-            r.settlement_status,
-        ],
+    "trades": (TradeFilterForm, services.trades_query, exports.TRADES, "disclosure.trades"),
+    "enterprises": (
+        EnterpriseFilterForm,
+        services.enterprises_query,
+        exports.ENTERPRISES,
+        "disclosure.enterprises",
     ),
 }
 
 
-@bp.get("/listings/export.csv", defaults={"kind": "listings"})
-@bp.get("/trades/export.csv", defaults={"kind": "trades"})
-def export_csv(kind: str):
-    form_class, query_factory, header, row = EXPORTS[kind]
+def _export(kind: str, file_format: str):
+    form_class, query_factory, dataset, page = EXPORTS[kind]
     form = form_class(request.args)
     if not form.validate():
         return render_list(
@@ -202,6 +150,19 @@ def export_csv(kind: str):
             labels=LABELS,
         )
     stmt, _count = query_factory(form.data)
-    if kind == "trades":
-        stmt = stmt.options(joinedload(Trade.listing))
-    return csv_response(stmt, header, row, f"{kind}.csv")
+    stmt = stmt.options(*exports.LOADS[kind])
+    return download(dataset, form, stmt, file_format, kind, public_url(page, **form.active))
+
+
+@bp.get("/listings/export.csv", defaults={"kind": "listings"})
+@bp.get("/trades/export.csv", defaults={"kind": "trades"})
+@bp.get("/enterprises/export.csv", defaults={"kind": "enterprises"})
+def export_csv(kind: str):
+    return _export(kind, "csv")
+
+
+@bp.get("/listings/export.xlsx", defaults={"kind": "listings"})
+@bp.get("/trades/export.xlsx", defaults={"kind": "trades"})
+@bp.get("/enterprises/export.xlsx", defaults={"kind": "enterprises"})
+def export_xlsx(kind: str):
+    return _export(kind, "xlsx")

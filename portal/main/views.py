@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import redirect, request
 
 from portal.disclosure.services import home_snapshot
-from portal.i18n import LOCALE_COOKIE, available_locales
+from portal.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE, available_locales
 from portal.main import bp
 from portal.news.services import latest_announcements
 from portal.urls import safe_next
 from portal.web import CARE_COOKIE, render
 
-ONE_YEAR = 365 * 24 * 3600
+ONE_YEAR = LOCALE_COOKIE_MAX_AGE
 
 
 def _safe_next(default: str = "/") -> str:
@@ -31,11 +33,21 @@ def home():
 @bp.post("/preferences/language")
 def set_language():
     """Remember the visitor's language in a cookie (no account needed)."""
-    response = redirect(_safe_next(), code=303)
+    # The page it came from may carry `?lang=`, which would override the choice just made.
+    response = redirect(_without_language(_safe_next()), code=303)
     choice = request.form.get("lang")
     if choice in available_locales():
         response.set_cookie(LOCALE_COOKIE, choice, max_age=ONE_YEAR, samesite="Lax", httponly=True)
     return response
+
+
+def _without_language(path: str) -> str:
+    parts = urlsplit(path)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    kept = [(key, value) for key, value in query if key != "lang"]
+    if len(kept) == len(query):
+        return path
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 @bp.post("/preferences/care")

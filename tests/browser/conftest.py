@@ -59,3 +59,44 @@ def page_without_js(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def other_origin():
+    """other_origin(html) serves one page from another origin (localhost on another port) and
+    returns its URL: a stand-in for a city's website that embeds the portal's widgets."""
+    servers = []
+
+    def serve(html: str) -> str:
+        def page(_environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+            return [html.encode("utf-8")]
+
+        server = make_server("127.0.0.1", 0, page, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://localhost:{server.server_port}/"
+
+    yield serve
+    for server, thread in servers:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def shared_site(app, live_server):
+    """Records to share and to find, with links built for the live server's address."""
+    from datetime import date
+
+    from portal.extensions import db
+    from tests import factories as f
+
+    app.config["PUBLIC_BASE_URL"] = live_server
+    app.config["SEARCH_REBUILD"] = "inline"
+    with app.app_context():
+        zz = f.enterprise("示例郑州豫能化工有限公司", "410100", "chemical")
+        f.listing(zz, number="YNQ-GP-2025-000001", starts_on=date(2025, 1, 5))
+        notice = f.announcement(title="关于示例郑州用能权交易的通知", summary="示例摘要。")
+        db.session.commit()
+        return {"announcement": notice.id, "base": live_server}

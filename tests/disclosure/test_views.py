@@ -1,3 +1,5 @@
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -219,10 +221,13 @@ def test_english_pages_use_english_units(client, market, csrf_token):
 def test_compliance_csv_keeps_missing_values_apart_from_zero(client, market):
     response = client.get("/compliance/2024/export.csv")
     assert response.status_code == 200
-    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("统一社会信用代码,单位名称")
-    not_reported = next(line for line in lines if "not_reported" in line)
-    assert ",,not_reported," in not_reported  # actual is empty, not 0
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    assert text.startswith("统一社会信用代码,单位名称")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    not_reported = next(row for row in rows if row["履约状态代码"] == "not_reported")
+    assert not_reported["实际用能量"] == ""  # empty, not 0
+    assert not_reported["履约状态"] == "数据未报送"
+    assert not_reported["持有量"] == "5000.0000"
     assert client.get("/compliance/2025/export.csv").status_code == 404
     assert client.get("/compliance/2024/export.csv?status=bogus").status_code == 400
 

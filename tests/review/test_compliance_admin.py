@@ -4,6 +4,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
+import openpyxl
 from sqlalchemy import select
 
 from portal.compliance import services as compliance
@@ -102,6 +103,15 @@ def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_
     exported = client.get("/admin/compliance/2024/non-compliant.csv")
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["uscc"] for r in rows] == [bad_uscc] and rows[0]["shortfall"] == "15.0000"
+    workbook = client.get("/admin/compliance/2024/non-compliant.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.get_data())).worksheets[0]
+    workbook.close()
+    header = [cell.value for cell in sheet[1]]
+    assert header == list(
+        csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))).fieldnames
+    )
+    row = dict(zip(header, (cell.value for cell in sheet[2]), strict=True))
+    assert row["uscc"] == bad_uscc and row["shortfall"] == 15 and row["rectify_by"].year == 2025
     data = json.loads(
         client.get("/admin/compliance/2024/non-compliant.json").get_data(as_text=True)
     )

@@ -161,6 +161,31 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "news.attachment": public(
         args={"id": "$announcement", "attachment_id": "$announcement_attachment"}
     ),
+    # ---- open data and sharing
+    "disclosure.export_xlsx": public(),
+    "compliance.export_xlsx": {
+        "published": Rule(ok=EVERYONE, args={"year": 2024}),
+        "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
+    },
+    "downloads.index": public(),
+    "downloads.dictionary": public(),
+    "downloads.licence": public(),
+    "downloads.archives": public(),
+    # No archive is written in this world: every name is a 404.
+    "downloads.archive": {"": Rule(ok=REFUSE_ALL, args={"name": "ynq-open-data-2026-01-01.zip"})},
+    "sharing.announcement_image": {
+        "published": Rule(ok=EVERYONE, args={"id": "$announcement"}),
+        "draft": Rule(ok=REFUSE_ALL, args={"id": "$draft_announcement"}),
+    },
+    "sharing.widgets": public(),
+    "sharing.latest_widget": public(),
+    "sharing.market_widget": public(args={"variety": "energy"}),
+    "sharing.robots": public(),
+    "sharing.sitemap": public(),
+    # One sitemap file holds this small world: the split files are 404s.
+    "sharing.sitemap_part": {"": Rule(ok=REFUSE_ALL, args={"kind": "listings", "number": 1})},
+    "sharing.manifest": public(),
+    "sharing.favicon": public(),
     # ---- 公示 and objections: the public pages never name the objector
     "publicity.new_objection": public(
         "GET POST", args={"announcement_id": "$publicity"}, secret=("objector_contact", ())

@@ -29,9 +29,11 @@ PAYLOADS = (
     '<div hx-post="/x" hx-trigger="load">',
     "{{7*7}}",
 )
-# What a browser would act on if a payload reached the HTML unescaped.
-RAW_MARKUP = re.compile(r"<img\b|<div\s+hx-", re.IGNORECASE)
+# What a browser would act on if a payload reached the HTML unescaped (the payload's own <img>:
+# pages have images of their own, such as the share panel's QR code).
+RAW_MARKUP = re.compile(r"<img\s+src=x\b|<div\s+hx-", re.IGNORECASE)
 HX = {"HX-Request": "true"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _message(value: str):
@@ -185,11 +187,17 @@ NEWS = "portal.news.forms.AnnouncementFilterForm"
 PAGES = {
     "/listings": (LISTING, ["page"]),
     "/listings/export.csv": (LISTING, []),
+    "/listings/export.xlsx": (LISTING, []),
     "/trades": (TRADE, ["page"]),
     "/trades/export.csv": (TRADE, []),
+    "/trades/export.xlsx": (TRADE, []),
     "/enterprises": (ENTERPRISE, ["page"]),
+    "/enterprises/export.csv": (ENTERPRISE, []),
+    "/enterprises/export.xlsx": (ENTERPRISE, []),
     "/compliance/2024": (COMPLIANCE, ["page"]),
     "/compliance/2024/export.csv": (COMPLIANCE, []),
+    "/compliance/2024/export.xlsx": (COMPLIANCE, []),
+    "/embed/announcements": (None, ["category", "limit"]),
     "/news/": (NEWS, ["page"]),
     "/search": (None, ["q", "type", "division", "variety", "year", "sort", "page"]),
     "/search/suggest": (None, ["q"]),
@@ -208,8 +216,10 @@ def _check(response, url: str) -> None:
     if response.mimetype == "text/html":
         _assert_no_raw_markup(response.get_data(as_text=True), url)
     else:
-        # JSON and CSV are not parsed as HTML (nosniff); an HTML error page must still be escaped.
-        assert response.mimetype in {"application/json", "text/csv"}, (url, response.mimetype)
+        # JSON, CSV and XLSX are not parsed as HTML (nosniff); an HTML error page must still be
+        # escaped.
+        assert response.mimetype in {"application/json", "text/csv", XLSX}, (url, response.mimetype)
+    response.close()  # an XLSX download is a spooled file until its response is closed
 
 
 @pytest.mark.parametrize("path", PAGES)

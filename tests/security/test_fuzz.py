@@ -408,10 +408,11 @@ def _discover_forms(app, client, known) -> list:
             continue
         for path in _example_paths(rule, known):
             response = client.get(path)
-            html = response.get_data(as_text=True)
+            body = response.get_data()  # bytes: some routes answer images, XLSX or zip files
             response.close()
             if response.status_code != 200 or "html" not in (response.content_type or ""):
                 continue
+            html = body.decode()
             parser = _Forms()
             parser.feed(html)
             for action, fields, enctype in parser.forms:

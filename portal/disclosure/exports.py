@@ -1,0 +1,322 @@
+"""The public datasets of the market (listings, trades, participating units):
+their columns, shared by the CSV and XLSX downloads, the bulk archive and the data dictionary."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, lazyload, load_only
+
+from portal.disclosure.labels import (
+    LISTING_STATUS,
+    SELLER_KIND,
+    SETTLEMENT_STATUS,
+    TRADE_METHOD,
+)
+from portal.disclosure.models import Listing, Trade
+from portal.enterprises.models import Enterprise
+from portal.exports import (
+    BY_VARIETY,
+    DIVISIONS,
+    PORTAL,
+    REGISTER,
+    Column,
+    Dataset,
+    category_columns,
+    industry_columns,
+    labelled_columns,
+    reference_pair,
+    unit_column,
+    variety_columns,
+)
+
+PLATFORM = _l("河南省公共资源交易平台（由省级节能主管部门同步或录入本平台）")
+PER_UNIT = _l("元 / 计量单位")
+YUAN = _l("元")
+PROVINCIAL = _l("省级")
+
+
+def _public_uscc(enterprise) -> str | None:
+    """A unit's code, where its profile is public; nothing for the province, a city or a unit
+    whose profile is not shown."""
+    return enterprise.uscc if enterprise is not None and enterprise.is_public else None
+
+
+LISTINGS = Dataset(
+    name="listings",
+    title=_l("挂牌信息"),
+    description=_l(
+        "在河南省公共资源交易平台挂牌的用能权指标：品种、类别、卖方、数量、价格和挂牌期。"
+    ),
+    source=PLATFORM,
+    order=_l("与页面相同：默认按挂牌开始日期从新到旧"),
+    keywords=("用能权", "挂牌", "能耗指标", "煤炭指标"),
+    columns=(
+        Column(
+            "number",
+            _l("挂牌编号"),
+            lambda r, n: r.number,
+            kind="code",
+            description=_l("交易平台给出的挂牌编号，唯一"),
+        ),
+        *variety_columns(),
+        *category_columns(),
+        Column("seller", _l("卖方"), lambda r, n: r.seller_name, description=_l("卖方名称")),
+        *labelled_columns(
+            "seller_kind",
+            _l("卖方类型"),
+            _l("卖方类型代码"),
+            SELLER_KIND,
+            lambda r, n=None: r.seller_kind,
+            _l("企业、市级主管部门或省级主管部门"),
+            "enterprise, city, province",
+        ),
+        Column(
+            "seller_uscc",
+            _l("卖方统一社会信用代码"),
+            lambda r, n: _public_uscc(r.seller),
+            kind="code",
+            source=REGISTER,
+            description=_l("卖方为已公开的参与单位时填写"),
+        ),
+        Column(
+            "division",
+            _l("地区"),
+            lambda r, n: (
+                n.ref("division", r.division_code) if r.division_code else n.text(PROVINCIAL)
+            ),
+            source=DIVISIONS,
+            description=_l("卖方所在省辖市；省级指标为“省级”"),
+        ),
+        Column(
+            "division_code",
+            _l("地区代码"),
+            lambda r, n: r.division_code,
+            kind="code",
+            source=DIVISIONS,
+            description=_l("六位行政区划代码；省级指标为空"),
+        ),
+        *industry_columns(lambda r: r.industry_code),
+        Column(
+            "quantity",
+            _l("挂牌数量"),
+            lambda r, n: r.quantity,
+            kind="quantity",
+            unit=BY_VARIETY,
+        ),
+        Column(
+            "remaining_quantity",
+            _l("剩余数量"),
+            lambda r, n: r.remaining_quantity,
+            kind="quantity",
+            unit=BY_VARIETY,
+            description=_l("尚未成交的数量"),
+        ),
+        unit_column(),
+        Column(
+            "listed_price",
+            _l("挂牌价格（元/计量单位）"),
+            lambda r, n: r.listed_price,
+            kind="price",
+            unit=PER_UNIT,
+        ),
+        Column("starts_on", _l("挂牌开始日期"), lambda r, n: r.starts_on, kind="date"),
+        Column("ends_on", _l("挂牌截止日期"), lambda r, n: r.ends_on, kind="date"),
+        *labelled_columns(
+            "method",
+            _l("交易方式"),
+            _l("交易方式代码"),
+            TRADE_METHOD,
+            lambda r, n=None: r.method,
+            _l("挂牌、协议或竞价"),
+            "listing, agreement, auction",
+        ),
+        *labelled_columns(
+            "status",
+            _l("挂牌状态"),
+            _l("挂牌状态代码"),
+            LISTING_STATUS,
+            lambda r, n=None: r.status,
+            _l("挂牌中、已成交、部分成交、已撤牌或已过期"),
+            "open, traded, partial, withdrawn, expired",
+        ),
+        Column(
+            "url",
+            _l("详情页面"),
+            lambda r, n: n.url("disclosure.listing_detail", number=r.number),
+            kind="url",
+            source=PORTAL,
+        ),
+    ),
+)
+
+
+def _party(key, header, name, enterprise, division):
+    return (
+        Column(key, header, lambda r, n: name(r), description=_l("单位或主管部门名称")),
+        Column(
+            f"{key}_uscc",
+            _l("%(party)s统一社会信用代码", party=header),
+            lambda r, n: _public_uscc(enterprise(r)),
+            kind="code",
+            source=REGISTER,
+            description=_l("为已公开的参与单位时填写"),
+        ),
+        Column(
+            f"{key}_division",
+            _l("%(party)s地区", party=header),
+            lambda r, n: n.ref("division", division(r)),
+            source=DIVISIONS,
+        ),
+        Column(
+            f"{key}_division_code",
+            _l("%(party)s地区代码", party=header),
+            lambda r, n: division(r),
+            kind="code",
+            source=DIVISIONS,
+        ),
+    )
+
+
+TRADES = Dataset(
+    name="trades",
+    title=_l("成交公示"),
+    description=_l("用能权指标的成交结果：数量、单价、金额、买卖双方和成交日期。"),
+    source=PLATFORM,
+    order=_l("与页面相同：默认按成交日期从新到旧"),
+    keywords=("用能权", "成交", "能耗指标", "煤炭指标"),
+    columns=(
+        Column(
+            "number",
+            _l("成交编号"),
+            lambda r, n: r.number,
+            kind="code",
+            description=_l("交易平台给出的成交编号，唯一"),
+        ),
+        Column(
+            "listing",
+            _l("挂牌编号"),
+            lambda r, n: r.listing.number if r.listing else None,
+            kind="code",
+            description=_l("对应挂牌的编号；协议转让可能没有挂牌"),
+        ),
+        *variety_columns(),
+        *category_columns(),
+        Column(
+            "quantity", _l("成交数量"), lambda r, n: r.quantity, kind="quantity", unit=BY_VARIETY
+        ),
+        unit_column(),
+        Column(
+            "unit_price",
+            _l("成交单价（元/计量单位）"),
+            lambda r, n: r.unit_price,
+            kind="price",
+            unit=PER_UNIT,
+        ),
+        Column(
+            "amount",
+            _l("成交金额（元）"),
+            lambda r, n: r.amount,
+            kind="money",
+            unit=YUAN,
+            description=_l("成交数量 × 成交单价"),
+        ),
+        *_party(
+            "buyer",
+            _l("买方"),
+            lambda r: r.buyer_name,
+            lambda r: r.buyer,
+            lambda r: r.buyer_division_code,
+        ),
+        *_party(
+            "seller",
+            _l("卖方"),
+            lambda r: r.seller_name,
+            lambda r: r.seller,
+            lambda r: r.seller_division_code,
+        ),
+        *industry_columns(lambda r: r.industry_code),
+        Column("trade_date", _l("成交日期"), lambda r, n: r.trade_date, kind="date"),
+        *labelled_columns(
+            "method",
+            _l("交易方式"),
+            _l("交易方式代码"),
+            TRADE_METHOD,
+            lambda r, n=None: r.method,
+            _l("挂牌、协议或竞价"),
+            "listing, agreement, auction",
+        ),
+        *labelled_columns(
+            "settlement_status",
+            _l("结算状态"),
+            _l("结算状态代码"),
+            SETTLEMENT_STATUS,
+            lambda r, n=None: r.settlement_status,
+            _l("待结算、已结算或已交割"),
+            "pending, settled, delivered",
+        ),
+        Column(
+            "url",
+            _l("详情页面"),
+            lambda r, n: n.url("disclosure.trade_detail", number=r.number),
+            kind="url",
+            source=PORTAL,
+        ),
+    ),
+)
+
+
+ENTERPRISES = Dataset(
+    name="enterprises",
+    title=_l("参与单位"),
+    description=_l("参与用能权交易并已公开信息的单位：统一社会信用代码、名称、地区和行业。"),
+    source=REGISTER,
+    order=_l("与页面相同：按单位名称"),
+    keywords=("用能权", "参与单位", "统一社会信用代码"),
+    columns=(
+        Column("uscc", _l("统一社会信用代码"), lambda r, n: r.uscc, kind="code"),
+        Column("name", _l("单位名称"), lambda r, n: r.name),
+        *reference_pair(
+            "division",
+            _l("地区"),
+            _l("地区代码"),
+            lambda r: r.division_code,
+            "division",
+            _l("单位所在省辖市"),
+            _l("六位行政区划代码"),
+        ),
+        *industry_columns(lambda r: r.industry_code),
+        Column("address", _l("地址"), lambda r, n: r.address or None),
+        Column(
+            "url",
+            _l("详情页面"),
+            lambda r, n: n.url("disclosure.enterprise_detail", uscc=r.uscc),
+            kind="url",
+            source=PORTAL,
+        ),
+    ),
+)
+
+DATASETS = (LISTINGS, TRADES, ENTERPRISES)
+
+
+def _unit_code(relation):
+    """Load a related unit for its code alone, not the division and industry rows it would join."""
+    return joinedload(relation).options(
+        load_only(Enterprise.uscc, Enterprise.is_public),
+        lazyload(Enterprise.division),
+        lazyload(Enterprise.industry),
+    )
+
+
+# What each download loads with its rows: only what its columns read. A trade with its listing,
+# buyer and seller, each unit with its division and industry, is a twelve-table join; the columns
+# read codes, which the rows already hold.
+LOADS = {
+    "listings": (_unit_code(Listing.seller),),
+    "trades": (
+        joinedload(Trade.listing).load_only(Listing.number),
+        _unit_code(Trade.buyer),
+        _unit_code(Trade.seller),
+    ),
+    "enterprises": (lazyload(Enterprise.division), lazyload(Enterprise.industry)),
+}

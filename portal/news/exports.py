@@ -1,0 +1,92 @@
+"""The announcements as a public dataset (the bulk archive and the data dictionary)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.exports import Column, Dataset
+from portal.news.forms import CATEGORY_LABELS
+
+EDITORS = _l("本平台编辑发布（省级节能主管部门及宣传部门）")
+BEIJING = _l("北京时间")
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time as Asia/Shanghai wall-clock time, without a zone: spreadsheets
+    hold no time zones, so the header names it."""
+    if value is None:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+ANNOUNCEMENTS = Dataset(
+    name="announcements",
+    title=_l("通知公告"),
+    description=_l(
+        "已发布的通知公告、政策文件、新闻动态和公示公告：标题、栏目、地区、时间和链接。"
+    ),
+    source=EDITORS,
+    order=_l("按发布时间从新到旧"),
+    keywords=("用能权", "通知公告", "公示"),
+    columns=(
+        Column("id", _l("公告编号"), lambda r, n: r.id, kind="integer"),
+        Column("title", _l("标题"), lambda r, n: r.title),
+        Column(
+            "category",
+            _l("栏目"),
+            lambda r, n: n.label(CATEGORY_LABELS, r.category),
+            description=_l("通知公告、政策文件、新闻动态或公示公告"),
+        ),
+        Column(
+            "category_code",
+            _l("栏目代码"),
+            lambda r, n: r.category,
+            kind="code",
+            description=_l("代码：%(codes)s", codes="notice, policy, news, publicity"),
+        ),
+        Column(
+            "division",
+            _l("地区"),
+            lambda r, n: n.ref("division", r.division_code),
+            description=_l("公告涉及的省辖市；全省性的公告为空"),
+        ),
+        Column("division_code", _l("地区代码"), lambda r, n: r.division_code, kind="code"),
+        Column("source", _l("来源"), lambda r, n: r.source or None),
+        Column("summary", _l("摘要"), lambda r, n: r.summary or None),
+        Column(
+            "published_at",
+            _l("发布时间（北京时间）"),
+            lambda r, n: local_time(r.published_at),
+            kind="datetime",
+            unit=BEIJING,
+        ),
+        Column(
+            "updated_at",
+            _l("更正时间（北京时间）"),
+            lambda r, n: local_time(r.updated_at) if r.updated_at != r.published_at else None,
+            kind="datetime",
+            unit=BEIJING,
+            description=_l("发布后更正的时间；未更正为空"),
+        ),
+        Column(
+            "publicity_ends_at",
+            _l("公示截止（北京时间）"),
+            lambda r, n: local_time(r.publicity_ends_at),
+            kind="datetime",
+            unit=BEIJING,
+            description=_l("公示公告的异议截止时间；其他栏目为空"),
+        ),
+        Column(
+            "url",
+            _l("详情页面"),
+            lambda r, n: n.url("news.detail", id=r.id),
+            kind="url",
+            description=_l("本平台"),
+        ),
+    ),
+)
