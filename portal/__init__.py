@@ -23,6 +23,7 @@ from portal import (
     disclosure,
     editorial,
     errors,
+    feeds,
     filings,
     health,
     i18n,
@@ -190,6 +191,8 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(news.bp)
     app.register_blueprint(search.bp)
     search.init_app(app)
+    app.register_blueprint(feeds.bp)
+    feeds.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(accounts.admin_bp)
     accounts.init_app(app)
