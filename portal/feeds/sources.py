@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from flask import abort, current_app, g
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField
 
@@ -142,6 +142,21 @@ def to_db_clock(value: datetime) -> datetime:
     return value + db_clock_offset()
 
 
+def db_clock_window(column, start: datetime, end: datetime) -> list:
+    """SQL conditions: `column`, filled by the database's now(), lies in [start, end) (UTC).
+
+    SQLite's CURRENT_TIMESTAMP is text to the whole second ("2026-11-30 17:13:15"), which sorts
+    before the same second as SQLAlchemy writes it ("… 17:13:15.000000"); the bounds, whole seconds,
+    are compared as text of the database's own form, so a row stored in a window's first second
+    falls inside it.
+    """
+    start, end = to_db_clock(start), to_db_clock(end)
+    if db.session.get_bind().dialect.name == "sqlite":
+        text = type_coerce(column, String)
+        return [text >= f"{start:%Y-%m-%d %H:%M:%S}", text < f"{end:%Y-%m-%d %H:%M:%S}"]
+    return [column >= start, column < end]
+
+
 # ---- the sources ---------------------------------------------------------------------------------
 
 
@@ -189,9 +204,12 @@ class Source:
     def new_rows(self, located: Located, start: datetime, end: datetime, limit: int):
         """(rows, total): rows of the page that became public in [start, end), UTC."""
         column, clock = self.newness()
-        if clock == "db":
-            start, end = to_db_clock(start), to_db_clock(end)
-        stmt = self.statement(located).where(column >= start, column < end)
+        window = (
+            db_clock_window(column, start, end)
+            if clock == "db"
+            else [column >= start, column < end]
+        )
+        stmt = self.statement(located).where(*window)
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         return list(db.session.scalars(stmt.limit(limit))), total or 0
 
@@ -449,10 +467,7 @@ class ComplianceRecordSource(Source):
         period = db.session.get(CompliancePeriod, int(located.view_args["year"]))
         published = period.published_at if period else None
         if published is None or not start <= published < end:
-            stmt = stmt.where(
-                ComplianceRecord.updated_at >= to_db_clock(start),
-                ComplianceRecord.updated_at < to_db_clock(end),
-            )
+            stmt = stmt.where(*db_clock_window(ComplianceRecord.updated_at, start, end))
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         return list(db.session.scalars(stmt.limit(limit))), total or 0
 

@@ -86,8 +86,9 @@ def locate_target(target: str) -> Located:
     try:
         located = source.locate(view_args, args)
     except HTTPException as error:
-        code = "filters" if error.code == 400 else "target"
-        raise SubscriptionError(code, str(error.description or "")) from error
+        if error.code == 400:  # the page's own message about its filters
+            raise SubscriptionError("filters", str(error.description or "")) from error
+        raise SubscriptionError("target") from error
     if source.name == "search" and not located.filters["q"].strip():
         raise SubscriptionError("empty_search")
     return located
