@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, g
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField
@@ -541,17 +540,15 @@ class SearchSource(Source):
     def entry(self, hit, fmt):
         snippets.Lines(fmt).fill(hit)
         target = record_endpoint(hit, current_app.view_functions)
-        text = hit.snippet if hit.snippet is not None else ""
-        if hit.excerpt is not None:
-            text = f"{Markup(text).striptags()} {Markup(hit.excerpt).striptags()}"
+        summary = " ".join(filter(None, [_plain(hit.snippet), _plain(hit.excerpt)]))
         when = _hit_time(hit)
         return Entry(
             key=_hit_key(hit),
-            title=Markup(hit.title).striptags(),
+            title=_plain(hit.title),
             url=absolute_url(target[0], **target[1]) if target else absolute_url("search.results"),
             updated=when,
             published=when,
-            summary=Markup(text).striptags() if text else "",
+            summary=summary,
             category=(hit.kind, hit.kind),
         )
 
@@ -565,6 +562,13 @@ class SearchSource(Source):
             if (when := since.get((hit.kind, hit.record))) and start <= when < end
         ]
         return new[:limit], len(new)
+
+
+def _plain(value) -> str:
+    """The text of a search highlight (escaped markup with <mark> tags), for a feed or a mail."""
+    if value is None:
+        return ""
+    return value.striptags() if hasattr(value, "striptags") else str(value)
 
 
 def _hit_key(hit) -> str:

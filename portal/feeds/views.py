@@ -127,11 +127,17 @@ def _located_or_error(target: str):
     error_message=lambda: _("提交过于频繁，请稍后再试。"),
 )
 def subscribe():
+    """Subscribe to the list named by `target` (the list's own address, filters included).
+
+    Without a target the page says which lists can be followed and where their links are.
+    """
     form = SubscribeForm()
     if request.method == "GET":
         form.target.data = request.args.get("target", "")
-    located, problem = _located_or_error(form.target.data or "")
-    status = 200 if located is not None else 400
+    located, problem, status = None, None, 200
+    if form.target.data or request.method == "POST":
+        located, problem = _located_or_error(form.target.data or "")
+        status = 200 if located is not None else 400
     if located is not None and request.method == "POST":
         if form.validate_on_submit():
             subscriptions.subscribe(
@@ -250,18 +256,11 @@ def forget(token: str):
 @csrf.exempt  # one-click (RFC 8058): the mail client POSTs with no page; the token is the proof
 def unsubscribe(token: str):
     """GET asks with one button (a link scanner must not unsubscribe); POST unsubscribes."""
-    subscription = subscriptions.subscription_for_token(token)
+    subscription = _subscription_or_404(token)
     if request.method == "POST":
-        count = 0
-        if subscription is not None:
-            subscriptions.unsubscribe(subscription)
-            db.session.commit()
-            count = 1
-        return _private(
-            render("feeds/unsubscribed.html", count=count, breadcrumbs=[(_("退订"), None)])
-        )
-    if subscription is None:
-        return _private(render("feeds/unsubscribed.html", count=0, breadcrumbs=[(_("退订"), None)]))
+        subscriptions.unsubscribe(subscription)
+        db.session.commit()
+        return _private(render("feeds/unsubscribed.html", count=1, breadcrumbs=[(_("退订"), None)]))
     return _private(
         render(
             "feeds/unsubscribe.html",

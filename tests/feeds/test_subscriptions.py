@@ -202,7 +202,8 @@ def test_unsubscribe_link_asks_before_it_acts(app, client, subscribe, sellers):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscription)) == 1
     assert client.post(unsubscribe).status_code == 200
-    assert client.post(unsubscribe).status_code == 200  # again: still a calm answer
+    again = client.post(unsubscribe)  # a second click: the subscription is gone, and says so
+    assert again.status_code == 404 and "可能已经退订" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
 
@@ -223,13 +224,21 @@ def test_a_forged_or_old_token_opens_nothing(client, app, subscribe, sellers):
         ("/listings?division=999999", "不是可选的值"),
         ("/search?q=", "请先输入搜索内容"),
         ("/compliance/2031", "这个页面不能订阅"),
-        ("", "这个页面不能订阅"),
+        ("/subscriptions/new", "这个页面不能订阅"),
     ],
 )
 def test_what_cannot_be_followed_is_refused_with_a_reason(client, target, message):
     response = client.get(f"/subscriptions/new?target={quote(target, safe='')}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_without_a_list_the_page_says_where_to_subscribe(client):
+    response = client.get("/subscriptions/new")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="/listings"' in html and 'href="/news/?category=publicity"' in html
+    assert 'name="email"' not in html
 
 
 def test_the_subscribe_form_says_what_is_wrong_next_to_the_field(client, csrf_token):
