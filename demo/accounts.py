@@ -12,7 +12,8 @@ Demo sign-ins (all passwords: Demo-Pass-2024):
 Back-office accounts enrol TOTP at their first sign-in (the portal shows the QR code and the
 recovery codes). The enterprise gets one filing in each of several states: a retrofit draft, a
 submitted closure claim, a returned voluntary application, a submitted compliance filing and a
-finalised 两高 purchase.
+finalised 两高 purchase. The enterprise admin's address also follows new 郑州 listings by mail
+(a confirmed daily subscription: `flask digest` sends it).
 """
 
 from __future__ import annotations
@@ -81,7 +82,20 @@ def _load(rng, echo) -> None:
     province = db.session.scalar(select(User).where(User.email == f"province@{DOMAIN}"))
     db.session.flush()
     _demo_filings(admin, city, province, firm)
+    _demo_subscription(admin.email)
     echo(f"  demo accounts: qiye/province/city/auditor/editor/supervisor@{DOMAIN}")
+    echo(f"  demo subscription: qiye@{DOMAIN} follows new listings of 郑州市 (daily)")
+
+
+def _demo_subscription(email: str) -> None:
+    """The enterprise admin follows new 挂牌 in its city by mail, subscribed and confirmed through
+    the services as a visitor would be (the confirmation mail goes to the outbox)."""
+    from portal.feeds import subscriptions
+
+    located = subscriptions.locate_target("/listings?division=410100")
+    subscription = subscriptions.subscribe(email, located, "daily", "zh_Hans_CN")
+    if subscription is not None:
+        subscriptions.confirm(subscription)
 
 
 def _demo_filings(admin, city, province, firm) -> None:
