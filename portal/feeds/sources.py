@@ -42,10 +42,8 @@ from portal.news.services import announcement_body_html, announcements_query
 from portal.reference.models import Category, Division, Industry, Variety
 from portal.reference.services import by_code
 from portal.search import snippets
-from portal.search.services import record_endpoint, search, search_arguments
+from portal.search.services import FILTER_ARGS, record_endpoint, search, search_arguments
 
-# Query arguments that never change which rows a list holds.
-PRESENTATION_ARGS = ("page", "lang")
 # How many recent matches of a search a digest looks through for new ones.
 SEARCH_DIGEST_WINDOW = 100
 
@@ -77,8 +75,9 @@ class Located:
 
     @property
     def query_string(self) -> str:
-        """The filters as a canonical query string: sorted, empty values and paging left out."""
-        return canonical_query(self.args)
+        """The filters as a canonical query string: the page's own arguments only, sorted, empty
+        values left out (paging and unknown arguments change nothing on the page)."""
+        return canonical_query(self.args, self.source.arg_names())
 
     @property
     def page_path(self) -> str:
@@ -100,11 +99,11 @@ class Located:
         return self.source.describe(self)
 
 
-def canonical_query(args: MultiDict) -> str:
+def canonical_query(args: MultiDict, names: frozenset[str]) -> str:
     pairs = sorted(
         (key, value)
         for key, values in args.lists()
-        if key not in PRESENTATION_ARGS
+        if key in names
         for value in values
         if value.strip()
     )
@@ -156,6 +155,9 @@ def db_clock_window(column, start: datetime, end: datetime) -> list:
     return [column >= start, column < end]
 
 
+_ARG_NAMES: dict[str, frozenset[str]] = {}
+
+
 # ---- the sources ---------------------------------------------------------------------------------
 
 
@@ -183,6 +185,14 @@ class Source:
 
     def form_class(self):
         return None
+
+    def arg_names(self) -> frozenset[str]:
+        """The query arguments the page reads: its filter form's fields (sort included)."""
+        if self.name not in _ARG_NAMES:
+            form_class = self.form_class()
+            fields = form_class(MultiDict()) if form_class is not None else ()
+            _ARG_NAMES[self.name] = frozenset(f.name for f in fields if f.name != "csrf_token")
+        return _ARG_NAMES[self.name]
 
     def title(self, located: Located) -> str:
         raise NotImplementedError
@@ -508,6 +518,9 @@ class SearchSource(Source):
 
     name = "search"
     endpoint = "search.results"
+
+    def arg_names(self):
+        return frozenset({"q", "sort", *FILTER_ARGS})
 
     def locate(self, view_args, args):
         q, filters, sort = search_arguments(args)

@@ -83,7 +83,7 @@ def page_feed() -> dict | None:
     if source is None:
         return None
     view_args = dict(request.view_args or {})
-    query = canonical_query(request.args)
+    query = canonical_query(request.args, source.arg_names())
     located = Located(source, view_args, request.args, filters=request.args.to_dict())
     feed_query = query
     if is_english() and not source.content_locale:

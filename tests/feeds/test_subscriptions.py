@@ -424,7 +424,7 @@ def test_english_subscriber_gets_an_english_confirmation_mail(client, csrf_token
 
 
 def test_subscribe_page_is_linked_from_the_list_with_its_filters(client, sellers):
-    html = client.get("/listings?division=410100&status=open").get_data(as_text=True)
+    html = client.get("/listings?division=410100&status=open&page=1&from=x").get_data(as_text=True)
     link = re.search(r'href="(/subscriptions/new\?target=[^"]+)"', html).group(1)
     page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert "挂牌信息（地区：郑州市，挂牌状态：挂牌中）" in page
