@@ -19,20 +19,14 @@ from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField
 
+from portal.compliance import services as compliance
+from portal.compliance.forms import ComplianceFilterForm
+from portal.compliance.labels import COMPLIANCE_STATUS
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure import services as disclosure
-from portal.disclosure.forms import (
-    ComplianceFilterForm,
-    EnterpriseFilterForm,
-    ListingFilterForm,
-    TradeFilterForm,
-)
-from portal.disclosure.labels import (
-    COMPLIANCE_STATUS,
-    LISTING_STATUS,
-    SETTLEMENT_STATUS,
-    TRADE_METHOD,
-)
-from portal.disclosure.models import CompliancePeriod, ComplianceRecord, Listing, Trade
+from portal.disclosure.forms import EnterpriseFilterForm, ListingFilterForm, TradeFilterForm
+from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
+from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
 from portal.i18n import RequestFormats
 from portal.mail import absolute_url
@@ -388,7 +382,7 @@ class ComplianceListSource(Source):
     """The compliance lists themselves: one entry per published period (履约名单的每次公布)."""
 
     name = "compliance_lists"
-    endpoint = "disclosure.compliance"
+    endpoint = "compliance.index"
 
     def title(self, located):
         return _("履约名单")
@@ -401,11 +395,11 @@ class ComplianceListSource(Source):
         )
 
     def entry(self, row: CompliancePeriod, fmt):
-        counts = disclosure.period_status_counts(row.year)
+        counts = compliance.period_status_counts(row.year)
         return Entry(
             key=f"compliance-list/{row.year}",
             title=_("%(year)s 年度履约名单", year=row.year),
-            url=absolute_url("disclosure.compliance_period", year=row.year),
+            url=absolute_url("compliance.period", year=row.year),
             updated=row.published_at,
             published=row.published_at,
             summary=_joined(
@@ -425,10 +419,10 @@ class ComplianceRecordSource(Source):
     or corrected."""
 
     name = "compliance"
-    endpoint = "disclosure.compliance_period"
+    endpoint = "compliance.period"
 
     def locate(self, view_args, args):
-        disclosure.get_published_period_or_404(int(view_args["year"]))
+        compliance.get_published_period_or_404(int(view_args["year"]))
         return super().locate(view_args, args)
 
     def form_class(self):
@@ -438,7 +432,7 @@ class ComplianceRecordSource(Source):
         return _("%(year)s 年度履约名单", year=located.view_args["year"])
 
     def statement(self, located):
-        return disclosure.compliance_query(int(located.view_args["year"]), located.filters)[0]
+        return compliance.compliance_query(int(located.view_args["year"]), located.filters)[0]
 
     def entry(self, row: ComplianceRecord, fmt):
         variety = _name(Variety, row.variety_code, fmt)
@@ -453,7 +447,7 @@ class ComplianceRecordSource(Source):
                 variety=variety,
                 status=_label(COMPLIANCE_STATUS, row.status),
             ),
-            url=absolute_url("disclosure.compliance_period", year=row.period_year),
+            url=absolute_url("compliance.period", year=row.period_year),
             updated=updated or utcnow(),
             published=published,
             summary=_joined(
@@ -552,7 +546,7 @@ class SearchSource(Source):
 
     def entry(self, hit, fmt):
         snippets.Lines(fmt).fill(hit)
-        target = record_endpoint(hit, current_app.view_functions)
+        target = record_endpoint(hit)
         summary = " ".join(filter(None, [_plain(hit.snippet), _plain(hit.excerpt)]))
         when = _hit_time(hit)
         return Entry(

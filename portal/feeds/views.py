@@ -18,7 +18,17 @@ from portal.web import redirect_after_post, render
 
 # Feed readers ask often; a shared cache may keep a feed this long (conditional GETs are cheap).
 FEED_MAX_AGE = 300
-FORMAT = "<any(atom, rss):fmt>"
+
+
+def feed_route(path: str):
+    """Register a feed at `path`.atom and `path`.rss: one view, the format from the address."""
+
+    def register(view):
+        bp.get(f"{path}.atom", defaults={"fmt": "atom"})(view)
+        return bp.get(f"{path}.rss", defaults={"fmt": "rss"})(view)
+
+    return register
+
 
 TARGET_ERRORS = {
     "target": _l(
@@ -41,37 +51,37 @@ def _feed(source_name: str, fmt: str, **view_args):
     return response.make_conditional(request)
 
 
-@bp.get(f"/news/feed.{FORMAT}")
+@feed_route("/news/feed")
 def announcements(fmt: str):
     return _feed("announcements", fmt)
 
 
-@bp.get(f"/listings/feed.{FORMAT}")
+@feed_route("/listings/feed")
 def listings(fmt: str):
     return _feed("listings", fmt)
 
 
-@bp.get(f"/trades/feed.{FORMAT}")
+@feed_route("/trades/feed")
 def trades(fmt: str):
     return _feed("trades", fmt)
 
 
-@bp.get(f"/compliance/feed.{FORMAT}")
+@feed_route("/compliance/feed")
 def compliance_lists(fmt: str):
     return _feed("compliance_lists", fmt)
 
 
-@bp.get(f"/compliance/<int:year>/feed.{FORMAT}")
+@feed_route("/compliance/<int:year>/feed")
 def compliance(year: int, fmt: str):
     return _feed("compliance", fmt, year=year)
 
 
-@bp.get(f"/enterprises/feed.{FORMAT}")
+@feed_route("/enterprises/feed")
 def enterprises(fmt: str):
     return _feed("enterprises", fmt)
 
 
-@bp.get(f"/search/feed.{FORMAT}")
+@feed_route("/search/feed")
 def search(fmt: str):
     return _feed("search", fmt)
 
