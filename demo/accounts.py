@@ -16,7 +16,8 @@ recovery codes). The enterprise gets one filing in each of several states: a ret
 submitted closure claim, a closure claim the city refused (to copy into a new draft), a returned
 voluntary application, a submitted compliance filing and a 两高 purchase in its 公示. One identity
 application waits for the 郑州 city account: a claim of a listed unit, made through the
-registration service, whose typed name differs from the listed one.
+registration service, whose typed name differs from the listed one. The enterprise admin's address
+also follows new 郑州 listings by mail (a confirmed daily subscription: `flask digest` sends it).
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def _load(rng, echo) -> None:
     )
     if claimed is not None:
         _demo_identity_application(claimed)
+    _demo_subscription(admin.email)
     echo(f"  demo accounts: qiye/province/city/auditor/editor/supervisor/shenqing@{DOMAIN}")
+    echo(f"  demo subscription: qiye@{DOMAIN} follows new listings of 郑州市 (daily)")
 
 
 def _demo_identity_application(unit) -> None:
@@ -155,6 +158,17 @@ def _demo_identity_application(unit) -> None:
         },
     )
     identity.submit_application(application, user)
+
+
+def _demo_subscription(email: str) -> None:
+    """The enterprise admin follows new 挂牌 in its city by mail, subscribed and confirmed through
+    the services as a visitor would be (the confirmation mail goes to the outbox)."""
+    from portal.feeds import subscriptions
+
+    located = subscriptions.locate_target("/listings?division=410100")
+    subscription = subscriptions.subscribe(email, located, "daily", "zh_Hans_CN")
+    if subscription is not None:
+        subscriptions.confirm(subscription)
 
 
 def _demo_filings(admin, city, province, firm) -> None:

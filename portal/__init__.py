@@ -24,6 +24,7 @@ from portal import (
     downloads,
     editorial,
     errors,
+    feeds,
     filings,
     health,
     i18n,
@@ -196,6 +197,8 @@ def _register_features(app: Flask) -> None:
     sharing.init_app(app)
     app.register_blueprint(search.bp)
     search.init_app(app)
+    app.register_blueprint(feeds.bp)
+    feeds.init_app(app)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(accounts.admin_bp)
     accounts.init_app(app)

@@ -47,6 +47,14 @@ class Config:
     LANGUAGES = "zh_Hans_CN,en"
 
     PAGE_SIZE = 20
+    # Feed and entry ids are tag URIs under this authority and date (RFC 4151): a domain the site
+    # held on that date. Never change it once feeds are out: readers would see every entry again.
+    FEED_TAG_AUTHORITY = "ynq.example.gov.cn,2026"
+    # `flask digest` sends only rows that became public at least this long ago, so that a
+    # transaction still open when it runs cannot commit a row behind the digest's high-water mark.
+    DIGEST_SETTLE_SECONDS = 120
+    # Subscribe form: requests per client address (Flask-Limiter syntax).
+    SUBSCRIBE_RATE_LIMIT = "10 per hour"
     PUBLICITY_DAYS = 7
     # The audit chain's HMAC key (at least 32 characters); unset: instance/audit_key, made once.
     AUDIT_HMAC_KEY = ""

@@ -49,20 +49,27 @@ def _header_value(value: str) -> str:
     return " ".join(_HEADER_BREAKS.sub(" ", str(value or "")).split())
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(
+    to: str, subject: str, body: str, headers: dict[str, str] | None = None
+) -> EmailMessage:
+    """A plain-text message; `headers` adds more (List-Unsubscribe…), each value folded the same."""
     message = EmailMessage()
     message["From"] = _header_value(current_app.config["MAIL_SENDER"])
     message["To"] = _header_value(to)
     message["Subject"] = _header_value(subject)
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = make_msgid(domain="ynq.local")
+    for name, value in (headers or {}).items():
+        message[_header_value(name).replace(" ", "").replace(":", "")] = _header_value(value)
     message.set_content(body)
     return message
 
 
-def queue_mail(to: str, subject: str, body: str) -> EmailMessage:
+def queue_mail(
+    to: str, subject: str, body: str, headers: dict[str, str] | None = None
+) -> EmailMessage:
     """Send this message once the current transaction commits (dropped on rollback)."""
-    message = build_message(to, subject, body)
+    message = build_message(to, subject, body, headers)
     db.session.info.setdefault(_PENDING, []).append(message)
     return message
 

@@ -245,6 +245,7 @@ def test_flask_demo_loads_the_database(app, runner):
     from portal.disclosure.models import Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
+    from portal.feeds.models import Subscription
     from portal.news.models import Announcement
 
     result = runner.invoke(demo_command, [])
@@ -289,6 +290,9 @@ def test_flask_demo_loads_the_database(app, runner):
         )
         assert len(waiting.documents) == 2 and not name_difference(waiting).same
         assert waiting.user.enterprise_id is None
+        # A confirmed mail subscription to new 郑州 listings, made through the services.
+        followed = db.session.execute(select(Subscription.target, Subscription.status)).all()
+        assert followed == [("/listings?division=410100", "active")]
         # Explicit ids must leave the sequences usable (PostgreSQL): a new row gets a fresh id.
         db.session.add(
             Announcement(category="news", title="新增", status="draft", body_md="", body_html="")

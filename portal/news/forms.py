@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms import BooleanField, DateField, SearchField, SelectField
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal.forms import FlaskForm
 from portal.i18n import localized
@@ -28,6 +28,11 @@ class AnnouncementFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
+    q = SearchField(
+        _l("关键词"),
+        validators=[Optional(), Length(max=100, message=_l("关键词最多 100 个字。"))],
+        description=_l("标题、摘要或正文中含有这些词（用空格分开）的公告。"),
+    )
     category = SelectField(
         _l("栏目"),
         default="",
@@ -68,6 +73,7 @@ class AnnouncementFilterForm(FlaskForm):
         """True when any filter narrows the list (the empty state then offers to clear them)."""
         return any(
             [
+                self.q.data and self.q.data.strip(),
                 self.category.data,
                 self.division.data,
                 self.date_from.data,

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from portal.extensions import db
 from portal.news.models import Announcement, Attachment
+from portal.text import to_halfwidth
 
 
 def utcnow() -> datetime:
@@ -113,8 +114,6 @@ def render_markdown(source: str) -> str:
 
 # --- The public pages: lists, detail, publicity periods, attachments, feeds -----------------------
 
-FEED_SIZE = 50
-
 
 def local_zone():
     """The portal's time zone (Asia/Shanghai): dates people type are local dates."""
@@ -134,6 +133,23 @@ def publicity_open_clause(now: datetime):
     )
 
 
+# A keyword filter takes at most this many words; more would only make a slower query.
+MAX_KEYWORDS = 5
+
+
+def keyword_clauses(q: str | None) -> list:
+    """SQL conditions: each word of `q` (full-width folded) is in the title, summary or body."""
+    words = to_halfwidth(q or "").split()[:MAX_KEYWORDS]
+    return [
+        or_(
+            Announcement.title.icontains(word, autoescape=True),
+            Announcement.summary.icontains(word, autoescape=True),
+            Announcement.body_md.icontains(word, autoescape=True),
+        )
+        for word in words
+    ]
+
+
 def filter_announcements(
     category: str | None = None,
     division_code: str | None = None,
@@ -141,14 +157,15 @@ def filter_announcements(
     date_to: date | None = None,
     open_only: bool = False,
     now: datetime | None = None,
+    q: str | None = None,
 ) -> tuple[Select, Select]:
     """Return (rows, count) selects of public announcements matching the filters, newest first.
 
     The date range is inclusive and in local (Asia/Shanghai) days; `featured` does not reorder the
-    list, it only matters on the home page.
+    list, it only matters on the home page. `q` keeps announcements that contain every word.
     """
     now = now or utcnow()
-    stmt = public_announcements()
+    stmt = public_announcements().where(*keyword_clauses(q))
     if category:
         stmt = stmt.where(Announcement.category == category)
     if division_code:
@@ -164,6 +181,19 @@ def filter_announcements(
     count = select(func.count()).select_from(stmt.subquery())
     rows = stmt.order_by(Announcement.published_at.desc(), Announcement.id.desc())
     return rows, count
+
+
+def announcements_query(filters: dict, now: datetime | None = None) -> tuple[Select, Select]:
+    """The list page's query from its filter form's data (AnnouncementFilterForm.data)."""
+    return filter_announcements(
+        category=filters.get("category") or None,
+        division_code=filters.get("division") or None,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        open_only=bool(filters.get("open_only")),
+        q=filters.get("q") or None,
+        now=now,
+    )
 
 
 def get_public_announcement_or_404(announcement_id: int) -> Announcement:
@@ -295,14 +325,3 @@ def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
     if not path.is_relative_to(root):
         raise ValueError("attachment path escapes the upload folder")
     return path
-
-
-def feed_announcements(category: str | None = None, limit: int = FEED_SIZE) -> list[Announcement]:
-    """The latest public announcements for the Atom and RSS feeds, newest first."""
-    rows, _count = filter_announcements(category=category)
-    return list(db.session.scalars(rows.limit(limit)))
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Attach UTC to a stored naive datetime (feeds need aware ones)."""
-    return value.replace(tzinfo=UTC) if value is not None else None

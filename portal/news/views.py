@@ -1,10 +1,10 @@
-"""Public announcement pages: the list, one announcement, its attachments, feeds and the embed."""
+"""Public announcement pages: the list, one announcement, its attachments and the embed.
+
+Their Atom and RSS feeds are built by portal/feeds from the same query as the list."""
 
 from __future__ import annotations
 
-from feedgen.feed import FeedGenerator
 from flask import abort, current_app, make_response, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.extensions import db
@@ -13,10 +13,8 @@ from portal.news import bp
 from portal.news.forms import CATEGORY_LABELS, AnnouncementFilterForm
 from portal.news.services import (
     announcement_body_html,
-    as_utc,
+    announcements_query,
     attachment_path,
-    feed_announcements,
-    filter_announcements,
     get_public_announcement_or_404,
     get_public_attachment_or_404,
     publicity_period,
@@ -51,13 +49,7 @@ def index():
     valid = form.validate()
     page = None
     if valid:
-        rows, count = filter_announcements(
-            category=form.category.data or None,
-            division_code=form.division.data or None,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-            open_only=form.open_only.data,
-        )
+        rows, count = announcements_query(form.data)
         page = paginate(db.session, rows, count, page_number)
     category = form.category.data if valid and form.category.data else None
     title = str(CATEGORY_LABELS[category]) if category else _("通知公告")
@@ -125,61 +117,5 @@ def embed(id: int):
         publicity=publicity_period(announcement),
         embedded=True,
     )
-    return make_response(body)
-
-
-def _feed_category() -> str | None:
-    category = request.args.get("category") or None
-    if category is not None and category not in CATEGORY_LABELS:
-        abort(400, description=_("没有这个栏目，请使用 notice、policy、news 或 publicity。"))
-    return category
-
-
-def _build_feed(category: str | None, self_endpoint: str) -> FeedGenerator:
-    """Fill a FeedGenerator with the latest public announcements (Atom and RSS share it)."""
-    site = current_app.config["SITE_NAME_EN" if str(get_locale()).startswith("en") else "SITE_NAME"]
-    title = f"{site} · {CATEGORY_LABELS[category] if category else _('通知公告')}"
-    list_url = url_for("news.index", category=category, _external=True)
-    items = feed_announcements(category)
-    feed = FeedGenerator()
-    feed.id(list_url)
-    feed.title(title)
-    feed.subtitle(_("河南省用能权有偿使用和交易的通知公告、政策文件、新闻动态和公示公告。"))
-    # feedgen gives RSS the last link added, so the list page (alternate) goes after self.
-    feed.link(href=url_for(self_endpoint, category=category, _external=True), rel="self")
-    feed.link(href=list_url, rel="alternate")
-    feed.language("en" if str(get_locale()).startswith("en") else "zh-CN")
-    feed.author({"name": current_app.config["SITE_SPONSOR"]})
-    for item in items:
-        permalink = url_for("news.detail", id=item.id, _external=True)
-        entry = feed.add_entry(order="append")
-        entry.id(permalink)
-        entry.guid(permalink, permalink=True)
-        entry.title(item.title)
-        entry.link(href=permalink)
-        entry.summary(item.summary or item.title)
-        entry.published(as_utc(item.published_at))
-        entry.updated(as_utc(item.updated_at or item.published_at))
-        entry.category(term=item.category, label=str(CATEGORY_LABELS.get(item.category, "")))
-        if item.source:
-            entry.author({"name": item.source})
-    updated = max((as_utc(i.updated_at or i.published_at) for i in items), default=None)
-    if updated is not None:
-        feed.updated(updated)
-    return feed
-
-
-@bp.get("/feed.atom")
-def feed():
-    generator = _build_feed(_feed_category(), "news.feed")
-    response = make_response(generator.atom_str(pretty=True))
-    response.mimetype = "application/atom+xml"
-    return response
-
-
-@bp.get("/feed.rss")
-def feed_rss():
-    generator = _build_feed(_feed_category(), "news.feed_rss")
-    response = make_response(generator.rss_str(pretty=True))
-    response.mimetype = "application/rss+xml"
+    response = make_response(body)
     return response

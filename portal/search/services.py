@@ -476,6 +476,36 @@ def _hit(view, docnum: int, terms: list[str]) -> Hit:
     )
 
 
+# The search page's query arguments: URL name → filter name; and its orders.
+FILTER_ARGS = {"type": "kind", "division": "division", "variety": "variety", "year": "year"}
+SORTS = ("relevance", "date")
+
+
+def search_arguments(args) -> tuple[str, dict, str]:
+    """(query, filters, sort) from the search page's query arguments (a MultiDict)."""
+    q = args.get("q", "")
+    filters = {name: args.get(arg, "").strip() for arg, name in FILTER_ARGS.items()}
+    sort = args.get("sort", "relevance")
+    return q, filters, sort if sort in SORTS else "relevance"
+
+
+def record_endpoint(hit: Hit) -> tuple[str, dict] | None:
+    """(endpoint, values) of the public page of a hit's record (a compliance record's is its
+    period's list)."""
+    if hit.kind == "listing":
+        return "disclosure.listing_detail", {"number": hit.record}
+    if hit.kind == "trade":
+        return "disclosure.trade_detail", {"number": hit.record}
+    if hit.kind == "enterprise":
+        return "disclosure.enterprise_detail", {"uscc": hit.record}
+    if hit.kind == "announcement":
+        return "news.detail", {"id": int(hit.record)}
+    if hit.kind == "compliance" and hit.link:
+        year, _uscc = hit.link.split("|", 1)
+        return "compliance.period", {"year": int(year)}
+    return None
+
+
 def suggest(prefix: str, limit: int = 8, app: Flask | None = None) -> list[Hit]:
     """A few records whose words match what has been typed so far."""
     results = search(prefix, page=1, per_page=limit, app=app)

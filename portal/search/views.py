@@ -8,11 +8,8 @@ from flask_babel import gettext as _
 from portal.i18n import RequestFormats, localized
 from portal.reference.services import divisions, varieties
 from portal.search import bp, snippets
-from portal.search.services import Hit, search, suggest
+from portal.search.services import Hit, record_endpoint, search, search_arguments, suggest
 from portal.web import parse_int, redirect_after_post, render
-
-FILTER_ARGS = {"type": "kind", "division": "division", "variety": "variety", "year": "year"}
-SORTS = ("relevance", "date")
 
 
 def facet_names() -> dict[str, dict[str, str]]:
@@ -26,27 +23,13 @@ def facet_names() -> dict[str, dict[str, str]]:
 
 def record_url(hit: Hit) -> str | None:
     """The public page of a hit's record (a compliance record's is its period's list)."""
-    if hit.kind == "listing":
-        return url_for("disclosure.listing_detail", number=hit.record)
-    if hit.kind == "trade":
-        return url_for("disclosure.trade_detail", number=hit.record)
-    if hit.kind == "enterprise":
-        return url_for("disclosure.enterprise_detail", uscc=hit.record)
-    if hit.kind == "announcement":
-        return url_for("news.detail", id=int(hit.record))
-    if hit.kind == "compliance" and hit.link:
-        year, _uscc = hit.link.split("|", 1)
-        return url_for("compliance.period", year=int(year))
-    return None
+    target = record_endpoint(hit)
+    return url_for(target[0], **target[1]) if target else None
 
 
 @bp.get("")
 def results():
-    q = request.args.get("q", "")
-    filters = {name: request.args.get(arg, "").strip() for arg, name in FILTER_ARGS.items()}
-    sort = request.args.get("sort", "relevance")
-    if sort not in SORTS:
-        sort = "relevance"
+    q, filters, sort = search_arguments(request.args)
     page = parse_int(request.args.get("page"))
     if page < 1:
         abort(400, description=_("页码必须是正整数。"))

@@ -12,7 +12,6 @@ from portal.news.models import Announcement, AnnouncementRevision
 from portal.news.services import (
     announcement_body_html,
     attachment_path,
-    feed_announcements,
     filter_announcements,
     get_public_announcement_or_404,
     publicity_period,
@@ -132,16 +131,6 @@ def test_open_only_keeps_periods_that_have_begun_and_not_ended(app, make_announc
         rows, count = filter_announcements(open_only=True)
         assert [a.id for a in db.session.scalars(rows)] == [open_]
         assert db.session.scalar(count) == 1
-
-
-def test_feed_holds_at_most_fifty_newest(app, make_announcement):
-    now = utcnow()
-    for n in range(55):
-        make_announcement(title=f"第{n}号", published_at=now - timedelta(hours=n + 1))
-    with app.test_request_context():
-        items = feed_announcements()
-        assert len(items) == 50
-        assert items[0].title == "第0号" and items[-1].title == "第49号"
 
 
 def test_body_is_rendered_again_when_no_html_was_stored(app):

@@ -24,6 +24,7 @@ from decimal import Decimal
 
 import pyotp
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -31,6 +32,8 @@ from portal import create_app
 from portal.accounts.models import AccessRequest, AuditFirm, User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.feeds import subscriptions as feed_subscriptions
+from portal.feeds.models import Subscription
 from portal.filings import services as filings
 from portal.news.models import Announcement, Attachment
 from portal.news.services import render_markdown, utcnow
@@ -147,8 +150,6 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
     "news.index": public(),
-    "news.feed": public(),
-    "news.feed_rss": public(),
     "news.detail": {
         "published": Rule(ok=EVERYONE, args={"id": "$announcement"}),
         # Editors work on drafts in the editorial pages; the public page shows published ones.
@@ -186,6 +187,52 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "sharing.sitemap_part": {"": Rule(ok=REFUSE_ALL, args={"kind": "listings", "number": 1})},
     "sharing.manifest": public(),
     "sharing.favicon": public(),
+    # ---- feeds of every list, and mail subscriptions: whoever holds the mailed link manages it;
+    # no page shows the subscriber's address, not even to the subscriber
+    "feeds.announcements": public(args={"fmt": "atom"}),
+    "feeds.listings": public(args={"fmt": "rss"}),
+    "feeds.trades": public(args={"fmt": "atom"}),
+    "feeds.compliance_lists": public(args={"fmt": "rss"}),
+    "feeds.compliance": {
+        "published": Rule(ok=EVERYONE, args={"year": 2024, "fmt": "atom"}),
+        "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025, "fmt": "atom"}),
+    },
+    "feeds.enterprises": public(args={"fmt": "atom"}),
+    "feeds.search": public(args={"fmt": "rss"}),
+    "feeds.subscribe": public("GET POST"),
+    "feeds.subscription_sent": public(),
+    "feeds.confirm": {
+        "mailed": Rule("GET POST", ok=EVERYONE, args={"token": "$subscription_confirm"}),
+        "forged": Rule("GET POST", ok=REFUSE_ALL, args={"token": "$subscription_forged"}),
+    },
+    "feeds.manage": {
+        "mailed": Rule(
+            ok=EVERYONE, args={"token": "$subscription_token"}, secret=("subscriber", ())
+        ),
+        "forged": Rule(ok=REFUSE_ALL, args={"token": "$subscription_forged"}),
+    },
+    "feeds.change_frequency": {
+        "mailed": Rule("POST", ok=EVERYONE, args={"token": "$subscription_token"}),
+        "forged": Rule(
+            "POST",
+            ok=REFUSE_ALL,
+            args={"token": "$subscription_forged"},
+            data={"frequency": "weekly"},
+        ),
+    },
+    "feeds.forget": {
+        "mailed": Rule("POST", ok=EVERYONE, args={"token": "$subscription_token"}),
+        "forged": Rule("POST", ok=REFUSE_ALL, args={"token": "$subscription_forged"}),
+    },
+    "feeds.unsubscribe": {
+        "mailed": Rule(
+            "GET POST",
+            ok=EVERYONE,
+            args={"token": "$subscription_token"},
+            secret=("subscriber", ()),
+        ),
+        "forged": Rule("GET POST", ok=REFUSE_ALL, args={"token": "$subscription_forged"}),
+    },
     # ---- 公示 and objections: the public pages never name the objector
     "publicity.new_objection": public(
         "GET POST", args={"announcement_id": "$publicity"}, secret=("objector_contact", ())
@@ -684,6 +731,28 @@ class World:
             publicity=notice.announcement_id,
             notice=notice.id,
             objection=objection.id,
+        )
+
+        # A confirmed mail subscription, and a link to it signed with another key.
+        subscription = Subscription(
+            email="subscriber-8812@matrix.example.com",
+            target="/listings?division=410100",
+            frequency="daily",
+            locale="zh_Hans_CN",
+            status="active",
+            nonce="0" * 32,
+            created_at=utcnow(),
+            confirmed_at=utcnow(),
+            sent_until=utcnow(),
+        )
+        db.session.add(subscription)
+        db.session.flush()
+        self.secrets["subscriber"] = subscription.email
+        forged = URLSafeTimedSerializer("another-key-" + "x" * 32, salt="subscription")
+        self.ids.update(
+            subscription_token=feed_subscriptions.manage_token(subscription),
+            subscription_confirm=feed_subscriptions.confirm_token(subscription),
+            subscription_forged=forged.dumps({"s": subscription.id, "n": subscription.nonce}),
         )
 
         # The registry: B holds indicators, and owes a construction start.
