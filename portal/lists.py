@@ -146,7 +146,14 @@ def render_list(form, query_factory, template: str, partial: str, **context):
         response.status_code = 400
         return response
     stmt, _exact_count = query_factory(form.data)
-    page = paginate(db.session, stmt, page=page_number)
+    page = paginate(
+        db.session,
+        stmt,
+        page=page_number,
+        keyset=True,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
     return render(template, partial, form=form, page=page, **context)
 
 
