@@ -187,6 +187,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(compliance.bp)
     app.register_blueprint(compliance.admin_bp)
     app.register_blueprint(opendata.bp)
+    opendata.init_app(app)
     app.register_blueprint(news.bp)
     app.register_blueprint(search.bp)
     search.init_app(app)

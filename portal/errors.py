@@ -25,7 +25,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 DEFAULT_RETRY_AFTER = 60
 
 
-def _titles():
+def titles():
     return {
         400: _("请求有误"),
         403: _("没有访问权限"),
@@ -65,7 +65,7 @@ def problem(code: int, detail: str | None = None, headers: dict | None = None, *
     in the visitor's language); `members` are extension members such as `invalid_params`."""
     body = {
         "type": "about:blank",
-        "title": _titles().get(code, _("出错了")),
+        "title": titles().get(code, _("出错了")),
         "status": code,
         "detail": str(detail) if detail else _generic_details().get(code, _("出错了")),
         # A URI reference: the path as it travels, percent-encoded.
@@ -92,7 +92,7 @@ def retry_after_seconds() -> int:
 def _page(code: int, detail: str | None = None):
     if wants_problem():
         return problem(code, detail), code
-    title = _titles().get(code, _("出错了"))
+    title = titles().get(code, _("出错了"))
     template = "errors/_message.html" if request.htmx else "errors/error.html"
     return render_template(template, code=code, title=title, detail=detail), code
 

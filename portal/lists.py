@@ -28,6 +28,7 @@ from portal.web import paginate, parse_int, render
 # ---- Filter forms ----
 
 ALL = ("", _l("全部"))
+UNKNOWN_CHOICE = _l("不是可选的值，请从列表中选择。")
 
 
 class ChineseDateField(DateField):
@@ -54,7 +55,7 @@ class Choice(SelectField):
 
     def pre_validate(self, form):
         if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("不是可选的值，请从列表中选择。"))
+            raise ValidationError(UNKNOWN_CHOICE)
 
 
 class FilterForm(FlaskForm):

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal import keyset, web
-from portal.disclosure.models import ComplianceRecord, Listing
-from portal.disclosure.services import COMPLIANCE_SORTS, compliance_query
+from portal.compliance.models import ComplianceRecord
+from portal.compliance.services import COMPLIANCE_SORTS, compliance_query
+from portal.disclosure.models import Listing
 from portal.extensions import db
 from tests import factories as f
 

@@ -180,6 +180,8 @@ TRADE = "portal.disclosure.forms.TradeFilterForm"
 COMPLIANCE = "portal.compliance.forms.ComplianceFilterForm"
 ENTERPRISE = "portal.disclosure.forms.EnterpriseFilterForm"
 NEWS = "portal.news.forms.AnnouncementFilterForm"
+API_FORMS = "portal.opendata.forms"
+API_PAGING = ["page", "per_page", "after", "before"]
 
 # page → (the filter form whose fields it reads, other query parameters it reads)
 PAGES = {
@@ -194,9 +196,14 @@ PAGES = {
     "/search": (None, ["q", "type", "division", "variety", "year", "sort", "page"]),
     "/search/suggest": (None, ["q"]),
     "/statistics": (None, ["months", "variety"]),
-    "/api/v1/listings": (LISTING, ["page", "per_page"]),
-    "/api/v1/trades": (TRADE, ["page", "per_page"]),
-    "/api/v1/compliance/2024": (COMPLIANCE, ["page", "per_page"]),
+    "/api/v1/listings": (LISTING, API_PAGING),
+    "/api/v1/trades": (TRADE, API_PAGING),
+    "/api/v1/compliance/2024": (COMPLIANCE, API_PAGING),
+    "/api/v1/enterprises": (ENTERPRISE, API_PAGING),
+    "/api/v1/announcements": (NEWS, API_PAGING),
+    "/api/v1/publicity": (f"{API_FORMS}.PublicityNoticeFilterForm", API_PAGING),
+    "/api/v1/statistics": (f"{API_FORMS}.StatisticsFilterForm", []),
+    "/api/v1/search": (f"{API_FORMS}.SearchFilterForm", ["page"]),
 }
 
 
@@ -209,7 +216,10 @@ def _check(response, url: str) -> None:
         _assert_no_raw_markup(response.get_data(as_text=True), url)
     else:
         # JSON and CSV are not parsed as HTML (nosniff); an HTML error page must still be escaped.
-        assert response.mimetype in {"application/json", "text/csv"}, (url, response.mimetype)
+        assert response.mimetype in {"application/json", "application/problem+json", "text/csv"}, (
+            url,
+            response.mimetype,
+        )
 
 
 @pytest.mark.parametrize("path", PAGES)
