@@ -3,6 +3,8 @@
 Results go to bench/results.json and bench/results.md (medians and p95 from one run; the machine is
 shared and noisy, so compare figures from the same run only).
 
+The JSON API is timed by bench/api_bench.py at first, numbered and cursor pages.
+
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1.
 """
@@ -163,6 +165,20 @@ def write_results(results: dict) -> None:
                     f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
                 )
         lines.append("")
+    api = results.get("api", {})
+    if api:
+        lines += [
+            "## API (server time through the Flask stack, rate limit on and raised, ms)",
+            "",
+            "| group | requests | p50 | p95 | max |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, row in api.items():
+            if isinstance(row, dict) and "p50_ms" in row:
+                lines.append(
+                    f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
+                )
+        lines.append("")
     if "search" in results:
         lines += [
             "## Search",
@@ -186,6 +202,11 @@ def main() -> None:
     results["database"] = url.split("://")[0]
     results["pages"] = page_benchmark(url, rounds)
     print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+    write_results(results)
+    from bench import api_bench
+
+    results["api"] = api_bench.api_benchmark(url, rounds)
+    print(json.dumps(results["api"], ensure_ascii=False, indent=2))
     write_results(results)
     if not os.environ.get("BENCH_SKIP_SEARCH"):
         try:
