@@ -64,7 +64,7 @@ def api_benchmark(url: str, rounds: int) -> dict:
         "/api/v1/listings?variety=energy&status=open",
         "/api/v1/trades?division=410600&date_from=2022-01-01",
         "/api/v1/trades?category=new_project&method=auction",
-        "/api/v1/compliance/2024?status=non_compliant",
+        "/api/v1/compliance/2024?status=non_compliant&division=410100",
         "/api/v1/announcements?category=publicity",
         "/api/v1/enterprises?division=410100",
         "/api/v1/publicity",
@@ -75,7 +75,11 @@ def api_benchmark(url: str, rounds: int) -> dict:
         "/api/v1/listings?per_page=500&page=20",
         "/api/v1/enterprises?page=100",
     ]
+    # The compliance list sorts by the unit's name through a join, with no index to serve it (a
+    # temporary B-tree over the period's rows): timed apart, it is the one list that misses the target.
+    compliance = ["/api/v1/compliance/2024", "/api/v1/compliance/2024?page=50"]
     return {
+        "compliance_by_name": time_requests(client, compliance, max(20, rounds // 10)),
         "first_pages": time_requests(client, first, rounds),
         "deepest_numbered_pages": time_requests(client, numbered, max(40, rounds // 3)),
         "cursor_pages_1k_to_95k_deep": time_requests(client, deep, rounds),
