@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -278,6 +279,10 @@ class Record:
 
 def attr(*path: str) -> Callable:
     """A getter that follows attributes, stopping at None: attr("listing", "number")."""
+    if len(path) == 1:
+        # One attribute: C-speed for rows, a lookup for the dicts some services return.
+        name, fetch = path[0], attrgetter(path[0])
+        return lambda row: row[name] if isinstance(row, dict) else fetch(row)
 
     def get(row):
         for name in path:

@@ -14,13 +14,14 @@ from types import SimpleNamespace
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from portal.compliance import services as compliance_services
 from portal.compliance.forms import ComplianceFilterForm
 from portal.disclosure import services as disclosure
 from portal.disclosure.forms import EnterpriseFilterForm
 from portal.disclosure.models import Listing, Trade
+from portal.enterprises.models import Enterprise
 from portal.errors import problem
 from portal.errors import titles as error_titles
 from portal.extensions import db, limiter
@@ -361,7 +362,11 @@ NUMBER = Parameter(
 def listings():
     filters = validated(ApiListingFilterForm(request.args))
     stmt, _count = disclosure.listings_query(filters)
-    return paged_list(stmt.options(joinedload(Listing.seller)), records.LISTING)
+    # The seller's code and whether it is public; not its division and industry rows.
+    seller = joinedload(Listing.seller).options(
+        lazyload(Enterprise.division), lazyload(Enterprise.industry)
+    )
+    return paged_list(stmt.options(seller), records.LISTING)
 
 
 @api(
