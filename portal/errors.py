@@ -57,7 +57,9 @@ def answer_with_problems(app: Flask, prefix: str) -> None:
 
 
 def wants_problem() -> bool:
-    return request.path.startswith(tuple(current_app.extensions.get("problem_json_prefixes", ())))
+    # "/api" itself belongs to "/api/" too.
+    path = request.path if request.path.endswith("/") else request.path + "/"
+    return path.startswith(tuple(current_app.extensions.get("problem_json_prefixes", ())))
 
 
 def problem(code: int, detail: str | None = None, headers: dict | None = None, **members):

@@ -14,7 +14,7 @@ def assert_problem(response, status: int) -> dict:
     assert response.mimetype == PROBLEM
     body = response.get_json()
     assert body["status"] == status and body["type"] == "about:blank"
-    assert body["title"] and body["detail"] and body["instance"].startswith("/api/")
+    assert body["title"] and body["detail"] and body["instance"].startswith("/api")
     assert response.headers["Cache-Control"] == "no-store"
     return body
 
@@ -24,6 +24,7 @@ def assert_problem(response, status: int) -> dict:
     [
         "/api/v1/nope",
         "/api/nope",
+        "/api",
         "/api/v2/listings",
         "/api/v1/listings/NOPE",
         "/api/v1/compliance/1999",
