@@ -279,7 +279,7 @@ COMPLIANCE_PERIOD = Record(
             "url",
             Text("uri"),
             _l("本期履约名单的网页"),
-            lambda p: _external("disclosure.compliance_period", year=p.year),
+            lambda p: _external("compliance.period", year=p.year),
         ),
     ],
 )
