@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 # `make run PORT=8080` serves on another port; mail links follow unless PUBLIC_BASE_URL is set.
 PORT   ?= 5000
 
-.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe
+.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe api-contract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ probe: install-test translations-compile
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  FUZZ_PROFILE=probe PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest tests/security/test_fuzz.py; \
 	fi
+
+## schemathesis against the OpenAPI document with 100 examples per operation and mode (the
+## default suite runs 8); API_CONTRACT_EXAMPLES=N for more.
+api-contract: install-test translations-compile
+	API_CONTRACT_PROFILE=full $(BIN)/python -m pytest -n $(TEST_WORKERS) tests/opendata/test_contract.py
 
 bench: install-test translations-compile
 	$(BIN)/python -m bench.run

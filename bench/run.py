@@ -3,6 +3,8 @@
 Results go to bench/results.json and bench/results.md (medians and p95 from one run; the machine is
 shared and noisy, so compare figures from the same run only).
 
+The JSON API is timed by bench/api_bench.py at first, numbered and cursor pages.
+
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1.
 """
@@ -73,19 +75,25 @@ def time_requests(client, urls: list[str], rounds: int) -> dict:
     for url in urls[:20]:  # warm caches and the connection pool
         client.get(url)
     timings = []
+    cpu = []
     statuses = set()
     for i in range(rounds):
         url = urls[i % len(urls)]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         response.get_data()
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         statuses.add(response.status_code)
     return {
         "requests": rounds,
         "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(percentile(timings, 95), 2),
         "max_ms": round(max(timings), 2),
+        # CPU time of this process: on a shared, loaded machine wall time counts the waiting too.
+        "cpu_p50_ms": round(statistics.median(cpu), 2),
+        "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "statuses": sorted(statuses),
     }
 
@@ -175,6 +183,21 @@ def write_results(results: dict) -> None:
                 f"| {row['url']} | {row['bytes']} | {row['seconds']} | {row['cpu_seconds']} "
                 f"| {row['increase_mb']} |"
             )
+    api = results.get("api", {})
+    if api:
+        lines += [
+            "## API (server time through the Flask stack, rate limit on and raised, ms)",
+            "",
+            "| group | requests | p50 | p95 | max | CPU p50 | CPU p95 | load |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, row in api.items():
+            if isinstance(row, dict) and "p50_ms" in row:
+                lines.append(
+                    f"| {name} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | "
+                    f"{row['max_ms']} | {row['cpu_p50_ms']} | {row['cpu_p95_ms']} | "
+                    f"{row['load_average']} |"
+                )
         lines.append("")
     if "search" in results:
         lines += [
@@ -203,6 +226,10 @@ def main() -> None:
     from bench import export_bench
 
     export_bench.main(results, url)
+    from bench import api_bench
+
+    results["api"] = api_bench.api_benchmark(url, rounds)
+    print(json.dumps(results["api"], ensure_ascii=False, indent=2))
     write_results(results)
     if not os.environ.get("BENCH_SKIP_SEARCH"):
         try:

@@ -190,6 +190,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(compliance.bp)
     app.register_blueprint(compliance.admin_bp)
     app.register_blueprint(opendata.bp)
+    opendata.init_app(app)
     app.register_blueprint(news.bp)
     app.register_blueprint(downloads.bp)
     downloads.init_app(app)

@@ -69,6 +69,9 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
+    # The JSON API's budget per client address, shared by all its endpoints, in Flask-Limiter's
+    # notation ("120 per minute", or several: "120 per minute;3000 per hour"). docs/api.md states it.
+    API_RATE_LIMIT = "120 per minute"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -1,18 +1,31 @@
-"""Error pages in the visitor's language; never a bare 500 or a stack trace."""
+"""Error pages in the visitor's language; never a bare 500 or a stack trace.
+
+Under a path prefix that a feature registers with `answer_with_problems()` (the JSON API), every
+error is an RFC 9457 problem document (application/problem+json) instead of a page: unknown paths
+and wrong methods too, which no blueprint's own handler would see.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import math
+import time
+from urllib.parse import quote
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, limiter
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Retry-After when the limiter cannot say when its window ends (it always can with its storages).
+DEFAULT_RETRY_AFTER = 60
 
 
-def _titles():
+def titles():
     return {
         400: _("请求有误"),
         403: _("没有访问权限"),
@@ -25,8 +38,63 @@ def _titles():
     }
 
 
+def _generic_details():
+    """What a program reading the API is told when the view gave no message of its own."""
+    return {
+        400: _("请求参数有误。"),
+        404: _("没有这个地址或记录。接口列表见 /api/v1/openapi.json。"),
+        405: _("此地址不接受这种请求方式。"),
+        429: _("请求过于频繁，请按 Retry-After 头给出的秒数等待后再试。"),
+        500: _("服务器出错了，请稍后再试。"),
+    }
+
+
+def answer_with_problems(app: Flask, prefix: str) -> None:
+    """Answer every error under `prefix` (e.g. "/api/") with a problem document, not a page."""
+    prefixes = app.extensions.setdefault("problem_json_prefixes", [])
+    if prefix not in prefixes:
+        prefixes.append(prefix)
+
+
+def wants_problem() -> bool:
+    # "/api" itself belongs to "/api/" too.
+    path = request.path if request.path.endswith("/") else request.path + "/"
+    return path.startswith(tuple(current_app.extensions.get("problem_json_prefixes", ())))
+
+
+def problem(code: int, detail: str | None = None, headers: dict | None = None, **members):
+    """An RFC 9457 problem document. `type` is about:blank, so `title` is the status's name (here
+    in the visitor's language); `members` are extension members such as `invalid_params`."""
+    body = {
+        "type": "about:blank",
+        "title": titles().get(code, _("出错了")),
+        "status": code,
+        "detail": str(detail) if detail else _generic_details().get(code, _("出错了")),
+        # A URI reference: the path as it travels, percent-encoded.
+        "instance": quote(request.path.encode("utf-8", "surrogatepass"), safe="/"),
+        **members,
+    }
+    response = jsonify(body)
+    response.status_code = code
+    response.mimetype = PROBLEM_MEDIA_TYPE
+    # An error says something about this moment, not about the resource: no cache keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(headers or {})
+    return response
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the rate-limit window that refused this request ends (at least 1)."""
+    current = limiter.current_limit
+    if current is None:
+        return DEFAULT_RETRY_AFTER
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
 def _page(code: int, detail: str | None = None):
-    title = _titles().get(code, _("出错了"))
+    if wants_problem():
+        return problem(code, detail), code
+    title = titles().get(code, _("出错了"))
     template = "errors/_message.html" if request.htmx else "errors/error.html"
     return render_template(template, code=code, title=title, detail=detail), code
 
@@ -46,6 +114,10 @@ def init_app(app: Flask) -> None:
             if getattr(error, "_portal_detail", False) or _is_ours(error)
             else None
         )
+        if error.code == 429:
+            # RFC 6585: say when to come back, on the page and in the API alike.
+            response, code = _page(error.code, None)
+            return response, code, {"Retry-After": str(retry_after_seconds())}
         response, code = _page(error.code, detail)
         if error.code == 405:
             return response, code, {"Allow": ", ".join(error.valid_methods or [])}

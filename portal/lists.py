@@ -25,6 +25,7 @@ from portal.web import paginate, parse_int, render
 # ---- Filter forms ----
 
 ALL = ("", _l("全部"))
+UNKNOWN_CHOICE = _l("不是可选的值，请从列表中选择。")
 
 
 class ChineseDateField(DateField):
@@ -51,7 +52,7 @@ class Choice(SelectField):
 
     def pre_validate(self, form):
         if self.data not in {value for value, _label in self.choices}:
-            raise ValidationError(_l("不是可选的值，请从列表中选择。"))
+            raise ValidationError(UNKNOWN_CHOICE)
 
 
 class FilterForm(FlaskForm):
@@ -165,5 +166,12 @@ def render_list(form, query_factory, template: str, partial: str, **context):
         response.status_code = 400
         return response
     stmt, _exact_count = query_factory(form.data)
-    page = paginate(db.session, stmt, page=page_number)
+    page = paginate(
+        db.session,
+        stmt,
+        page=page_number,
+        keyset=True,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
     return render(template, partial, form=form, page=page, **context)

@@ -17,6 +17,7 @@ from sqlalchemy import func, literal, select
 
 from portal import i18n
 from portal.i18n import TEMPLATE_HELPERS, localized
+from portal.keyset import InvalidCursor, decode_cursor, encode_cursor, ordered, seek, sort_keys
 from portal.reference import services as reference
 
 CARE_COOKIE = "care"
@@ -66,38 +67,83 @@ COUNT_CAP = 10_000
 
 @dataclass
 class Page:
+    """One page of a list: its rows, where it stands, and how to reach its neighbours.
+
+    A page is reached by number (`page`, OFFSET; shallow pages) or, in a list paged by keyset, by a
+    cursor (`page` is None). Whether a next or previous page exists is known from one row read
+    beyond the page, never guessed from a count, so a `next` link never leads past the end.
+    """
+
     items: list
-    page: int
+    page: int | None
     per_page: int
     total: int
     capped: bool = False
+    more_after: bool | None = None  # None: not read (a Page built by hand); guess from the count
+    more_before: bool | None = None
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
 
     @property
     def pages(self) -> int:
+        """The pages that page numbers reach: those the (capped) count covers."""
         counted = max(1, math.ceil(self.total / self.per_page))
-        # Past the cap we know only that there is more: allow one page beyond the one shown.
-        if not self.capped:
-            return counted
-        return max(counted, self.page + 1 if len(self.items) == self.per_page else self.page)
+        if self.more_after is None and self.capped and self.page is not None:
+            # Past the cap we know only that there is more: allow one page beyond the one shown.
+            return max(counted, self.page + 1 if len(self.items) == self.per_page else self.page)
+        if self.page is not None and self.page > counted:
+            return self.page  # past the cap, paging on by number (a list without keyset)
+        return counted
 
     @property
     def has_prev(self) -> bool:
+        if self.page is None:
+            return bool(self.more_before and self.prev_cursor)
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        if self.more_after is None:
+            return self.page is not None and self.page < self.pages
+        if self.page is None:
+            return bool(self.more_after and self.next_cursor)
+        return self.more_after
 
     @property
-    def first_index(self) -> int:
+    def by_cursor(self) -> bool:
+        return self.page is None
+
+    @property
+    def first_index(self) -> int | None:
+        if self.page is None:
+            return None
         return (self.page - 1) * self.per_page + 1 if self.items else 0
 
     @property
-    def last_index(self) -> int:
+    def last_index(self) -> int | None:
+        if self.page is None:
+            return None
         return self.first_index + len(self.items) - 1 if self.items else 0
+
+    def next_args(self) -> dict | None:
+        """Query arguments of the next page: its number while numbers reach it, else a cursor."""
+        if not self.has_next:
+            return None
+        if self.page is not None and (self.page < self.pages or self.next_cursor is None):
+            return {"page": self.page + 1, "after": None, "before": None}
+        return {"page": None, "after": self.next_cursor, "before": None}
+
+    def prev_args(self) -> dict | None:
+        if not self.has_prev:
+            return None
+        if self.page is not None:
+            return {"page": self.page - 1 if self.page > 2 else None, "after": None, "before": None}
+        return {"page": None, "after": None, "before": self.prev_cursor}
 
     def window(self, size: int = 2) -> list[int | None]:
         """Page numbers to show around the current one; None marks a gap."""
+        if self.page is None:
+            return []
         shown = {1, self.pages} | set(range(self.page - size, self.page + size + 1))
         out: list[int | None] = []
         last = 0
@@ -122,11 +168,24 @@ def capped_count(statement, cap: int | None = None):
 
 
 def paginate(
-    session, statement, count_statement=None, page: int = 1, per_page: int | None = None
+    session,
+    statement,
+    count_statement=None,
+    page: int = 1,
+    per_page: int | None = None,
+    *,
+    keyset: bool = False,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Page:
-    """Run one page of `statement`; a page past the end is a 404, not an empty page.
+    """Run one page of `statement`; a numbered page past the end is a 404, not an empty page.
 
     Without `count_statement`, the rows are counted up to COUNT_CAP (see Page.capped).
+    With `keyset`, every page carries cursors of its first and last rows: page numbers reach the
+    pages the count covers, and `after`/`before` (a cursor) reach every page past them at the
+    same cost (portal/keyset.py). A page number beyond the counted pages is then a 404 that
+    says how to go on, and so is a cursor that this list did not make: neither names a page
+    that exists (the parameter itself is well-formed, so it is not a 400).
     """
     per_page = per_page or current_app.config["PAGE_SIZE"]
     if count_statement is None:
@@ -135,12 +194,86 @@ def paginate(
         total = min(total, COUNT_CAP)
     else:
         total, capped = session.scalar(count_statement) or 0, False
+    if not keyset:
+        return _offset_page(session, statement, page, per_page, total, capped, None)
+    keys = sort_keys(statement)
+    if after or before:
+        try:
+            values = decode_cursor(keys, after or before)
+        except InvalidCursor:
+            abort(
+                404,
+                description=_l(
+                    "没有这个翻页位置：它不是本列表在当前排序下给出的，请回到第一页重新翻页。"
+                ),
+            )
+        return _cursor_page(session, statement, keys, values, bool(before), per_page, total, capped)
+    numbered = max(1, math.ceil(total / per_page))
+    if capped and page > numbered:
+        abort(
+            404,
+            description=_l(
+                "页码最多到 %(max)s；更后面的记录请沿“下一页”链接继续浏览，或加筛选条件缩小范围。",
+                max=numbered,
+            ),
+        )
+    return _offset_page(session, statement, page, per_page, total, capped, keys)
+
+
+def _rows_and_keys(session, statement, keys) -> tuple[list, list]:
+    """Run `statement` with its sort columns added, so that each row's cursor can be written."""
+    if keys is None:
+        return list(session.scalars(statement)), []
+    rows = session.execute(statement.add_columns(*(key.column for key in keys))).all()
+    return [row[0] for row in rows], [tuple(row[1:]) for row in rows]
+
+
+def _offset_page(session, statement, page, per_page, total, capped, keys) -> Page:
     if page < 1:
         abort(404)
-    items = list(session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
+    if keys is not None:
+        statement = ordered(statement, keys)
+    items, values = _rows_and_keys(
+        session, statement.limit(per_page + 1).offset((page - 1) * per_page), keys
+    )
     if page > 1 and not items:
         abort(404)
-    return Page(items=items, page=page, per_page=per_page, total=total, capped=capped)
+    more_after = len(items) > per_page
+    items, values = items[:per_page], values[:per_page]
+    return Page(
+        items=items,
+        page=page,
+        per_page=per_page,
+        total=total,
+        capped=capped,
+        more_after=more_after,
+        more_before=page > 1,
+        next_cursor=encode_cursor(keys, values[-1]) if keys and values else None,
+        prev_cursor=encode_cursor(keys, values[0]) if keys and values else None,
+    )
+
+
+def _cursor_page(session, statement, keys, values, backwards, per_page, total, capped) -> Page:
+    items, found = _rows_and_keys(
+        session, seek(statement, keys, values, backwards).limit(per_page + 1), keys
+    )
+    beyond = len(items) > per_page
+    items, found = items[:per_page], found[:per_page]
+    if backwards:
+        items.reverse()
+        found.reverse()
+    return Page(
+        items=items,
+        page=None,
+        per_page=per_page,
+        total=total,
+        capped=capped,
+        # The cursor's own row lies on the side we came from (unless it was deleted since).
+        more_after=True if backwards else beyond,
+        more_before=beyond if backwards else True,
+        next_cursor=encode_cursor(keys, found[-1]) if found else None,
+        prev_cursor=encode_cursor(keys, found[0]) if found else None,
+    )
 
 
 def url_with(**changes: Any) -> str:

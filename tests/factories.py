@@ -251,6 +251,24 @@ def announcement(
     return row
 
 
+def publicity_notice(announcement, subject_type="other", status="open", **kw):
+    """The 公示 notice that links a publicity announcement to what it publishes."""
+    from portal.news.services import utcnow
+    from portal.publicity.models import PublicityNotice
+
+    row = PublicityNotice(
+        announcement_id=announcement.id,
+        subject_type=subject_type,
+        subject_id=kw.pop("subject_id", ""),
+        status=status,
+        created_at=kw.pop("created_at", utcnow()),
+        **kw,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 # ---------------------------------------------------------------- filings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -27,6 +27,7 @@ BASE_MODULES = {
     "portal.uploads",
     "portal.access",
     "portal.columns",
+    "portal.keyset",
     "portal.lists",
     "portal.signals",
     "portal.web",

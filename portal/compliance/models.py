@@ -63,4 +63,7 @@ class ComplianceRecord(db.Model):
 
     @property
     def holdings(self) -> Decimal:
-        return (self.quota or 0) + (self.bought or 0) - (self.sold or 0) - (self.taken_back or 0)
+        # Decimal even when every part is zero: `Decimal(0) or 0` is the int 0.
+        parts = (self.quota, self.bought, self.sold, self.taken_back)
+        quota, bought, sold, taken_back = (Decimal(part or 0) for part in parts)
+        return quota + bought - sold - taken_back

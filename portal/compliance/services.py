@@ -490,10 +490,16 @@ def export_json(year: int) -> str:
 
 # ---- The published lists ----
 
+# Every sort ends with the row's id: no two rows tie, so a keyset page (web.paginate) can start
+# exactly after the last row shown.
 COMPLIANCE_SORTS = {
     "name": (Enterprise.name.asc(), ComplianceRecord.id.asc()),
-    "-shortfall": (ComplianceRecord.shortfall.desc().nulls_last(), Enterprise.name.asc()),
-    "status": (ComplianceRecord.status.asc(), Enterprise.name.asc()),
+    "-shortfall": (
+        ComplianceRecord.shortfall.desc().nulls_last(),
+        Enterprise.name.asc(),
+        ComplianceRecord.id.asc(),
+    ),
+    "status": (ComplianceRecord.status.asc(), Enterprise.name.asc(), ComplianceRecord.id.asc()),
 }
 COMPLIANCE_FILTERS = {
     "division": equals(Enterprise.division_code),

@@ -121,8 +121,17 @@ def local_zone():
 
 
 def _local_midnight_utc(day: date) -> datetime:
-    """The UTC instant (naive, as stored) at which a local calendar day begins."""
-    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+    """The UTC instant (naive, as stored) at which a local calendar day begins.
+
+    At the ends of the calendar (1 January of year 1, in a time zone east of UTC) there is no such
+    instant in a datetime: the bound is then the earliest or latest datetime, which no publication
+    time passes.
+    """
+    try:
+        local = datetime.combine(day, time.min, tzinfo=local_zone())
+        return local.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if day.year == 1 else datetime.max
 
 
 def publicity_open_clause(now: datetime):
@@ -173,9 +182,9 @@ def filter_announcements(
     if date_from:
         stmt = stmt.where(Announcement.published_at >= _local_midnight_utc(date_from))
     if date_to:
-        stmt = stmt.where(
-            Announcement.published_at < _local_midnight_utc(date_to + timedelta(days=1))
-        )
+        end = _local_midnight_utc(date_to + timedelta(days=1)) if date_to < date.max else None
+        if end is not None:
+            stmt = stmt.where(Announcement.published_at < end)
     if open_only:
         stmt = stmt.where(publicity_open_clause(now))
     count = select(func.count()).select_from(stmt.subquery())

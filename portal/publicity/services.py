@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -454,3 +454,47 @@ def _warn_construction(obligation) -> None:
             deadline=obligation.start_deadline.isoformat(),
         ),
     )
+
+
+# --- the public list of 公示 notices --------------------------------------------------------------
+
+NOTICE_FILTERS = {
+    "status": lambda value: PublicityNotice.status == value,
+    "subject": lambda value: PublicityNotice.subject_type == value,
+    "division": lambda value: Announcement.division_code == value,
+}
+
+
+def public_notices_query(filters: dict, now: datetime | None = None):
+    """The 公示 notices the public may see, newest first, and their count: those whose announcement
+    is published. A withdrawn or reopened one stays listed, with its status: the page stays up and
+    says why."""
+    conditions = [
+        Announcement.status == "published",
+        Announcement.published_at <= (now or utcnow()),
+        *(
+            condition(filters[name])
+            for name, condition in NOTICE_FILTERS.items()
+            if filters.get(name)
+        ),
+    ]
+    joined = select(PublicityNotice).join(
+        Announcement, Announcement.id == PublicityNotice.announcement_id
+    )
+    # Newest notice first: a notice is made when its 公示 is published, and its id is an index.
+    stmt = joined.where(*conditions).order_by(PublicityNotice.id.desc())
+    count = (
+        select(func.count(PublicityNotice.id))
+        .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
+        .where(*conditions)
+    )
+    return stmt, count
+
+
+def get_public_notice_or_404(notice_id: int) -> PublicityNotice:
+    """A notice whose announcement the public may see; any other is a 404."""
+    stmt, _count = public_notices_query({})
+    notice = db.session.scalar(stmt.where(PublicityNotice.id == notice_id))
+    if notice is None:
+        abort(404)
+    return notice

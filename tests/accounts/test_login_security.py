@@ -184,15 +184,18 @@ def test_login_is_rate_limited(limited_app):
     client = limited_app.test_client()
     html = client.get("/accounts/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    codes = [
+    responses = [
         client.post(
             "/accounts/login",
             data={"csrf_token": token, "email": "x@example.com", "password": "Wrong-pass-1"},
-        ).status_code
+        )
         for _i in range(12)
     ]
-    assert codes[0] == 422
-    assert codes[-1] == 429
+    assert responses[0].status_code == 422
+    assert responses[-1].status_code == 429
+    # RFC 6585: the refusal says when to come back (the end of the limit's window).
+    assert int(responses[-1].headers["Retry-After"]) >= 1
+    assert responses[-1].mimetype == "text/html"
 
 
 def test_colleague_invite_accept_and_remove(app, client, csrf_token, auth):

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -247,3 +248,35 @@ def test_statistics_page_has_chart_and_table(client, market):
     assert response.status_code == 200
     assert "市场统计" in html and "逐月数据表" in html
     assert "<svg" in html and "<polyline" in html
+
+
+def test_list_pages_go_on_by_cursor_past_the_counted_pages(client, app, monkeypatch):
+    from datetime import date, timedelta
+
+    from portal import web
+
+    with app.app_context():
+        seller = f.enterprise("示例平顶山钢铁有限公司", "410400", "steel")
+        for n in range(45):
+            f.listing(seller, starts_on=date(2024, 1, 1) + timedelta(days=n))
+        db.session.commit()
+    monkeypatch.setattr(web, "COUNT_CAP", 20)
+    page_one = client.get("/listings").get_data(as_text=True)
+    assert "超过 20 条" in page_one
+    next_link = re.search(r'<a href="([^"]+)"[^>]*rel="next"', page_one).group(1)
+    next_link = next_link.replace("&amp;", "&")
+    assert "after=" in next_link  # 20 counted rows fill one page: the next is by cursor
+    seen = set(re.findall(r"YNQ-GP-2025-\d{6}", page_one))
+    url = next_link
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert 'rel="first"' in html and 'rel="prev"' in html and "本页" in html
+        seen |= set(re.findall(r"YNQ-GP-2025-\d{6}", html))
+        found = re.search(r'<a href="([^"]+)"[^>]*rel="next"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert len(seen) == 45
+    assert client.get("/listings?page=2").status_code == 404  # past the counted pages
+    fragment = client.get(next_link, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)

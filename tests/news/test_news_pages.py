@@ -262,3 +262,10 @@ def test_pages_render_in_english_too(client, make_announcement, stored_file):
         assert response.status_code == 200, path
         assert '<html lang="en"' in response.get_data(as_text=True)
     assert "2 kB" in client.get(f"/news/{announcement_id}").get_data(as_text=True)
+
+
+def test_dates_at_the_ends_of_the_calendar_filter_without_an_error(client, make_announcement):
+    make_announcement(title="日历两端")
+    for query in ("from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=0001-01-01"):
+        assert client.get(f"/news/?{query}").status_code == 200, query
+    assert "日历两端" in client.get("/news/?from=0001-01-01").get_data(as_text=True)

@@ -143,12 +143,35 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
+    # ---- the JSON API: the same public records, the same refusals
+    "opendata.index": public(),
+    "opendata.openapi": public(),
+    "opendata.docs": public(),
+    "opendata.reference_codes": public(),
+    "opendata.statistics": public(),
+    "opendata.search_records": public(),
     "opendata.listings": public(),
+    "opendata.listing": public(args={"number": "$listing"}),
     "opendata.trades": public(),
+    "opendata.trade": public(args={"number": "$trade"}),
+    "opendata.compliance_periods": public(),
     "opendata.compliance": {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
+    "opendata.enterprises": public(),
+    "opendata.enterprise": {
+        "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
+        "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
+    },
+    "opendata.announcements": public(),
+    "opendata.announcement": {
+        "published": Rule(ok=EVERYONE, args={"id": "$announcement"}),
+        "draft": Rule(ok=REFUSE_ALL, args={"id": "$draft_announcement"}),
+    },
+    "opendata.publicity_notices": public(),
+    # The public notice never names the objector, whoever asks.
+    "opendata.publicity_notice": public(args={"id": "$notice"}, secret=("objector_contact", ())),
     "news.index": public(),
     "news.detail": {
         "published": Rule(ok=EVERYONE, args={"id": "$announcement"}),

@@ -182,6 +182,8 @@ TRADE = "portal.disclosure.forms.TradeFilterForm"
 COMPLIANCE = "portal.compliance.forms.ComplianceFilterForm"
 ENTERPRISE = "portal.disclosure.forms.EnterpriseFilterForm"
 NEWS = "portal.news.forms.AnnouncementFilterForm"
+API_FORMS = "portal.opendata.forms"
+API_PAGING = ["page", "per_page", "after", "before"]
 
 # page → (the filter form whose fields it reads, other query parameters it reads)
 PAGES = {
@@ -202,9 +204,14 @@ PAGES = {
     "/search": (None, ["q", "type", "division", "variety", "year", "sort", "page"]),
     "/search/suggest": (None, ["q"]),
     "/statistics": (None, ["months", "variety"]),
-    "/api/v1/listings": (LISTING, ["page", "per_page"]),
-    "/api/v1/trades": (TRADE, ["page", "per_page"]),
-    "/api/v1/compliance/2024": (COMPLIANCE, ["page", "per_page"]),
+    "/api/v1/listings": (LISTING, API_PAGING),
+    "/api/v1/trades": (TRADE, API_PAGING),
+    "/api/v1/compliance/2024": (COMPLIANCE, API_PAGING),
+    "/api/v1/enterprises": (ENTERPRISE, API_PAGING),
+    "/api/v1/announcements": (NEWS, API_PAGING),
+    "/api/v1/publicity": (f"{API_FORMS}.PublicityNoticeFilterForm", API_PAGING),
+    "/api/v1/statistics": (f"{API_FORMS}.StatisticsFilterForm", []),
+    "/api/v1/search": (f"{API_FORMS}.SearchFilterForm", ["page"]),
 }
 
 
@@ -218,7 +225,15 @@ def _check(response, url: str) -> None:
     else:
         # JSON, CSV and XLSX are not parsed as HTML (nosniff); an HTML error page must still be
         # escaped.
-        assert response.mimetype in {"application/json", "text/csv", XLSX}, (url, response.mimetype)
+        assert response.mimetype in {
+            "application/json",
+            "application/problem+json",
+            "text/csv",
+            XLSX,
+        }, (
+            url,
+            response.mimetype,
+        )
     response.close()  # an XLSX download is a spooled file until its response is closed
 
 
