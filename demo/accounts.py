@@ -22,12 +22,25 @@ also follows new 郑州 listings by mail (a confirmed daily subscription: `flask
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+
+from portal.accounts import identity
+from portal.accounts.models import AuditFirm, User
+from portal.accounts.services import hash_password, now
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.feeds import subscriptions
+from portal.filings import services, workflow
+from portal.uploads import CheckedUpload
 
 DEMO_PASSWORD = "Demo-Pass-2024"
 DOMAIN = "demo.ynq.example"
@@ -41,10 +54,6 @@ def load_demo(rng, echo) -> None:
 
 
 def _load(rng, echo) -> None:
-    from portal.accounts.models import AuditFirm, User
-    from portal.accounts.services import hash_password, now
-    from portal.enterprises.models import Enterprise
-    from portal.extensions import db
 
     if db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}")) is not None:
         echo("  demo accounts already present")
@@ -101,15 +110,6 @@ def _load(rng, echo) -> None:
 def _demo_identity_application(unit) -> None:
     """A person claims a listed 郑州 unit through the registration and application services,
     with both pieces of evidence; the name typed differs from the listed one, as the city will see."""
-    import hashlib
-    import io
-
-    from PIL import Image
-    from pypdf import PdfWriter
-
-    from portal.accounts import identity
-    from portal.accounts.services import now
-    from portal.uploads import CheckedUpload
 
     typed = (
         unit.name.replace("有限公司", "有限责任公司")
@@ -163,7 +163,6 @@ def _demo_identity_application(unit) -> None:
 def _demo_subscription(email: str) -> None:
     """The enterprise admin follows new 挂牌 in its city by mail, subscribed and confirmed through
     the services as a visitor would be (the confirmation mail goes to the outbox)."""
-    from portal.feeds import subscriptions
 
     located = subscriptions.locate_target("/listings?division=410100")
     subscription = subscriptions.subscribe(email, located, "daily", "zh_Hans_CN")
@@ -172,11 +171,8 @@ def _demo_subscription(email: str) -> None:
 
 
 def _demo_filings(admin, city, province, firm) -> None:
-    from portal.filings import services, workflow
-    from portal.uploads import CheckedUpload
 
     def evidence(filing, purpose="evidence"):
-        import hashlib
 
         upload = CheckedUpload(
             data=DEMO_PDF,
