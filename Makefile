@@ -59,6 +59,9 @@ browser-deps:
 ## Both cores for the tests without a browser (pytest-xdist, a database per worker; on PostgreSQL
 ## <name>_gw0 and <name>_gw1 beside TEST_DATABASE_URL's); the browser tests one at a time.
 TEST_WORKERS ?= 2
+# Keep the bytecode of the code under test and of pytest's rewritten plugins between processes
+# (some machines set PYTHONDONTWRITEBYTECODE, which made every worker compile them again).
+test probe api-contract bench: export PYTHONDONTWRITEBYTECODE =
 
 test: install-test translations-compile browser-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"

@@ -37,12 +37,38 @@ def empty_tables(connection: Connection, metadata: MetaData, keep=REFERENCE_TABL
     if not tables:
         return 0
     if connection.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        connection.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # TRUNCATE costs about 6 ms a table even when the table is empty; a test writes to a few.
+        # So only the tables that hold rows, or whose id sequence has been used since its last
+        # restart (a rolled-back insert leaves no row but moves the sequence), are truncated.
+        touched = _touched_tables(connection, [t.name for t in tables])
+        if touched:
+            names = ", ".join(f'"{name}"' for name in touched)
+            connection.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
             connection.execute(table.delete())
     return len(tables)
+
+
+def _touched_tables(connection: Connection, names: list[str]) -> list[str]:
+    """The tables among `names` that hold a row or whose owned sequence has been used."""
+    rows = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
+    )
+    touched = set(connection.scalars(sql(rows)))
+    touched.update(
+        connection.scalars(
+            sql(
+                "SELECT t.relname FROM pg_sequences s "
+                "JOIN pg_class q ON q.relname = s.sequencename AND q.relkind = 'S' "
+                "JOIN pg_namespace n ON n.oid = q.relnamespace AND n.nspname = s.schemaname "
+                "JOIN pg_depend d ON d.objid = q.oid AND d.deptype IN ('a', 'i') "
+                "JOIN pg_class t ON t.oid = d.refobjid "
+                "WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL"
+            )
+        )
+    )
+    return [name for name in names if name in touched]
 
 
 def is_development_url(url: str, instance_dirs: list[Path]) -> bool:

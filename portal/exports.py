@@ -115,14 +115,18 @@ BY_VARIETY = _l("按交易品种：能耗指标为吨标准煤，煤炭指标为
 
 
 def reference_pair(
-    key: str, header, code_header, value, kind: str, description, code_description=None
+    key: str, header, code_header, value, kind: str, description, code_description=None, blank=None
 ):
-    """A label column and the column of the code behind it (reference data)."""
+    """A label column and the column of the code behind it (reference data); `blank` is the label
+    shown where there is no code."""
     source = DIVISIONS if kind == "division" else REFERENCE
+
+    def label(r, n):
+        code = value(r)
+        return n.text(blank) if code is None and blank is not None else n.ref(kind, code)
+
     return (
-        Column(
-            key, header, lambda r, n: n.ref(kind, value(r)), source=source, description=description
-        ),
+        Column(key, header, label, source=source, description=description),
         Column(
             f"{key}_code",
             code_header,
@@ -183,6 +187,18 @@ def labelled_columns(key, header, code_header, mapping, value, description, code
             kind="code",
             description=_l("代码：%(codes)s", codes=codes),
         ),
+    )
+
+
+def page_column(endpoint: str, param: str, attr: str | None = None, source=PORTAL):
+    """The record's page on this portal, from one of the row's attributes."""
+    attr = attr or param
+    return Column(
+        "url",
+        _l("详情页面"),
+        lambda r, n: n.url(endpoint, **{param: getattr(r, attr)}),
+        kind="url",
+        source=source,
     )
 
 

@@ -16,14 +16,13 @@ from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.exports import (
     BY_VARIETY,
-    DIVISIONS,
-    PORTAL,
     REGISTER,
     Column,
     Dataset,
     category_columns,
     industry_columns,
     labelled_columns,
+    page_column,
     reference_pair,
     unit_column,
     variety_columns,
@@ -33,6 +32,17 @@ PLATFORM = _l("河南省公共资源交易平台（由省级节能主管部门�
 PER_UNIT = _l("元 / 计量单位")
 YUAN = _l("元")
 PROVINCIAL = _l("省级")
+
+
+METHOD_COLUMNS = labelled_columns(
+    "method",
+    _l("交易方式"),
+    _l("交易方式代码"),
+    TRADE_METHOD,
+    lambda r, n=None: r.method,
+    _l("挂牌、协议或竞价"),
+    "listing, agreement, auction",
+)
 
 
 def _public_uscc(enterprise) -> str | None:
@@ -78,22 +88,15 @@ LISTINGS = Dataset(
             source=REGISTER,
             description=_l("卖方为已公开的参与单位时填写"),
         ),
-        Column(
+        *reference_pair(
             "division",
             _l("地区"),
-            lambda r, n: (
-                n.ref("division", r.division_code) if r.division_code else n.text(PROVINCIAL)
-            ),
-            source=DIVISIONS,
-            description=_l("卖方所在省辖市；省级指标为“省级”"),
-        ),
-        Column(
-            "division_code",
             _l("地区代码"),
-            lambda r, n: r.division_code,
-            kind="code",
-            source=DIVISIONS,
-            description=_l("六位行政区划代码；省级指标为空"),
+            lambda r: r.division_code,
+            "division",
+            _l("卖方所在省辖市；省级指标为“省级”"),
+            _l("六位行政区划代码；省级指标为空"),
+            blank=PROVINCIAL,
         ),
         *industry_columns(lambda r: r.industry_code),
         Column(
@@ -121,15 +124,7 @@ LISTINGS = Dataset(
         ),
         Column("starts_on", _l("挂牌开始日期"), lambda r, n: r.starts_on, kind="date"),
         Column("ends_on", _l("挂牌截止日期"), lambda r, n: r.ends_on, kind="date"),
-        *labelled_columns(
-            "method",
-            _l("交易方式"),
-            _l("交易方式代码"),
-            TRADE_METHOD,
-            lambda r, n=None: r.method,
-            _l("挂牌、协议或竞价"),
-            "listing, agreement, auction",
-        ),
+        *METHOD_COLUMNS,
         *labelled_columns(
             "status",
             _l("挂牌状态"),
@@ -139,13 +134,7 @@ LISTINGS = Dataset(
             _l("挂牌中、已成交、部分成交、已撤牌或已过期"),
             "open, traded, partial, withdrawn, expired",
         ),
-        Column(
-            "url",
-            _l("详情页面"),
-            lambda r, n: n.url("disclosure.listing_detail", number=r.number),
-            kind="url",
-            source=PORTAL,
-        ),
+        page_column("disclosure.listing_detail", "number"),
     ),
 )
 
@@ -161,18 +150,14 @@ def _party(key, header, name, enterprise, division):
             source=REGISTER,
             description=_l("为已公开的参与单位时填写"),
         ),
-        Column(
+        *reference_pair(
             f"{key}_division",
             _l("%(party)s地区", party=header),
-            lambda r, n: n.ref("division", division(r)),
-            source=DIVISIONS,
-        ),
-        Column(
-            f"{key}_division_code",
             _l("%(party)s地区代码", party=header),
-            lambda r, n: division(r),
-            kind="code",
-            source=DIVISIONS,
+            division,
+            "division",
+            _l("单位或主管部门所在省辖市"),
+            _l("六位行政区划代码"),
         ),
     )
 
@@ -236,15 +221,7 @@ TRADES = Dataset(
         ),
         *industry_columns(lambda r: r.industry_code),
         Column("trade_date", _l("成交日期"), lambda r, n: r.trade_date, kind="date"),
-        *labelled_columns(
-            "method",
-            _l("交易方式"),
-            _l("交易方式代码"),
-            TRADE_METHOD,
-            lambda r, n=None: r.method,
-            _l("挂牌、协议或竞价"),
-            "listing, agreement, auction",
-        ),
+        *METHOD_COLUMNS,
         *labelled_columns(
             "settlement_status",
             _l("结算状态"),
@@ -254,13 +231,7 @@ TRADES = Dataset(
             _l("待结算、已结算或已交割"),
             "pending, settled, delivered",
         ),
-        Column(
-            "url",
-            _l("详情页面"),
-            lambda r, n: n.url("disclosure.trade_detail", number=r.number),
-            kind="url",
-            source=PORTAL,
-        ),
+        page_column("disclosure.trade_detail", "number"),
     ),
 )
 
@@ -286,13 +257,7 @@ ENTERPRISES = Dataset(
         ),
         *industry_columns(lambda r: r.industry_code),
         Column("address", _l("地址"), lambda r, n: r.address or None),
-        Column(
-            "url",
-            _l("详情页面"),
-            lambda r, n: n.url("disclosure.enterprise_detail", uscc=r.uscc),
-            kind="url",
-            source=PORTAL,
-        ),
+        page_column("disclosure.enterprise_detail", "uscc"),
     ),
 )
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.exports import Column, Dataset
+from portal.exports import Column, Dataset, labelled_columns, page_column, reference_pair
 from portal.news.forms import CATEGORY_LABELS
 
 EDITORS = _l("本平台编辑发布（省级节能主管部门及宣传部门）")
@@ -24,6 +24,17 @@ def local_time(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
+def _beijing_time(key, header, value, description=None):
+    return Column(
+        key,
+        header,
+        lambda r, n: local_time(value(r)),
+        kind="datetime",
+        unit=BEIJING,
+        description=description,
+    )
+
+
 ANNOUNCEMENTS = Dataset(
     name="announcements",
     title=_l("通知公告"),
@@ -36,57 +47,39 @@ ANNOUNCEMENTS = Dataset(
     columns=(
         Column("id", _l("公告编号"), lambda r, n: r.id, kind="integer"),
         Column("title", _l("标题"), lambda r, n: r.title),
-        Column(
+        *labelled_columns(
             "category",
             _l("栏目"),
-            lambda r, n: n.label(CATEGORY_LABELS, r.category),
-            description=_l("通知公告、政策文件、新闻动态或公示公告"),
-        ),
-        Column(
-            "category_code",
             _l("栏目代码"),
-            lambda r, n: r.category,
-            kind="code",
-            description=_l("代码：%(codes)s", codes="notice, policy, news, publicity"),
+            CATEGORY_LABELS,
+            lambda r, n=None: r.category,
+            _l("通知公告、政策文件、新闻动态或公示公告"),
+            "notice, policy, news, publicity",
         ),
-        Column(
+        *reference_pair(
             "division",
             _l("地区"),
-            lambda r, n: n.ref("division", r.division_code),
-            description=_l("公告涉及的省辖市；全省性的公告为空"),
+            _l("地区代码"),
+            lambda r: r.division_code,
+            "division",
+            _l("公告涉及的省辖市；全省性的公告为空"),
+            _l("六位行政区划代码"),
         ),
-        Column("division_code", _l("地区代码"), lambda r, n: r.division_code, kind="code"),
         Column("source", _l("来源"), lambda r, n: r.source or None),
         Column("summary", _l("摘要"), lambda r, n: r.summary or None),
-        Column(
-            "published_at",
-            _l("发布时间（北京时间）"),
-            lambda r, n: local_time(r.published_at),
-            kind="datetime",
-            unit=BEIJING,
-        ),
-        Column(
+        _beijing_time("published_at", _l("发布时间（北京时间）"), lambda r: r.published_at),
+        _beijing_time(
             "updated_at",
             _l("更正时间（北京时间）"),
-            lambda r, n: local_time(r.updated_at) if r.updated_at != r.published_at else None,
-            kind="datetime",
-            unit=BEIJING,
-            description=_l("发布后更正的时间；未更正为空"),
+            lambda r: r.updated_at if r.updated_at != r.published_at else None,
+            _l("发布后更正的时间；未更正为空"),
         ),
-        Column(
+        _beijing_time(
             "publicity_ends_at",
             _l("公示截止（北京时间）"),
-            lambda r, n: local_time(r.publicity_ends_at),
-            kind="datetime",
-            unit=BEIJING,
-            description=_l("公示公告的异议截止时间；其他栏目为空"),
+            lambda r: r.publicity_ends_at,
+            _l("公示公告的异议截止时间；其他栏目为空"),
         ),
-        Column(
-            "url",
-            _l("详情页面"),
-            lambda r, n: n.url("news.detail", id=r.id),
-            kind="url",
-            description=_l("本平台"),
-        ),
+        page_column("news.detail", "id"),
     ),
 )
