@@ -153,8 +153,7 @@ def register_enterprise(data: Registration) -> User | None:
     db.session.flush()
     record_event(
         "account.register",
-        "user",
-        user.id,
+        user,
         after={"email": email, "enterprise": data.uscc, "kind": kind},
         actor=user,
     )
@@ -204,8 +203,7 @@ def open_application(
     db.session.flush()
     record_event(
         "identity.open",
-        "identity_application",
-        application.id,
+        application,
         after={"kind": kind, "uscc": uscc, "enterprise": application.enterprise_id},
         actor=user,
     )
@@ -309,8 +307,7 @@ def save_draft(
         db.session.flush()
         record_event(
             "identity.upload",
-            "identity_application",
-            application.id,
+            application,
             after={
                 "document": document.id,
                 "purpose": purpose,
@@ -355,8 +352,7 @@ def submit_application(application: IdentityApplication, actor: User) -> None:
     db.session.flush()
     record_event(
         "identity.submit",
-        "identity_application",
-        application.id,
+        application,
         after={"kind": kind, "enterprise": application.enterprise_id},
         actor=actor,
     )
@@ -490,8 +486,7 @@ def decide_application(
             db.session.flush()
             record_event(
                 "enterprise.create",
-                "enterprise",
-                unit.id,
+                unit,
                 after={"uscc": unit.uscc, "name": unit.name, "application": application.id},
                 actor=actor,
             )
@@ -508,8 +503,7 @@ def decide_application(
                 _end_sessions(person)
             record_event(
                 "identity.transfer_from",
-                "user",
-                person.id,
+                person,
                 before={"admin": True, "active": True},
                 after={"admin": False, "active": person.is_active_account},
                 remark=remark,
@@ -534,8 +528,7 @@ def decide_application(
     db.session.flush()
     record_event(
         "identity.approve" if approve else "identity.refuse",
-        "identity_application",
-        application.id,
+        application,
         before=before,
         after={"status": application.status, "kind": application.kind} | after,
         remark=remark,
@@ -659,8 +652,7 @@ def change_role(actor: User, colleague: User, make_admin: bool) -> None:
     db.session.flush()
     record_event(
         "account.change_role",
-        "user",
-        colleague.id,
+        colleague,
         before={"admin": not make_admin},
         after={"admin": make_admin},
         actor=actor,

@@ -29,6 +29,7 @@ class AuditFirm(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
+    audit_type = "user"  # the name the audit log has always used for an account
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case

@@ -489,8 +489,7 @@ def accept_invitation(payload: dict, name: str, phone: str, password: str) -> Us
         existing.email_verified_at = existing.email_verified_at or now()
         record_event(
             "account.accept_invitation",
-            "user",
-            existing.id,
+            existing,
             after={"enterprise": payload["eid"], "admin": existing.is_enterprise_admin},
             actor=existing,
         )
@@ -510,8 +509,7 @@ def accept_invitation(payload: dict, name: str, phone: str, password: str) -> Us
     db.session.flush()
     record_event(
         "account.accept_invitation",
-        "user",
-        user.id,
+        user,
         after={"enterprise": payload["eid"], "admin": bool(payload.get("admin"))},
         actor=user,
     )
@@ -524,8 +522,7 @@ def remove_colleague(admin: User, colleague: User) -> None:
     colleague.session_version = (colleague.session_version or 1) + 1
     record_event(
         "account.remove_colleague",
-        "user",
-        colleague.id,
+        colleague,
         before={"active": True},
         after={"active": False},
         actor=admin,

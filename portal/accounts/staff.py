@@ -54,8 +54,7 @@ def create_back_office_user(
     db.session.flush()
     record_event(
         "account.create_back_office",
-        "user",
-        user.id,
+        user,
         after={
             "email": email,
             "role": role,
@@ -79,8 +78,7 @@ def set_active(user: User, active: bool, *, actor) -> None:
     db.session.flush()
     record_event(
         "account.set_active",
-        "user",
-        user.id,
+        user,
         before=before,
         after={"active": active},
         actor=actor,

@@ -70,8 +70,8 @@ def _seal(event: AuditEvent) -> None:
 
 def record_event(
     action: str,
-    object_type: str,
-    object_id,
+    subject,
+    object_id=None,
     *,
     before=None,
     after=None,
@@ -81,8 +81,15 @@ def record_event(
 ) -> AuditEvent:
     """Append one entry to the chain, inside the current transaction.
 
-    `actor` is a User or None (the system); `ip` defaults to the request's remote address.
+    `subject` is the changed row (its `audit_type` or its table names the object type, its id the
+    object) or, with `object_id`, the object type itself. `actor` is a User or None (the system);
+    `ip` defaults to the request's remote address.
     """
+    if object_id is None and not isinstance(subject, str):
+        object_type = getattr(subject, "audit_type", subject.__tablename__)
+        object_id = subject.id
+    else:
+        object_type = subject
     if ip is None:
         ip = (request.remote_addr or "") if has_request_context() else ""
     lock_chain_head()

@@ -103,8 +103,7 @@ def create_announcement(draft: Draft, *, actor, now: datetime | None = None) -> 
     db.session.flush()
     record_event(
         "announcement.create",
-        "announcement",
-        announcement.id,
+        announcement,
         after=_snapshot(announcement),
         actor=actor,
     )
@@ -140,8 +139,7 @@ def update_announcement(
     db.session.flush()
     record_event(
         "announcement.correct" if was_public else "announcement.update",
-        "announcement",
-        a.id,
+        a,
         before=before,
         after=_snapshot(a),
         remark=reason or "",
@@ -161,8 +159,7 @@ def withdraw_announcement(a: Announcement, reason: str, *, actor) -> None:
     db.session.flush()
     record_event(
         "announcement.withdraw",
-        "announcement",
-        a.id,
+        a,
         before=before,
         after=_snapshot(a),
         remark=reason,
@@ -184,8 +181,7 @@ def attach_file(a: Announcement, upload, *, actor) -> Attachment:
     db.session.flush()
     record_event(
         "announcement.attach",
-        "announcement",
-        a.id,
+        a,
         after={"attachment": attachment.id, "file": attachment.filename, "sha256": upload.sha256},
         actor=actor,
     )

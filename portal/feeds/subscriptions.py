@@ -190,8 +190,7 @@ def subscribe(
             return None
         record_event(
             "subscription.create",
-            "subscription",
-            subscription.id,
+            subscription,
             after={"target": target, "frequency": frequency},
         )
     elif subscription.confirm_sent_at and now - subscription.confirm_sent_at < RESEND_AFTER:
@@ -255,8 +254,7 @@ def change_frequency(subscription: Subscription, frequency: str) -> None:
     subscription.frequency = frequency
     record_event(
         "subscription.frequency",
-        "subscription",
-        subscription.id,
+        subscription,
         before={"frequency": before},
         after={"frequency": frequency},
     )
@@ -266,8 +264,7 @@ def unsubscribe(subscription: Subscription) -> None:
     """Delete the subscription, its address and the record of its digests."""
     record_event(
         "subscription.delete",
-        "subscription",
-        subscription.id,
+        subscription,
         before={"target": subscription.target},
     )
     db.session.execute(

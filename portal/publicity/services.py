@@ -112,8 +112,7 @@ def _open_notice(
     db.session.flush()
     record_event(
         "publicity.publish",
-        "publicity_notice",
-        notice.id,
+        notice,
         after={
             "announcement": announcement.id,
             "subject": f"{subject_type}:{subject_id}",
@@ -193,8 +192,7 @@ def file_objection(
     # The audit trail names the objection, not the person: personal data stays in one table.
     record_event(
         "objection.file",
-        "objection",
-        objection.id,
+        objection,
         after={"announcement": announcement.id, "status": "pending"},
     )
     return objection
@@ -214,8 +212,7 @@ def answer_objection(objection: Objection, outcome: str, answer: str, *, actor) 
     db.session.flush()
     record_event(
         "objection.answer",
-        "objection",
-        objection.id,
+        objection,
         before=before,
         after={"status": outcome},
         remark=objection.answer,
@@ -235,8 +232,7 @@ def reopen_notice(notice: PublicityNotice, remark: str, *, actor) -> None:
     db.session.flush()
     record_event(
         "publicity.reopen",
-        "publicity_notice",
-        notice.id,
+        notice,
         before={"status": "open"},
         after={"status": "reopened"},
         remark=remark,
@@ -277,8 +273,7 @@ def withdraw_notice(
     db.session.flush()
     record_event(
         "publicity.withdraw",
-        "publicity_notice",
-        notice.id,
+        notice,
         before=before,
         after={"status": "withdrawn", "ends_at": announcement.publicity_ends_at},
         remark=reason,
@@ -385,8 +380,7 @@ def finalize_notice(notice: PublicityNotice, *, actor=SYSTEM, now=None) -> None:
     db.session.flush()
     record_event(
         "publicity.final",
-        "publicity_notice",
-        notice.id,
+        notice,
         before={"status": "open"},
         after={"status": "final", "subject": f"{notice.subject_type}:{notice.subject_id}"},
         actor=actor if getattr(actor, "id", None) else None,
