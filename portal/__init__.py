@@ -183,34 +183,20 @@ def _tune_sqlite(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     """Register each feature's blueprint, and its own setup where it has one (CLI, hooks)."""
-    app.register_blueprint(main.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(disclosure.bp)
-    app.register_blueprint(disclosure.admin_bp)
-    app.register_blueprint(compliance.bp)
-    app.register_blueprint(compliance.admin_bp)
-    app.register_blueprint(opendata.bp)
-    opendata.init_app(app)
-    app.register_blueprint(news.bp)
-    app.register_blueprint(downloads.bp)
-    downloads.init_app(app)
-    app.register_blueprint(sharing.bp)
-    sharing.init_app(app)
-    app.register_blueprint(search.bp)
-    search.init_app(app)
-    app.register_blueprint(feeds.bp)
-    feeds.init_app(app)
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(accounts.admin_bp)
-    accounts.init_app(app)
-    app.register_blueprint(filings.bp)
-    app.register_blueprint(filings.home_bp)
-    filings.init_app(app)
-    app.register_blueprint(review.bp)
-    review.init_app(app)
-    app.register_blueprint(registry.bp)
-    app.register_blueprint(publicity.bp)
-    publicity.init_app(app)
-    app.register_blueprint(editorial.bp)
-    app.register_blueprint(audit.bp)
-    audit.init_app(app)
+    blueprints = (
+        (main.bp, health.bp),
+        (disclosure.bp, disclosure.admin_bp, compliance.bp, compliance.admin_bp),
+        (opendata.bp, news.bp, downloads.bp, sharing.bp, search.bp, feeds.bp),
+        (accounts.bp, accounts.admin_bp, filings.bp, filings.home_bp, review.bp, registry.bp),
+        (publicity.bp, editorial.bp, audit.bp),
+    )
+    for group in blueprints:
+        for blueprint in group:
+            app.register_blueprint(blueprint)
+    # Then each feature's own setup: CLI commands, signal receivers, template globals, hooks.
+    for group in (
+        (opendata, downloads, sharing, search, feeds),
+        (accounts, filings, review, publicity, audit),
+    ):
+        for feature in group:
+            feature.init_app(app)

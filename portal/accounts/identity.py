@@ -157,15 +157,7 @@ def register_enterprise(data: Registration) -> User | None:
         after={"email": email, "enterprise": data.uscc, "kind": kind},
         actor=user,
     )
-    open_application(
-        user,
-        uscc=data.uscc,
-        name=data.name,
-        division_code=data.division_code,
-        industry_code=data.industry_code,
-        address=data.address,
-        transfer=data.transfer,
-    )
+    open_application(user, data, data.name, data.transfer)
     services.send_verification(user)
     return user
 
@@ -173,18 +165,13 @@ def register_enterprise(data: Registration) -> User | None:
 # ---------------------------------------------------------------- the applicant's side
 
 
-def open_application(
-    user: User,
-    *,
-    uscc: str,
-    name: str,
-    division_code: str,
-    industry_code: str | None,
-    address: str = "",
-    transfer: bool = False,
-) -> IdentityApplication:
-    """Start a draft. A listed unit's division and industry come from the listing, not the form:
-    the city that decides is the one of the unit, whatever the applicant chose."""
+def open_application(user: User, about, name: str, transfer: bool = False) -> IdentityApplication:
+    """Start a draft for the unit `about` describes (its uscc, division_code, industry_code and
+    address: a registration form, a listed unit or an earlier application), under the typed
+    `name`. A listed unit's division and industry come from the listing, not the form: the city
+    that decides is the one of the unit, whatever the applicant chose."""
+    uscc, division_code, industry_code = about.uscc, about.division_code, about.industry_code
+    address = about.address
     kind, listed = classify(uscc, transfer)
     application = IdentityApplication(
         user_id=user.id,
@@ -238,28 +225,12 @@ def open_again(user: User) -> IdentityApplication:
         if user.is_enterprise_admin:
             raise IdentityError("admin", _("您已是本单位的管理员。"))
         unit = user.enterprise
-        return open_application(
-            user,
-            uscc=unit.uscc,
-            name=unit.name,
-            division_code=unit.division_code,
-            industry_code=unit.industry_code,
-            address=unit.address,
-            transfer=True,
-        )
+        return open_application(user, unit, unit.name, transfer=True)
     # The last application of any kind: a refused re-check may apply again as a claim.
     last = mine[0] if mine else None
     if last is None:
         raise IdentityError("none", _("没有可以重新提交的申请。"))
-    return open_application(
-        user,
-        uscc=last.uscc,
-        name=last.enterprise_name,
-        division_code=last.division_code,
-        industry_code=last.industry_code,
-        address=last.address,
-        transfer=last.kind == "transfer",
-    )
+    return open_application(user, last, last.enterprise_name, last.kind == "transfer")
 
 
 def save_draft(
@@ -417,9 +388,7 @@ def get_application_or_404(application_id: int, for_user: User) -> IdentityAppli
 
 
 def get_document_or_404(document_id: int, for_user: User) -> IdentityDocument:
-    document = db.session.get(IdentityDocument, document_id)
-    if document is None:
-        abort(404)
+    document = db.get_or_404(IdentityDocument, document_id)
     get_application_or_404(document.application_id, for_user)
     return document
 

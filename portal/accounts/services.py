@@ -115,6 +115,16 @@ def read_token(salt: str, token: str, max_age: int) -> dict | None:
         return None
 
 
+def user_for_token(salt: str, token: str, max_age: int, key: str, value) -> User | None:
+    """The account a valid token names, if `value(user)` still equals the token's `key` (so a
+    link dies once the address or the password it was sent for changes)."""
+    payload = read_token(salt, token, max_age)
+    user = db.session.get(User, payload.get("uid")) if payload else None
+    if user is None or value(user) != payload.get(key):
+        return None
+    return user
+
+
 def _fingerprint(user: User) -> str:
     # A reset link dies once the password changes: it is bound to the current hash.
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
@@ -155,11 +165,8 @@ def send_verification(user: User) -> None:
 
 
 def verify_email(token: str) -> User | None:
-    payload = read_token("verify-email", token, VERIFY_MAX_AGE)
-    if not payload:
-        return None
-    user = db.session.get(User, payload.get("uid"))
-    if user is None or user.email != payload.get("email"):
+    user = user_for_token("verify-email", token, VERIFY_MAX_AGE, "email", lambda u: u.email)
+    if user is None:
         return None
     if user.email_verified_at is None:
         user.email_verified_at = now()
@@ -293,13 +300,7 @@ def start_password_reset(email: str) -> None:
 
 
 def user_for_reset_token(token: str) -> User | None:
-    payload = read_token("reset-password", token, RESET_MAX_AGE)
-    if not payload:
-        return None
-    user = db.session.get(User, payload.get("uid"))
-    if user is None or _fingerprint(user) != payload.get("fp"):
-        return None
-    return user
+    return user_for_token("reset-password", token, RESET_MAX_AGE, "fp", _fingerprint)
 
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:

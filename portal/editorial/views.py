@@ -40,10 +40,7 @@ def _status_labels():
 
 
 def get_announcement_or_404(announcement_id: int) -> Announcement:
-    announcement = db.session.get(Announcement, announcement_id)
-    if announcement is None:
-        abort(404, description=_("该公告不存在。"))
-    return announcement
+    return db.get_or_404(Announcement, announcement_id, description=_("该公告不存在。"))
 
 
 def _form(obj=None):

@@ -94,9 +94,7 @@ def outcomes(announcement_id: int):
 
 
 def get_objection_or_404(objection_id: int, for_user) -> Objection:
-    objection = db.session.get(Objection, objection_id)
-    if objection is None:
-        abort(404)
+    objection = db.get_or_404(Objection, objection_id)
     division = objection.announcement.division_code
     if for_user.role == "city" and division != for_user.division_code:
         abort(403, description=_("这条异议不在您的管辖范围内。"))
@@ -157,10 +155,7 @@ WITHDRAW_ERRORS = {
 
 
 def get_notice_or_404(notice_id: int) -> PublicityNotice:
-    notice = db.session.get(PublicityNotice, notice_id)
-    if notice is None:
-        abort(404, description=_("这条公示不存在。"))
-    return notice
+    return db.get_or_404(PublicityNotice, notice_id, description=_("这条公示不存在。"))
 
 
 @bp.route("/admin/publicity/<int:notice_id>/withdraw", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -231,9 +232,8 @@ def test_a_claim_on_a_unit_under_another_city_goes_to_that_city(ctx):
     """The applicant chose 洛阳, but the unit is 郑州's: 郑州 decides."""
     unit = factories.enterprise("示例郑州豫能化工有限公司", "410100")
     applicant = factories.user("enterprise", verified=True)
-    application = identity.open_application(
-        applicant, uscc=unit.uscc, name=unit.name, division_code="410300", industry_code=None
-    )
+    typed = SimpleNamespace(uscc=unit.uscc, division_code="410300", industry_code=None, address="")
+    application = identity.open_application(applicant, typed, unit.name)
     assert application.division_code == "410100" and application.kind == "claim"
 
 
