@@ -44,7 +44,7 @@ from portal.accounts.models import (
     Notice,
     User,
 )
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.mail import absolute_url, queue_mail
@@ -149,9 +149,7 @@ def register_enterprise(data: Registration) -> User | None:
         enterprise_id=None,  # no unit until the city approves the application
         is_enterprise_admin=False,
     )
-    db.session.add(user)
-    db.session.flush()
-    record_event(
+    record_new(
         "account.register",
         user,
         after={"email": email, "enterprise": data.uscc, "kind": kind},
@@ -186,9 +184,7 @@ def open_application(user: User, about, name: str, transfer: bool = False) -> Id
         legal_representative="",
         remark="",
     )
-    db.session.add(application)
-    db.session.flush()
-    record_event(
+    record_new(
         "identity.open",
         application,
         after={"kind": kind, "uscc": uscc, "enterprise": application.enterprise_id},
@@ -451,9 +447,7 @@ def decide_application(
                 industry_code=application.industry_code,
                 address=application.address,
             )
-            db.session.add(unit)
-            db.session.flush()
-            record_event(
+            record_new(
                 "enterprise.create",
                 unit,
                 after={"uscc": unit.uscc, "name": unit.name, "application": application.id},

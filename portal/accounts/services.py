@@ -29,7 +29,7 @@ from sqlalchemy import case, func, or_, select, update
 from portal.access import administers
 from portal.accounts.models import AccessRequest, Notice, RecoveryCode, User
 from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # noqa: F401
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.mail import absolute_url, queue_mail
@@ -506,9 +506,7 @@ def accept_invitation(payload: dict, name: str, phone: str, password: str) -> Us
         is_enterprise_admin=bool(payload.get("admin")),
         email_verified_at=now(),  # the link arrived at this address
     )
-    db.session.add(user)
-    db.session.flush()
-    record_event(
+    record_new(
         "account.accept_invitation",
         user,
         after={"enterprise": payload["eid"], "admin": bool(payload.get("admin"))},

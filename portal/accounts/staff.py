@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.access import BACK_OFFICE
 from portal.accounts.models import AuditFirm, RecoveryCode, User
 from portal.accounts.services import hash_password, normalize_email, start_password_reset
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_new
 from portal.extensions import db
 
 
@@ -50,9 +50,7 @@ def create_back_office_user(
         division_code=division_code if role == "city" else None,
         audit_firm_id=audit_firm_id if role == "auditor" else None,
     )
-    db.session.add(user)
-    db.session.flush()
-    record_event(
+    record_new(
         "account.create_back_office",
         user,
         after={

@@ -68,6 +68,13 @@ def _seal(event: AuditEvent) -> None:
     event.hash = _digest(event, ring.current)
 
 
+def record_new(action: str, row, *, after=None, remark: str = "", actor=None) -> AuditEvent:
+    """Add a new row, flush it for its id, and audit its creation."""
+    db.session.add(row)
+    db.session.flush()
+    return record_event(action, row, after=after, remark=remark, actor=actor)
+
+
 def record_event(
     action: str,
     subject,

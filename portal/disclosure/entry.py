@@ -316,21 +316,24 @@ class _Row:
     def add(self, name: str, message: str) -> None:
         self.errors.append((name, message))
 
-    def text(self, name, label, required=True, max_len=120):
+    def given(self, name, label, required):
+        """The raw value, or "" (an error too when the column is required)."""
         value = self.raw.get(name, "")
+        if not value and required:
+            self.add(name, _("%(label)s不能为空", label=label))
+        return value
+
+    def text(self, name, label, required=True, max_len=120):
+        value = self.given(name, label, required)
         if not value:
-            if required:
-                self.add(name, _("%(label)s不能为空", label=label))
             return None
         if len(value) > max_len:
             self.add(name, _("%(label)s过长（最多 %(n)s 字）", label=label, n=max_len))
         return value
 
     def decimal(self, name, label, places, required=True, positive=True, maximum=QUANTITY_LIMIT):
-        value = self.raw.get(name, "")
+        value = self.given(name, label, required)
         if not value:
-            if required:
-                self.add(name, _("%(label)s不能为空", label=label))
             return None
         try:
             number = parse_decimal(value)
@@ -347,10 +350,8 @@ class _Row:
         return number
 
     def day(self, name, label, required=True):
-        value = self.raw.get(name, "")
+        value = self.given(name, label, required)
         if not value:
-            if required:
-                self.add(name, _("%(label)s不能为空", label=label))
             return None
         try:
             return date.fromisoformat(value.replace("/", "-")[:10])
@@ -373,10 +374,8 @@ class _Row:
         return value
 
     def division(self, name, label, required=False):
-        value = self.raw.get(name, "")
+        value = self.given(name, label, required)
         if not value:
-            if required:
-                self.add(name, _("%(label)s不能为空", label=label))
             return None
         if db.session.get(Division, value) is None:
             self.add(

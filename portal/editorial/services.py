@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_new
 from portal.extensions import db
 from portal.news.models import Announcement, AnnouncementRevision, Attachment
 from portal.news.services import render_markdown
@@ -99,9 +99,7 @@ def create_announcement(draft: Draft, *, actor, now: datetime | None = None) -> 
     now = now or utcnow()
     announcement = Announcement(status="draft")
     _apply(announcement, draft, now, actor=actor)
-    db.session.add(announcement)
-    db.session.flush()
-    record_event(
+    record_new(
         "announcement.create",
         announcement,
         after=_snapshot(announcement),

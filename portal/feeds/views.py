@@ -20,16 +20,6 @@ from portal.web import redirect_after_post, render
 FEED_MAX_AGE = 300
 
 
-def feed_route(path: str):
-    """Register a feed at `path`.atom and `path`.rss: one view, the format from the address."""
-
-    def register(view):
-        bp.get(f"{path}.atom", defaults={"fmt": "atom"})(view)
-        return bp.get(f"{path}.rss", defaults={"fmt": "rss"})(view)
-
-    return register
-
-
 TARGET_ERRORS = {
     "target": _l(
         "这个页面不能订阅。请从挂牌信息、成交公示、履约名单、通知公告或搜索结果页面上的“邮件订阅”进入。"
@@ -51,39 +41,30 @@ def _feed(source_name: str, fmt: str, **view_args):
     return response.make_conditional(request)
 
 
-@feed_route("/news/feed")
-def announcements(fmt: str):
-    return _feed("announcements", fmt)
+# The feed beside each list, at its path .atom and .rss; the endpoint is the source's name.
+FEED_PATHS = {
+    "announcements": "/news/feed",
+    "listings": "/listings/feed",
+    "trades": "/trades/feed",
+    "compliance_lists": "/compliance/feed",
+    "compliance": "/compliance/<int:year>/feed",
+    "enterprises": "/enterprises/feed",
+    "search": "/search/feed",
+}
 
 
-@feed_route("/listings/feed")
-def listings(fmt: str):
-    return _feed("listings", fmt)
+def _feed_view(source_name: str):
+    def view(fmt: str, **view_args):
+        return _feed(source_name, fmt, **view_args)
+
+    view.__name__ = source_name
+    return view
 
 
-@feed_route("/trades/feed")
-def trades(fmt: str):
-    return _feed("trades", fmt)
-
-
-@feed_route("/compliance/feed")
-def compliance_lists(fmt: str):
-    return _feed("compliance_lists", fmt)
-
-
-@feed_route("/compliance/<int:year>/feed")
-def compliance(year: int, fmt: str):
-    return _feed("compliance", fmt, year=year)
-
-
-@feed_route("/enterprises/feed")
-def enterprises(fmt: str):
-    return _feed("enterprises", fmt)
-
-
-@feed_route("/search/feed")
-def search(fmt: str):
-    return _feed("search", fmt)
+for _name, _path in FEED_PATHS.items():
+    _view = _feed_view(_name)
+    for _fmt in FORMATS:
+        bp.add_url_rule(f"{_path}.{_fmt}", _name, _view, defaults={"fmt": _fmt})
 
 
 def page_feed() -> dict | None:

@@ -565,13 +565,9 @@ def enterprise(uscc: str):
     unit = disclosure.get_public_enterprise_or_404(uscc)
     _listings, listings_count = disclosure.listings_query({"seller_id": unit.id})
     _trades, trades_count = disclosure.trades_query({"party_id": unit.id})
+    public = ("uscc", "name", "division_code", "industry_code", "address", "profile")
     profile = SimpleNamespace(
-        uscc=unit.uscc,
-        name=unit.name,
-        division_code=unit.division_code,
-        industry_code=unit.industry_code,
-        address=unit.address,
-        profile=unit.profile,
+        **{key: getattr(unit, key) for key in public},
         listings_count=db.session.scalar(listings_count),
         trades_count=db.session.scalar(trades_count),
         trade_totals=disclosure.enterprise_trade_totals(unit.id),

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.accounts.services import post_notice
-from portal.audit.services import record_event
+from portal.audit.services import record_event, record_new
 from portal.extensions import db
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
@@ -108,9 +108,7 @@ def _open_notice(
         status="open",
         created_at=now,
     )
-    db.session.add(notice)
-    db.session.flush()
-    record_event(
+    record_new(
         "publicity.publish",
         notice,
         after={

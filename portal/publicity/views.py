@@ -68,11 +68,8 @@ def new_objection(announcement_id: int):
 @bp.get("/publicity/objections/received/<int:announcement_id>")
 def objection_received(announcement_id: int):
     announcement = get_public_announcement_or_404(announcement_id)
-    return render(
-        "publicity/received.html",
-        announcement=announcement,
-        breadcrumbs=_announcement_crumbs(announcement) + [(_("异议已收到"), None)],
-    )
+    crumbs = _announcement_crumbs(announcement) + [(_("异议已收到"), None)]
+    return render("publicity/received.html", announcement=announcement, breadcrumbs=crumbs)
 
 
 @bp.get("/publicity/objections/outcomes/<int:announcement_id>")

@@ -55,30 +55,22 @@ class Lines:
         division = self.name(Division, hit.division)
         variety_name = self.name(Variety, variety)
         category = self.name(Category, facts.get("category"))
+        offer = [
+            f.qty(_decimal(facts.get("quantity")), variety),
+            f.price(_decimal(facts.get("price")), variety),
+        ]
         if hit.kind == "listing":
-            return [
-                variety_name,
-                category,
-                division,
-                f.qty(_decimal(facts.get("quantity")), variety),
-                f.price(_decimal(facts.get("price")), variety),
-                _label(labels.LISTING_STATUS, facts.get("status")),
-            ], facts.get("text", "")
+            status = _label(labels.LISTING_STATUS, facts.get("status"))
+            return [variety_name, category, division, *offer, status], facts.get("text", "")
         if hit.kind == "trade":
             seller = self.name(Division, facts.get("seller_division"))
             buyer = self.name(Division, facts.get("buyer_division"))
             route = (
                 f"{seller} → {buyer}" if seller and buyer and seller != buyer else seller or buyer
             )
-            return [
-                variety_name,
-                category,
-                route,
-                f.qty(_decimal(facts.get("quantity")), variety),
-                f.price(_decimal(facts.get("price")), variety),
-                _("成交金额 %(amount)s", amount=f.money(_decimal(facts.get("amount")))),
-                _label(labels.TRADE_METHOD, facts.get("method")),
-            ], ""
+            amount = _("成交金额 %(amount)s", amount=f.money(_decimal(facts.get("amount"))))
+            method = _label(labels.TRADE_METHOD, facts.get("method"))
+            return [variety_name, category, route, *offer, amount, method], ""
         if hit.kind == "compliance":
             actual = _decimal(facts.get("actual"))
             shortfall = _decimal(facts.get("shortfall"))
