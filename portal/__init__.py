@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import (
     accounts,
+    assets,
     audit,
     cli,
     compliance,
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     converters.init_app(app)  # before the blueprints add their <int:…> rules
     _register_features(app)
 
+    assets.init_app(app)
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

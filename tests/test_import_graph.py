@@ -16,6 +16,7 @@ import pytest
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
 
 BASE_MODULES = {
+    "portal.assets",
     "portal.extensions",
     "portal.config",
     "portal.i18n",

@@ -105,10 +105,13 @@ def test_share_image_is_drawn_once_and_cached(app, client, records):
 def test_without_a_cjk_font_the_default_image_is_used(app, client, records):
     app.config["SHARE_IMAGE_FONT"] = "/nonexistent/font.ttc"
     _response, tree = _head(client, f"/news/{records['announcement']}")
-    assert _meta(tree, "og:image") == "http://localhost/static/img/share-default.png"
+    image = _meta(tree, "og:image")
+    assert re.fullmatch(r"http://localhost/static/[0-9a-f]{12}/img/share-default\.png", image)
     response = client.get(f"/share/announcements/{records['announcement']}.png")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/static/img/share-default.png")
+    assert response.headers["Location"] == image.removeprefix("http://localhost")
+    with client.get(response.headers["Location"]) as image_response:
+        assert image_response.status_code == 200
 
 
 def test_unpublished_announcements_have_no_share_image(app, client):
