@@ -7,19 +7,24 @@ export FLASK_APP := wsgi
 # `make run PORT=8080` serves on another port; mail links follow unless PUBLIC_BASE_URL is set.
 PORT   ?= 5000
 
-.PHONY: run install install-test translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe api-contract
+.PHONY: run install install-test constraints translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe api-contract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# constraints.txt pins every package, test tools included, to the versions the suite last passed
+# with; `make constraints` writes it again from the test virtualenv after a dependency changes.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $@
+
+constraints: install-test
+	$(BIN)/pip freeze --exclude-editable | grep -v '^portal' > constraints.txt
 
 install: $(VENV)/.installed
 
