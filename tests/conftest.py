@@ -185,13 +185,12 @@ def runner(app):
 @pytest.fixture
 def csrf_token(client):
     """Fetch a page and return the CSRF token it carries, as a browser would."""
-    import re
 
-    def get(path: str = "/") -> str:
+    def get(path: str = "/accounts/login") -> str:
         html = client.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
+        token = factories.csrf_token_in(html)
+        assert token, f"no CSRF token on {path}"
+        return token
 
     return get
 

@@ -30,12 +30,16 @@ def home():
     )
 
 
-@bp.post("/preferences/language")
+# Language and elderly mode change only a cookie in the visitor's own browser, never data on the
+# server, so a plain link (GET, no CSRF token) may set them: the header then needs no form, and an
+# anonymous page needs no session cookie, so shared caches may keep it. POST still works, with
+# its CSRF token, for forms made before.
+@bp.route("/preferences/language", methods=["GET", "POST"])
 def set_language():
     """Remember the visitor's language in a cookie (no account needed)."""
     # The page it came from may carry `?lang=`, which would override the choice just made.
     response = redirect(_without_language(_safe_next()), code=303)
-    choice = request.form.get("lang")
+    choice = request.values.get("lang")
     if choice in available_locales():
         response.set_cookie(LOCALE_COOKIE, choice, max_age=ONE_YEAR, samesite="Lax", httponly=True)
     return response
@@ -50,11 +54,13 @@ def _without_language(path: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
-@bp.post("/preferences/care")
+@bp.route("/preferences/care", methods=["GET", "POST"])
 def toggle_care():
-    """Switch the elderly-friendly mode (适老化) on or off, and remember it."""
+    """Switch the elderly-friendly mode (适老化) on (`on=1`) or off (`on=0`), or over without
+    `on`, and remember it."""
     response = redirect(_safe_next(), code=303)
-    on = request.cookies.get(CARE_COOKIE) != "1"
+    wanted = request.values.get("on")
+    on = wanted == "1" if wanted in ("0", "1") else request.cookies.get(CARE_COOKIE) != "1"
     response.set_cookie(
         CARE_COOKIE, "1" if on else "0", max_age=ONE_YEAR, samesite="Lax", httponly=True
     )

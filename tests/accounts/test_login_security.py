@@ -9,7 +9,7 @@ import pytest
 from portal.accounts import services
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, csrf_token_in
 
 GENERIC = "邮箱或密码不正确"
 
@@ -183,7 +183,7 @@ def limited_app(app_config):
 def test_login_is_rate_limited(limited_app):
     client = limited_app.test_client()
     html = client.get("/accounts/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = csrf_token_in(html)
     responses = [
         client.post(
             "/accounts/login",

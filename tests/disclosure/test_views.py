@@ -213,7 +213,7 @@ def test_home_shows_snapshot_and_open_listings(client, market):
 
 
 def test_english_pages_use_english_units(client, market, csrf_token):
-    token = csrf_token("/")
+    token = csrf_token("/accounts/login")
     client.post("/preferences/language", data={"csrf_token": token, "lang": "en"})
     html = client.get("/trades/YNQ-CJ-2025-000002").get_data(as_text=True)
     assert "Coal-consumption indicator" in html

@@ -15,6 +15,7 @@ from lxml import etree
 
 from portal.extensions import db
 from tests import factories
+from tests.factories import csrf_token_in
 
 ATOM_RNC = Path(__file__).parent / "data" / "atom.rnc"
 
@@ -91,12 +92,12 @@ def subscribe(client, csrf_token, mails):
     def do(target: str, email: str = "reader@example.com", frequency: str = "immediate") -> str:
         page = client.get(f"/subscriptions/new?target={quote(target, safe='')}")
         assert page.status_code == 200, page.get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        token = csrf_token_in(page.get_data(as_text=True))
         before = len(mails())
         sent = client.post(
             "/subscriptions/new",
             data={
-                "csrf_token": token.group(1),
+                "csrf_token": token,
                 "target": target,
                 "email": email,
                 "frequency": frequency,
@@ -107,8 +108,8 @@ def subscribe(client, csrf_token, mails):
         assert len(confirmation) == 1 and confirmation[0]["To"] == email
         link = re.search(r"http://localhost(/subscriptions/confirm/\S+)", confirmation[0].text)
         confirm_page = client.get(link.group(1))
-        token = re.search(r'name="csrf_token" value="([^"]+)"', confirm_page.get_data(as_text=True))
-        done = client.post(link.group(1), data={"csrf_token": token.group(1)})
+        token = csrf_token_in(confirm_page.get_data(as_text=True))
+        done = client.post(link.group(1), data={"csrf_token": token})
         assert done.status_code == 303 and "/subscriptions/manage/" in done.location
         return done.location.removeprefix("http://localhost")
 

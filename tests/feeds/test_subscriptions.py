@@ -20,6 +20,7 @@ from portal.feeds.models import DigestDelivery, Subscription
 from portal.news.services import utcnow
 from portal.publicity.services import publish_publicity
 from tests import factories
+from tests.factories import csrf_token_in
 
 ZZ, LY = "410100", "410300"
 EMAIL = "reader@example.com"
@@ -134,7 +135,7 @@ def test_the_page_says_the_same_for_a_new_and_a_known_address(
         )
         db.session.commit()
     page = client.get("/subscriptions/new?target=/listings")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    token = csrf_token_in(page.get_data(as_text=True))
     answers = []
     for email in (EMAIL, "someone.else@example.com"):
         response = client.post(
@@ -173,7 +174,7 @@ def test_frequency_changes_and_forgetting_deletes_every_subscription_of_the_addr
     subscribe("/trades", frequency="weekly")
     subscribe("/trades", email="other@example.com")
     page = client.get(manage).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_in(page)
     changed = client.post(f"{manage}/frequency", data={"csrf_token": token, "frequency": "daily"})
     assert changed.status_code == 303
     with app.app_context():
@@ -263,7 +264,7 @@ def test_the_subscribe_form_is_rate_limited(app, app_config):
     try:
         client = limited.test_client()
         page = client.get("/subscriptions/new?target=/listings").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = csrf_token_in(page)
         codes = [
             client.post(
                 "/subscriptions/new",

@@ -8,7 +8,7 @@ from portal.news.models import Announcement
 from portal.publicity import services
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
-from tests.factories import make_enterprise
+from tests.factories import csrf_token_in, make_enterprise
 
 
 def _notice(app, subject=("other", "x")):
@@ -53,7 +53,7 @@ def test_no_objection_outside_the_period(app, client, csrf_token):
     url = f"/publicity/objections/new/{announcement_id}"
     page = client.get(url).get_data(as_text=True)
     assert "不在公示期内" in page
-    token = csrf_token("/")
+    token = csrf_token("/accounts/login")
     refused = client.post(url, data=_objection_form(token))
     assert refused.status_code == 409 and "公示期已结束" in refused.get_data(as_text=True)
     with app.app_context():
@@ -68,15 +68,8 @@ def test_objections_are_rate_limited(app_config, database_url):
         client = app.test_client()
         announcement_id, _ = _notice(app)
         url = f"/publicity/objections/new/{announcement_id}"
-        import re
-
-        token = re.search(
-            r'name="csrf_token" type="hidden" value="([^"]+)"',
-            client.get(url).get_data(as_text=True),
-        ) or re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True))
-        codes = [
-            client.post(url, data=_objection_form(token.group(1))).status_code for _ in range(6)
-        ]
+        token = csrf_token_in(client.get(url).get_data(as_text=True))
+        codes = [client.post(url, data=_objection_form(token)).status_code for _ in range(6)]
         assert codes[:5] == [303] * 5 and codes[5] == 429
     finally:
         with app.app_context():

@@ -4,7 +4,6 @@ and lose nothing: two reviewers on one filing, trades against cancels, parallel 
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from datetime import date
 from decimal import Decimal
@@ -15,7 +14,14 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.extensions import db
 from tests import factories
-from tests.factories import TEST_PASSWORD, login, make_enterprise, make_filing, make_user
+from tests.factories import (
+    TEST_PASSWORD,
+    csrf_token_in,
+    login,
+    make_enterprise,
+    make_filing,
+    make_user,
+)
 
 PAIRS = 10
 
@@ -42,7 +48,7 @@ def _post_together(path: str, *posts) -> dict:
 
 def _token(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_token_in(html)
 
 
 # ------------------------------------------------------------ two reviewers, one filing, one version

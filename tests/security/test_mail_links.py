@@ -10,6 +10,7 @@ import pytest
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import make_uscc
+from tests.factories import csrf_token_in
 
 BASE = "https://ynq.example.gov.cn"
 
@@ -36,7 +37,7 @@ def test_forged_host_reset_mail_links_to_the_public_base_url(app, client, auth):
     auth.make_user("enterprise", email="victim@example.com")
     evil = "http://evil.example"
     html = client.get("/accounts/password/forgot", base_url=evil).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = csrf_token_in(html)
     response = client.post(
         "/accounts/password/forgot",
         data={"csrf_token": token, "email": "victim@example.com"},

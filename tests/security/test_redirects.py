@@ -8,6 +8,7 @@ import pyotp
 import pytest
 
 from portal.urls import safe_next
+from tests.factories import csrf_token_in
 
 PAYLOADS = [
     "/%5Cevil.example",
@@ -66,7 +67,7 @@ def test_totp_enrolment_ignores_foreign_next(app, client, auth, target):
     with app.app_context():
         email = db.session.get(User, user_id).email
     html = client.get("/accounts/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = csrf_token_in(html)
     client.post(
         "/accounts/login",
         data={"csrf_token": token, "email": email, "password": TEST_PASSWORD, "next": target},
@@ -88,7 +89,7 @@ def test_totp_enrolment_ignores_foreign_next(app, client, auth, target):
 
 @pytest.mark.parametrize("target", PAYLOADS[:7])
 def test_language_switch_ignores_foreign_next(client, csrf_token, target):
-    token = csrf_token("/")
+    token = csrf_token("/accounts/login")
     response = client.post(
         "/preferences/language", data={"csrf_token": token, "lang": "en", "next": target}
     )

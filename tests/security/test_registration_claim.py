@@ -16,6 +16,7 @@ from tests.factories import (
     REGISTRATION,
     VALID_USCC,
     AuthActions,
+    csrf_token_in,
     evidence_files,
     mail_link,
     outbox,
@@ -46,7 +47,7 @@ def _verify_and_log_in(app, client, csrf_token):
 
 
 def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_token_in(html)
 
 
 def _listed_unit_with_data(app, auth):

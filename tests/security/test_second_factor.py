@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from portal.accounts import services
 from portal.accounts.models import User
 from portal.extensions import db
-from tests.factories import TEST_PASSWORD, checked_pdf, make_filing
+from tests.factories import TEST_PASSWORD, checked_pdf, csrf_token_in, make_filing
 from tests.factories import login as session_login
 
 BACK_OFFICE = ("auditor", "city", "province", "editor", "supervisor")
@@ -63,7 +63,7 @@ def _pending_client(app, auth, role: str):
     with app.app_context():
         email = db.session.get(User, user_id).email
     html = client.get("/accounts/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = csrf_token_in(html)
     response = client.post(
         "/accounts/login", data={"csrf_token": token, "email": email, "password": TEST_PASSWORD}
     )
@@ -157,8 +157,8 @@ def test_public_pages_and_logout_stay_open_while_pending(app, auth):
     client, _user_id = _pending_client(app, auth, "city")
     assert client.get("/").status_code == 200
     assert client.get("/accounts/security/totp").status_code == 200
-    html = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    html = client.get("/accounts/security/totp").get_data(as_text=True)
+    token = csrf_token_in(html)
     assert client.post("/accounts/logout", data={"csrf_token": token}).status_code in (302, 303)
     assert "/accounts/login" in client.get("/accounts/security/totp").headers["Location"]
 
@@ -167,7 +167,7 @@ def test_enrolment_finishes_the_login_and_opens_the_back_office(app, auth):
     client, user_id = _pending_client(app, auth, "province")
     page = client.get("/accounts/security/totp?next=/admin/").get_data(as_text=True)
     secret = re.search(r"<code>([A-Z2-7]{16,})</code>", page).group(1)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token_in(page)
     done = client.post(
         "/accounts/security/totp?next=/admin/",
         data={"csrf_token": token, "code": pyotp.TOTP(secret).now()},

@@ -2,7 +2,6 @@
 the proxy setting, security headers and the rate-limit storage warning."""
 
 import logging
-import re
 import time
 
 import pytest
@@ -11,11 +10,12 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts import LOGIN_KEY, session_identifier
 from portal.extensions import db
+from tests.factories import csrf_token_in
 
 
 def _token(client, path: str = "/accounts/security") -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_token_in(html)
 
 
 def _copy_session(app, client, remote_addr: str = "127.0.0.1"):

@@ -74,7 +74,7 @@ def test_a_bad_lang_value_changes_nothing(client, records):
 
 def test_the_language_button_wins_over_a_lang_link(client, csrf_token, records):
     client.get("/listings?lang=en")
-    token = csrf_token("/listings?lang=en")
+    token = csrf_token("/accounts/login")
     response = client.post(
         "/preferences/language",
         data={"csrf_token": token, "lang": "zh_Hans_CN", "next": "/listings?lang=en&variety=coal"},
