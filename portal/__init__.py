@@ -187,6 +187,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(disclosure.bp)
     app.register_blueprint(disclosure.admin_bp)
+    disclosure.init_app(app)
     app.register_blueprint(compliance.bp)
     app.register_blueprint(compliance.admin_bp)
     app.register_blueprint(opendata.bp)
