@@ -104,11 +104,7 @@ class MonthRow:
     def label(self) -> str:
         return f"{self.month.year:04d}-{self.month.month:02d}"
 
-    # The names the API's MonthlyStatistics record and older callers read.
-    @property
-    def year(self) -> int:
-        return self.month.year
-
+    # The names the API's MonthlyStatistics record reads.
     @property
     def trade_count(self) -> int:
         return self.figures.trades
