@@ -1,4 +1,5 @@
-"""market_daily_summary: each day's trades per variety, category and division, filled from the trades
+"""market_daily_summary and market_monthly_summary: trades per day and month, variety, category and
+division, filled from the trades
 
 Revision ID: 0015_market_summary
 Revises: 0014
@@ -41,6 +42,15 @@ FROM (
 GROUP BY division_code, variety_code, category_code, day
 """
 
+FILL_MONTHS = """
+INSERT INTO market_monthly_summary
+    (division_code, variety_code, category_code, month, trades, volume, amount, high, low)
+SELECT division_code, variety_code, category_code, month, SUM(trades), SUM(volume), SUM(amount),
+       MAX(high), MIN(low)
+FROM market_daily_summary
+GROUP BY division_code, variety_code, category_code, month
+"""
+
 
 def upgrade():
     op.create_table(
@@ -67,17 +77,40 @@ def upgrade():
         "ix_market_daily_summary_division_day", "market_daily_summary", ["division_code", "day"]
     )
     op.create_index(
-        "ix_market_daily_summary_division_month", "market_daily_summary", ["division_code", "month"]
+        "ix_market_daily_summary_month",
+        "market_daily_summary",
+        ["division_code", "variety_code", "category_code", "month"],
+    )
+    op.create_table(
+        "market_monthly_summary",
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("variety_code", sa.String(length=10), nullable=False),
+        sa.Column("category_code", sa.String(length=20), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("trades", sa.Integer(), nullable=False),
+        sa.Column("volume", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("high", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("low", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "division_code",
+            "variety_code",
+            "category_code",
+            "month",
+            name=op.f("pk_market_monthly_summary"),
+        ),
     )
     if op.get_bind().dialect.name == "postgresql":
         month = "CAST(date_trunc('month', day) AS DATE)"
     else:
         month = "date(day, 'start of month')"
     op.execute(FILL.format(month=month))
+    op.execute(FILL_MONTHS)
 
 
 def downgrade():
+    op.drop_table("market_monthly_summary")
     with op.batch_alter_table("market_daily_summary") as batch_op:
-        batch_op.drop_index("ix_market_daily_summary_division_month")
+        batch_op.drop_index("ix_market_daily_summary_month")
         batch_op.drop_index("ix_market_daily_summary_division_day")
     op.drop_table("market_daily_summary")

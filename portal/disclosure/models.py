@@ -134,7 +134,13 @@ class MarketDailySummary(db.Model):
     __tablename__ = "market_daily_summary"
     __table_args__ = (
         Index("ix_market_daily_summary_division_day", "division_code", "day"),
-        Index("ix_market_daily_summary_division_month", "division_code", "month"),
+        Index(
+            "ix_market_daily_summary_month",
+            "division_code",
+            "variety_code",
+            "category_code",
+            "month",
+        ),
     )
 
     division_code: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -142,6 +148,26 @@ class MarketDailySummary(db.Model):
     category_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     month: Mapped[date]  # the first day of day's month: monthly figures group by it
+    trades: Mapped[int]
+    volume: Mapped[int] = mapped_column(BigInteger)  # ten-thousandths of the variety's unit
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen
+    high: Mapped[Decimal | None] = mapped_column(Price)
+    low: Mapped[Decimal | None] = mapped_column(Price)
+
+
+class MarketMonthlySummary(db.Model):
+    """The sum of a month's rows of market_daily_summary, kept by the same increments.
+
+    The statistics page reads months (a few hundred rows since the market opened) instead of days
+    (a few thousand); `flask statistics check` compares it with the sums of the days.
+    """
+
+    __tablename__ = "market_monthly_summary"
+
+    division_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    variety_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day
     trades: Mapped[int]
     volume: Mapped[int] = mapped_column(BigInteger)  # ten-thousandths of the variety's unit
     amount: Mapped[int] = mapped_column(BigInteger)  # fen

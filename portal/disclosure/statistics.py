@@ -7,18 +7,20 @@ varieties are never added together (tce and t): every figure is per variety.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from portal.disclosure.models import MARKET_WIDE, MarketDailySummary
+from portal.disclosure.models import MARKET_WIDE, MarketDailySummary, MarketMonthlySummary
 from portal.disclosure.summary import AMOUNT_SCALE, VOLUME_SCALE
 from portal.extensions import db
 from portal.reference.services import categories, divisions, varieties
 
 S = MarketDailySummary
+M = MarketMonthlySummary
 CENT = Decimal("0.01")
 RANGES = ("12", "24", "all", "custom")
 DEFAULT_RANGE = "24"
@@ -70,12 +72,12 @@ class Scope:
     category: str | None = None
     division: str | None = None
 
-    def conditions(self) -> list:
-        out = [S.division_code == (self.division or MARKET_WIDE)]
+    def conditions(self, table=S) -> list:
+        out = [table.division_code == (self.division or MARKET_WIDE)]
         if self.variety:
-            out.append(S.variety_code == self.variety)
+            out.append(table.variety_code == self.variety)
         if self.category:
-            out.append(S.category_code == self.category)
+            out.append(table.category_code == self.category)
         return out
 
     def varieties(self) -> list:
@@ -159,37 +161,36 @@ def months_back(until: date, months: int) -> date:
 
 
 def monthly(scope: Scope, since: date, until: date) -> list[VarietySeries]:
-    """Each variety's months from `since` to `until` (empty months included, so an axis has no
-    gaps), its total in the range and its cumulative figures since the market opened.
+    """Each variety's whole months from `since`'s to `until`'s (empty months included, so an axis
+    has no gaps), its total over them and its cumulative figures since the market opened.
 
-    One query: the months of the range grouped, and everything before the range in one sum row
-    per variety (the cumulative figures start from it).
+    One query over market_monthly_summary: the months of the range, and every month before it
+    summed into one row per variety (the cumulative figures start from it).
     """
-    # One row per day of the range and per day before it; the days before the range share a
-    # NULL month, so they come back as one sum per variety.
-    days = (
+    first, last = since.replace(day=1), until.replace(day=1)
+    months = (
         select(
-            S.variety_code,
-            case((S.day < since, None), else_=S.month).label("month_key"),
-            S.trades,
-            S.volume,
-            S.amount,
-            S.high,
-            S.low,
+            M.variety_code,
+            case((M.month < first, None), else_=M.month).label("month_key"),
+            M.trades,
+            M.volume,
+            M.amount,
+            M.high,
+            M.low,
         )
-        .where(*scope.conditions(), S.day <= until)
+        .where(*scope.conditions(M), M.month <= last)
         .subquery()
     )
     rows = db.session.execute(
         select(
-            days.c.variety_code,
-            days.c.month_key,
-            func.sum(days.c.trades),
-            func.sum(days.c.volume),
-            func.sum(days.c.amount),
-            func.max(days.c.high),
-            func.min(days.c.low),
-        ).group_by(days.c.variety_code, days.c.month_key)
+            months.c.variety_code,
+            months.c.month_key,
+            func.sum(months.c.trades),
+            func.sum(months.c.volume),
+            func.sum(months.c.amount),
+            func.max(months.c.high),
+            func.min(months.c.low),
+        ).group_by(months.c.variety_code, months.c.month_key)
     ).all()
     earlier: dict[str, Figures] = {}
     found: dict[tuple[str, date], Figures] = {}
@@ -222,7 +223,8 @@ def _as_date(value) -> date:
 
 def first_trading_day() -> date | None:
     """The first day with a trade: when the market opened, as far as the disclosures go."""
-    return _as_date(found) if (found := db.session.scalar(select(func.min(S.day)))) else None
+    found = db.session.scalar(select(func.min(S.day)).where(S.division_code == MARKET_WIDE))
+    return _as_date(found) if found else None
 
 
 def last_trading_day(on_or_before: date | None = None) -> date | None:
@@ -339,34 +341,54 @@ def day_report(day: date, scope: Scope) -> DayReport:
 
 
 def cumulative(day: date, scope: Scope) -> dict[str, dict[str, Figures]]:
-    """Per variety: the day, the month to date, the year to date, and since the market opened."""
+    """Per variety: the day, the month to date, the year to date, and since the market opened.
+
+    The month so far comes from its days, the months before it from market_monthly_summary.
+    """
     month_start, year_start = day.replace(day=1), day.replace(month=1, day=1)
-
-    def part(start):
-        return (
-            func.sum(case((S.day >= start, S.trades), else_=0)),
-            func.sum(case((S.day >= start, S.volume), else_=0)),
-            func.sum(case((S.day >= start, S.amount), else_=0)),
-            func.max(case((S.day >= start, S.high))),
-            func.min(case((S.day >= start, S.low))),
+    this_month = db.session.execute(
+        select(
+            S.variety_code,
+            func.sum(case((S.day == day, S.trades), else_=0)),
+            func.sum(case((S.day == day, S.volume), else_=0)),
+            func.sum(case((S.day == day, S.amount), else_=0)),
+            func.max(case((S.day == day, S.high))),
+            func.min(case((S.day == day, S.low))),
+            *SUMS,
         )
-
-    rows = db.session.execute(
-        select(S.variety_code, *part(day), *part(month_start), *part(year_start), *SUMS)
-        .where(*scope.conditions(), S.day <= day)
+        .where(*scope.conditions(), S.day.between(month_start, day))
         .group_by(S.variety_code)
     ).all()
-    found = {
-        variety: {
-            "day": figures(*sums[0:5]),
-            "month": figures(*sums[5:10]),
-            "year": figures(*sums[10:15]),
-            "all": figures(*sums[15:20]),
+    before = db.session.execute(
+        select(
+            M.variety_code,
+            func.sum(case((M.month >= year_start, M.trades), else_=0)),
+            func.sum(case((M.month >= year_start, M.volume), else_=0)),
+            func.sum(case((M.month >= year_start, M.amount), else_=0)),
+            func.max(case((M.month >= year_start, M.high))),
+            func.min(case((M.month >= year_start, M.low))),
+            func.sum(M.trades),
+            func.sum(M.volume),
+            func.sum(M.amount),
+            func.max(M.high),
+            func.min(M.low),
+        )
+        .where(*scope.conditions(M), M.month < month_start)
+        .group_by(M.variety_code)
+    ).all()
+    days = {variety: (figures(*sums[0:5]), figures(*sums[5:10])) for variety, *sums in this_month}
+    months = {variety: (figures(*sums[0:5]), figures(*sums[5:10])) for variety, *sums in before}
+    out = {}
+    for v in scope.varieties():
+        on_day, to_date = days.get(v.code, (Figures(), Figures()))
+        in_year, earlier = months.get(v.code, (Figures(), Figures()))
+        out[v.code] = {
+            "day": on_day,
+            "month": to_date,
+            "year": in_year + to_date,
+            "all": earlier + to_date,
         }
-        for variety, *sums in rows
-    }
-    empty = {"day": Figures(), "month": Figures(), "year": Figures(), "all": Figures()}
-    return {v.code: found.get(v.code, empty) for v in scope.varieties()}
+    return out
 
 
 # ---- charts: coordinates for inline SVG, drawn on the server ----
@@ -376,24 +398,35 @@ def cumulative(day: date, scope: Scope) -> dict[str, dict[str, Figures]]:
 CHART_WIDTH, CHART_HEIGHT = 360, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 8, 8, 22, 30
 LABEL_CHARS = 7  # "2025-01"
-CHAR_UNITS = 8  # the width of one digit at 13 units, with room between labels
+CHAR_UNITS = 8.5  # the width of one digit at 14 units of text
+LABEL_GAP = 10
 
 
 def _ticks(months: list[MonthRow]) -> list[tuple[float, str]]:
-    """Month labels under the axis: as many as fit without overlapping, evenly spaced."""
+    """Month labels under the axis: evenly spaced, as many as fit without overlapping, each
+    centred under its month and inside the chart."""
     n = len(months)
     if not n:
         return []
     plot = CHART_WIDTH - PAD_LEFT - PAD_RIGHT
-    fit = max(1, int(plot // (LABEL_CHARS * CHAR_UNITS + 8)))
-    step = max(1, -(-n // fit))
+    half = LABEL_CHARS * CHAR_UNITS / 2
     slot = plot / n
-    out = []
-    for i in range(0, n, step):
-        x = PAD_LEFT + slot * (i + 0.5)
-        x = min(max(x, PAD_LEFT + LABEL_CHARS * CHAR_UNITS / 2), CHART_WIDTH - PAD_RIGHT - 28)
-        out.append((round(x, 1), months[i].label))
-    return out
+    step = max(1, math.ceil((2 * half + LABEL_GAP) / slot))
+    low, high = PAD_LEFT + half, CHART_WIDTH - PAD_RIGHT - half
+    out: list[tuple[float, str]] = []
+    for i in range(n):
+        centre = PAD_LEFT + slot * (i + 0.5)
+        if not out and centre < low - slot / 2:
+            continue  # too close to the edge to centre a label under it
+        if out and i - out[-1][2] < step:
+            continue
+        if centre > high + slot / 2:
+            break
+        x = min(max(centre, low), high)
+        if out and x - half < out[-1][0] + half + LABEL_GAP:
+            continue
+        out.append((round(x, 1), months[i].label, i))
+    return [(x, label) for x, label, _i in out]
 
 
 def volume_chart(months: list[MonthRow]) -> dict:

@@ -41,13 +41,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.audit.models import AuditChainHead
-from portal.disclosure.models import MARKET_WIDE, MarketDailySummary, Trade
+from portal.disclosure.models import MARKET_WIDE, MarketDailySummary, MarketMonthlySummary, Trade
 
 VOLUME_SCALE = 10_000  # stored volume: ten-thousandths of a unit (Quantity has 4 decimals)
 AMOUNT_SCALE = 100  # stored amount: fen (Amount has 2 decimals)
 
 SUMMARY = MarketDailySummary.__table__
+MONTHLY = MarketMonthlySummary.__table__
 KEY = ("division_code", "variety_code", "category_code", "day")
+MONTH_KEY = ("division_code", "variety_code", "category_code", "month")
 TRADE_FIELDS = (
     "trade_date",
     "variety_code",
@@ -157,55 +159,66 @@ def _lock_audit_head(connection) -> None:
 
 
 def apply_deltas(connection, deltas: dict[tuple, _Delta]) -> None:
-    """Add each delta to its summary row (created if missing); re-read high and low where a trade
-    left; drop rows left with no trade."""
-    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    emptied = []
+    """Add each delta to its day's row and its month's row (created if missing); re-read high and
+    low where a trade left; drop rows left with no trade."""
+    months: dict[tuple, _Delta] = defaultdict(_Delta)
+    for (division, variety, category, day), delta in deltas.items():
+        month = months[(division, variety, category, month_of(day))]
+        month.trades += delta.trades
+        month.volume += delta.volume
+        month.amount += delta.amount
+        month.removed = month.removed or delta.removed
+        for price in (delta.high, delta.low):
+            if price is not None:
+                month.high = price if month.high is None else max(month.high, price)
+                month.low = price if month.low is None else min(month.low, price)
     for key in sorted(deltas):
-        delta = deltas[key]
-        if not (delta.trades or delta.volume or delta.amount or delta.high is not None):
-            if not delta.removed:
-                continue
-        division, variety, category, day = key
-        stmt = upsert(SUMMARY).values(
-            division_code=division,
-            variety_code=variety,
-            category_code=category,
-            day=day,
-            month=month_of(day),
-            trades=delta.trades,
-            volume=delta.volume,
-            amount=delta.amount,
-            high=delta.high,
-            low=delta.low,
-        )
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(KEY),
-            set_={
-                "trades": SUMMARY.c.trades + new.trades,
-                "volume": SUMMARY.c.volume + new.volume,
-                "amount": SUMMARY.c.amount + new.amount,
-                # NULL on either side keeps the other (SQLite's max() of a NULL is NULL).
-                "high": case(
-                    (new.high > SUMMARY.c.high, new.high),
-                    else_=func.coalesce(SUMMARY.c.high, new.high),
-                ),
-                "low": case(
-                    (new.low < SUMMARY.c.low, new.low), else_=func.coalesce(SUMMARY.c.low, new.low)
-                ),
-            },
-        )
-        connection.execute(stmt)
-        if delta.removed:
-            _reread_high_low(connection, key)
-            emptied.append(key)
-    for key in emptied:
-        connection.execute(delete(SUMMARY).where(_key_is(key), SUMMARY.c.trades == 0))
+        _upsert(connection, SUMMARY, KEY, key, deltas[key], {"month": month_of(key[3])})
+    for key in sorted(months):
+        _upsert(connection, MONTHLY, MONTH_KEY, key, months[key], {})
+    for key in sorted(k for k, d in deltas.items() if d.removed):
+        _reread_high_low(connection, key)
+    for key in sorted(k for k, d in months.items() if d.removed):
+        _reread_month_high_low(connection, key)
+    for table, keys, found in ((SUMMARY, KEY, deltas), (MONTHLY, MONTH_KEY, months)):
+        for key in sorted(k for k, d in found.items() if d.removed):
+            connection.execute(delete(table).where(_key_is(table, keys, key), table.c.trades == 0))
 
 
-def _key_is(key: tuple):
-    return and_(*(SUMMARY.c[name] == value for name, value in zip(KEY, key, strict=True)))
+def _upsert(connection, table, keys: tuple, key: tuple, delta: _Delta, extra: dict) -> None:
+    if not (delta.trades or delta.volume or delta.amount or delta.high is not None):
+        return
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(table).values(
+        **dict(zip(keys, key, strict=True)),
+        **extra,
+        trades=delta.trades,
+        volume=delta.volume,
+        amount=delta.amount,
+        high=delta.high,
+        low=delta.low,
+    )
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={
+            "trades": table.c.trades + new.trades,
+            "volume": table.c.volume + new.volume,
+            "amount": table.c.amount + new.amount,
+            # NULL on either side keeps the other (SQLite's max() of a NULL is NULL).
+            "high": case(
+                (new.high > table.c.high, new.high), else_=func.coalesce(table.c.high, new.high)
+            ),
+            "low": case(
+                (new.low < table.c.low, new.low), else_=func.coalesce(table.c.low, new.low)
+            ),
+        },
+    )
+    connection.execute(stmt)
+
+
+def _key_is(table, keys: tuple, key: tuple):
+    return and_(*(table.c[name] == value for name, value in zip(keys, key, strict=True)))
 
 
 def _trades_in(division: str, variety: str, category: str, day: date) -> list:
@@ -225,7 +238,22 @@ def _reread_high_low(connection, key: tuple) -> None:
     high, low = connection.execute(
         select(func.max(Trade.unit_price), func.min(Trade.unit_price)).where(*_trades_in(*key))
     ).one()
-    connection.execute(update(SUMMARY).where(_key_is(key)).values(high=high, low=low))
+    connection.execute(update(SUMMARY).where(_key_is(SUMMARY, KEY, key)).values(high=high, low=low))
+
+
+def _reread_month_high_low(connection, key: tuple) -> None:
+    division, variety, category, month = key
+    high, low = connection.execute(
+        select(func.max(SUMMARY.c.high), func.min(SUMMARY.c.low)).where(
+            SUMMARY.c.division_code == division,
+            SUMMARY.c.variety_code == variety,
+            SUMMARY.c.category_code == category,
+            SUMMARY.c.month == month,
+        )
+    ).one()
+    connection.execute(
+        update(MONTHLY).where(_key_is(MONTHLY, MONTH_KEY, key)).values(high=high, low=low)
+    )
 
 
 def listen() -> None:
@@ -293,6 +321,7 @@ def _as_date(value) -> date:
 def rebuild_summary(connection) -> int:
     """Replace the whole summary with what the trades say; return the number of rows."""
     computed = _rows(connection, summary_select())
+    connection.execute(delete(MONTHLY))
     connection.execute(delete(SUMMARY))
     rows = [
         {
@@ -308,7 +337,37 @@ def rebuild_summary(connection) -> int:
     ]
     for start in range(0, len(rows), 5000):
         connection.execute(insert(SUMMARY), rows[start : start + 5000])
+    months = [
+        {**dict(zip(MONTH_KEY, key, strict=True)), **dict(zip(FIGURES, value, strict=True))}
+        for key, value in _months_of(computed).items()
+    ]
+    for start in range(0, len(months), 5000):
+        connection.execute(insert(MONTHLY), months[start : start + 5000])
     return len(rows)
+
+
+FIGURES = ("trades", "volume", "amount", "high", "low")
+
+
+def _months_of(days: dict[tuple, tuple]) -> dict[tuple, tuple]:
+    """The monthly rows that the daily rows add up to."""
+    out: dict[tuple, tuple] = {}
+    for (division, variety, category, day), (trades, volume, amount, high, low) in days.items():
+        key = (division, variety, category, month_of(day))
+        if key not in out:
+            out[key] = (trades, volume, amount, high, low)
+            continue
+        t, v, a, h, lo = out[key]
+        highs = [p for p in (h, high) if p is not None]
+        lows = [p for p in (lo, low) if p is not None]
+        out[key] = (
+            t + trades,
+            v + volume,
+            a + amount,
+            max(highs, default=None),
+            min(lows, default=None),
+        )
+    return out
 
 
 @dataclass
@@ -319,22 +378,24 @@ class Mismatch:
 
 
 def check_summary(connection) -> list[Mismatch]:
-    """Every summary row that differs from the trades (missing, extra, or with other figures)."""
+    """Every summary row, daily or monthly, that differs from the trades (missing, extra, or with
+    other figures); a monthly row's key ends with its month."""
     expected = _rows(connection, summary_select())
-    stored = _rows(
+    stored = _rows(connection, select(*(SUMMARY.c[name] for name in (*KEY, *FIGURES))))
+    stored_months = _rows(
         connection,
         select(
-            SUMMARY.c.division_code,
-            SUMMARY.c.variety_code,
-            SUMMARY.c.category_code,
-            SUMMARY.c.day,
-            SUMMARY.c.trades,
-            SUMMARY.c.volume,
-            SUMMARY.c.amount,
-            SUMMARY.c.high,
-            SUMMARY.c.low,
+            MONTHLY.c.division_code,
+            MONTHLY.c.variety_code,
+            MONTHLY.c.category_code,
+            MONTHLY.c.month.label("day"),
+            *(MONTHLY.c[name] for name in FIGURES),
         ),
     )
+    return _differences(stored, expected) + _differences(stored_months, _months_of(expected))
+
+
+def _differences(stored: dict, expected: dict) -> list[Mismatch]:
     return [
         Mismatch(key, stored.get(key), expected.get(key))
         for key in sorted(set(stored) | set(expected))

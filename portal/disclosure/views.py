@@ -12,6 +12,7 @@ from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import bp, exports, services
 from portal.disclosure import statistics as stats
+from portal.disclosure.formats import TableFormats
 from portal.disclosure.forms import (
     DayReportForm,
     EnterpriseFilterForm,
@@ -103,6 +104,7 @@ def statistics():
         "disclosure/_statistics_results.html",
         form=form,
         report=_monthly_report(form),
+        fmt=TableFormats(),
         breadcrumbs=crumbs,
     )
 
@@ -120,20 +122,21 @@ def _monthly_report(form) -> dict:
     period = form.chosen_period
     since, until = stats.period(period, today, form.date_from.data, form.date_to.data)
     opened = stats.first_trading_day()
-    # Months before the first trade or after today hold nothing: a custom range is cut to them,
-    # so a far-off date cannot ask for thousands of empty months.
-    shown_since = max(since, opened.replace(day=1)) if opened else since
+    # Figures are per whole month. Months before the first trade or after today hold nothing: a
+    # custom range is cut to them, so a far-off date cannot ask for thousands of empty months.
+    shown_since = max(since, opened).replace(day=1) if opened else since.replace(day=1)
     shown_until = min(until, max(today, stats.last_trading_day() or today))
     series = []
     if shown_since <= shown_until:
         series = stats.monthly(_scope(form), shown_since, shown_until)
     scope = _scope(form)
+    month_end = stats.month_starts(shown_until, shown_until + timedelta(days=31))[-1]
     trades_args = {
         "variety": scope.variety,
         "category": scope.category,
         "division": scope.division,
         "date_from": shown_since.isoformat(),
-        "date_to": shown_until.isoformat(),
+        "date_to": (month_end - timedelta(days=1)).isoformat(),
     }
     return {
         "period": period,
@@ -167,6 +170,7 @@ def statistics_daily():
         "disclosure/statistics_daily.html",
         "disclosure/_statistics_daily_results.html",
         form=form,
+        fmt=TableFormats(),
         breadcrumbs=crumbs,
         **_daily_report(form),
     )
