@@ -367,32 +367,25 @@ def _scope_columns():
     )
 
 
-def _figure_columns(prefix: str = "", label=None):
+def _figure_columns(prefix: str = "", headers=None):
     def f(r):
         return r.cumulative if prefix else r.figures
 
-    head = (
-        (lambda text: _l("%(label)s%(text)s", label=label, text=text)) if label else (lambda t: t)
+    trades, volume, amount, average = headers or (
+        _l("成交笔数"),
+        _l("成交量"),
+        _l("成交金额（元）"),
+        _l("成交均价（元/计量单位）"),
     )
     return (
-        Column(f"{prefix}trades", head(_l("成交笔数")), lambda r, n: f(r).trades, kind="integer"),
+        Column(f"{prefix}trades", trades, lambda r, n: f(r).trades, kind="integer"),
         Column(
-            f"{prefix}volume",
-            head(_l("成交量")),
-            lambda r, n: f(r).volume,
-            kind="quantity",
-            unit=BY_VARIETY,
+            f"{prefix}volume", volume, lambda r, n: f(r).volume, kind="quantity", unit=BY_VARIETY
         ),
-        Column(
-            f"{prefix}amount",
-            head(_l("成交金额（元）")),
-            lambda r, n: f(r).amount,
-            kind="money",
-            unit=YUAN,
-        ),
+        Column(f"{prefix}amount", amount, lambda r, n: f(r).amount, kind="money", unit=YUAN),
         Column(
             f"{prefix}average_price",
-            head(_l("成交均价（元/计量单位）")),
+            average,
             lambda r, n: f(r).average_price,
             kind="price",
             unit=PER_UNIT,
@@ -430,13 +423,21 @@ MONTHLY_STATISTICS = Dataset(
     order=_l("按品种，再按月份从早到晚"),
     keywords=("用能权", "成交", "月报", "统计"),
     columns=(
-        Column("month", _l("月份"), lambda r, n: r.label, kind="code", description=_l("YYYY-MM")),
+        Column("month", _l("月份"), lambda r, n: r.label, kind="code", description="YYYY-MM"),
         *variety_columns(),
         unit_column(),
         *_scope_columns(),
         *_figure_columns(),
         *_high_low(),
-        *_figure_columns("cumulative_", _l("开市以来累计")),
+        *_figure_columns(
+            "cumulative_",
+            (
+                _l("开市以来累计成交笔数"),
+                _l("开市以来累计成交量"),
+                _l("开市以来累计成交金额（元）"),
+                _l("开市以来累计成交均价（元/计量单位）"),
+            ),
+        ),
     ),
 )
 
