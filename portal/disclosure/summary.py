@@ -1,8 +1,10 @@
-"""The market's daily summary (market_daily_summary): kept as trades are written, rebuilt on demand.
+"""The market's summaries (market_daily_summary, market_monthly_summary): kept as trades are
+written, rebuilt and checked on demand.
 
 Every flush that inserts, changes or deletes a `Trade` through the ORM (the back office's form and
-import, `entry.withdraw_trade`, the tests' factories) changes the summary in the same transaction:
-the trade's old contribution is taken away and its new one added, as increments of the stored row
+import, `entry.withdraw_trade`, the tests' factories) changes the summaries in the same transaction:
+the trade's old contribution is taken away and its new one added, as increments of the stored rows
+of its day and its month
 (an upsert, so two transactions recording trades on the same day serialise on that row instead of
 losing one of them). High and low cannot be taken away, so a row that lost a trade has them read
 again from that day's trades. Bulk loads that bypass the ORM (the demo data) call
