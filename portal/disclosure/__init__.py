@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
         _report(mismatches)
         if mismatches:
             raise SystemExit(1)
-        click.echo("market_daily_summary agrees with the trades.")
+        click.echo("market_daily_summary and market_monthly_summary agree with the trades.")
 
     @statistics_group.command("rebuild")
     def rebuild_command() -> None:
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
             _report(mismatches)
             count = summary.rebuild_summary(connection)
             left = summary.check_summary(connection)
-        click.echo(f"market_daily_summary rebuilt: {count} rows.")
+        click.echo(f"market summaries rebuilt: {count} daily rows and their months.")
         if left:
             _report(left)
             raise SystemExit(2)
