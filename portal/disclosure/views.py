@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from flask import redirect, request, url_for
@@ -182,7 +182,7 @@ def _daily_report(form) -> dict:
     return {
         "report": stats.day_report(day, _scope(form)),
         "latest": latest,
-        "previous_day": stats.last_trading_day(day - timedelta(days=1)),
+        "previous_day": stats.last_trading_day(day - timedelta(days=1)) if day > date.min else None,
         "next_day": stats.next_trading_day(day),
     }
 

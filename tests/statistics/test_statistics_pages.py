@@ -158,6 +158,9 @@ def test_daily_report_per_category_division_and_cumulative(client, market):
     zhengzhou = next(r for r in rows if r["地区代码"] == "410100")
     assert zhengzhou["成交笔数"] == "2"  # bought one, sold the other
     assert client.get("/statistics/daily?day=2025-02-30").status_code == 400
+    for edge in ("0001-01-01", "9999-12-31"):
+        assert client.get(f"/statistics/daily?day={edge}").status_code == 200
+        assert client.get(f"/statistics?date_from={edge}&date_to={edge}").status_code == 200
 
 
 def test_page_queries_do_not_grow_with_trades_or_months(client, app, today, count_queries):
