@@ -6,7 +6,8 @@ shared and noisy, so compare figures from the same run only).
 The JSON API is timed by bench/api_bench.py at first, numbered and cursor pages.
 
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
-bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1.
+bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1,
+BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them).
 """
 
 from __future__ import annotations
@@ -152,6 +153,30 @@ def page_benchmark(url: str, rounds: int) -> dict:
     }
 
 
+STATISTICS_URLS = [
+    "/statistics",
+    "/statistics?period=12",
+    "/statistics?period=all",
+    "/statistics?period=all&division=410100",
+    "/statistics?variety=coal&category=local",
+    "/statistics?period=custom&date_from=2022-01-01&date_to=2023-12-31&division=410600",
+    "/statistics/daily",
+    "/statistics/daily?day=2025-06-10&division=410600",
+]
+
+
+def statistics_benchmark(url: str, rounds: int) -> dict:
+    """The statistics page and the daily report: read from market_daily_summary, target p95 30 ms."""
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    return {
+        "statistics_pages": time_requests(client, STATISTICS_URLS, rounds),
+        "targets": {"statistics_p95_ms": 30},
+    }
+
+
 def write_results(results: dict) -> None:
     (HERE / "results.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -220,7 +245,15 @@ def main() -> None:
     }
     url = prepare_database(scale)
     results["database"] = url.split("://")[0]
+    if os.environ.get("BENCH_ONLY") == "statistics":
+        results["pages"] = statistics_benchmark(url, rounds)
+        print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+        write_results(results)
+        return
     results["pages"] = page_benchmark(url, rounds)
+    measured = statistics_benchmark(url, rounds)
+    results["pages"]["statistics_pages"] = measured["statistics_pages"]
+    results["pages"]["targets"].update(measured["targets"])
     print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
     write_results(results)
     from bench import export_bench

@@ -1319,6 +1319,7 @@ def load_demo(
     import click
 
     from demo.reset import write_marker
+    from portal.disclosure.summary import rebuild_summary
     from portal.extensions import db
 
     if scale is not None and scale < 1:
@@ -1347,6 +1348,8 @@ def load_demo(
         for model, rows in data.tables():
             _bulk_insert(model, rows, echo)
         _fix_sequences(data)
+        # The trades went in by bulk insert, past the ORM hook that keeps the market summary.
+        rebuild_summary(db.session.connection())
         run_feature_hooks(seed, echo)
         db.session.commit()
     except Exception:

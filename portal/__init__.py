@@ -197,7 +197,7 @@ def _register_features(app: Flask) -> None:
             app.register_blueprint(blueprint)
     # Then each feature's own setup: CLI commands, signal receivers, template globals, hooks.
     for group in (
-        (opendata, downloads, sharing, search, feeds),
+        (disclosure, opendata, downloads, sharing, search, feeds),
         (accounts, filings, review, publicity, audit),
     ):
         for feature in group:

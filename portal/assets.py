@@ -37,7 +37,9 @@ def init_app(app: Flask) -> None:
     # (exactly 12 characters, so /static/css/portal.css is not read as digest "css").
     app.view_functions["static"] = static
     app.add_url_rule(
-        f"{app.static_url_path}/<string(length={DIGEST_LENGTH}):digest>/<path:filename>", endpoint="static", view_func=static
+        f"{app.static_url_path}/<string(length={DIGEST_LENGTH}):digest>/<path:filename>",
+        endpoint="static",
+        view_func=static,
     )
 
     @app.url_defaults

@@ -649,3 +649,45 @@ def apply(kind: str, rows: list[dict], *, actor) -> Preview:
                 else _("登记簿拒绝了这笔转让，本行未导入")
             )
     return result
+
+
+class WithdrawalRefused(ValueError):
+    """A trade that cannot be withdrawn; `message` says why, in Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def withdraw_trade(number: str, reason: str, *, actor) -> Trade:
+    """Withdraw a trade disclosed in error: remove it, audited with its figures and the reason.
+
+    A trade whose transfer is in the registry ledger is refused: the ledger is corrected first,
+    by its own entries. The market summary follows in the same flush (disclosure/summary.py).
+    """
+    trade = db.session.scalar(select(Trade).where(Trade.number == number))
+    if trade is None:
+        raise WithdrawalRefused(_("成交编号不存在：%(value)s", value=number))
+    if not reason.strip():
+        raise WithdrawalRefused(_("请填写撤回原因。"))
+    if entry_exists(f"trade:{trade.number}:out") is not None:
+        raise WithdrawalRefused(_("已登记转让的成交不能撤回，请先通过登记簿更正"))
+    before = {
+        key: getattr(trade, key)
+        for key in (
+            "variety_code",
+            "category_code",
+            "quantity",
+            "unit_price",
+            "amount",
+            "buyer_name",
+            "seller_name",
+            "trade_date",
+        )
+    }
+    db.session.delete(trade)
+    db.session.flush()
+    record_event(
+        "trade.withdraw", "trade", number, before=before, remark=reason.strip(), actor=actor
+    )
+    return trade

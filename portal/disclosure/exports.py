@@ -16,6 +16,8 @@ from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.exports import (
     BY_VARIETY,
+    DIVISIONS,
+    REFERENCE,
     REGISTER,
     Column,
     Dataset,
@@ -285,3 +287,139 @@ LOADS = {
     ),
     "enterprises": (lazyload(Enterprise.division), lazyload(Enterprise.industry)),
 }
+
+
+# ---- The statistics page's tables: monthly per variety, and one day's report ----
+
+SUMMARY_SOURCE = _l("本平台成交公示的每日汇总（market_daily_summary），由成交记录逐笔累加")
+WHOLE_MARKET = _l("全省")
+EVERY_CATEGORY = _l("全部类别")
+
+
+def _scope_columns():
+    return (
+        Column(
+            "category",
+            _l("交易类别"),
+            lambda r, n: (
+                n.ref("category", r.category_code) if r.category_code else n.text(EVERY_CATEGORY)
+            ),
+            source=REFERENCE,
+        ),
+        Column(
+            "category_code",
+            _l("交易类别代码"),
+            lambda r, n: r.category_code,
+            kind="code",
+            description=_l("为空：全部类别合计"),
+        ),
+        Column(
+            "division",
+            _l("地区（买方或卖方）"),
+            lambda r, n: (
+                n.ref("division", r.division_code) if r.division_code else n.text(WHOLE_MARKET)
+            ),
+            source=DIVISIONS,
+            description=_l("一笔成交计入全省，并计入买方和卖方所在的每个地区各一次"),
+        ),
+        Column(
+            "division_code",
+            _l("地区代码"),
+            lambda r, n: r.division_code,
+            kind="code",
+            source=DIVISIONS,
+            description=_l("为空：全省"),
+        ),
+    )
+
+
+def _figure_columns(prefix: str = "", headers=None):
+    def f(r):
+        return r.cumulative if prefix else r.figures
+
+    trades, volume, amount, average = headers or (
+        _l("成交笔数"),
+        _l("成交量"),
+        _l("成交金额（元）"),
+        _l("成交均价（元/计量单位）"),
+    )
+    return (
+        Column(f"{prefix}trades", trades, lambda r, n: f(r).trades, kind="integer"),
+        Column(
+            f"{prefix}volume", volume, lambda r, n: f(r).volume, kind="quantity", unit=BY_VARIETY
+        ),
+        Column(f"{prefix}amount", amount, lambda r, n: f(r).amount, kind="money", unit=YUAN),
+        Column(
+            f"{prefix}average_price",
+            average,
+            lambda r, n: f(r).average_price,
+            kind="price",
+            unit=PER_UNIT,
+            description=_l("成交金额 ÷ 成交量；没有成交时为空"),
+        ),
+    )
+
+
+def _high_low():
+    return (
+        Column(
+            "high",
+            _l("最高成交单价"),
+            lambda r, n: r.figures.high,
+            kind="price",
+            unit=PER_UNIT,
+        ),
+        Column(
+            "low",
+            _l("最低成交单价"),
+            lambda r, n: r.figures.low,
+            kind="price",
+            unit=PER_UNIT,
+        ),
+    )
+
+
+MONTHLY_STATISTICS = Dataset(
+    name="statistics-monthly",
+    title=_l("市场统计（月度）"),
+    description=_l(
+        "各品种逐月的成交笔数、成交量、成交金额、均价、最高价和最低价，及开市以来的累计值。"
+    ),
+    source=SUMMARY_SOURCE,
+    order=_l("按品种，再按月份从早到晚"),
+    keywords=("用能权", "成交", "月报", "统计"),
+    columns=(
+        Column("month", _l("月份"), lambda r, n: r.label, kind="code", description="YYYY-MM"),
+        *variety_columns(),
+        unit_column(),
+        *_scope_columns(),
+        *_figure_columns(),
+        *_high_low(),
+        *_figure_columns(
+            "cumulative_",
+            (
+                _l("开市以来累计成交笔数"),
+                _l("开市以来累计成交量"),
+                _l("开市以来累计成交金额（元）"),
+                _l("开市以来累计成交均价（元/计量单位）"),
+            ),
+        ),
+    ),
+)
+
+DAILY_STATISTICS = Dataset(
+    name="statistics-daily",
+    title=_l("市场统计（日报）"),
+    description=_l("某一交易日各品种按类别和按地区的成交汇总。"),
+    source=SUMMARY_SOURCE,
+    order=_l("按品种；先各类别及合计，再各地区"),
+    keywords=("用能权", "成交", "日报", "统计"),
+    columns=(
+        Column("day", _l("日期"), lambda r, n: r.day, kind="date"),
+        *variety_columns(),
+        unit_column(),
+        *_scope_columns(),
+        *_figure_columns(),
+        *_high_low(),
+    ),
+)

@@ -147,3 +147,47 @@ class TradeForm(FlaskForm):
     trade_date = _text(_l("成交日期"), required=True, description=_l("格式：年-月-日"), max_len=10)
     method = SelectField(_l("交易方式"))
     settlement_status = SelectField(_l("结算状态"))
+
+
+PERIODS = fixed_choices(
+    ("12", _l("近 12 个月")),
+    ("24", _l("近 24 个月")),
+    ("all", _l("开市以来")),
+    ("custom", _l("自定义时段")),
+)
+
+
+class StatisticsFilterForm(ChoiceFilterForm):
+    """The statistics page's choices: a period, then variety, category and division."""
+
+    period = Choice(_l("时段"), validators=[Optional()], default="")
+    date_from = ChineseDateField(_l("自定义时段 从"), validators=[Optional()])
+    date_to = ChineseDateField(_l("至"), validators=[Optional()])
+    variety = optional_choice(_l("交易品种"))
+    category = optional_choice(_l("交易类别"))
+    division = optional_choice(_l("地区（买方或卖方）"))
+
+    CHOICES = {
+        "period": lambda: [("", _l("近 24 个月（默认）")), *PERIODS()],
+        "variety": VARIETIES,
+        "category": CATEGORIES,
+        "division": DIVISIONS,
+    }
+
+    @property
+    def chosen_period(self) -> str:
+        """The period in force: dates without a period choice mean a custom one."""
+        if self.period.data:
+            return self.period.data
+        return "custom" if self.date_from.data or self.date_to.data else "24"
+
+
+class DayReportForm(ChoiceFilterForm):
+    """The daily report's choices: the day, then variety, category and division."""
+
+    day = ChineseDateField(_l("日期"), validators=[Optional()])
+    variety = optional_choice(_l("交易品种"))
+    category = optional_choice(_l("交易类别"))
+    division = optional_choice(_l("地区（买方或卖方）"))
+
+    CHOICES = {"variety": VARIETIES, "category": CATEGORIES, "division": DIVISIONS}

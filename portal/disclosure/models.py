@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Amount, Price, Quantity
@@ -85,25 +85,91 @@ class Trade(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), index=True)
-    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
-    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), index=True)
-    quantity: Mapped[Decimal] = mapped_column(Quantity)
-    unit_price: Mapped[Decimal] = mapped_column(Price)
-    amount: Mapped[Decimal] = mapped_column(Amount)
+    # active_history: the market summary takes a corrected trade's old figures away, so they are
+    # loaded before a change even when the row was expired (portal/disclosure/summary.py).
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"), active_history=True)
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("category.code"), index=True, active_history=True
+    )
+    quantity: Mapped[Decimal] = mapped_column(Quantity, active_history=True)
+    unit_price: Mapped[Decimal] = mapped_column(Price, active_history=True)
+    amount: Mapped[Decimal] = mapped_column(Amount, active_history=True)
     buyer_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     buyer_name: Mapped[str] = mapped_column(String(120))
-    buyer_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    buyer_division_code: Mapped[str | None] = mapped_column(
+        ForeignKey("division.code"), active_history=True
+    )
     seller_enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprise.id"), index=True
     )
     seller_name: Mapped[str] = mapped_column(String(120))
-    seller_division_code: Mapped[str | None] = mapped_column(ForeignKey("division.code"))
+    seller_division_code: Mapped[str | None] = mapped_column(
+        ForeignKey("division.code"), active_history=True
+    )
     industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"), index=True)
     method: Mapped[str] = mapped_column(String(12), default="listing")
-    trade_date: Mapped[date]
+    trade_date: Mapped[date] = mapped_column(active_history=True)
     settlement_status: Mapped[str] = mapped_column(String(12), default="settled", index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     listing: Mapped[Listing | None] = relationship(back_populates="trades")
     buyer: Mapped[Enterprise | None] = relationship(foreign_keys=[buyer_enterprise_id])
     seller: Mapped[Enterprise | None] = relationship(foreign_keys=[seller_enterprise_id])
+
+
+# The division_code of the summary rows that cover the whole market (every division, and trades
+# whose parties have none). A trade also counts once under each distinct division of its buyer and
+# seller, so the rows of the divisions do not add up to the market's.
+MARKET_WIDE = "all"
+
+
+class MarketDailySummary(db.Model):
+    """One day's trades of one variety and category, in one division or the whole market.
+
+    Kept by portal/disclosure/summary.py in the transaction that records, corrects or withdraws a
+    trade; `flask statistics rebuild` recomputes it from the trades. Volumes are stored as whole
+    ten-thousandths of a unit and amounts as whole fen, so sums are exact on every database.
+    """
+
+    __tablename__ = "market_daily_summary"
+    __table_args__ = (
+        Index("ix_market_daily_summary_division_day", "division_code", "day"),
+        Index(
+            "ix_market_daily_summary_month",
+            "division_code",
+            "variety_code",
+            "category_code",
+            "month",
+        ),
+    )
+
+    division_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    variety_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    month: Mapped[date]  # the first day of day's month: monthly figures group by it
+    trades: Mapped[int]
+    volume: Mapped[int] = mapped_column(BigInteger)  # ten-thousandths of the variety's unit
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen
+    high: Mapped[Decimal | None] = mapped_column(Price)
+    low: Mapped[Decimal | None] = mapped_column(Price)
+
+
+class MarketMonthlySummary(db.Model):
+    """The sum of a month's rows of market_daily_summary, kept by the same increments.
+
+    The statistics page reads months (a few hundred rows since the market opened) instead of days
+    (a few thousand); `flask statistics check` compares it with the sums of the days.
+    """
+
+    __tablename__ = "market_monthly_summary"
+
+    division_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    variety_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day
+    trades: Mapped[int]
+    volume: Mapped[int] = mapped_column(BigInteger)  # ten-thousandths of the variety's unit
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen
+    high: Mapped[Decimal | None] = mapped_column(Price)
+    low: Mapped[Decimal | None] = mapped_column(Price)

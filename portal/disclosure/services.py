@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import func, select
 
+from portal.disclosure import statistics
 from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
@@ -33,20 +34,12 @@ class VarietySnapshot:
 
 
 def market_snapshot(days: int = 30, until: date | None = None) -> list[VarietySnapshot]:
-    """Volume and average price of each variety over the last `days` days."""
-    until = until or current_date()
-    since = until - timedelta(days=days - 1)
-    rows = db.session.execute(
-        select(Trade.variety_code, func.count(), func.sum(Trade.quantity), func.sum(Trade.amount))
-        .where(Trade.trade_date.between(since, until))
-        .group_by(Trade.variety_code)
-    ).all()
-    found = {code: (count, qty, amount) for code, count, qty, amount in rows}
-    out = []
-    for variety in varieties():
-        count, qty, amount = found.get(variety.code, (0, None, None))
-        out.append(VarietySnapshot(variety, count, Decimal(qty or 0), Decimal(amount or 0)))
-    return out
+    """Volume and average price of each variety over the last `days` days (the daily summary)."""
+    recent = statistics.recent(days, until or current_date())
+    return [
+        VarietySnapshot(v, recent[v.code].trades, recent[v.code].volume, recent[v.code].amount)
+        for v in varieties()
+    ]
 
 
 def open_listings(limit: int = 8) -> list[Listing]:
@@ -187,79 +180,3 @@ def related_trades_for_listing(listing: Listing) -> list[Trade]:
             select(Trade).where(Trade.listing_id == listing.id).order_by(Trade.trade_date)
         )
     )
-
-
-# ---- Market statistics ----
-
-
-@dataclass
-class MonthRow:
-    year: int
-    month: int
-    trade_count: int
-    quantity: Decimal
-    amount: Decimal
-
-    @property
-    def average_price(self) -> Decimal | None:
-        return (self.amount / self.quantity).quantize(Decimal("0.01")) if self.quantity else None
-
-
-def monthly_statistics(variety_code: str, since: date, until: date) -> list[MonthRow]:
-    """Trades per calendar month for one variety: count, volume, amount, volume-weighted price.
-
-    Months without trades are present with zeros, so a chart's time axis has no gaps.
-    """
-    year = func.extract("year", Trade.trade_date)
-    month = func.extract("month", Trade.trade_date)
-    rows = db.session.execute(
-        select(year, month, func.count(), func.sum(Trade.quantity), func.sum(Trade.amount))
-        .where(Trade.variety_code == variety_code, Trade.trade_date.between(since, until))
-        .group_by(year, month)
-    ).all()
-    found = {(int(y), int(m)): (n, q, a) for y, m, n, q, a in rows}
-    out = []
-    y, m = since.year, since.month
-    while (y, m) <= (until.year, until.month):
-        n, q, a = found.get((y, m), (0, 0, 0))
-        out.append(MonthRow(y, m, n, Decimal(q or 0), Decimal(a or 0)))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def market_statistics(months: int = 24, until: date | None = None) -> dict:
-    """Each variety's monthly rows and price chart, from the first day of the month `months` ago."""
-    until = until or current_date()
-    first = until.year * 12 + until.month - 1 - months
-    since = date(first // 12, first % 12 + 1, 1)
-    series = []
-    for variety in varieties():
-        rows = monthly_statistics(variety.code, since, until)
-        series.append({"variety": variety, "rows": rows, "chart": price_chart(rows)})
-    return {"series": series, "since": since, "until": until}
-
-
-def price_chart(rows: list[MonthRow], width: int = 640, height: int = 200, pad: int = 32) -> dict:
-    """Coordinates of a line of monthly average prices, for an inline SVG (no JavaScript)."""
-    priced = [(i, r.average_price) for i, r in enumerate(rows) if r.average_price is not None]
-    if not priced:
-        return {"points": "", "low": None, "high": None, "width": width, "height": height}
-    low = min(p for _, p in priced)
-    high = max(p for _, p in priced)
-    span = (high - low) or Decimal(1)
-    step = (width - 2 * pad) / max(len(rows) - 1, 1)
-
-    def xy(i, p):
-        x = pad + i * step
-        y = height - pad - float((p - low) / span) * (height - 2 * pad)
-        return f"{x:.1f},{y:.1f}"
-
-    return {
-        "points": " ".join(xy(i, p) for i, p in priced),
-        "dots": [(xy(i, p).split(","), rows[i], p) for i, p in priced],
-        "low": low,
-        "high": high,
-        "width": width,
-        "height": height,
-        "pad": pad,
-    }

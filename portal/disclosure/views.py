@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from types import SimpleNamespace
+
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import bp, exports, services
-from portal.disclosure.forms import EnterpriseFilterForm, ListingFilterForm, TradeFilterForm
+from portal.disclosure import statistics as stats
+from portal.disclosure.formats import TableFormats
+from portal.disclosure.forms import (
+    DayReportForm,
+    EnterpriseFilterForm,
+    ListingFilterForm,
+    StatisticsFilterForm,
+    TradeFilterForm,
+)
 from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
-from portal.exports import download
+from portal.exports import about_rows, csv_response, download, xlsx_response
 from portal.extensions import db
 from portal.lists import render_list
 from portal.urls import public_url
-from portal.web import render
+from portal.web import current_date, render
 
 LABELS = {
     "listing_status": LISTING_STATUS,
@@ -75,13 +86,163 @@ def trade_detail(number: str):
 
 @bp.get("/statistics")
 def statistics():
-    """Monthly volume and average price per variety over the last 24 months, chart and table."""
-    report = services.market_statistics(months=24)
+    """Monthly volume and prices per variety, charts beside their tables, from the daily summary."""
+    form = StatisticsFilterForm(request.args)
+    crumbs = [(_("市场统计"), None)]
+    if not form.validate():
+        response = render(
+            "disclosure/statistics.html",
+            "disclosure/_statistics_results.html",
+            form=form,
+            report=None,
+            breadcrumbs=crumbs,
+        )
+        response.status_code = 400
+        return response
     return render(
         "disclosure/statistics.html",
-        **report,
-        breadcrumbs=[(_("市场统计"), None)],
+        "disclosure/_statistics_results.html",
+        form=form,
+        report=_monthly_report(form),
+        fmt=TableFormats(),
+        breadcrumbs=crumbs,
     )
+
+
+def _scope(form) -> stats.Scope:
+    return stats.Scope(
+        variety=form.variety.data or None,
+        category=form.category.data or None,
+        division=form.division.data or None,
+    )
+
+
+def _monthly_report(form) -> dict:
+    today = current_date()
+    period = form.chosen_period
+    since, until = stats.period(period, today, form.date_from.data, form.date_to.data)
+    opened = stats.first_trading_day()
+    # Figures are per whole month. Months before the first trade or after today hold nothing: a
+    # custom range is cut to them, so a far-off date cannot ask for thousands of empty months.
+    shown_since = max(since, opened).replace(day=1) if opened else since.replace(day=1)
+    shown_until = min(until, max(today, stats.last_trading_day() or today))
+    series = []
+    if shown_since <= shown_until:
+        series = stats.monthly(_scope(form), shown_since, shown_until)
+    scope = _scope(form)
+    month_end = stats.month_starts(shown_until, shown_until + timedelta(days=31))[-1]
+    trades_args = {
+        "variety": scope.variety,
+        "category": scope.category,
+        "division": scope.division,
+        "date_from": shown_since.isoformat(),
+        "date_to": (month_end - timedelta(days=1)).isoformat(),
+    }
+    return {
+        "period": period,
+        "since": since,
+        "until": until,
+        "shown_since": shown_since,
+        "shown_until": shown_until,
+        "trades_args": {k: v for k, v in trades_args.items() if v},
+        "opened": opened,
+        "series": series,
+        "any_trades": any(s.has_trades for s in series),
+    }
+
+
+@bp.get("/statistics/daily")
+def statistics_daily():
+    """One day's report (日报): per variety and category, per division, and cumulative totals."""
+    form = DayReportForm(request.args)
+    crumbs = [(_("市场统计"), url_for(".statistics")), (_("成交日报"), None)]
+    if not form.validate():
+        response = render(
+            "disclosure/statistics_daily.html",
+            "disclosure/_statistics_daily_results.html",
+            form=form,
+            report=None,
+            breadcrumbs=crumbs,
+        )
+        response.status_code = 400
+        return response
+    return render(
+        "disclosure/statistics_daily.html",
+        "disclosure/_statistics_daily_results.html",
+        form=form,
+        fmt=TableFormats(),
+        breadcrumbs=crumbs,
+        **_daily_report(form),
+    )
+
+
+def _daily_report(form) -> dict:
+    latest = stats.last_trading_day(current_date())
+    day = form.day.data or latest or current_date()
+    return {
+        "report": stats.day_report(day, _scope(form)),
+        "latest": latest,
+        "previous_day": stats.last_trading_day(day - timedelta(days=1)) if day > date.min else None,
+        "next_day": stats.next_trading_day(day),
+    }
+
+
+def _monthly_rows(report: dict, form):
+    scope = _scope(form)
+    for series in report["series"]:
+        for row in series.months:
+            yield SimpleNamespace(
+                label=row.label,
+                variety_code=series.variety.code,
+                category_code=scope.category,
+                division_code=scope.division,
+                figures=row.figures,
+                cumulative=row.cumulative,
+            )
+
+
+def _daily_rows(report: stats.DayReport):
+    for row in [*report.by_category, *report.by_division]:
+        yield SimpleNamespace(
+            day=report.day,
+            variety_code=row.variety,
+            category_code=row.category,
+            division_code=row.division,
+            figures=row.figures,
+        )
+
+
+@bp.get("/statistics/monthly.<any(csv, xlsx):file_format>")
+def statistics_monthly_export(file_format: str):
+    """The monthly table of the statistics page, as CSV or XLSX, for the same choices."""
+    form = StatisticsFilterForm(request.args)
+    if not form.validate():
+        return statistics()
+    report = _monthly_report(form)
+    page = public_url("disclosure.statistics", **form.active)
+    return _table_download(
+        exports.MONTHLY_STATISTICS, form, list(_monthly_rows(report, form)), file_format, page
+    )
+
+
+@bp.get("/statistics/daily.<any(csv, xlsx):file_format>")
+def statistics_daily_export(file_format: str):
+    """The daily report's tables, as CSV or XLSX, for the same choices."""
+    form = DayReportForm(request.args)
+    if not form.validate():
+        return statistics_daily()
+    report = _daily_report(form)["report"]
+    page = public_url("disclosure.statistics_daily", **form.active)
+    rows = list(_daily_rows(report))
+    return _table_download(exports.DAILY_STATISTICS, form, rows, file_format, page)
+
+
+def _table_download(dataset, form, rows, file_format: str, page_url: str):
+    filename = dataset.name
+    if file_format == "csv":
+        return csv_response(dataset.columns, rows, f"{filename}.csv")
+    about = about_rows(dataset, form.described(), page_url)
+    return xlsx_response(dataset.columns, rows, f"{filename}.xlsx", about, str(dataset.title))
 
 
 @bp.get("/enterprises")

@@ -8,7 +8,14 @@ from wtforms.validators import Length, Optional
 
 from portal.disclosure.forms import ListingFilterForm, TradeFilterForm
 from portal.forms import IntegerField
-from portal.lists import DIVISIONS, VARIETIES, ChoiceFilterForm, label_choices, optional_choice
+from portal.lists import (
+    CATEGORIES,
+    DIVISIONS,
+    VARIETIES,
+    ChoiceFilterForm,
+    label_choices,
+    optional_choice,
+)
 from portal.news.forms import AnnouncementFilterForm
 
 NOTICE_STATUS = {
@@ -66,7 +73,10 @@ class StatisticsFilterForm(ChoiceFilterForm):
         maximum=MAX_MONTHS,
     )
 
-    CHOICES = {"variety": VARIETIES}
+    category = optional_choice(_l("交易类别"))
+    division = optional_choice(_l("地区（买方或卖方；一笔成交计入双方所在的每个地区各一次）"))
+
+    CHOICES = {"variety": VARIETIES, "category": CATEGORIES, "division": DIVISIONS}
 
 
 class SearchFilterForm(ChoiceFilterForm):

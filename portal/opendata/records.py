@@ -499,7 +499,7 @@ MONTH = Record(
     "MonthlyStatistics",
     _l("一个品种一个自然月的成交汇总"),
     [
-        Field("month", Text(), _l("月份，YYYY-MM"), lambda m: f"{m.year:04d}-{m.month:02d}"),
+        Field("month", Text(), _l("月份，YYYY-MM"), attr("label")),
         Field("trade_count", Integer(minimum=0), _l("成交笔数"), attr("trade_count")),
         Field(
             "quantity", QUANTITY, _l('成交量；"0.0000"：当月没有成交'), attr("quantity"), unit=UNIT
@@ -510,6 +510,76 @@ MONTH = Record(
             MONEY,
             _l("成交量加权平均价；null：当月没有成交"),
             attr("average_price"),
+            nullable=True,
+            unit=YUAN_PER_UNIT,
+        ),
+        Field(
+            "high_price",
+            MONEY,
+            _l("当月最高成交单价；null：当月没有成交"),
+            attr("high_price"),
+            nullable=True,
+            unit=YUAN_PER_UNIT,
+        ),
+        Field(
+            "low_price",
+            MONEY,
+            _l("当月最低成交单价；null：当月没有成交"),
+            attr("low_price"),
+            nullable=True,
+            unit=YUAN_PER_UNIT,
+        ),
+        Field(
+            "cumulative_trade_count",
+            Integer(minimum=0),
+            _l("开市以来至当月月底的累计成交笔数"),
+            attr("cumulative", "trades"),
+        ),
+        Field(
+            "cumulative_quantity",
+            QUANTITY,
+            _l("开市以来至当月月底的累计成交量"),
+            attr("cumulative", "volume"),
+            unit=UNIT,
+        ),
+        Field(
+            "cumulative_amount",
+            MONEY,
+            _l("开市以来至当月月底的累计成交金额"),
+            attr("cumulative", "amount"),
+            unit=YUAN,
+        ),
+    ],
+)
+
+CUMULATIVE = Record(
+    "CumulativeStatistics",
+    _l("一个品种开市以来至统计截止日期的累计成交"),
+    [
+        Field("trade_count", Integer(minimum=0), _l("成交笔数"), attr("trades")),
+        Field("quantity", QUANTITY, _l('成交量；"0.0000"：没有成交'), attr("volume"), unit=UNIT),
+        Field("amount", MONEY, _l("成交金额"), attr("amount"), unit=YUAN),
+        Field(
+            "average_price",
+            MONEY,
+            _l("成交量加权平均价；null：没有成交"),
+            attr("average_price"),
+            nullable=True,
+            unit=YUAN_PER_UNIT,
+        ),
+        Field(
+            "high_price",
+            MONEY,
+            _l("最高成交单价；null：没有成交"),
+            attr("high"),
+            nullable=True,
+            unit=YUAN_PER_UNIT,
+        ),
+        Field(
+            "low_price",
+            MONEY,
+            _l("最低成交单价；null：没有成交"),
+            attr("low"),
             nullable=True,
             unit=YUAN_PER_UNIT,
         ),
@@ -524,6 +594,12 @@ VARIETY_STATISTICS = Record(
         unit_field(lambda s: s["variety"].code),
         Field("recent", Nested(SNAPSHOT), _l("最近 30 天"), attr("recent")),
         Field("monthly", ListOf(Nested(MONTH)), _l("逐月汇总，早的在前"), attr("monthly")),
+        Field(
+            "cumulative",
+            Nested(CUMULATIVE),
+            _l("开市以来至统计截止日期的累计"),
+            attr("cumulative"),
+        ),
     ],
 )
 
@@ -533,6 +609,20 @@ STATISTICS = Record(
     [
         Field("since", Day(), _l("统计起始日期"), attr("since")),
         Field("until", Day(), _l("统计截止日期"), attr("until")),
+        Field(
+            "category",
+            CATEGORY,
+            _l("所统计的交易类别；null：全部类别"),
+            attr("category"),
+            nullable=True,
+        ),
+        Field(
+            "division",
+            DIVISION,
+            _l("所统计的地区（买方或卖方所在地）；null：全省"),
+            attr("division"),
+            nullable=True,
+        ),
         Field(
             "varieties", ListOf(Nested(VARIETY_STATISTICS)), _l("各品种的统计"), attr("varieties")
         ),

@@ -8,7 +8,6 @@ problem documents (portal/errors.py); lists page by number, then by keyset (port
 from __future__ import annotations
 
 import json
-from datetime import date
 from types import SimpleNamespace
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
@@ -19,6 +18,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from portal.compliance import services as compliance_services
 from portal.compliance.forms import ComplianceFilterForm
 from portal.disclosure import services as disclosure
+from portal.disclosure import statistics as market_statistics
 from portal.disclosure.forms import EnterpriseFilterForm
 from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
@@ -585,37 +585,45 @@ def enterprise(uscc: str):
     form=StatisticsFilterForm,
     tag="market",
     summary=_l("市场统计"),
-    description=_l("各品种逐月的成交笔数、成交量、成交金额和加权平均价，及最近 30 天汇总。"),
-    examples=["/api/v1/statistics?months=12&variety=energy"],
+    description=_l(
+        "各品种逐月的成交笔数、成交量、成交金额、加权平均价、最高价和最低价，开市以来的累计值，"
+        "及最近 30 天汇总；可按交易类别和地区统计。数据来自成交的每日汇总。"
+    ),
+    examples=[
+        "/api/v1/statistics?months=12&variety=energy",
+        "/api/v1/statistics?months=24&category=local&division=410100",
+    ],
 )
 def statistics():
     filters = validated(StatisticsFilterForm(request.args))
     months = filters.get("months") or 24
     until = current_date()
-    first = until.year * 12 + until.month - months  # the first month counted, months-1 back
-    since = date(first // 12, first % 12 + 1, 1)
-    recent = {s.variety.code: s for s in disclosure.market_snapshot(30, until)}
-    varieties = [
-        v
-        for v in reference.varieties()
-        if not filters.get("variety") or v.code == filters["variety"]
-    ]
+    since = market_statistics.months_back(until, months)
+    scope = market_statistics.Scope(
+        variety=filters.get("variety") or None,
+        category=filters.get("category") or None,
+        division=filters.get("division") or None,
+    )
+    recent = market_statistics.recent(30, until)
     report = SimpleNamespace(
         since=since,
         until=until,
+        category=scope.category,
+        division=scope.division,
         varieties=[
             {
-                "variety": v,
+                "variety": series.variety,
                 "recent": SimpleNamespace(
                     days=30,
-                    trade_count=recent[v.code].trade_count,
-                    quantity=recent[v.code].quantity,
-                    amount=recent[v.code].amount,
-                    average_price=recent[v.code].average_price,
+                    trade_count=recent[series.variety.code].trades,
+                    quantity=recent[series.variety.code].volume,
+                    amount=recent[series.variety.code].amount,
+                    average_price=recent[series.variety.code].average_price,
                 ),
-                "monthly": disclosure.monthly_statistics(v.code, since, until),
+                "monthly": series.months,
+                "cumulative": series.cumulative,
             }
-            for v in varieties
+            for series in market_statistics.monthly(scope, since, until)
         ],
     )
     return one(records.STATISTICS, report)

@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from portal.compliance import services as compliance
-from portal.disclosure import services
+from portal.disclosure import services, statistics
 from portal.extensions import db
 from tests import factories as f
 
@@ -62,17 +62,32 @@ def test_monthly_statistics_fill_empty_months_and_weight_by_volume(ctx):
     f.trade(
         buyer, quantity=Decimal("50"), unit_price=Decimal("500.00"), trade_date=date(2025, 3, 5)
     )
-    rows = services.monthly_statistics("energy", date(2025, 1, 1), date(2025, 3, 31))
-    assert [(r.month, r.trade_count) for r in rows] == [(1, 2), (2, 0), (3, 1)]
-    assert rows[0].average_price == Decimal("375.00")
-    assert rows[1].average_price is None
-    chart = services.price_chart(rows)
-    assert chart["low"] == Decimal("375.00") and chart["high"] == Decimal("500.00")
+    scope = statistics.Scope(variety="energy")
+    [energy] = statistics.monthly(scope, date(2025, 1, 1), date(2025, 3, 31))
+    rows = energy.months
+    assert [(r.label, r.figures.trades) for r in rows] == [
+        ("2025-01", 2),
+        ("2025-02", 0),
+        ("2025-03", 1),
+    ]
+    assert rows[0].figures.average_price == Decimal("375.00")
+    assert (rows[0].figures.high, rows[0].figures.low) == (Decimal("400.00"), Decimal("300.00"))
+    assert rows[1].figures.average_price is None
+    assert rows[2].cumulative.trades == 3 and rows[2].cumulative.volume == Decimal("450")
+    chart = energy.price_chart
+    assert chart["low"] == Decimal("300.00") and chart["high"] == Decimal("500.00")
     assert len(chart["points"].split()) == 2  # the empty month draws no point
+    assert len(energy.volume_chart["bars"]) == 2
 
 
-def test_market_statistics_window_starts_on_the_first_of_the_month(ctx):
-    report = services.market_statistics(months=24, until=date(2026, 11, 26))
-    assert report["since"] == date(2024, 11, 1)
-    assert [s["variety"].code for s in report["series"]] == ["energy", "coal"]
-    assert len(report["series"][0]["rows"]) == 25  # 2024-11 … 2026-11, empty months included
+def test_periods_start_on_the_first_of_the_month(ctx):
+    today = date(2026, 11, 26)
+    assert statistics.period("24", today) == (date(2024, 12, 1), today)
+    assert statistics.period("12", today) == (date(2025, 12, 1), today)
+    assert statistics.period("all", today) == (date(2026, 11, 1), today)  # no trade yet
+    f.trade(f.enterprise(), trade_date=date(2023, 5, 6))
+    assert statistics.period("all", today) == (date(2023, 5, 6), today)
+    assert statistics.period("custom", today, None, date(2024, 1, 1)) == (
+        date(2023, 5, 6),
+        date(2024, 1, 1),
+    )

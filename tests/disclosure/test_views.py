@@ -246,8 +246,8 @@ def test_statistics_page_has_chart_and_table(client, market):
     response = client.get("/statistics")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "市场统计" in html and "逐月数据表" in html
-    assert "<svg" in html and "<polyline" in html
+    assert "市场统计" in html and "逐月成交数据表" in html
+    assert "<svg" in html and 'class="bar"' in html and 'class="price-dot"' in html
 
 
 def test_list_pages_go_on_by_cursor_past_the_counted_pages(client, app, monkeypatch):

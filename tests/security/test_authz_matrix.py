@@ -129,6 +129,9 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "disclosure.trade_detail": public(args={"number": "$trade"}),
     "disclosure.export_csv": public(),
     "disclosure.statistics": public(),
+    "disclosure.statistics_daily": public(),
+    "disclosure.statistics_monthly_export": public(args={"file_format": "csv"}),
+    "disclosure.statistics_daily_export": public(args={"file_format": "xlsx"}),
     "disclosure.enterprises": public(),
     "disclosure.enterprise_detail": {
         "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),

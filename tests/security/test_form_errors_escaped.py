@@ -182,6 +182,8 @@ TRADE = "portal.disclosure.forms.TradeFilterForm"
 COMPLIANCE = "portal.compliance.forms.ComplianceFilterForm"
 ENTERPRISE = "portal.disclosure.forms.EnterpriseFilterForm"
 NEWS = "portal.news.forms.AnnouncementFilterForm"
+STATISTICS = "portal.disclosure.forms.StatisticsFilterForm"
+DAY_REPORT = "portal.disclosure.forms.DayReportForm"
 API_FORMS = "portal.opendata.forms"
 API_PAGING = ["page", "per_page", "after", "before"]
 
@@ -203,7 +205,12 @@ PAGES = {
     "/news/": (NEWS, ["page"]),
     "/search": (None, ["q", "type", "division", "variety", "year", "sort", "page"]),
     "/search/suggest": (None, ["q"]),
-    "/statistics": (None, ["months", "variety"]),
+    "/statistics": (STATISTICS, []),
+    "/statistics/monthly.csv": (STATISTICS, []),
+    "/statistics/monthly.xlsx": (STATISTICS, []),
+    "/statistics/daily": (DAY_REPORT, []),
+    "/statistics/daily.csv": (DAY_REPORT, []),
+    "/statistics/daily.xlsx": (DAY_REPORT, []),
     "/api/v1/listings": (LISTING, API_PAGING),
     "/api/v1/trades": (TRADE, API_PAGING),
     "/api/v1/compliance/2024": (COMPLIANCE, API_PAGING),
