@@ -117,8 +117,8 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "main.about": public(),
     "main.accessibility": public(),
     "main.sitemap": public(),
-    "main.set_language": public("GET POST"),
-    "main.toggle_care": public("GET POST"),
+    "main.set_language": {"": Rule("GET POST", away=EVERYONE)},
+    "main.toggle_care": {"": Rule("GET POST", away=EVERYONE)},
     "static": public(args={"filename": "css/portal.css", "digest": "000000000000"}),
     "filings.static": public(args={"filename": "autosave.js"}),
     "search.results": public(),
@@ -818,8 +818,11 @@ class World:
 
 
 def _token(client) -> str:
-    token = csrf_token_in(client.get("/accounts/login").get_data(as_text=True))
-    assert token, "no CSRF token on the login page"
+    """The session's CSRF token: from the logout form when signed in, else the login form."""
+    token = csrf_token_in(client.get("/").get_data(as_text=True)) or csrf_token_in(
+        client.get("/accounts/login").get_data(as_text=True)
+    )
+    assert token, "no CSRF token on the home or login page"
     return token
 
 
