@@ -1458,7 +1458,9 @@ def _planned_ledger(data: DemoData) -> list:
             continue
         fields = {k: v for k, v in entry.items() if k != "enterprise_id"}
         planned.append(
-            PlannedEntry(holder=Holder("enterprise", enterprise_id=entry["enterprise_id"]), **fields)
+            PlannedEntry(
+                holder=Holder("enterprise", enterprise_id=entry["enterprise_id"]), **fields
+            )
         )
     return planned
 

@@ -228,6 +228,44 @@ def record_status(
     return record
 
 
+def expected_shortfall(record: ComplianceRecord) -> Decimal | None:
+    """The shortfall the ledger gives a record: actual − holdings of its period, when non-compliant."""
+    holdings = period_holdings(record.enterprise_id, record.variety_code, record.period_year)
+    if record.status == "non_compliant" and record.actual is not None and record.actual > holdings:
+        return Decimal(record.actual) - holdings
+    return None
+
+
+def recompute_shortfalls(year: int | None = None, *, actor=None) -> int:
+    """Set every record's shortfall to what the ledger gives (after the ledger changed); audited."""
+    stmt = select(ComplianceRecord).order_by(ComplianceRecord.id)
+    if year is not None:
+        stmt = stmt.where(ComplianceRecord.period_year == year)
+    changed = 0
+    for record in db.session.scalars(stmt):
+        expected = expected_shortfall(record)
+        if expected == record.shortfall or (
+            expected is not None
+            and record.shortfall is not None
+            and Decimal(record.shortfall) == expected
+        ):
+            continue
+        before = {"shortfall": record.shortfall}
+        record.shortfall = expected
+        record_event(
+            "compliance.recompute",
+            "compliance_record",
+            record.id,
+            before=before,
+            after={"shortfall": expected},
+            remark="按登记簿重算缺口",
+            actor=actor,
+        )
+        changed += 1
+    db.session.flush()
+    return changed
+
+
 def _notify_deadline(record: ComplianceRecord) -> None:
     """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
     post_notice(
@@ -368,6 +406,11 @@ def republish_list(year: int, reason: str, *, actor):
         actor=actor,
     )
     return notice
+
+
+def list_text(year: int) -> str:
+    """The list's text as the records and the ledger give it now (what a publication shows)."""
+    return _list_markdown(year, _records(year))
 
 
 def _list_title(year: int) -> str:

@@ -732,7 +732,9 @@ def rebuild_holdings(*, actor=None) -> int:
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(Holding), rows[start : start + 5000])
     _expire_holdings()
-    record_event("registry.rebuild_holdings", "holding", "*", after={"rows": len(rows)}, actor=actor)
+    record_event(
+        "registry.rebuild_holdings", "holding", "*", after={"rows": len(rows)}, actor=actor
+    )
     return len(rows)
 
 
@@ -749,9 +751,10 @@ class HoldingMismatch:
 def check_holdings() -> list[HoldingMismatch]:
     """Every difference between the holdings table and the ledger's sums."""
     expected = holdings_from_ledger()
-    stored = {(h.holder_key, h.variety_code, h.period_year): h for h in db.session.scalars(
-        select(Holding).execution_options(populate_existing=True)
-    )}
+    stored = {
+        (h.holder_key, h.variety_code, h.period_year): h
+        for h in db.session.scalars(select(Holding).execution_options(populate_existing=True))
+    }
     found = []
     for key in sorted(set(expected) | set(stored), key=str):
         want, have = expected.get(key), stored.get(key)
@@ -800,11 +803,12 @@ def append_bulk(
     running: dict[tuple[str, str], Decimal] = {}
     if check_balance:
         keys = {p.holder.key for p in planned}
-        for holder_key, variety, total in db.session.execute(
-            select(LedgerEntry.holder_key, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity))
-            .where(LedgerEntry.holder_key.in_(keys) if len(keys) < 1000 else True)
-            .group_by(LedgerEntry.holder_key, LedgerEntry.variety_code)
-        ):
+        stmt = select(
+            LedgerEntry.holder_key, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity)
+        ).group_by(LedgerEntry.holder_key, LedgerEntry.variety_code)
+        if len(keys) < 1000:  # a long IN list costs more than summing every holder
+            stmt = stmt.where(LedgerEntry.holder_key.in_(keys))
+        for holder_key, variety, total in db.session.execute(stmt):
             running[(holder_key, variety)] = Decimal(total or 0)
     rows = []
     for p in planned:
