@@ -13,6 +13,7 @@ from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.registry.models import Holding
 
+QUANTUM = Decimal("0.0001")  # Numeric(18, 4), as a stored quantity reads back
 # Codes are stored; labels live in compliance/labels.py.
 COMPLIANCE_STATUSES = ("on_time", "late", "non_compliant", "not_applicable", "not_reported")
 
@@ -72,7 +73,7 @@ class ComplianceRecord(db.Model):
 
     def _part(self, name: str) -> Decimal:
         # Decimal even when there is no holding: a unit with no entries holds zero.
-        return Decimal(getattr(self.holding, name, None) or 0)
+        return Decimal(getattr(self.holding, name, None) or 0).quantize(QUANTUM)
 
     @property
     def quota(self) -> Decimal:
