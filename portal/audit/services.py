@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import has_request_context, request
 from sqlalchemy import insert, select, update
@@ -121,11 +122,14 @@ def record_events_bulk(events: list[dict], *, actor=None, ip: str | None = None)
     ring = keyring()
     prev = head.last_hash
     rows = []
+    actor_id = getattr(actor, "id", None)
+    actor_label = getattr(actor, "email", None) or "system"
     for item in events:
-        event = AuditEvent(
+        # A plain namespace, not an ORM object: the same fields and hash, at a fraction of the cost.
+        event = SimpleNamespace(
             created_at=datetime.now(UTC).replace(tzinfo=None),
-            actor_id=getattr(actor, "id", None),
-            actor_label=getattr(actor, "email", None) or "system",
+            actor_id=actor_id,
+            actor_label=actor_label,
             ip=ip or "",
             action=item["action"],
             object_type=item["object_type"],
@@ -138,7 +142,7 @@ def record_events_bulk(events: list[dict], *, actor=None, ip: str | None = None)
         )
         event.hash = _digest(event, ring.current)
         prev = event.hash
-        rows.append({c.key: getattr(event, c.key) for c in AuditEvent.__table__.c if c.key != "id"})
+        rows.append(vars(event))
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(AuditEvent.__table__), rows[start : start + 5000])
     head.last_hash = prev

@@ -7,7 +7,8 @@ lock: they cannot make a balance negative.
 
 LOCK ORDER (every path keeps it; a new lock goes into this list):
   1. the audit chain head (audit.services.lock_chain_head), then
-  2. ledger holders (ledger_holder_lock rows), in any order, since 1 already serialises them.
+  2. ledger holders (ledger_holder_lock rows), in any order, since 1 already serialises them, then
+  3. holding rows (the sums each append updates), after 1 on every path, credits included.
 Every ledger write records an audit event, which takes the head; and many callers record one before
 they reach the ledger (a trade is audited, then transferred; a batch import does both per row). So
 the head cannot come last everywhere, and _lock() takes it first. Taking a holder before the head
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import lock_chain_head, record_event, record_events_bulk
@@ -43,6 +44,7 @@ from portal.registry.models import (
 from portal.web import current_date
 
 QUANTUM = Decimal("0.0001")
+ZERO = Decimal(0)
 START_YEARS = 2  # 实施方案 二(四): construction must start within 2 years
 
 
@@ -229,6 +231,8 @@ def _append(
 ) -> LedgerEntry:
     if not (reason or "").strip():
         raise LedgerError("reason")
+    # The audit head before the Holding row, even for a credit: the module's lock order.
+    lock_chain_head()
     component = component or COMPONENT_OF_KIND[kind]
     entry = LedgerEntry(
         created_at=utcnow(),
@@ -771,7 +775,7 @@ def check_holdings() -> list[HoldingMismatch]:
 # --- bulk appends (loading many entries at once, e.g. the demo or opening balances) -------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedEntry:
     """One entry to append in bulk; debits are checked against the running balance in order."""
 
@@ -811,30 +815,40 @@ def append_bulk(
         for holder_key, variety, total in db.session.execute(stmt):
             running[(holder_key, variety)] = Decimal(total or 0)
     rows = []
+    actor_id = getattr(actor, "id", None)
     for p in planned:
+        qty = p.quantity
         if p.signed:
-            qty = Decimal(p.quantity).quantize(QUANTUM)
+            qty = Decimal(qty).quantize(QUANTUM)
         else:
-            qty = _quantity(p.quantity)
+            # Already an exact positive quantity (the usual case in a load): no re-parsing.
+            if not (
+                isinstance(qty, Decimal)
+                and qty.as_tuple().exponent == -4
+                and 0 < qty < QUANTITY_LIMIT
+            ):
+                qty = _quantity(qty)
             if p.kind in DEBIT_KINDS:
                 qty = -qty
         if not (p.reason or "").strip():
             raise LedgerError("reason")
-        key = (p.holder.key, p.variety_code)
-        balance_now = running.get(key, Decimal(0)) + qty
+        holder = p.holder
+        holder_key = holder.key
+        key = (holder_key, p.variety_code)
+        balance_now = running.get(key, ZERO) + qty
         if check_balance and qty < 0 and balance_now < 0:
             raise LedgerError(
-                "insufficient", f"{p.holder.key} has {running.get(key, 0)}, needs {-qty}"
+                "insufficient", f"{holder_key} has {running.get(key, 0)}, needs {-qty}"
             )
         running[key] = balance_now
         rows.append(
             {
                 "created_at": p.created_at,
                 "kind": p.kind,
-                "holder_key": p.holder.key,
-                "holder_kind": p.holder.kind,
-                "enterprise_id": p.holder.enterprise_id,
-                "division_code": p.holder.division_code,
+                "holder_key": holder_key,
+                "holder_kind": holder.kind,
+                "enterprise_id": holder.enterprise_id,
+                "division_code": holder.division_code,
                 "variety_code": p.variety_code,
                 "quantity": qty,
                 "reason": p.reason.strip(),
@@ -843,41 +857,59 @@ def append_bulk(
                 "transfer_id": p.transfer_id,
                 "corrects_entry_id": None,
                 "idempotency_key": p.idempotency_key,
-                "actor_id": getattr(actor, "id", None),
+                "actor_id": actor_id,
                 "period_year": p.period_year,
                 "component": p.component or COMPONENT_OF_KIND[p.kind],
             }
         )
     table = LedgerEntry.__table__
+    first_id = _reserve_ids(len(rows))
     events = []
+    for offset, row in enumerate(rows):
+        row["id"] = first_id + offset
+        events.append(
+            {
+                "action": f"ledger.{row['kind']}",
+                "object_type": "ledger_entry",
+                "object_id": row["id"],
+                "after": {
+                    "holder": row["holder_key"],
+                    "variety": row["variety_code"],
+                    "quantity": row["quantity"],
+                    "source": f"{row['source_type']}:{row['source_id']}",
+                    "transfer_id": row["transfer_id"],
+                    "corrects": None,
+                    "period": row["period_year"],
+                },
+                "remark": row["reason"],
+            }
+        )
     for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        ids = db.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
-        ).scalars()
-        for entry_id, row in zip(ids, chunk, strict=True):
-            events.append(
-                {
-                    "action": f"ledger.{row['kind']}",
-                    "object_type": "ledger_entry",
-                    "object_id": entry_id,
-                    "after": {
-                        "holder": row["holder_key"],
-                        "variety": row["variety_code"],
-                        "quantity": row["quantity"],
-                        "source": f"{row['source_type']}:{row['source_id']}",
-                        "transfer_id": row["transfer_id"],
-                        "corrects": None,
-                        "period": row["period_year"],
-                    },
-                    "remark": row["reason"],
-                }
-            )
+        # Plain executemany, no RETURNING: the ids are reserved above.
+        db.session.execute(insert(table), rows[start : start + 5000])
         if echo and len(rows) > 20000 and (start // 5000) % 10 == 9:
-            echo(f"  ledger_entry: {start + len(chunk):,}/{len(rows):,}")
+            echo(f"  ledger_entry: {start + 5000:,}/{len(rows):,}")
     record_events_bulk(events, actor=actor)
     _add_bulk_to_holdings(rows)
     return len(rows)
+
+
+def _reserve_ids(count: int) -> int:
+    """The first of `count` consecutive ledger entry ids that no other writer will take."""
+    if not count:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Move the sequence past the block in one statement: nextval() calls made by other
+        # transactions meanwhile get ids after it (a sequence never hands out a value twice).
+        return db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('ledger_entry', 'id'), "
+                "nextval(pg_get_serial_sequence('ledger_entry', 'id')) + :n - 1) - :n + 1"
+            ),
+            {"n": count},
+        ).scalar_one()
+    # SQLite: this transaction holds the database's write lock (the audit head was locked first).
+    return (db.session.scalar(select(func.max(LedgerEntry.id))) or 0) + 1
 
 
 def _add_bulk_to_holdings(rows: list[dict]) -> None:
@@ -905,7 +937,7 @@ def _add_bulk_to_holdings(rows: list[dict]) -> None:
     }
     new = [item for key, item in sums.items() if key not in existing]
     for start in range(0, len(new), 5000):
-        db.session.execute(insert(Holding), new[start : start + 5000])
+        db.session.execute(insert(Holding.__table__), new[start : start + 5000])
     for key, item in sums.items():
         if key in existing:
             db.session.execute(
