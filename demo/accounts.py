@@ -58,11 +58,21 @@ def _load(rng, echo) -> None:
     if db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}")) is not None:
         echo("  demo accounts already present")
         return
-    enterprise = db.session.scalar(
-        select(Enterprise)
-        .where(Enterprise.division_code == "410100", Enterprise.in_carbon_trading.is_(False))
-        .order_by(Enterprise.id)
+    from portal.registry.models import Holding
+
+    in_zhengzhou = select(Enterprise).where(
+        Enterprise.division_code == "410100", Enterprise.in_carbon_trading.is_(False)
     )
+    # Prefer a unit with an allocation last year, so that its compliance filing has an obligation.
+    enterprise = db.session.scalar(
+        in_zhengzhou.where(
+            Enterprise.id.in_(
+                select(Holding.enterprise_id).where(
+                    Holding.period_year == date.today().year - 1, Holding.allocated > 0
+                )
+            )
+        ).order_by(Enterprise.id)
+    ) or db.session.scalar(in_zhengzhou.order_by(Enterprise.id))
     if enterprise is None:
         echo("  no demo enterprise in 410100; demo accounts skipped")
         return
@@ -261,7 +271,8 @@ def _demo_filings(admin, city, province, firm) -> None:
         admin,
     )
     evidence(compliance, "verification_report")
-    services.submit_filing(compliance, admin)
+    if services.compliance_obligation(compliance.enterprise_id, compliance.period_year):
+        services.submit_filing(compliance, admin)  # else it stays a draft: no obligation
 
     purchase = services.create_filing("purchase", admin)
     services.save_draft(

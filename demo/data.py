@@ -171,6 +171,9 @@ class DemoData:
     periods: list[dict] = field(default_factory=list)
     compliance_records: list[dict] = field(default_factory=list)
     announcements: list[dict] = field(default_factory=list)
+    # The registry entries behind every holding: allocations, trade pairs, take-backs and
+    # surrenders, in time order. Written by registry.append_bulk, not inserted as rows.
+    ledger: list[dict] = field(default_factory=list)
 
     def tables(self):
         """(model, rows) pairs in an order that respects foreign keys."""
@@ -252,12 +255,15 @@ class _Generator:
         # (enterprise id, year, variety) → [bought, sold]
         self.flows: dict[tuple[int, int, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         self.usccs: set[str] = set()
+        # (enterprise id, year, variety) → quota, bought, sold, taken_back of a compliance row
+        self.figures: dict[tuple[int, int, str], dict[str, Decimal]] = {}
 
     def run(self) -> DemoData:
         self.make_audit_firms()
         self.make_enterprises()
         self.make_listings_and_trades()
         self.make_compliance()
+        self.make_ledger()
         self.make_announcements()
         return self.data
 
@@ -495,10 +501,11 @@ class _Generator:
             per_year[year] += 1
             trade["id"] = trade_id
             trade["number"] = f"YNQ-CJ-{year}-{per_year[year]:06d}"
+            if trade["buyer_enterprise_id"] is None or trade["seller_enterprise_id"] is None:
+                continue  # only a trade between registered parties moves indicators (ledger)
             for role, sign in (("buyer", 0), ("seller", 1)):
                 ent = trade[f"{role}_enterprise_id"]
-                if ent is not None:
-                    self.flows[(ent, year, trade["variety_code"])][sign] += trade["quantity"]
+                self.flows[(ent, year, trade["variety_code"])][sign] += trade["quantity"]
         self.data.trades = [{"id": t.pop("id"), "number": t.pop("number"), **t} for t in trades]
 
     def allocate_trades(self, drafts: list[dict]) -> None:
@@ -710,14 +717,17 @@ class _Generator:
         rng = self.rng
         bought, sold = self.flows.get((unit.id, year, variety), (ZERO, ZERO))
         applicable = variety == "energy" or unit.coal_user or bought or sold
-        row = {
-            "enterprise_id": unit.id,
-            "period_year": year,
-            "variety_code": variety,
+        figures = {
             "quota": ZERO.quantize(Q4),
             "bought": q4(bought),
             "sold": q4(sold),
             "taken_back": ZERO.quantize(Q4),
+        }
+        self.figures[(unit.id, year, variety)] = figures
+        row = {
+            "enterprise_id": unit.id,
+            "period_year": year,
+            "variety_code": variety,
             "actual": None,
             "status": "not_applicable",
             "shortfall": None,
@@ -727,9 +737,11 @@ class _Generator:
         }
         if applicable:
             base = unit.energy_base if variety == "energy" else unit.coal_base
-            row["quota"] = Decimal(round(base * rng.uniform(0.95, 1.05)) + int(sold)).quantize(Q4)
+            figures["quota"] = Decimal(round(base * rng.uniform(0.95, 1.05)) + int(sold)).quantize(
+                Q4
+            )
             if unit.buys and year >= 2023 and rng.random() < 0.05:
-                row["taken_back"] = Decimal(round(base * rng.uniform(0.02, 0.08))).quantize(Q4)
+                figures["taken_back"] = Decimal(round(base * rng.uniform(0.02, 0.08))).quantize(Q4)
             row["status"] = "pending"
         return row
 
@@ -737,7 +749,8 @@ class _Generator:
         """Fill actual, filing date and shortfall so that they agree with the status."""
         rng = self.rng
         deadline, published = PERIODS[year]
-        holdings = row["quota"] + row["bought"] - row["sold"] - row["taken_back"]
+        f = self.figures[(row["enterprise_id"], year, row["variety_code"])]
+        holdings = f["quota"] + f["bought"] - f["sold"] - f["taken_back"]
         row["status"] = status
         if status == "not_reported":
             return
@@ -753,6 +766,102 @@ class _Generator:
             row["shortfall"] = row["actual"] - holdings
             row["rectify_by"] = (published or deadline) + timedelta(days=90)
         row["updated_at"] = utc_at(published or min(row["filed_on"], ANCHOR), 10)
+
+    # -- the registry ledger ----------------------------------------------------------------------
+
+    def make_ledger(self) -> None:
+        """Every ledger entry behind the holdings, in time order: each period's initial allocation
+        (1 January), each trade between registered parties (its pair), take-backs (20 December)
+        and each reported compliance's surrender (on its filing date), which settles the period
+        with at most its holdings."""
+        events: list[tuple] = []  # (created_at, order, entry)
+
+        def add(when: datetime, order: int, **entry) -> None:
+            events.append((when, order, len(events), entry))
+
+        for (unit_id, year, variety), f in self.figures.items():
+            if f["quota"] > 0:
+                add(
+                    utc_at(date(year, 1, 1), 9),
+                    0,
+                    kind="allocate",
+                    enterprise_id=unit_id,
+                    variety_code=variety,
+                    quantity=f["quota"],
+                    period_year=year,
+                    reason=f"{year} 年度初始分配",
+                    source_type="allocation",
+                    source_id=str(year),
+                    idempotency_key=f"allocation:{year}:{unit_id}:{variety}",
+                )
+            if f["taken_back"] > 0:
+                add(
+                    utc_at(date(year, 12, 20), 10),
+                    2,
+                    kind="take_back",
+                    enterprise_id=unit_id,
+                    variety_code=variety,
+                    quantity=f["taken_back"],
+                    period_year=year,
+                    reason="项目两年内未开工，无偿收回",
+                    source_type="demo",
+                    source_id=f"{year}:{unit_id}",
+                    idempotency_key=f"demo:{year}:{unit_id}:{variety}:take_back",
+                )
+        # A seller without a compliance row for the year (a year outside the periods, or past
+        # --scale's row limit) still holds an allocation that covers what it sells.
+        for (unit_id, year, variety), (_bought, sold) in self.flows.items():
+            if sold > 0 and (unit_id, year, variety) not in self.figures:
+                add(
+                    utc_at(date(year, 1, 1), 9),
+                    0,
+                    kind="allocate",
+                    enterprise_id=unit_id,
+                    variety_code=variety,
+                    quantity=Decimal(math.ceil(sold * Decimal("1.1"))).quantize(Q4),
+                    period_year=year,
+                    reason=f"{year} 年度初始分配",
+                    source_type="allocation",
+                    source_id=str(year),
+                    idempotency_key=f"allocation:{year}:{unit_id}:{variety}",
+                )
+        for trade in self.data.trades:
+            if trade["buyer_enterprise_id"] is None or trade["seller_enterprise_id"] is None:
+                continue
+            add(
+                utc_at(trade["trade_date"], 16, 30),
+                1,
+                kind="trade",
+                number=trade["number"],
+                seller=trade["seller_enterprise_id"],
+                buyer=trade["buyer_enterprise_id"],
+                variety_code=trade["variety_code"],
+                quantity=trade["quantity"],
+                period_year=trade["trade_date"].year,
+            )
+        for row in self.data.compliance_records:
+            if row["actual"] is None:
+                continue
+            f = self.figures[(row["enterprise_id"], row["period_year"], row["variety_code"])]
+            holdings = f["quota"] + f["bought"] - f["sold"] - f["taken_back"]
+            surrender = min(row["actual"], holdings)
+            if surrender <= 0:
+                continue
+            add(
+                utc_at(min(row["filed_on"], ANCHOR), 11),
+                3,
+                kind="surrender",
+                enterprise_id=row["enterprise_id"],
+                variety_code=row["variety_code"],
+                quantity=surrender,
+                period_year=row["period_year"],
+                reason=f"{row['period_year']} 年度履约注销",
+                source_type="compliance_record",
+                source_id=str(row["id"]),
+                idempotency_key=f"compliance_record:{row['id']}:surrender",
+            )
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        self.data.ledger = [{"created_at": when, **entry} for when, _o, _i, entry in events]
 
     # -- announcements --------------------------------------------------------------------------
 
@@ -1186,7 +1295,14 @@ class _Generator:
                     **window,
                 }
             )
-        taken = [r for r in records if r["taken_back"] > 0]
+        taken = [
+            {**r, "taken_back": self.figures[key]["taken_back"]}
+            for r in records
+            if self.figures[(key := (r["enterprise_id"], r["period_year"], r["variety_code"]))][
+                "taken_back"
+            ]
+            > 0
+        ]
         for day in (date(2025, 9, 8), ANCHOR - timedelta(days=2)):
             rows = [r for r in taken if utc_at(day) > r["updated_at"]][:12] or taken[:5]
             table = md_table(
@@ -1302,6 +1418,63 @@ def _fix_sequences(data: DemoData) -> None:
         )
 
 
+def _planned_ledger(data: DemoData) -> list:
+    """The demo's ledger entries as the registry's bulk append takes them: a trade between
+    registered parties becomes the same pair as registry.record_trade_transfer writes."""
+    import uuid
+
+    from portal.registry.services import Holder, PlannedEntry
+
+    planned = []
+    for entry in data.ledger:
+        if entry["kind"] == "trade":
+            number = entry["number"]
+            common = {
+                "variety_code": entry["variety_code"],
+                "quantity": entry["quantity"],
+                "reason": f"成交 {number}",
+                "period_year": entry["period_year"],
+                "created_at": entry["created_at"],
+                "source_type": "trade",
+                "source_id": number,
+                "transfer_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"trade:{number}")),
+            }
+            planned.append(
+                PlannedEntry(
+                    kind="transfer_out",
+                    holder=Holder("enterprise", enterprise_id=entry["seller"]),
+                    idempotency_key=f"trade:{number}:out",
+                    **common,
+                )
+            )
+            planned.append(
+                PlannedEntry(
+                    kind="transfer_in",
+                    holder=Holder("enterprise", enterprise_id=entry["buyer"]),
+                    idempotency_key=f"trade:{number}:in",
+                    **common,
+                )
+            )
+            continue
+        fields = {k: v for k, v in entry.items() if k != "enterprise_id"}
+        planned.append(
+            PlannedEntry(
+                holder=Holder("enterprise", enterprise_id=entry["enterprise_id"]), **fields
+            )
+        )
+    return planned
+
+
+def load_ledger(data: DemoData, echo=print) -> int:
+    """Write the demo's ledger through the registry's bulk append (balances checked in order)."""
+    from portal.registry.services import append_bulk
+
+    started = timer.perf_counter()
+    count = append_bulk(_planned_ledger(data), echo=echo)
+    echo(f"  ledger_entry: {count:,} entries in {timer.perf_counter() - started:.1f}s")
+    return count
+
+
 def run_feature_hooks(seed: int, echo=print) -> None:
     """Let the accounts demo add its users, filings and their history, with its own seeded RNG."""
     echo("Feature demo: accounts")
@@ -1350,6 +1523,7 @@ def load_demo(
         _fix_sequences(data)
         # The trades went in by bulk insert, past the ORM hook that keeps the market summary.
         rebuild_summary(db.session.connection())
+        load_ledger(data, echo)
         run_feature_hooks(seed, echo)
         db.session.commit()
     except Exception:

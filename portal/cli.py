@@ -10,12 +10,48 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from portal.disclosure import reconcile as reconciliation
 from portal.extensions import db
 from portal.publicity.services import run_tick
+from portal.registry import services as registry_services
 from portal.search import reindex_all, sync_pending
 
 
 def init_app(app: Flask) -> None:
+    @app.cli.group("registry")
+    def registry_group() -> None:
+        """The registry ledger: holdings, opening balances, reconciliation."""
+
+    @registry_group.command("rebuild-holdings")
+    def rebuild_holdings_command() -> None:
+        """Rebuild the holdings table (unit × variety × period) from the ledger."""
+        count = registry_services.rebuild_holdings()
+        db.session.commit()
+        click.echo(f"holdings rebuilt from the ledger: {count} row(s).")
+
+    @registry_group.command("open-balances")
+    def open_balances_command() -> None:
+        """Build the ledger's opening entries from the records already there (safe to rerun)."""
+        report = reconciliation.open_balances()
+        db.session.commit()
+        click.echo(
+            f"{report.trade_pairs} trade pair(s) written; {report.entries} opening entr(ies) from "
+            f"{report.sources} record(s); {report.ledger_exceeds} figure(s) where the ledger "
+            f"already held more (kept); {report.shortfalls} shortfall(s) recomputed; "
+            f"republished: {', '.join(map(str, report.republished)) or 'none'}."
+        )
+
+    @registry_group.command("reconcile")
+    def reconcile_command() -> None:
+        """Recompute every published holding, shortfall and market total; exit 1 on a mismatch."""
+        mismatches = reconciliation.reconcile()
+        for mismatch in mismatches:
+            click.echo(str(mismatch))
+        click.echo(f"{len(mismatches)} mismatch(es).")
+        db.session.rollback()
+        if mismatches:
+            raise SystemExit(1)
+
     @app.cli.command("reindex")
     def reindex_command() -> None:
         """Rebuild the search index beside the live one and swap it in."""

@@ -199,22 +199,57 @@ def period(year=2024, published=True) -> CompliancePeriod:
 
 
 def compliance(unit: Enterprise, year=2024, status="on_time", **kw) -> ComplianceRecord:
+    """A compliance record; its holdings (quota, bought, sold, taken_back) go into the ledger."""
+    figures = {"quota": Decimal("5000"), "bought": 0, "sold": 0, "taken_back": 0}
+    for name in figures:
+        if name in kw:
+            figures[name] = kw.pop(name)
     values = dict(
         enterprise_id=unit.id,
         period_year=year,
         variety_code="energy",
-        quota=Decimal("5000"),
-        bought=Decimal("0"),
-        sold=Decimal("0"),
-        taken_back=Decimal("0"),
         actual=Decimal("4800"),
         status=status,
     )
     values.update(kw)
+    holdings(unit, values["variety_code"], year, **figures)
     row = ComplianceRecord(**values)
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def holdings(unit: Enterprise, variety="energy", year=2024, **figures) -> None:
+    """Ledger entries that give a unit these holdings in a period (opening entries, no counterparty)."""
+    from portal.registry import services as registry
+
+    planned = []
+    for name, component in (
+        ("quota", "allocated"),
+        ("bought", "bought"),
+        ("sold", "sold"),
+        ("taken_back", "taken_back"),
+    ):
+        amount = Decimal(str(figures.get(name) or 0))
+        if amount == 0:
+            continue
+        signed = -amount if component in ("sold", "taken_back") else amount
+        planned.append(
+            registry.PlannedEntry(
+                kind="opening",
+                holder=registry.Holder("enterprise", enterprise_id=unit.id),
+                variety_code=variety,
+                quantity=signed,
+                reason="测试期初余额",
+                period_year=year,
+                created_at=datetime(year, 1, 1),
+                source_type="opening",
+                source_id=f"test:{unit.id}:{year}:{variety}:{name}",
+                component=component,
+                signed=True,
+            )
+        )
+    registry.append_bulk(planned, check_balance=False)
 
 
 def announcement(

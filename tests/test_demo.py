@@ -162,10 +162,26 @@ def test_every_status_appears_in_each_published_period(data):
         assert found == set(COMPLIANCE_STATUSES), year
 
 
+def _ledger_holdings(data) -> dict:
+    """(enterprise, year, variety) → allocated + bought − sold − taken back, from the demo's ledger."""
+    held = defaultdict(Decimal)
+    for entry in data.ledger:
+        if entry["kind"] == "trade":
+            year, variety = entry["period_year"], entry["variety_code"]
+            held[(entry["buyer"], year, variety)] += entry["quantity"]
+            held[(entry["seller"], year, variety)] -= entry["quantity"]
+        elif entry["kind"] in ("allocate", "take_back"):
+            sign = 1 if entry["kind"] == "allocate" else -1
+            key = (entry["enterprise_id"], entry["period_year"], entry["variety_code"])
+            held[key] += sign * entry["quantity"]
+    return held
+
+
 def test_compliance_arithmetic_agrees_with_the_status(data):
     deadlines = {p["year"]: p["filing_deadline"] for p in data.periods}
+    held = _ledger_holdings(data)
     for row in data.compliance_records:
-        holdings = row["quota"] + row["bought"] - row["sold"] - row["taken_back"]
+        holdings = held[(row["enterprise_id"], row["period_year"], row["variety_code"])]
         status = row["status"]
         if status in ("not_reported", "not_applicable"):
             assert row["actual"] is None and row["shortfall"] is None
@@ -181,18 +197,44 @@ def test_compliance_arithmetic_agrees_with_the_status(data):
             assert row["rectify_by"] is not None
 
 
-def test_compliance_flows_match_the_trades_of_the_year(data):
-    bought = defaultdict(Decimal)
-    for trade in data.trades:
-        if trade["buyer_enterprise_id"]:
-            key = (trade["buyer_enterprise_id"], trade["trade_date"].year, trade["variety_code"])
-            bought[key] += trade["quantity"]
-    checked = 0
-    for row in data.compliance_records:
-        key = (row["enterprise_id"], row["period_year"], row["variety_code"])
-        assert row["bought"] == bought.get(key, Decimal(0))
-        checked += bool(row["bought"])
-    assert checked > 50
+def test_every_trade_between_registered_parties_has_its_ledger_pair(data):
+    registered = {
+        t["number"]: t
+        for t in data.trades
+        if t["buyer_enterprise_id"] is not None and t["seller_enterprise_id"] is not None
+    }
+    pairs = {e["number"]: e for e in data.ledger if e["kind"] == "trade"}
+    assert set(pairs) == set(registered) and len(pairs) > 50
+    for number, entry in pairs.items():
+        trade = registered[number]
+        assert (entry["seller"], entry["buyer"], entry["quantity"]) == (
+            trade["seller_enterprise_id"],
+            trade["buyer_enterprise_id"],
+            trade["quantity"],
+        )
+        assert entry["period_year"] == trade["trade_date"].year
+
+
+def test_the_ledger_never_overdraws_and_surrenders_settle_their_period(data):
+    running = defaultdict(Decimal)
+    surrendered = defaultdict(Decimal)
+    held = _ledger_holdings(data)
+    times = [e["created_at"] for e in data.ledger]
+    assert times == sorted(times)
+    for entry in data.ledger:
+        if entry["kind"] == "trade":
+            running[(entry["seller"], entry["variety_code"])] -= entry["quantity"]
+            running[(entry["buyer"], entry["variety_code"])] += entry["quantity"]
+            assert running[(entry["seller"], entry["variety_code"])] >= 0
+            continue
+        key = (entry["enterprise_id"], entry["variety_code"])
+        sign = 1 if entry["kind"] == "allocate" else -1
+        running[key] += sign * entry["quantity"]
+        assert running[key] >= 0, entry
+        if entry["kind"] == "surrender":
+            period = (entry["enterprise_id"], entry["period_year"], entry["variety_code"])
+            surrendered[period] += entry["quantity"]
+            assert surrendered[period] <= held[period]
 
 
 def test_announcements_are_real_prose_with_open_and_closed_publicity(data):

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.keys import UNKEYED, keyring
@@ -119,6 +120,48 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_events_bulk(events: list[dict], *, actor=None, ip: str | None = None) -> int:
+    """Append many entries to the chain at once: the same entries as one record_event() each.
+
+    Each item holds action, object_type, object_id and optionally before, after and remark.
+    """
+    if not events:
+        return 0
+    if ip is None:
+        ip = (request.remote_addr or "") if has_request_context() else ""
+    lock_chain_head()
+    head = db.session.get(AuditChainHead, 1, populate_existing=True)
+    ring = keyring()
+    prev = head.last_hash
+    rows = []
+    actor_id = getattr(actor, "id", None)
+    actor_label = getattr(actor, "email", None) or "system"
+    for item in events:
+        # A plain namespace, not an ORM object: the same fields and hash, at a fraction of the cost.
+        event = SimpleNamespace(
+            created_at=datetime.now(UTC).replace(tzinfo=None),
+            actor_id=actor_id,
+            actor_label=actor_label,
+            ip=ip or "",
+            action=item["action"],
+            object_type=item["object_type"],
+            object_id=str(item["object_id"]),
+            before=_json(item.get("before")),
+            after=_json(item.get("after")),
+            remark=item.get("remark") or "",
+            prev_hash=prev,
+            key_id=ring.current_id,
+        )
+        event.hash = _digest(event, ring.current)
+        prev = event.hash
+        rows.append(vars(event))
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(AuditEvent.__table__), rows[start : start + 5000])
+    head.last_hash = prev
+    db.session.flush()
+    return len(rows)
 
 
 def lock_chain_head() -> None:

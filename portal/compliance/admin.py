@@ -122,6 +122,8 @@ def record(year: int):
             db.session.rollback()
             if error.code == "rectify_by":
                 form.rectify_by.errors = [_("未履约单位必须给出限期履约日期。")]
+            elif error.code == "no_obligation":
+                form.status.errors = [_("该单位在本履约期没有履约义务，不能记录履约状态。")]
             else:
                 form.status.errors = [_("状态代码无效。")]
         else:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, func
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from portal.columns import Quantity
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.registry.models import Holding
 
+QUANTUM = Decimal("0.0001")  # Numeric(18, 4), as a stored quantity reads back
 # Codes are stored; labels live in compliance/labels.py.
 COMPLIANCE_STATUSES = ("on_time", "late", "non_compliant", "not_applicable", "not_reported")
 
@@ -29,7 +31,9 @@ class CompliancePeriod(db.Model):
 
 
 class ComplianceRecord(db.Model):
-    """One unit's compliance for one period and one variety.
+    """One unit's compliance for one period and one variety: the recorded status and the confirmed
+    actual use. Its holdings are not stored here: they are the registry's Holding row of the same
+    unit, variety and period (the ledger's sums), loaded with the record.
 
     holdings = quota + bought − sold − taken_back; compliant when actual ≤ holdings.
     """
@@ -46,10 +50,6 @@ class ComplianceRecord(db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
     period_year: Mapped[int] = mapped_column(ForeignKey("compliance_period.year"))
     variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
-    quota: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
-    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
     # None means not reported, which is never shown as zero.
     actual: Mapped[Decimal | None] = mapped_column(Quantity)
     status: Mapped[str] = mapped_column(String(16))
@@ -60,10 +60,41 @@ class ComplianceRecord(db.Model):
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     period: Mapped[CompliancePeriod] = relationship()
+    holding: Mapped[Holding | None] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(ComplianceRecord.enterprise_id) == Holding.enterprise_id,
+            foreign(ComplianceRecord.variety_code) == Holding.variety_code,
+            foreign(ComplianceRecord.period_year) == Holding.period_year,
+        ),
+        viewonly=True,
+        uselist=False,
+        lazy="joined",
+    )
+
+    def _part(self, name: str) -> Decimal:
+        # Decimal even when there is no holding: a unit with no entries holds zero.
+        return Decimal(getattr(self.holding, name, None) or 0).quantize(QUANTUM)
+
+    @property
+    def quota(self) -> Decimal:
+        return self._part("allocated")
+
+    @property
+    def bought(self) -> Decimal:
+        return self._part("bought")
+
+    @property
+    def sold(self) -> Decimal:
+        return self._part("sold")
+
+    @property
+    def taken_back(self) -> Decimal:
+        return self._part("taken_back")
+
+    @property
+    def surrendered(self) -> Decimal:
+        return self._part("surrendered")
 
     @property
     def holdings(self) -> Decimal:
-        # Decimal even when every part is zero: `Decimal(0) or 0` is the int 0.
-        parts = (self.quota, self.bought, self.sold, self.taken_back)
-        quota, bought, sold, taken_back = (Decimal(part or 0) for part in parts)
-        return quota + bought - sold - taken_back
+        return self.quota + self.bought - self.sold - self.taken_back

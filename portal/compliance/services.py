@@ -20,6 +20,7 @@ from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.compliance.models import COMPLIANCE_STATUSES, CompliancePeriod, ComplianceRecord
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.filings import services as filings_services
 from portal.filings.models import ComplianceFiling
 from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_quantity
@@ -30,7 +31,7 @@ from portal.publicity import services as publicity
 from portal.reference.models import Variety
 from portal.reference.services import by_code
 from portal.registry import services as registry
-from portal.registry.models import LedgerEntry
+from portal.registry.models import Holding
 from portal.text import spreadsheet_safe
 from portal.web import public_record_locale, render_text
 
@@ -59,20 +60,9 @@ def open_period(year: int, filing_deadline: date, note: str = "", *, actor) -> C
     return period
 
 
-def ledger_components(enterprise_id: int, variety_code: str) -> dict[str, Decimal]:
-    """quota, bought, sold and taken back, from the ledger (surrenders are what compliance uses)."""
-    rows = db.session.execute(
-        select(LedgerEntry.kind, func.sum(LedgerEntry.quantity))
-        .where(LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.variety_code == variety_code)
-        .group_by(LedgerEntry.kind)
-    ).all()
-    sums = {kind: Decimal(total or 0) for kind, total in rows}
-    return {
-        "quota": sums.get("issue", ZERO) + sums.get("correction", ZERO),
-        "bought": sums.get("transfer_in", ZERO),
-        "sold": -sums.get("transfer_out", ZERO),
-        "taken_back": -(sums.get("take_back", ZERO) + sums.get("cancel", ZERO)),
-    }
+def period_holdings(enterprise_id: int, variety_code: str, year: int) -> Decimal:
+    """A unit's holdings for a period, from the registry: allocated + bought − sold − taken back."""
+    return registry.period_holdings(enterprise_id, variety_code, year)
 
 
 def suggest_status(
@@ -101,27 +91,32 @@ class OverviewRow:
 
 
 def period_overview(year: int, division_code: str | None = None) -> list[OverviewRow]:
-    """Each unit with holdings, a filing or a record: its filing against its holdings."""
+    """Each unit with an obligation in the period (or a record): its confirmed figures against its
+    holdings. A filing still under review is named, but its figures are not used."""
     period = db.session.get(CompliancePeriod, year)
-    filings = {}
+    filings: dict[int, ComplianceFiling] = {}
+    confirmed: dict[int, ComplianceFiling] = {}
     for filing in db.session.scalars(
         select(ComplianceFiling)
         .where(ComplianceFiling.period_year == year, ComplianceFiling.status != "withdrawn")
         .order_by(ComplianceFiling.id)
     ):
         filings[filing.enterprise_id] = filing
+        if filing.status == "final":
+            confirmed[filing.enterprise_id] = filing
     records = {
         (r.enterprise_id, r.variety_code): r
         for r in db.session.scalars(
             select(ComplianceRecord).where(ComplianceRecord.period_year == year)
         )
     }
-    holders = set(
-        db.session.scalars(
-            select(LedgerEntry.enterprise_id).where(LedgerEntry.enterprise_id.is_not(None))
+    holdings = {
+        (h.enterprise_id, h.variety_code): h
+        for h in db.session.scalars(
+            select(Holding).where(Holding.period_year == year, Holding.enterprise_id.is_not(None))
         )
-    )
-    ids = holders | set(filings) | {eid for eid, _ in records}
+    }
+    ids = obligated_enterprise_ids(year) | {eid for eid, _ in records}
     if not ids:
         return []
     stmt = select(Enterprise).where(Enterprise.id.in_(ids)).order_by(Enterprise.name)
@@ -130,22 +125,25 @@ def period_overview(year: int, division_code: str | None = None) -> list[Overvie
     rows = []
     for enterprise in db.session.scalars(stmt):
         filing = filings.get(enterprise.id)
+        final = confirmed.get(enterprise.id)
         for code in ("energy", "coal"):
-            parts = ledger_components(enterprise.id, code)
-            holdings = parts["quota"] + parts["bought"] - parts["sold"] - parts["taken_back"]
-            actual = getattr(filing, f"actual_{code}", None) if filing else None
+            held = holdings.get((enterprise.id, code))
+            amount = held.holdings if held else ZERO
             record = records.get((enterprise.id, code))
-            if holdings == 0 and actual is None and record is None:
+            actual = getattr(final, f"actual_{code}", None) if final else None
+            if actual is None and record is not None:
+                actual = record.actual
+            if held is None and actual is None and record is None:
                 continue
-            filed_on = filing.submitted_at.date() if filing and filing.submitted_at else None
+            filed_on = final.submitted_at.date() if final and final.submitted_at else None
             suggested, shortfall = suggest_status(
-                actual, holdings, filed_on, period.filing_deadline if period else date.max
+                actual, amount, filed_on, period.filing_deadline if period else date.max
             )
             rows.append(
                 OverviewRow(
                     enterprise,
                     code,
-                    holdings,
+                    amount,
                     actual,
                     filing.number if filing else None,
                     record,
@@ -154,6 +152,11 @@ def period_overview(year: int, division_code: str | None = None) -> list[Overvie
                 )
             )
     return rows
+
+
+def obligated_enterprise_ids(year: int) -> set[int]:
+    """The units with a compliance obligation in a period (see filings.compliance_obligation)."""
+    return filings_services.obligated_enterprise_ids(year)
 
 
 def record_status(
@@ -174,7 +177,8 @@ def record_status(
         raise ComplianceError("period")
     if status == "non_compliant" and rectify_by is None:
         raise ComplianceError("rectify_by")
-    parts = ledger_components(enterprise_id, variety_code)
+    if not filings_services.compliance_obligation(enterprise_id, year):
+        raise ComplianceError("no_obligation")
     record = db.session.scalar(
         select(ComplianceRecord).where(
             ComplianceRecord.period_year == year,
@@ -195,12 +199,10 @@ def record_status(
             "shortfall": record.shortfall,
             "rectify_by": record.rectify_by,
         }
-    for key, value in parts.items():
-        setattr(record, key, value)
     if actual is not None:
         record.actual = actual
     record.status = status
-    holdings = record.holdings
+    holdings = period_holdings(enterprise_id, variety_code, year)
     record.shortfall = (
         (record.actual - holdings)
         if status == "non_compliant" and record.actual is not None and record.actual > holdings
@@ -226,6 +228,44 @@ def record_status(
     return record
 
 
+def expected_shortfall(record: ComplianceRecord) -> Decimal | None:
+    """The shortfall the ledger gives a record: actual − holdings of its period, when non-compliant."""
+    holdings = period_holdings(record.enterprise_id, record.variety_code, record.period_year)
+    if record.status == "non_compliant" and record.actual is not None and record.actual > holdings:
+        return Decimal(record.actual) - holdings
+    return None
+
+
+def recompute_shortfalls(year: int | None = None, *, actor=None) -> int:
+    """Set every record's shortfall to what the ledger gives (after the ledger changed); audited."""
+    stmt = select(ComplianceRecord).order_by(ComplianceRecord.id)
+    if year is not None:
+        stmt = stmt.where(ComplianceRecord.period_year == year)
+    changed = 0
+    for record in db.session.scalars(stmt):
+        expected = expected_shortfall(record)
+        if expected == record.shortfall or (
+            expected is not None
+            and record.shortfall is not None
+            and Decimal(record.shortfall) == expected
+        ):
+            continue
+        before = {"shortfall": record.shortfall}
+        record.shortfall = expected
+        record_event(
+            "compliance.recompute",
+            "compliance_record",
+            record.id,
+            before=before,
+            after={"shortfall": expected},
+            remark="按登记簿重算缺口",
+            actor=actor,
+        )
+        changed += 1
+    db.session.flush()
+    return changed
+
+
 def _notify_deadline(record: ComplianceRecord) -> None:
     """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
     post_notice(
@@ -249,15 +289,26 @@ def _compliance_filing_final(_action, filing, actor, remark, step) -> None:
 
 
 def apply_compliance_filing(filing, actor) -> None:
-    """A final compliance filing: record the actuals and surrender (cancel) what was used."""
+    """A final compliance filing: record the actuals and surrender (cancel) what was used.
+
+    The surrender settles the filing's period: at most the period's holdings not yet surrendered
+    (and what the unit still has). A shortfall is not taken from a later period's indicators: the
+    unit is ordered to make it up by a deadline (限期履约).
+    """
     period = db.session.get(CompliancePeriod, filing.period_year) if filing.period_year else None
+    year = filing.period_year
     for code in ("energy", "coal"):
         actual = getattr(filing, f"actual_{code}", None)
         if actual is None:
             continue
         actual = Decimal(actual)
-        available = registry.balance(filing.enterprise_id, code)
-        surrender = min(actual, available)
+        if year is not None:
+            open_in_period = period_holdings(
+                filing.enterprise_id, code, year
+            ) - registry.period_surrendered(filing.enterprise_id, code, year)
+        else:
+            open_in_period = actual
+        surrender = min(actual, open_in_period, registry.balance(filing.enterprise_id, code))
         if surrender > 0:
             registry.surrender_indicators(
                 filing.enterprise_id,
@@ -268,11 +319,11 @@ def apply_compliance_filing(filing, actor) -> None:
                 source_id=filing.number,
                 actor=actor,
                 idempotency_key=f"filing:{filing.id}:surrender:{code}",
+                period_year=year,
             )
         if period is not None:
             filed_on = filing.submitted_at.date() if filing.submitted_at else None
-            parts = ledger_components(filing.enterprise_id, code)
-            holdings = parts["quota"] + parts["bought"] - parts["sold"] - parts["taken_back"]
+            holdings = period_holdings(filing.enterprise_id, code, period.year)
             status, _short = suggest_status(actual, holdings, filed_on, period.filing_deadline)
             record = record_status(
                 period.year,
@@ -355,6 +406,11 @@ def republish_list(year: int, reason: str, *, actor):
         actor=actor,
     )
     return notice
+
+
+def list_text(year: int) -> str:
+    """The list's text as the records and the ledger give it now (what a publication shows)."""
+    return _list_markdown(year, _records(year))
 
 
 def _list_title(year: int) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from portal.accounts.todo import Todo, collect_todo
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.extensions import db
+from portal.filings import services as filings_services
 from portal.filings.models import ComplianceFiling, Filing
 from portal.i18n import local_date
 from portal.registry.models import LedgerEntry
@@ -88,6 +89,8 @@ def _filings_due(
         mine.setdefault(filing.period_year, []).append(filing)
     due = []
     for period in periods:
+        if not filings_services.compliance_obligation(enterprise_id, period.year):
+            continue  # no obligation in this period: nothing to file
         filings = mine.get(period.year, [])
         if any(f.status not in NOT_FILED for f in filings):
             continue  # submitted, under review or final: nothing left to do

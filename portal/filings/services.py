@@ -38,6 +38,7 @@ from portal.filings.signals import filing_transitioned
 from portal.i18n import localized
 from portal.reference.models import Industry
 from portal.registry import services as registry
+from portal.registry.models import Holding
 from portal.uploads import store_upload
 
 MODELS = {
@@ -200,12 +201,62 @@ def strict_errors(filing: Filing, form) -> dict[str, list[str]]:
                 "根据登记信息，本单位已纳入碳排放权交易范围，不能参与用能权交易（实施方案 二（一）3）。"
             )
         )
+    if (
+        filing.kind == "compliance"
+        and filing.period_year
+        and not compliance_obligation(filing.enterprise_id, filing.period_year)
+    ):
+        errors.setdefault("period_year", []).append(
+            _(
+                "本单位在该履约期没有履约义务（未获初始分配，且无有效的自愿参与），不能报送该年度履约。"
+            )
+        )
     purpose = REQUIRED_PURPOSE.get(filing.kind)
     if purpose and not any(
         a.purpose == purpose and a.removed_at is None for a in filing.attachments
     ):
         errors.setdefault("file", []).append(_("请上传%(what)s。", what=purpose_label(purpose)))
     return errors
+
+
+def _voluntary_approved_by(year: int):
+    """Approved voluntary applications decided before the period's year ended."""
+    return select(VoluntaryApplication.enterprise_id).where(
+        VoluntaryApplication.status == "final",
+        VoluntaryApplication.decided_at < datetime(year + 1, 1, 1),
+    )
+
+
+def _allocated_in(year: int):
+    return select(Holding.enterprise_id).where(
+        Holding.period_year == year, Holding.enterprise_id.is_not(None), Holding.allocated > 0
+    )
+
+
+def obligated_enterprise_ids(year: int) -> set[int]:
+    """The units with a compliance obligation in a period.
+
+    A unit owes compliance for a period when the province allocated it indicators for that period
+    (初始分配: the key units, 重点用能单位), or when its voluntary participation was approved before
+    the period ended. A withdrawn, returned or refused application creates no obligation.
+    """
+    return set(db.session.scalars(_allocated_in(year))) | set(
+        db.session.scalars(_voluntary_approved_by(year))
+    )
+
+
+def compliance_obligation(enterprise_id: int, year: int) -> bool:
+    """Whether a unit owes compliance for a period (see obligated_enterprise_ids)."""
+    return bool(
+        db.session.scalar(
+            select(
+                _allocated_in(year).where(Holding.enterprise_id == enterprise_id).exists()
+                | _voluntary_approved_by(year)
+                .where(VoluntaryApplication.enterprise_id == enterprise_id)
+                .exists()
+            )
+        )
+    )
 
 
 def purpose_label(purpose: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Quantity
@@ -14,8 +14,11 @@ from portal.reference.models import Variety
 
 # issue: 确权/核定 issued to a holder; transfer_out/transfer_in: the two halves of a transfer,
 # sharing transfer_id; surrender: 履约注销; cancel: any other cancellation; take_back: 无偿收回;
-# correction: a signed adjustment that points at the entry it corrects.
+# correction: a signed adjustment that points at the entry it corrects; allocate: 初始分配, a
+# period's initial allocation; opening: an opening balance carried in from records kept before the
+# ledger (its `component` says which part of the holdings it opens).
 ENTRY_KINDS = (
+    "allocate",
     "issue",
     "transfer_out",
     "transfer_in",
@@ -23,7 +26,22 @@ ENTRY_KINDS = (
     "cancel",
     "take_back",
     "correction",
+    "opening",
 )
+# Which part of a period's holdings each kind counts in (opening entries name theirs).
+COMPONENT_OF_KIND = {
+    "allocate": "allocated",
+    "issue": "allocated",
+    "correction": "allocated",
+    "transfer_in": "bought",
+    "transfer_out": "sold",
+    "take_back": "taken_back",
+    "cancel": "taken_back",
+    "surrender": "surrendered",
+}
+# Holding's columns hold positive amounts; these components are debits (negative entries).
+DEBIT_COMPONENTS = frozenset({"sold", "taken_back", "surrendered"})
+COMPONENTS = ("allocated", "bought", "sold", "taken_back", "surrendered")
 HOLDER_KINDS = ("enterprise", "city", "province")
 
 
@@ -59,8 +77,52 @@ class LedgerEntry(db.Model):
     # by the database itself, even under concurrency.
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The compliance period (year) the entry counts in: a trade's year, an allocation's period, the
+    # period a surrender settles. Holdings of a period are the sums of its entries.
+    period_year: Mapped[int] = mapped_column(index=True)
+    component: Mapped[str] = mapped_column(String(12))
 
     variety: Mapped[Variety] = relationship(lazy="joined")
+
+
+class Holding(db.Model):
+    """A holder's holdings of one variety in one period: the sums of its ledger entries.
+
+    Maintained in the transaction of every ledger append and rebuilt from the ledger by
+    `flask registry rebuild-holdings`; `flask registry reconcile` checks it. It is the one table of
+    holdings: nothing else stores a balance.
+    holdings = allocated + bought − sold − taken_back (the figure compliance compares with the
+    actual use); surrendered settles the period afterwards; the balance left is holdings − surrendered.
+    """
+
+    __tablename__ = "holding"
+    __table_args__ = (
+        UniqueConstraint("holder_key", "variety_code", "period_year", name="uq_holding_key"),
+        Index("ix_holding_enterprise_period", "enterprise_id", "period_year", "variety_code"),
+        Index("ix_holding_period_variety", "period_year", "variety_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder_key: Mapped[str] = mapped_column(String(24))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    variety_code: Mapped[str] = mapped_column(ForeignKey("variety.code"))
+    period_year: Mapped[int]
+    allocated: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    surrendered: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    entries: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def holdings(self) -> Decimal:
+        parts = (self.allocated, self.bought, self.sold, self.taken_back)
+        allocated, bought, sold, taken_back = (Decimal(part or 0) for part in parts)
+        return allocated + bought - sold - taken_back
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.holdings - Decimal(self.surrendered or 0)
 
 
 class LedgerHolderLock(db.Model):
@@ -101,3 +163,23 @@ def _refuse_update(mapper, connection, target):
 @event.listens_for(LedgerEntry, "before_delete")
 def _refuse_delete(mapper, connection, target):
     raise LedgerAppendOnly(f"ledger entry {target.id} may not be deleted")
+
+
+class LedgerOpeningSource(db.Model):
+    """Figures that compliance records held before the ledger held them (moved here by migration).
+
+    `flask registry open-balances` turns each row into opening entries for what the ledger lacks,
+    once (`opened_at`); nothing reads these figures for display.
+    """
+
+    __tablename__ = "ledger_opening_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int]
+    period_year: Mapped[int]
+    variety_code: Mapped[str] = mapped_column(String(10))
+    quota: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    bought: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    sold: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    taken_back: Mapped[Decimal] = mapped_column(Quantity, default=0)
+    opened_at: Mapped[datetime | None]

@@ -7,7 +7,8 @@ lock: they cannot make a balance negative.
 
 LOCK ORDER (every path keeps it; a new lock goes into this list):
   1. the audit chain head (audit.services.lock_chain_head), then
-  2. ledger holders (ledger_holder_lock rows), in any order, since 1 already serialises them.
+  2. ledger holders (ledger_holder_lock rows), in any order, since 1 already serialises them, then
+  3. holding rows (the sums each append updates), after 1 on every path, credits included.
 Every ledger write records an audit event, which takes the head; and many callers record one before
 they reach the ledger (a trade is audited, then transferred; a batch import does both per row). So
 the head cannot come last everywhere, and _lock() takes it first. Taking a holder before the head
@@ -23,17 +24,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.audit.services import lock_chain_head, record_event
+from portal.audit.services import lock_chain_head, record_event, record_events_bulk
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.forms import QUANTITY_LIMIT
 from portal.reference.models import Division
-from portal.registry.models import ConstructionObligation, LedgerEntry, LedgerHolderLock
+from portal.registry.models import (
+    COMPONENT_OF_KIND,
+    COMPONENTS,
+    DEBIT_COMPONENTS,
+    ConstructionObligation,
+    Holding,
+    LedgerEntry,
+    LedgerHolderLock,
+)
+from portal.web import current_date
 
 QUANTUM = Decimal("0.0001")
+ZERO = Decimal(0)
 START_YEARS = 2  # 实施方案 二(四): construction must start within 2 years
 
 
@@ -145,6 +156,30 @@ def balances(enterprise_id: int) -> dict[str, Decimal]:
     return holder_balances(Holder("enterprise", enterprise_id=enterprise_id))
 
 
+def holding_for(enterprise_id: int, variety_code: str, period_year: int) -> Holding | None:
+    """A unit's Holding row for one variety and period, read fresh from the database."""
+    return db.session.scalar(
+        select(Holding)
+        .where(
+            Holding.holder_key == Holder("enterprise", enterprise_id=enterprise_id).key,
+            Holding.variety_code == variety_code,
+            Holding.period_year == period_year,
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def period_holdings(enterprise_id: int, variety_code: str, period_year: int) -> Decimal:
+    """allocated + bought − sold − taken back in a period (what compliance compares use with)."""
+    row = holding_for(enterprise_id, variety_code, period_year)
+    return (row.holdings if row else Decimal(0)).quantize(QUANTUM)
+
+
+def period_surrendered(enterprise_id: int, variety_code: str, period_year: int) -> Decimal:
+    row = holding_for(enterprise_id, variety_code, period_year)
+    return Decimal(row.surrendered if row else 0).quantize(QUANTUM)
+
+
 def entries_for(holder: Holder | int | str, limit: int | None = None):
     holder = Holder.parse(holder)
     stmt = (
@@ -191,9 +226,14 @@ def _append(
     transfer_id: str | None = None,
     corrects_entry_id: int | None = None,
     idempotency_key: str | None = None,
+    period_year: int | None = None,
+    component: str | None = None,
 ) -> LedgerEntry:
     if not (reason or "").strip():
         raise LedgerError("reason")
+    # The audit head before the Holding row, even for a credit: the module's lock order.
+    lock_chain_head()
+    component = component or COMPONENT_OF_KIND[kind]
     entry = LedgerEntry(
         created_at=utcnow(),
         kind=kind,
@@ -210,9 +250,12 @@ def _append(
         corrects_entry_id=corrects_entry_id,
         idempotency_key=idempotency_key,
         actor_id=getattr(actor, "id", None),
+        period_year=period_year or current_date().year,
+        component=component,
     )
     db.session.add(entry)
     db.session.flush()
+    _add_to_holding(entry)
     record_event(
         f"ledger.{kind}",
         "ledger_entry",
@@ -224,11 +267,56 @@ def _append(
             "source": f"{source_type}:{entry.source_id}",
             "transfer_id": transfer_id,
             "corrects": corrects_entry_id,
+            "period": entry.period_year,
         },
         remark=entry.reason,
         actor=actor,
     )
     return entry
+
+
+def _holding_amount(component: str, quantity: Decimal) -> Decimal:
+    """The entry's amount as its Holding column counts it (debit columns hold positive amounts)."""
+    return -quantity if component in DEBIT_COMPONENTS else quantity
+
+
+def _add_to_holding(entry: LedgerEntry) -> None:
+    """Add an appended entry to its holder's Holding row, in the same transaction."""
+    column = getattr(Holding, entry.component)
+    amount = _holding_amount(entry.component, Decimal(entry.quantity))
+    where = (
+        Holding.holder_key == entry.holder_key,
+        Holding.variety_code == entry.variety_code,
+        Holding.period_year == entry.period_year,
+    )
+    values = {entry.component: column + amount, "entries": Holding.entries + 1}
+    bump = update(Holding).where(*where).values(values).execution_options(synchronize_session=False)
+    if db.session.execute(bump).rowcount:
+        _expire_holdings()
+        return
+    row = {
+        "holder_key": entry.holder_key,
+        "enterprise_id": entry.enterprise_id,
+        "variety_code": entry.variety_code,
+        "period_year": entry.period_year,
+        **dict.fromkeys(COMPONENTS, Decimal(0)),
+        entry.component: amount,
+        "entries": 1,
+    }
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(Holding), [row])
+    except IntegrityError:
+        # Another transaction made the row first: add to the row it made.
+        db.session.execute(bump)
+    _expire_holdings()
+
+
+def _expire_holdings() -> None:
+    """Forget Holding rows loaded in this session: the next read sees the new sums."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Holding):
+            db.session.expire(obj)
 
 
 def _debit(
@@ -251,6 +339,7 @@ def issue_indicators(
     source_id: str = "",
     actor=None,
     idempotency_key: str | None = None,
+    period_year: int | None = None,
 ) -> LedgerEntry:
     """Issue confirmed indicators to a holder (确权 → 注册登记)."""
     if idempotency_key and (existing := entry_exists(idempotency_key)):
@@ -265,6 +354,34 @@ def issue_indicators(
         source_id=source_id,
         actor=actor,
         idempotency_key=idempotency_key,
+        period_year=period_year,
+    )
+
+
+def allocate_indicators(
+    holder,
+    variety_code: str,
+    quantity,
+    period_year: int,
+    reason: str,
+    *,
+    actor=None,
+    idempotency_key: str | None = None,
+) -> LedgerEntry:
+    """Allocate a period's initial indicators to a unit (初始分配)."""
+    if idempotency_key and (existing := entry_exists(idempotency_key)):
+        return existing
+    return _append(
+        "allocate",
+        Holder.parse(holder),
+        variety_code,
+        _quantity(quantity),
+        reason,
+        source_type="allocation",
+        source_id=str(period_year),
+        actor=actor,
+        idempotency_key=idempotency_key,
+        period_year=period_year,
     )
 
 
@@ -279,6 +396,7 @@ def transfer_indicators(
     source_id: str = "",
     actor=None,
     idempotency_key: str | None = None,
+    period_year: int | None = None,
 ) -> tuple[LedgerEntry, LedgerEntry]:
     """Move indicators between holders: a debit and a credit sharing one transfer id."""
     source, target = Holder.parse(from_holder), Holder.parse(to_holder)
@@ -298,6 +416,7 @@ def transfer_indicators(
         "source_id": source_id,
         "actor": actor,
         "transfer_id": transfer_id,
+        "period_year": period_year,
     }
     out = _debit(
         "transfer_out",
@@ -330,8 +449,9 @@ def surrender_indicators(
     source_id: str = "",
     actor=None,
     idempotency_key: str | None = None,
+    period_year: int | None = None,
 ) -> LedgerEntry:
-    """Cancel indicators a unit surrenders for compliance (履约注销)."""
+    """Cancel indicators a unit surrenders for compliance (履约注销); they settle `period_year`."""
     if idempotency_key and (existing := entry_exists(idempotency_key)):
         return existing
     return _debit(
@@ -344,6 +464,7 @@ def surrender_indicators(
         source_id=source_id,
         actor=actor,
         idempotency_key=idempotency_key,
+        period_year=period_year,
     )
 
 
@@ -366,6 +487,7 @@ def take_back_indicators(
     source_id: str = "",
     actor=None,
     idempotency_key: str | None = None,
+    period_year: int | None = None,
 ) -> LedgerEntry:
     """Take indicators back free of charge (无偿收回). At most what the holder still has."""
     if idempotency_key and (existing := entry_exists(idempotency_key)):
@@ -380,6 +502,7 @@ def take_back_indicators(
         source_id=source_id,
         actor=actor,
         idempotency_key=idempotency_key,
+        period_year=period_year,
     )
 
 
@@ -409,6 +532,8 @@ def correct_entry(entry_id: int, delta, reason: str, *, actor=None) -> LedgerEnt
         source_id=str(original.id),
         actor=actor,
         corrects_entry_id=original.id,
+        period_year=original.period_year,
+        component=original.component,
     )
 
 
@@ -433,6 +558,7 @@ def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntr
         source_id=trade.number,
         actor=actor,
         idempotency_key=f"trade:{trade.number}",
+        period_year=trade.trade_date.year if trade.trade_date else None,
     )
 
 
@@ -557,3 +683,272 @@ def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
         )
         done.append(obligation)
     return done
+
+
+# --- the holdings table: rebuilt from the ledger, and checked against it --------------------------
+
+
+def _ledger_sums():
+    """Every (holder, variety, period, component) sum and entry count, straight from the ledger."""
+    return db.session.execute(
+        select(
+            LedgerEntry.holder_key,
+            func.min(LedgerEntry.enterprise_id),
+            LedgerEntry.variety_code,
+            LedgerEntry.period_year,
+            LedgerEntry.component,
+            func.sum(LedgerEntry.quantity),
+            func.count(),
+        ).group_by(
+            LedgerEntry.holder_key,
+            LedgerEntry.variety_code,
+            LedgerEntry.period_year,
+            LedgerEntry.component,
+        )
+    ).all()
+
+
+def holdings_from_ledger() -> dict[tuple[str, str, int], dict]:
+    """What every Holding row should hold, computed from the ledger alone."""
+    rows: dict[tuple[str, str, int], dict] = {}
+    for holder_key, enterprise_id, variety, year, component, total, count in _ledger_sums():
+        row = rows.setdefault(
+            (holder_key, variety, year),
+            {
+                "holder_key": holder_key,
+                "enterprise_id": enterprise_id,
+                "variety_code": variety,
+                "period_year": year,
+                **dict.fromkeys(COMPONENTS, Decimal(0)),
+                "entries": 0,
+            },
+        )
+        row[component] += _holding_amount(component, Decimal(total or 0)).quantize(QUANTUM)
+        row["entries"] += count
+    return rows
+
+
+def rebuild_holdings(*, actor=None) -> int:
+    """Replace the holdings table by the sums of the ledger; return the number of rows."""
+    lock_chain_head()
+    rows = list(holdings_from_ledger().values())
+    db.session.execute(delete(Holding).execution_options(synchronize_session=False))
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(Holding), rows[start : start + 5000])
+    _expire_holdings()
+    record_event(
+        "registry.rebuild_holdings", "holding", "*", after={"rows": len(rows)}, actor=actor
+    )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class HoldingMismatch:
+    holder_key: str
+    variety_code: str
+    period_year: int
+    field: str
+    stored: Decimal | None
+    ledger: Decimal | None
+
+
+def check_holdings() -> list[HoldingMismatch]:
+    """Every difference between the holdings table and the ledger's sums."""
+    expected = holdings_from_ledger()
+    stored = {
+        (h.holder_key, h.variety_code, h.period_year): h
+        for h in db.session.scalars(select(Holding).execution_options(populate_existing=True))
+    }
+    found = []
+    for key in sorted(set(expected) | set(stored), key=str):
+        want, have = expected.get(key), stored.get(key)
+        for name in (*COMPONENTS, "entries"):
+            a = None if have is None else getattr(have, name)
+            b = None if want is None else want[name]
+            if (a if a is not None else 0) != (b if b is not None else 0) or (
+                (a is None) != (b is None) and (a or b)
+            ):
+                found.append(HoldingMismatch(*key, name, a, b))
+    return found
+
+
+# --- bulk appends (loading many entries at once, e.g. the demo or opening balances) -------------
+
+
+@dataclass(slots=True)
+class PlannedEntry:
+    """One entry to append in bulk; debits are checked against the running balance in order."""
+
+    kind: str
+    holder: Holder
+    variety_code: str
+    quantity: Decimal  # positive; the sign follows from the kind
+    reason: str
+    period_year: int
+    created_at: datetime
+    source_type: str = ""
+    source_id: str = ""
+    transfer_id: str | None = None
+    idempotency_key: str | None = None
+    component: str | None = None
+    signed: bool = False  # opening entries carry their own sign
+
+
+DEBIT_KINDS = frozenset({"transfer_out", "surrender", "cancel", "take_back"})
+
+
+def append_bulk(
+    planned: list[PlannedEntry], *, actor=None, check_balance: bool = True, echo=None
+) -> int:
+    """Append many entries in the given order: the same rows, Holding sums and audit entries as one
+    append each, written in chunks. A debit that the running balance cannot cover is refused (the
+    whole batch, since the caller's transaction rolls back)."""
+    lock_chain_head()
+    running: dict[tuple[str, str], Decimal] = {}
+    if check_balance:
+        keys = {p.holder.key for p in planned}
+        stmt = select(
+            LedgerEntry.holder_key, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity)
+        ).group_by(LedgerEntry.holder_key, LedgerEntry.variety_code)
+        if len(keys) < 1000:  # a long IN list costs more than summing every holder
+            stmt = stmt.where(LedgerEntry.holder_key.in_(keys))
+        for holder_key, variety, total in db.session.execute(stmt):
+            running[(holder_key, variety)] = Decimal(total or 0)
+    rows = []
+    actor_id = getattr(actor, "id", None)
+    for p in planned:
+        qty = p.quantity
+        if p.signed:
+            qty = Decimal(qty).quantize(QUANTUM)
+        else:
+            # Already an exact positive quantity (the usual case in a load): no re-parsing.
+            if not (
+                isinstance(qty, Decimal)
+                and qty.as_tuple().exponent == -4
+                and 0 < qty < QUANTITY_LIMIT
+            ):
+                qty = _quantity(qty)
+            if p.kind in DEBIT_KINDS:
+                qty = -qty
+        if not (p.reason or "").strip():
+            raise LedgerError("reason")
+        holder = p.holder
+        holder_key = holder.key
+        key = (holder_key, p.variety_code)
+        balance_now = running.get(key, ZERO) + qty
+        if check_balance and qty < 0 and balance_now < 0:
+            raise LedgerError(
+                "insufficient", f"{holder_key} has {running.get(key, 0)}, needs {-qty}"
+            )
+        running[key] = balance_now
+        rows.append(
+            {
+                "created_at": p.created_at,
+                "kind": p.kind,
+                "holder_key": holder_key,
+                "holder_kind": holder.kind,
+                "enterprise_id": holder.enterprise_id,
+                "division_code": holder.division_code,
+                "variety_code": p.variety_code,
+                "quantity": qty,
+                "reason": p.reason.strip(),
+                "source_type": p.source_type,
+                "source_id": str(p.source_id or ""),
+                "transfer_id": p.transfer_id,
+                "corrects_entry_id": None,
+                "idempotency_key": p.idempotency_key,
+                "actor_id": actor_id,
+                "period_year": p.period_year,
+                "component": p.component or COMPONENT_OF_KIND[p.kind],
+            }
+        )
+    table = LedgerEntry.__table__
+    first_id = _reserve_ids(len(rows))
+    events = []
+    for offset, row in enumerate(rows):
+        row["id"] = first_id + offset
+        events.append(
+            {
+                "action": f"ledger.{row['kind']}",
+                "object_type": "ledger_entry",
+                "object_id": row["id"],
+                "after": {
+                    "holder": row["holder_key"],
+                    "variety": row["variety_code"],
+                    "quantity": row["quantity"],
+                    "source": f"{row['source_type']}:{row['source_id']}",
+                    "transfer_id": row["transfer_id"],
+                    "corrects": None,
+                    "period": row["period_year"],
+                },
+                "remark": row["reason"],
+            }
+        )
+    for start in range(0, len(rows), 5000):
+        # Plain executemany, no RETURNING: the ids are reserved above.
+        db.session.execute(insert(table), rows[start : start + 5000])
+        if echo and len(rows) > 20000 and (start // 5000) % 10 == 9:
+            echo(f"  ledger_entry: {start + 5000:,}/{len(rows):,}")
+    record_events_bulk(events, actor=actor)
+    _add_bulk_to_holdings(rows)
+    return len(rows)
+
+
+def _reserve_ids(count: int) -> int:
+    """The first of `count` consecutive ledger entry ids that no other writer will take."""
+    if not count:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Move the sequence past the block in one statement: nextval() calls made by other
+        # transactions meanwhile get ids after it (a sequence never hands out a value twice).
+        return db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('ledger_entry', 'id'), "
+                "nextval(pg_get_serial_sequence('ledger_entry', 'id')) + :n - 1) - :n + 1"
+            ),
+            {"n": count},
+        ).scalar_one()
+    # SQLite: this transaction holds the database's write lock (the audit head was locked first).
+    return (db.session.scalar(select(func.max(LedgerEntry.id))) or 0) + 1
+
+
+def _add_bulk_to_holdings(rows: list[dict]) -> None:
+    sums: dict[tuple[str, str, int], dict] = {}
+    for row in rows:
+        key = (row["holder_key"], row["variety_code"], row["period_year"])
+        item = sums.setdefault(
+            key,
+            {
+                "holder_key": row["holder_key"],
+                "enterprise_id": row["enterprise_id"],
+                "variety_code": row["variety_code"],
+                "period_year": row["period_year"],
+                **dict.fromkeys(COMPONENTS, Decimal(0)),
+                "entries": 0,
+            },
+        )
+        item[row["component"]] += _holding_amount(row["component"], row["quantity"])
+        item["entries"] += 1
+    existing = {
+        (h.holder_key, h.variety_code, h.period_year): h.id
+        for h in db.session.execute(
+            select(Holding.holder_key, Holding.variety_code, Holding.period_year, Holding.id)
+        )
+    }
+    new = [item for key, item in sums.items() if key not in existing]
+    for start in range(0, len(new), 5000):
+        db.session.execute(insert(Holding.__table__), new[start : start + 5000])
+    for key, item in sums.items():
+        if key in existing:
+            db.session.execute(
+                update(Holding)
+                .where(Holding.id == existing[key])
+                .values(
+                    {
+                        **{c: getattr(Holding, c) + item[c] for c in COMPONENTS},
+                        "entries": Holding.entries + item["entries"],
+                    }
+                )
+                .execution_options(synchronize_session=False)
+            )
+    _expire_holdings()

@@ -45,6 +45,7 @@ def test_nothing_to_do_says_why(ctx):
     _open_period()
     factories.period(2024)  # a period published long ago, and the unit's record in it
     factories.compliance(unit, 2024)
+    factories.holdings(unit, "energy", 2025, quota=100)  # allocated for 2025: it owes a filing
     todo = todo_for(unit.id, TODAY, NOW)
     assert todo.takes_part and todo.open_periods == 1
     assert _kinds(todo) == [("compliance_filing", date(2026, 3, 31), 30)]
@@ -76,7 +77,7 @@ def test_drafts_and_returned_filings_with_the_reason(ctx):
 
 def test_the_compliance_deadline_follows_the_units_own_filing(ctx):
     unit = _unit()
-    registry.issue_indicators(unit.id, "energy", 100, "配额")  # holds indicators: takes part
+    registry.allocate_indicators(unit.id, "energy", 100, 2025, "配额")  # owes 2025 compliance
     period = _open_period()
     [item] = todo_for(unit.id, TODAY, NOW).deadlines
     assert item.kind == "compliance_filing" and item.subject is period and item.filing is None
@@ -103,6 +104,7 @@ def test_an_overdue_compliance_filing_stays_until_the_list_is_published(ctx):
     unit = _unit()
     factories.period(2024)
     factories.compliance(unit, 2024)
+    factories.holdings(unit, "energy", 2025, quota=100)
     period = _open_period()
     [item] = todo_for(unit.id, date(2026, 4, 3), NOW).deadlines
     assert item.overdue and item.days_left == -3
@@ -184,6 +186,7 @@ def test_deadlines_come_soonest_first(ctx):
     unit = _unit()
     factories.period(2024)
     factories.compliance(unit, 2024, "non_compliant", rectify_by=date(2026, 5, 1))
+    factories.holdings(unit, "energy", 2025, quota=100)
     _open_period(deadline=date(2026, 3, 31))
     registry.open_construction_obligation(unit.id, "项目", "energy", 1, date(2024, 3, 10))
     assert [d.kind for d in todo_for(unit.id, TODAY, NOW).deadlines] == [
@@ -210,6 +213,7 @@ def test_the_dashboard_lists_what_to_do_with_links(app, client, auth):
         workflow.transition(returned, "return", city, remark="请补充关停证明")
         factories.period(2024)
         factories.compliance(unit, 2024)
+        factories.holdings(unit, "energy", 2025, quota=100)
         db.session.add(CompliancePeriod(year=2025, filing_deadline=date(2099, 3, 31)))
         db.session.commit()
         draft_id, returned_id = draft.id, returned.id

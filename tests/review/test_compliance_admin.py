@@ -21,8 +21,8 @@ def _units(app):
     with app.app_context():
         good = make_enterprise("守约企业", "410100")
         bad = make_enterprise("缺口企业", "410100")
-        registry.issue_indicators(good.id, "energy", 100, "配额")
-        registry.issue_indicators(bad.id, "energy", 10, "配额")
+        registry.allocate_indicators(good.id, "energy", 100, 2024, "配额")
+        registry.allocate_indicators(bad.id, "energy", 10, 2024, "配额")
         db.session.commit()
         return good.id, bad.id, bad.uscc
 
@@ -44,7 +44,7 @@ def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_
 
     with app.app_context():
         unit = db.session.get(Enterprise, bad)
-        make_filing("compliance", "province_review", enterprise=unit, actual_energy=Decimal("25"))
+        make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("25"))
         db.session.commit()
     page = client.get("/admin/compliance/2024").get_data(as_text=True)
     assert "守约企业" in page and "缺口企业" in page and "未履约" in page
@@ -122,7 +122,7 @@ def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_
 
 def test_final_compliance_filing_surrenders_what_was_used(ctx):
     unit = make_enterprise("履约企业")
-    registry.issue_indicators(unit.id, "energy", 100, "配额")
+    registry.allocate_indicators(unit.id, "energy", 100, 2024, "配额")
     compliance.open_period(2024, date(2099, 3, 31), actor=None)
     filing = make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("70"))
     compliance.apply_compliance_filing(filing, None)
@@ -147,7 +147,7 @@ def test_city_and_supervisor_limits(app, client, users, sign_in, csrf_token):
 
 def test_late_filing_is_marked_late(ctx):
     unit = make_enterprise("迟报企业")
-    registry.issue_indicators(unit.id, "energy", 100, "配额")
+    registry.allocate_indicators(unit.id, "energy", 100, 2024, "配额")
     compliance.open_period(2024, date(2025, 3, 31), actor=None)
     filing = make_filing("compliance", "final", enterprise=unit, actual_energy=Decimal("70"))
     compliance.apply_compliance_filing(filing, None)

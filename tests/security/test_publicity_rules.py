@@ -21,6 +21,7 @@ from portal.news.models import Announcement
 from portal.publicity import services as publicity
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry.models import LedgerEntry
+from tests import factories
 from tests.factories import make_enterprise, make_filing
 
 SEVEN_DAYS = timedelta(days=7)
@@ -77,6 +78,7 @@ def test_compliance_list_gets_the_statutory_period(ctx, users):
     province = db.session.get(User, users["province"])
     unit = make_enterprise("履约企业")
     compliance.open_period(2030, date(2031, 3, 31), actor=province)
+    factories.holdings(unit, "energy", 2030, quota=100)  # allocated: it owes compliance
     compliance.record_status(2030, unit.id, "energy", "on_time", actor=province)
     notice = compliance.publish_list(2030, actor=province)
     a = notice.announcement
@@ -324,11 +326,12 @@ def test_hostile_enterprise_name_is_text_in_the_compliance_list(ctx, users):
     province = db.session.get(User, users["province"])
     unit = make_enterprise(HOSTILE)
     compliance.open_period(2031, date(2032, 3, 31), actor=province)
+    factories.holdings(unit, "energy", 2031, quota=100)  # allocated: it owes compliance
     compliance.record_status(2031, unit.id, "energy", "on_time", actor=province)
     notice = compliance.publish_list(2031, actor=province)
     html = notice.announcement.body_html
     _assert_inert(html)
-    assert "<table>" in html and html.count("<td>") == 6  # the name stayed in its cell
+    assert "<table>" in html and html.count("<td>") == 8  # the name stayed in its cell
 
 
 @pytest.mark.parametrize(
