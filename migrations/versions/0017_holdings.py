@@ -3,7 +3,7 @@ compliance records keep no holdings of their own (their old figures move to ledg
 which `flask registry open-balances` turns into opening entries)
 
 Revision ID: 0017_holdings
-Revises: 0014
+Revises: 0015_market_summary
 Create Date: 2026-11-30 21:40:00
 
 """
