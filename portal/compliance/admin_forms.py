@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.compliance import labels
 from portal.compliance.admin_queries import UNRECORDED
-from portal.forms import DecimalField, FlaskForm, IntegerField
+from portal.forms import DecimalField, FlaskForm, IntegerField, options
 from portal.lists import DIVISIONS, ChoiceFilterForm, fixed_choices, optional_choice
 
 
@@ -51,7 +51,7 @@ class UnitStatusForm(FlaskForm):
 class CreditExportForm(FlaskForm):
     file_format = RadioField(
         _l("文件格式"),
-        choices=[("csv", "CSV"), ("xlsx", "Excel（XLSX）")],
+        choices=options([("csv", "CSV"), ("xlsx", "Excel（XLSX）")]),
         default="csv",
         validators=[InputRequired(message=_l("请选择文件格式。"))],
     )
@@ -66,7 +66,7 @@ class ExposureForm(FlaskForm):
     )
     reason = RadioField(
         _l("曝光原因"),
-        choices=[("non_compliant", _l("未履约")), ("falsified", _l("交易数据造假"))],
+        choices=options([("non_compliant", _l("未履约")), ("falsified", _l("交易数据造假"))]),
         validators=[InputRequired(message=_l("请选择曝光原因。"))],
     )
     period_year = IntegerField(

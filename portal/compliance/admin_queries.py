@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, func, not_, or_, select
+from sqlalchemy import func, not_, or_, select
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.compliance.services import suggest_status
@@ -28,23 +28,32 @@ UNRECORDED = "unrecorded"
 
 
 def _record_for(year: int, *conditions):
-    return exists().where(
-        ComplianceRecord.enterprise_id == Enterprise.id,
-        ComplianceRecord.period_year == year,
-        *conditions,
+    return (
+        select(ComplianceRecord.id)
+        .where(
+            ComplianceRecord.enterprise_id == Enterprise.id,
+            ComplianceRecord.period_year == year,
+            *conditions,
+        )
+        .exists()
     )
 
 
 def _filing_for(year: int):
-    return exists().where(
-        ComplianceFiling.enterprise_id == Enterprise.id,
-        ComplianceFiling.period_year == year,
-        ComplianceFiling.status != "withdrawn",
+    # A select of the entity joins its two tables (filing, compliance_filing).
+    return (
+        select(ComplianceFiling.id)
+        .where(
+            ComplianceFiling.enterprise_id == Enterprise.id,
+            ComplianceFiling.period_year == year,
+            ComplianceFiling.status != "withdrawn",
+        )
+        .exists()
     )
 
 
 def _has_holdings():
-    return exists().where(LedgerEntry.enterprise_id == Enterprise.id)
+    return select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).exists()
 
 
 def search_condition(text: str):
