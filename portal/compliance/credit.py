@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
@@ -33,7 +33,7 @@ class CreditExport(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # Deferred: the list of exports never loads the files.
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     created_by = relationship("User", lazy="joined")
 
