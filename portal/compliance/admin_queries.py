@@ -3,16 +3,18 @@ keyset in the database, and the page's records, filings and holdings read in one
 
 Who takes part in a period: a unit with a compliance record for it, a compliance filing for it, or
 holdings in the registry. Holdings are read in `page_holdings()` only, from the ledger; when the
-registry keeps a holdings table, that function (and `_has_holdings`) is what changes.
+registry keeps a holdings table, that function (and `_holders`) is what changes.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, not_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.compliance.services import suggest_status
@@ -27,7 +29,18 @@ ZERO = Decimal("0")
 UNRECORDED = "unrecorded"
 
 
-def _record_for(year: int, *conditions):
+def _recorded(year: int, *conditions):
+    """The ids of the units with a record for the period that meets `conditions`: used as
+    `id IN (…)` for a status or shortfall filter, which the database builds once and walks."""
+    return select(ComplianceRecord.enterprise_id).where(
+        ComplianceRecord.period_year == year, *conditions
+    )
+
+
+def _has_record(year: int, *conditions):
+    """Whether the unit has a record for the period: a correlated EXISTS, one probe of the unique
+    (enterprise, period, variety) index per unit, cheap while most units qualify and the page
+    stops after its last row."""
     return (
         select(ComplianceRecord.id)
         .where(
@@ -39,7 +52,7 @@ def _record_for(year: int, *conditions):
     )
 
 
-def _filing_for(year: int):
+def _has_filing(year: int):
     # A select of the entity joins its two tables (filing, compliance_filing).
     return (
         select(ComplianceFiling.id)
@@ -56,33 +69,61 @@ def _has_holdings():
     return select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).exists()
 
 
+def _takes_part(year: int):
+    return or_(_has_record(year), _has_filing(year), _has_holdings())
+
+
+USCC_PART = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2,18}$")
+
+
 def search_condition(text: str):
-    """A unit whose name contains `text`, or whose USCC is `text` (or starts with it)."""
+    """A unit whose USCC starts with `text` when it looks like (part of) a USCC, else one whose
+    name contains it. A USCC part is searched by a range of the unique index on uscc."""
     text = text.strip()
     upper = text.upper()
-    return or_(
-        Enterprise.name.contains(text, autoescape=True),
-        Enterprise.uscc.startswith(upper, autoescape=True),
-    )
+    if USCC_PART.match(upper):
+        if len(upper) == 18:
+            return Enterprise.uscc == upper
+        return and_(Enterprise.uscc >= upper, Enterprise.uscc < upper + "\x7f")
+    return Enterprise.name.contains(text, autoescape=True)
 
 
 def units_query(year: int, filters: dict):
-    """The select of the period's units (Enterprise rows) in name order, ending with the id."""
-    conditions = [or_(_record_for(year), _filing_for(year), _has_holdings())]
+    """The select of the period's units (Enterprise rows) in name order, ending with the id.
+
+    The cheap conditions come first (division, name or USCC), then the record sets: a status or
+    shortfall filter names units with a record, which take part by definition, so it replaces
+    the participation test; the rest probe per unit (EXISTS), which stops with the page.
+    """
+    conditions = []
     if filters.get("division"):
         conditions.append(Enterprise.division_code == filters["division"])
-    status = filters.get("status")
-    if status == UNRECORDED:
-        conditions.append(not_(_record_for(year)))
-    elif status:
-        conditions.append(_record_for(year, ComplianceRecord.status == status))
-    if filters.get("shortfall") == "yes":
-        conditions.append(_record_for(year, ComplianceRecord.shortfall > 0))
-    elif filters.get("shortfall") == "no":
-        conditions.append(not_(_record_for(year, ComplianceRecord.shortfall > 0)))
     if filters.get("q"):
         conditions.append(search_condition(filters["q"]))
-    return select(Enterprise).where(*conditions).order_by(Enterprise.name, Enterprise.id)
+    status = filters.get("status")
+    shortfall = filters.get("shortfall")
+    recorded = False
+    if status and status != UNRECORDED:
+        conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.status == status)))
+        recorded = True
+    if shortfall == "yes":
+        conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.shortfall > 0)))
+        recorded = True
+    if status == UNRECORDED:
+        conditions.append(~_has_record(year))
+        conditions.append(or_(_has_filing(year), _has_holdings()))
+    elif not recorded:
+        conditions.append(_takes_part(year))
+    if shortfall == "no":
+        conditions.append(~_has_record(year, ComplianceRecord.shortfall > 0))
+    # The page shows reference names through the template's cache: the unit's division and
+    # industry rows would only widen every row the database reads in name order.
+    return (
+        select(Enterprise)
+        .options(lazyload(Enterprise.division), lazyload(Enterprise.industry))
+        .where(*conditions)
+        .order_by(Enterprise.name, Enterprise.id)
+    )
 
 
 def page_holdings(enterprise_ids: list[int]) -> dict[tuple[int, str], Decimal]:
@@ -162,10 +203,7 @@ def unit_rows(period: CompliancePeriod, enterprises: list[Enterprise]) -> list[U
 
 def unit_in_period(year: int, enterprise_id: int) -> bool:
     """Whether the unit takes part in the period (the same rule as the list)."""
-    stmt = select(Enterprise.id).where(
-        Enterprise.id == enterprise_id,
-        or_(_record_for(year), _filing_for(year), _has_holdings()),
-    )
+    stmt = select(Enterprise.id).where(Enterprise.id == enterprise_id, _takes_part(year))
     return db.session.scalar(stmt) is not None
 
 
