@@ -91,6 +91,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_compliance_record_period_shortfall_unit", table_name="compliance_record")
+    op.drop_index("ix_compliance_record_period_status_unit", table_name="compliance_record")
     op.drop_index("ix_exposure_status_exposed", table_name="exposure_entry")
     op.drop_index(op.f("ix_exposure_entry_enterprise_id"), table_name="exposure_entry")
     op.drop_table("exposure_entry")

@@ -127,7 +127,6 @@ def period(year: int):
         page=page,
         rows=rows,
         labels=COMPLIANCE_STATUS,
-        counts=admin_queries.status_counts(year),
         notice=notice,
         final=notice is not None and notice.status == "final",
         republish=RepublishForm(prefix="republish"),

@@ -205,13 +205,3 @@ def unit_in_period(year: int, enterprise_id: int) -> bool:
     """Whether the unit takes part in the period (the same rule as the list)."""
     stmt = select(Enterprise.id).where(Enterprise.id == enterprise_id, _takes_part(year))
     return db.session.scalar(stmt) is not None
-
-
-def status_counts(year: int) -> dict[str, int]:
-    """Records per status for the period (one grouped query)."""
-    rows = db.session.execute(
-        select(ComplianceRecord.status, func.count())
-        .where(ComplianceRecord.period_year == year)
-        .group_by(ComplianceRecord.status)
-    ).all()
-    return dict(rows)
