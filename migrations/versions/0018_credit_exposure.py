@@ -88,6 +88,18 @@ def upgrade():
     )
     op.create_index(op.f("ix_exposure_entry_enterprise_id"), "exposure_entry", ["enterprise_id"])
     op.create_index("ix_exposure_status_exposed", "exposure_entry", ["status", "exposed_on", "id"])
+    # The back office's list of a period: the units of one status, or with a shortfall, read
+    # from the index alone.
+    op.create_index(
+        "ix_compliance_record_period_status_unit",
+        "compliance_record",
+        ["period_year", "status", "enterprise_id"],
+    )
+    op.create_index(
+        "ix_compliance_record_period_shortfall_unit",
+        "compliance_record",
+        ["period_year", "shortfall", "enterprise_id"],
+    )
 
 
 def downgrade():
