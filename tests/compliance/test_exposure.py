@@ -161,3 +161,8 @@ def test_supervisor_reads_but_does_not_act(app, client, users, sign_in, csrf_tok
     token = csrf_token("/admin/compliance/exposure")
     refused = _propose(client, token, uscc=ids["bad"], reason="non_compliant", period_year="2024")
     assert refused.status_code == 403
+
+
+def test_the_public_page_is_in_the_sitemap_and_linked_from_the_lists(client):
+    assert "/compliance/exposure" in client.get("/sitemap.xml").get_data(as_text=True)
+    assert "/compliance/exposure" in client.get("/compliance").get_data(as_text=True)
