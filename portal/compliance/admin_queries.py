@@ -37,10 +37,26 @@ def _recorded(year: int, *conditions):
     )
 
 
+def _filed(year: int):
+    # A select of the entity joins its two tables (filing, compliance_filing).
+    return select(ComplianceFiling.enterprise_id).where(
+        ComplianceFiling.period_year == year, ComplianceFiling.status != "withdrawn"
+    )
+
+
+def _holders():
+    return select(LedgerEntry.enterprise_id).where(LedgerEntry.enterprise_id.is_not(None))
+
+
 def _has_record(year: int, *conditions):
     """Whether the unit has a record for the period: a correlated EXISTS, one probe of the unique
     (enterprise, period, variety) index per unit, cheap while most units qualify and the page
-    stops after its last row."""
+    stops after its last row.
+
+    OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hashed subplan, which reads every
+    record of the period into a hash on each request before the first row (the planner cannot
+    see that the LIMIT of a page stops the scan early); SQLite probes either way.
+    """
     return (
         select(ComplianceRecord.id)
         .where(
@@ -48,6 +64,7 @@ def _has_record(year: int, *conditions):
             ComplianceRecord.period_year == year,
             *conditions,
         )
+        .offset(0)
         .exists()
     )
 
@@ -61,12 +78,15 @@ def _has_filing(year: int):
             ComplianceFiling.period_year == year,
             ComplianceFiling.status != "withdrawn",
         )
+        .offset(0)
         .exists()
     )
 
 
 def _has_holdings():
-    return select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).exists()
+    return (
+        select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).offset(0).exists()
+    )
 
 
 def _takes_part(year: int):
@@ -110,12 +130,14 @@ def units_query(year: int, filters: dict):
         conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.shortfall > 0)))
         recorded = True
     if status == UNRECORDED:
-        conditions.append(~_has_record(year))
-        conditions.append(or_(_has_filing(year), _has_holdings()))
+        # Few units, if any, match: every unit is looked at, so the sets are built once each.
+        conditions.append(Enterprise.id.not_in(_recorded(year)))
+        conditions.append(or_(Enterprise.id.in_(_filed(year)), Enterprise.id.in_(_holders())))
     elif not recorded:
         conditions.append(_takes_part(year))
     if shortfall == "no":
-        conditions.append(~_has_record(year, ComplianceRecord.shortfall > 0))
+        # The units with a shortfall are few (a covering index): a set to leave out.
+        conditions.append(Enterprise.id.not_in(_recorded(year, ComplianceRecord.shortfall > 0)))
     # The page shows reference names through the template's cache: the unit's division and
     # industry rows would only widen every row the database reads in name order.
     return (
