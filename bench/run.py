@@ -5,6 +5,9 @@ shared and noisy, so compare figures from the same run only).
 
 The JSON API is timed by bench/api_bench.py at first, numbered and cursor pages.
 
+The back office's compliance list is timed by bench/compliance_admin_bench.py, in a scratch database
+of its own with BENCH_COMPLIANCE_RECORDS (default 100,000) records in one period.
+
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1,
 BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them).
@@ -224,6 +227,21 @@ def write_results(results: dict) -> None:
                     f"{row['load_average']} |"
                 )
         lines.append("")
+    admin = results.get("compliance_admin")
+    if admin:
+        overall = admin["all_urls"]
+        lines += [
+            f"## Compliance back office, {admin['records']} records in one period "
+            f"({admin['database']}; target p95 ≤ {admin['target_p95_ms']} ms)",
+            "",
+            f"All URLs: p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms, "
+            f"max {overall['max_ms']} ms ({overall['requests']} requests)",
+            "",
+            "| URL | p95 ms |",
+            "| --- | --- |",
+            *(f"| {url} | {p95} |" for url, p95 in admin["p95_ms_by_url"].items()),
+            "",
+        ]
     if "search" in results:
         lines += [
             "## Search",
@@ -263,6 +281,12 @@ def main() -> None:
 
     results["api"] = api_bench.api_benchmark(url, rounds)
     print(json.dumps(results["api"], ensure_ascii=False, indent=2))
+    write_results(results)
+    from bench import compliance_admin_bench
+
+    # Its own scratch database: one period of BENCH_COMPLIANCE_RECORDS records.
+    compliance_admin_bench.main(results)
+    print(json.dumps(results["compliance_admin"], ensure_ascii=False, indent=2))
     write_results(results)
     if not os.environ.get("BENCH_SKIP_SEARCH"):
         try:

@@ -129,3 +129,85 @@ NON_COMPLIANT = Dataset(
         ),
     ),
 )
+
+
+# Every participating unit's status for one period, for 省信用信息共享平台: the public list's own
+# columns (keys and headers), so the platform reads the same fields as anyone who downloads the
+# published list; written in Chinese whatever the exporter's language, and kept as sent.
+CREDIT_EXPORT = Dataset(
+    name="credit_export",
+    title=_l("履约情况（报送省信用信息共享平台）"),
+    description=_l(
+        "一个履约期中每个参与单位每个交易品种的履约状态，按统一社会信用代码，报送省信用信息共享平台。"
+    ),
+    source=COMPLIANCE,
+    order=_l("按统一社会信用代码和交易品种"),
+    keywords=("用能权", "履约", "信用"),
+    columns=COMPLIANCE_RECORDS.columns,
+)
+
+
+# The public exposure list (曝光): units that failed to comply, or falsified data in trading.
+EXPOSURE_REASONS = {"non_compliant": _l("未履约"), "falsified": _l("交易数据造假")}
+EXPOSURE_STATUS = {"confirmed": _l("已曝光"), "withdrawn": _l("已撤销")}
+
+EXPOSURES = Dataset(
+    name="exposure",
+    title=_l("曝光名单"),
+    description=_l("经省级节能主管部门确认曝光的未履约或在交易中弄虚作假的单位。"),
+    source=_l("省级节能主管部门确认的曝光决定"),
+    order=_l("曝光日期，新的在前"),
+    keywords=("用能权", "曝光", "信用"),
+    columns=(
+        Column(
+            "uscc",
+            _l("统一社会信用代码"),
+            lambda r, n: r.enterprise.uscc,
+            kind="code",
+            source=REGISTER,
+        ),
+        Column("enterprise", _l("单位名称"), lambda r, n: r.enterprise.name, source=REGISTER),
+        *reference_pair(
+            "division",
+            _l("地区"),
+            _l("地区代码"),
+            lambda r: r.enterprise.division_code,
+            "division",
+            _l("单位所在省辖市"),
+            _l("六位行政区划代码"),
+        ),
+        *labelled_columns(
+            "reason",
+            _l("曝光原因"),
+            _l("曝光原因代码"),
+            EXPOSURE_REASONS,
+            lambda r, n=None: r.reason,
+            _l("未履约或交易数据造假"),
+            "non_compliant, falsified",
+        ),
+        Column("period", _l("履约期"), lambda r, n: r.period_year, kind="integer", unit=_l("年")),
+        Column("trade_number", _l("成交编号"), lambda r, n: r.trade_number, kind="code"),
+        Column("detail", _l("事实说明"), lambda r, n: r.detail),
+        Column("exposed_on", _l("曝光日期"), lambda r, n: r.exposed_on, kind="date"),
+        *labelled_columns(
+            "status",
+            _l("状态"),
+            _l("状态代码"),
+            EXPOSURE_STATUS,
+            lambda r, n=None: r.status,
+            _l("已曝光，或已撤销"),
+            "confirmed, withdrawn",
+        ),
+        Column("withdrawn_on", _l("撤销日期"), lambda r, n: r.withdrawn_at, kind="datetime"),
+        Column(
+            "record_url",
+            _l("记录网址"),
+            lambda r, n: (
+                n.url("disclosure.trade_detail", number=r.trade_number)
+                if r.trade_number
+                else n.url("compliance.period", year=r.period_year, status="non_compliant")
+            ),
+            kind="url",
+        ),
+    ),
+)

@@ -72,3 +72,17 @@ class RepublishForm(FlaskForm):
         description=_l("会随更正后的名单一起公开，原名单保留在修改记录中。"),
         validators=[DataRequired(message=_l("请填写更正原因。")), Length(max=500)],
     )
+
+
+class ExposureFilterForm(ChoiceFilterForm):
+    """The public exposure list's filters."""
+
+    reason = optional_choice(_l("曝光原因"))
+    division = optional_choice(_l("地区"))
+
+    CHOICES = {
+        "reason": fixed_choices(
+            ("", _l("全部")), ("non_compliant", _l("未履约")), ("falsified", _l("交易数据造假"))
+        ),
+        "division": DIVISIONS,
+    }

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from portal.compliance import bp, exports, services
-from portal.compliance.forms import ComplianceFilterForm
+from portal.compliance import bp, credit_services, exports, services
+from portal.compliance.forms import ComplianceFilterForm, ExposureFilterForm
 from portal.compliance.labels import COMPLIANCE_LEGEND, COMPLIANCE_STATUS
 from portal.exports import download
 from portal.lists import render_list
@@ -72,3 +72,38 @@ def export_csv(year: int):
 @bp.get("/compliance/<int:year>/export.xlsx")
 def export_xlsx(year: int):
     return _export(year, "xlsx")
+
+
+# ---- 曝光: units that failed to comply, or falsified data in trading, once the province confirms
+
+
+@bp.get("/compliance/exposure")
+def exposure():
+    form = ExposureFilterForm(request.args)
+    return render_list(
+        form,
+        credit_services.public_exposure_query,
+        "compliance/exposure.html",
+        "compliance/_exposure_results.html",
+        reasons=exports.EXPOSURE_REASONS,
+        breadcrumbs=[(_("履约名单"), url_for(".index")), (_("曝光名单"), None)],
+    )
+
+
+def _exposure_export(file_format: str):
+    form = ExposureFilterForm(request.args)
+    if not form.validate():
+        return exposure()
+    stmt, _count = credit_services.public_exposure_query(form.data)
+    page_url = public_url("compliance.exposure", **form.active)
+    return download(exports.EXPOSURES, form, stmt, file_format, "exposure", page_url)
+
+
+@bp.get("/compliance/exposure.csv")
+def exposure_csv():
+    return _exposure_export("csv")
+
+
+@bp.get("/compliance/exposure.xlsx")
+def exposure_xlsx():
+    return _exposure_export("xlsx")

@@ -127,6 +127,7 @@ STATIC_PAGES = (
     ("disclosure.listings", {}),
     ("disclosure.trades", {}),
     ("compliance.index", {}),
+    ("compliance.exposure", {}),
     ("disclosure.enterprises", {}),
     ("disclosure.statistics", {}),
     ("news.index", {}),

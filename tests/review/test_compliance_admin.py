@@ -86,7 +86,9 @@ def test_open_record_publish_final_and_export(app, client, users, sign_in, csrf_
         notice = db.session.scalar(select(Notice).where(Notice.enterprise_id == bad))
         assert "限期履约" in notice.title and "2025-06-30" in notice.body
 
-    published = client.post("/admin/compliance/2024/publish", data={"csrf_token": token})
+    preview = client.get("/admin/compliance/2024/publish").get_data(as_text=True)
+    assert "确认发布这 2 条记录" in preview and "缺口企业" in preview
+    published = client.post("/admin/compliance/2024/publish", data={"publish-csrf_token": token})
     assert published.status_code == 303
     with app.app_context():
         period = db.session.get(CompliancePeriod, 2024)
@@ -175,7 +177,8 @@ def test_correction_republishes_with_reason_and_keeps_history(
     sign_in(users["province"])
     token = csrf_token("/admin/compliance/2024")
     unchanged = client.post(
-        "/admin/compliance/2024/republish", data={"csrf_token": token, "reason": "核对"}
+        "/admin/compliance/2024/republish",
+        data={"republish-csrf_token": token, "republish-reason": "核对"},
     )
     assert unchanged.status_code == 303
     client.post(
@@ -189,9 +192,13 @@ def test_correction_republishes_with_reason_and_keeps_history(
             "rectify_by": "2025-06-30",
         },
     )
+    preview = client.get("/admin/compliance/2024/publish").get_data(as_text=True)
+    # the change from the published text: the old row and the new one, nothing else
+    assert preview.count('<tr class="removed">') == 1 and preview.count('<tr class="added">') == 1
+    assert "逾期履约" in preview and "确认更正并重新发布" in preview
     done = client.post(
         "/admin/compliance/2024/republish",
-        data={"csrf_token": token, "reason": "该单位已于限期内补足指标"},
+        data={"republish-csrf_token": token, "republish-reason": "该单位已于限期内补足指标"},
     )
     assert done.status_code == 303
     with app.app_context():

@@ -31,6 +31,7 @@ from werkzeug.datastructures import MultiDict
 from portal import create_app
 from portal.accounts.models import AccessRequest, AuditFirm, User
 from portal.audit.models import AuditEvent
+from portal.compliance import credit_services
 from portal.extensions import db
 from portal.feeds import subscriptions as feed_subscriptions
 from portal.feeds.models import Subscription
@@ -142,6 +143,9 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
+    "compliance.exposure": public(),
+    "compliance.exposure_csv": public(),
+    "compliance.exposure_xlsx": public(),
     "compliance.export_csv": {
         "published": Rule(ok=EVERYONE, args={"year": 2024}),
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
@@ -458,7 +462,41 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "compliance_admin.record": only(PROV, methods="POST", args={"year": 2024}),
     "compliance_admin.publish": only(PROV, methods="POST", args={"year": 2025}),
     "compliance_admin.republish": only(
-        PROV, methods="POST", args={"year": 2024}, data={"reason": "更正"}
+        PROV, methods="POST", args={"year": 2024}, data={"republish-reason": "更正"}
+    ),
+    "compliance_admin.unit": only(PROV, SUP, args={"year": 2024, "enterprise_id": "$a_id"}),
+    "compliance_admin.record_unit": only(
+        PROV,
+        methods="POST",
+        args={"year": 2024, "enterprise_id": "$a_id", "variety": "energy"},
+        data={"u$a_id-energy-status": "late", "u$a_id-energy-rectify_by": "2026-01-01"},
+    ),
+    "compliance_admin.publish_preview": only(PROV, args={"year": 2024}),
+    # The credit platform's files: the province makes and downloads them.
+    "compliance_admin.credit_export": only(
+        PROV, methods="POST", args={"year": 2024}, data={"credit-file_format": "csv"}
+    ),
+    "compliance_admin.credit_export_file": only(
+        PROV, args={"year": 2024, "export_id": "$credit_export"}
+    ),
+    # 曝光: the province proposes, confirms and withdraws; the supervisor reads.
+    "compliance_admin.exposures": only(PROV, SUP),
+    "compliance_admin.propose_exposure": only(
+        PROV,
+        methods="POST",
+        data={
+            "exposure-uscc": "$b_uscc",
+            "exposure-reason": "non_compliant",
+            "exposure-period_year": "2024",
+            "exposure-exposed_on": "2025-07-01",
+        },
+    ),
+    "compliance_admin.confirm_exposure": only(PROV, methods="POST", args={"entry_id": "$exposure"}),
+    "compliance_admin.withdraw_exposure": only(
+        PROV,
+        methods="POST",
+        args={"entry_id": "$exposure"},
+        data={"withdraw-$exposure-reason": "撤销"},
     ),
     "disclosure_admin.market": only(PROV),
     "disclosure_admin.market_record": {
@@ -712,7 +750,13 @@ class World:
         factories.period(2025, published=False)
         factories.compliance(a, 2024, "on_time")
         factories.compliance(b, 2024, "non_compliant", shortfall=Decimal("10"))
-        self.ids.update(listing=listing.number, trade=trade.number)
+        self.ids.update(listing=listing.number, trade=trade.number, a_id=a.id)
+        # A kept credit-platform export of 2024, and a proposed 曝光 of B for it.
+        export = credit_services.create_credit_export(2024, "csv", actor=None)
+        exposure = credit_services.propose_exposure(
+            b.uscc, "non_compliant", date(2025, 7, 1), period_year=2024, actor=None
+        )
+        self.ids.update(credit_export=export.id, exposure=exposure.id)
 
         # Announcements: a published one with a file, a draft, and a 公示 with an objection.
         stored = upload("announcement")

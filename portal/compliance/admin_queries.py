@@ -1,0 +1,229 @@
+"""The back office's compliance list of one period, built to scale: one row per unit, paged by
+keyset in the database, and the page's records, filings and holdings read in one query each.
+
+Who takes part in a period: a unit with a compliance record for it, a compliance filing for it, or
+holdings in the registry. Holdings are read in `page_holdings()` only, from the ledger; when the
+registry keeps a holdings table, that function (and `_holders`) is what changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import lazyload
+
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
+from portal.compliance.services import suggest_status
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.filings.models import ComplianceFiling
+from portal.registry.models import LedgerEntry
+
+VARIETIES = ("energy", "coal")
+ZERO = Decimal("0")
+# The status filter's own value for "no status recorded yet".
+UNRECORDED = "unrecorded"
+
+
+def _recorded(year: int, *conditions):
+    """The ids of the units with a record for the period that meets `conditions`: used as
+    `id IN (…)` for a status or shortfall filter, which the database builds once and walks."""
+    return select(ComplianceRecord.enterprise_id).where(
+        ComplianceRecord.period_year == year, *conditions
+    )
+
+
+def _filed(year: int):
+    # A select of the entity joins its two tables (filing, compliance_filing).
+    return select(ComplianceFiling.enterprise_id).where(
+        ComplianceFiling.period_year == year, ComplianceFiling.status != "withdrawn"
+    )
+
+
+def _holders():
+    return select(LedgerEntry.enterprise_id).where(LedgerEntry.enterprise_id.is_not(None))
+
+
+def _has_record(year: int, *conditions):
+    """Whether the unit has a record for the period: a correlated EXISTS, one probe of the unique
+    (enterprise, period, variety) index per unit, cheap while most units qualify and the page
+    stops after its last row.
+
+    OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hashed subplan, which reads every
+    record of the period into a hash on each request before the first row (the planner cannot
+    see that the LIMIT of a page stops the scan early); SQLite probes either way.
+    """
+    return (
+        select(ComplianceRecord.id)
+        .where(
+            ComplianceRecord.enterprise_id == Enterprise.id,
+            ComplianceRecord.period_year == year,
+            *conditions,
+        )
+        .offset(0)
+        .exists()
+    )
+
+
+def _has_filing(year: int):
+    # A select of the entity joins its two tables (filing, compliance_filing).
+    return (
+        select(ComplianceFiling.id)
+        .where(
+            ComplianceFiling.enterprise_id == Enterprise.id,
+            ComplianceFiling.period_year == year,
+            ComplianceFiling.status != "withdrawn",
+        )
+        .offset(0)
+        .exists()
+    )
+
+
+def _has_holdings():
+    return (
+        select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).offset(0).exists()
+    )
+
+
+def _takes_part(year: int):
+    return or_(_has_record(year), _has_filing(year), _has_holdings())
+
+
+USCC_PART = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2,18}$")
+
+
+def search_condition(text: str):
+    """A unit whose USCC starts with `text` when it looks like (part of) a USCC, else one whose
+    name contains it. A USCC part is searched by a range of the unique index on uscc."""
+    text = text.strip()
+    upper = text.upper()
+    if USCC_PART.match(upper):
+        if len(upper) == 18:
+            return Enterprise.uscc == upper
+        return and_(Enterprise.uscc >= upper, Enterprise.uscc < upper + "\x7f")
+    return Enterprise.name.contains(text, autoescape=True)
+
+
+def units_query(year: int, filters: dict):
+    """The select of the period's units (Enterprise rows) in name order, ending with the id.
+
+    The cheap conditions come first (division, name or USCC), then the record sets: a status or
+    shortfall filter names units with a record, which take part by definition, so it replaces
+    the participation test; the rest probe per unit (EXISTS), which stops with the page.
+    """
+    conditions = []
+    if filters.get("division"):
+        conditions.append(Enterprise.division_code == filters["division"])
+    if filters.get("q"):
+        conditions.append(search_condition(filters["q"]))
+    status = filters.get("status")
+    shortfall = filters.get("shortfall")
+    recorded = False
+    if status and status != UNRECORDED:
+        conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.status == status)))
+        recorded = True
+    if shortfall == "yes":
+        conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.shortfall > 0)))
+        recorded = True
+    if status == UNRECORDED:
+        # Few units, if any, match: every unit is looked at, so the sets are built once each.
+        conditions.append(Enterprise.id.not_in(_recorded(year)))
+        conditions.append(or_(Enterprise.id.in_(_filed(year)), Enterprise.id.in_(_holders())))
+    elif not recorded:
+        conditions.append(_takes_part(year))
+    if shortfall == "no":
+        # The units with a shortfall are few (a covering index): a set to leave out.
+        conditions.append(Enterprise.id.not_in(_recorded(year, ComplianceRecord.shortfall > 0)))
+    # The page shows reference names through the template's cache: the unit's division and
+    # industry rows would only widen every row the database reads in name order.
+    return (
+        select(Enterprise)
+        .options(lazyload(Enterprise.division), lazyload(Enterprise.industry))
+        .where(*conditions)
+        .order_by(Enterprise.name, Enterprise.id)
+    )
+
+
+def page_holdings(enterprise_ids: list[int]) -> dict[tuple[int, str], Decimal]:
+    """Holdings per (unit, variety): quota + bought − sold − taken back, i.e. every ledger entry
+    but the surrenders (compliance uses them), as compliance.services.ledger_components counts."""
+    if not enterprise_ids:
+        return {}
+    rows = db.session.execute(
+        select(LedgerEntry.enterprise_id, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity))
+        .where(LedgerEntry.enterprise_id.in_(enterprise_ids), LedgerEntry.kind != "surrender")
+        .group_by(LedgerEntry.enterprise_id, LedgerEntry.variety_code)
+    ).all()
+    return {(eid, code): Decimal(total or 0) for eid, code, total in rows}
+
+
+@dataclass
+class VarietyCell:
+    variety_code: str
+    holdings: Decimal
+    actual: Decimal | None
+    record: ComplianceRecord | None
+    suggested: str
+    shortfall: Decimal | None
+
+
+@dataclass
+class UnitRow:
+    enterprise: Enterprise
+    filing_number: str | None
+    cells: list[VarietyCell] = field(default_factory=list)
+
+
+def unit_rows(period: CompliancePeriod, enterprises: list[Enterprise]) -> list[UnitRow]:
+    """The page's units with, per variety, holdings, the filing's actual, the recorded status and
+    the status the numbers suggest: three queries, whatever the page's size."""
+    ids = [e.id for e in enterprises]
+    if not ids:
+        return []
+    records = {
+        (r.enterprise_id, r.variety_code): r
+        for r in db.session.scalars(
+            select(ComplianceRecord)
+            .where(ComplianceRecord.period_year == period.year)
+            .where(ComplianceRecord.enterprise_id.in_(ids))
+        )
+    }
+    filings = {}
+    for filing in db.session.scalars(
+        select(ComplianceFiling)
+        .where(
+            ComplianceFiling.period_year == period.year,
+            ComplianceFiling.status != "withdrawn",
+            ComplianceFiling.enterprise_id.in_(ids),
+        )
+        .order_by(ComplianceFiling.id)
+    ):
+        filings[filing.enterprise_id] = filing  # the latest one wins, as period_overview does
+    holdings = page_holdings(ids)
+    rows = []
+    for enterprise in enterprises:
+        filing = filings.get(enterprise.id)
+        filed_on = filing.submitted_at.date() if filing and filing.submitted_at else None
+        row = UnitRow(enterprise, filing.number if filing else None)
+        for code in VARIETIES:
+            held = holdings.get((enterprise.id, code), ZERO)
+            actual = getattr(filing, f"actual_{code}", None) if filing else None
+            record = records.get((enterprise.id, code))
+            if held == 0 and actual is None and record is None:
+                continue
+            suggested, shortfall = suggest_status(
+                actual, held, filed_on, period.filing_deadline or date.max
+            )
+            row.cells.append(VarietyCell(code, held, actual, record, suggested, shortfall))
+        rows.append(row)
+    return rows
+
+
+def unit_in_period(year: int, enterprise_id: int) -> bool:
+    """Whether the unit takes part in the period (the same rule as the list)."""
+    stmt = select(Enterprise.id).where(Enterprise.id == enterprise_id, _takes_part(year))
+    return db.session.scalar(stmt) is not None
