@@ -548,13 +548,14 @@ def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_ve
 
 
 def can_correct(user, filing) -> bool:
-    """A reviewer who has a step to take on the filing now may lower its quantities."""
+    """A reviewer whose forward step it is now may lower the filing's quantities (a city that may
+    only refuse at an auditor's step may not)."""
     return (
         user.role in ("auditor", "city", "province")
         and bool(filings.correctable_fields(filing))
         and filing.status not in workflow.TERMINAL
         and filing.status not in ("publicity", "returned", "draft")
-        and bool(manual_steps(filing, user))
+        and any(step.action not in ("return", "reject") for step in manual_steps(filing, user))
     )
 
 

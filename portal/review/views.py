@@ -389,7 +389,7 @@ def correct(filing_id: int):
     workflow = _workflow()
     correction = _correction_form(found, request.form)
     if correction is None:
-        abort(409, description=_("当前环节不能核减数量。"))
+        abort(403, description=_("当前环节不能核减数量。"))
     if correction.validate_on_submit():
         try:
             services.correct_quantity(
