@@ -172,7 +172,12 @@ def build_form(filing: Filing, formdata=None):
         ]
     if formdata is None:
         formdata = MultiDict(filing.draft_data or {})
-    return form_class(formdata=formdata, **kwargs)
+    form = form_class(formdata=formdata, **kwargs)
+    if filing.kind == "retrofit" and auditor_assigned(filing):
+        # save_draft keeps the assigned firm whatever is posted; the field says so.
+        form.audit_firm_id.render_kw = {"disabled": True}
+        form.audit_firm_id.description = _("审核部门已指定第三方审核机构，企业不能更改。")
+    return form
 
 
 def _field_names(form) -> list[str]:

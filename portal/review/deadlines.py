@@ -80,7 +80,11 @@ def deadline_of(filing, since: datetime | None, today: date) -> Deadline | None:
     start = local_date(since)
     due = add_working_days(start, days)
     if due >= today:
-        left = sum(1 for n in range(1, (due - today).days + 1) if is_working_day(today + timedelta(n)))
+        left = sum(
+            1 for n in range(1, (due - today).days + 1) if is_working_day(today + timedelta(n))
+        )
     else:
-        left = -sum(1 for n in range(1, (today - due).days + 1) if is_working_day(due + timedelta(n)))
+        left = -sum(
+            1 for n in range(1, (today - due).days + 1) if is_working_day(due + timedelta(n))
+        )
     return Deadline(role, start, due, days, due < today, left)

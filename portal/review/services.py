@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from flask import has_request_context, url_for
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
@@ -39,7 +39,6 @@ from portal.registry import services as registry
 from portal.review import deadlines
 from portal.uploads import store_upload
 from portal.web import current_date, public_record_locale, render_text
-
 
 
 def utcnow() -> datetime:
@@ -111,10 +110,15 @@ def history_of(filing) -> list[HistoryItem]:
     """Every step, remark, reassignment, correction and submitted version, oldest first."""
     items = []
     for event in filing.events:
-        kind = event.action if event.action in (
-            filings.ASSIGN_ACTION,
-            filings.CORRECT_ACTION,
-        ) else "step"
+        kind = (
+            event.action
+            if event.action
+            in (
+                filings.ASSIGN_ACTION,
+                filings.CORRECT_ACTION,
+            )
+            else "step"
+        )
         items.append(
             HistoryItem(
                 event.created_at,
@@ -127,7 +131,9 @@ def history_of(filing) -> list[HistoryItem]:
             )
         )
     for version in filing.versions:
-        submitter = db.session.get(User, version.submitted_by_id) if version.submitted_by_id else None
+        submitter = (
+            db.session.get(User, version.submitted_by_id) if version.submitted_by_id else None
+        )
         items.append(
             HistoryItem(
                 version.created_at,
@@ -241,9 +247,7 @@ def waiting_count(user) -> int:
 
 def since_of(filing) -> datetime | None:
     steps = [
-        e
-        for e in filing.events
-        if e.action not in (filings.ASSIGN_ACTION, filings.CORRECT_ACTION)
+        e for e in filing.events if e.action not in (filings.ASSIGN_ACTION, filings.CORRECT_ACTION)
     ]
     return steps[-1].created_at if steps else (filing.submitted_at or filing.created_at)
 

@@ -56,12 +56,6 @@ def get_filing_or_404(filing_id: int, for_user):
     return filing
 
 
-def _kind_choices():
-    return [SelectChoice("", _("全部类型"))] + [
-        SelectChoice(kind, services.KIND_TITLES[kind]) for kind in KINDS
-    ]
-
-
 @bp.get("/")
 @role_required(BACK_OFFICE)
 def index():
@@ -125,9 +119,7 @@ def queue():
         return response
     stmt, count = _queue_stmt(form)
     page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
-    return render(
-        "review/queue.html", "review/_queue_rows.html", page=page, **_queue_context(form)
-    )
+    return render("review/queue.html", "review/_queue_rows.html", page=page, **_queue_context(form))
 
 
 QUEUE_COLUMNS = (
@@ -144,9 +136,7 @@ QUEUE_COLUMNS = (
     Column(
         "waiting_role",
         _l("办理方"),
-        lambda row, _n: str(ROLE_LABELS.get(row[1].deadline.role, ""))
-        if row[1].deadline
-        else "",
+        lambda row, _n: str(ROLE_LABELS.get(row[1].deadline.role, "")) if row[1].deadline else "",
     ),
     Column(
         "since",

@@ -73,7 +73,9 @@ def demo(app):
         load_demo(echo=lambda *_args, **_kw: None)
         # A retrofit claim waiting for its auditor: its page has the assignment form as well.
         owner = db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}"))
-        firm_id = db.session.scalar(select(User).where(User.email == f"auditor@{DOMAIN}")).audit_firm_id
+        firm_id = db.session.scalar(
+            select(User).where(User.email == f"auditor@{DOMAIN}")
+        ).audit_firm_id
         claim = filings.create_filing("retrofit", owner)
         filings.save_draft(
             claim,

@@ -105,7 +105,9 @@ def test_every_field_is_shown_with_the_enterprise_form_label(
 ):
     with app.app_context():
         filing_id, _owner = _submitted(kind, firm_id=firms["first"])
-        labels = [str(field.label.text) for field in filings.build_form(db.session.get(Filing, filing_id))]
+        labels = [
+            str(field.label.text) for field in filings.build_form(db.session.get(Filing, filing_id))
+        ]
     sign_in(users["province"])
     html = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True)
     section = html.split('id="submission"')[1].split("</dl>")[0]
@@ -114,9 +116,7 @@ def test_every_field_is_shown_with_the_enterprise_form_label(
         assert f"<dt>{label}</dt>" in section
 
 
-def test_purchase_shows_industry_basis_benchmark_capacity_and_approval(
-    app, client, users, sign_in
-):
+def test_purchase_shows_industry_basis_benchmark_capacity_and_approval(app, client, users, sign_in):
     with app.app_context():
         filing_id, _owner = _submitted("purchase")
         industry = db.session.get(Industry, db.session.get(Filing, filing_id).industry_code)
@@ -273,9 +273,12 @@ def test_correction_is_shown_to_the_enterprise_used_at_issuance_and_audited(
         filing = db.session.get(Filing, filing_id)
         assert filing.prior_year_energy == Decimal("812.5")  # the filed value is kept
         assert filings.effective_quantity(filing, "prior_year_energy") == Decimal("800")
-        assert db.session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "filing.correct")
-        ).remark == "统计年报为 800 吨标准煤"
+        assert (
+            db.session.scalar(
+                select(AuditEvent).where(AuditEvent.action == "filing.correct")
+            ).remark
+            == "统计年报为 800 吨标准煤"
+        )
         assert filing.events[-1].action == "correct"
         # The later steps use the corrected value.
         province = db.session.get(User, users["province"])
@@ -297,13 +300,14 @@ def test_correction_is_shown_to_the_enterprise_used_at_issuance_and_audited(
     [
         ({"field": "prior_year_energy", "corrected": "900", "reason": "多了"}, "小于当前数量"),
         ({"field": "prior_year_energy", "corrected": "100", "reason": ""}, "请填写核减理由"),
-        ({"field": "prior_year_energy", "corrected": "abc", "reason": "理由"}, 'id="correct-corrected-error"'),
+        (
+            {"field": "prior_year_energy", "corrected": "abc", "reason": "理由"},
+            'id="correct-corrected-error"',
+        ),
         ({"field": "closure_date", "corrected": "1", "reason": "理由"}, 'id="correct-field-error"'),
     ],
 )
-def test_a_bad_correction_is_refused_next_to_its_field(
-    app, client, users, sign_in, data, message
-):
+def test_a_bad_correction_is_refused_next_to_its_field(app, client, users, sign_in, data, message):
     with app.app_context():
         filing_id, _owner = _submitted("closure")
     sign_in(users["city"])
@@ -378,6 +382,7 @@ def test_reassignment_survives_return_and_resubmission(app, client, users, sign_
         second_auditor = db.session.get(User, firms["second_auditor"])
         workflow.transition(filing, "return", second_auditor, "请补充基准年数据")
         owner = db.session.get(User, owner_id)
+        assert "disabled" in filings.build_form(filing).audit_firm_id()
         # The enterprise's form still carries its first choice: the draft keeps the assignment.
         values = FIELDS["retrofit"] | {
             "audit_firm_id": str(firms["first"]),
@@ -391,8 +396,7 @@ def test_reassignment_survives_return_and_resubmission(app, client, users, sign_
         first_auditor = db.session.get(User, users["auditor"])
         assert not workflow.owns(first_auditor, filing)
         assert any(
-            e.action == "filing.assign_auditor"
-            for e in db.session.scalars(select(AuditEvent))
+            e.action == "filing.assign_auditor" for e in db.session.scalars(select(AuditEvent))
         )
 
     sign_in(firms["second_auditor"])
@@ -416,9 +420,9 @@ def test_history_lists_steps_versions_and_actors_in_order(app, client, users, si
         db.session.commit()
         city_name = db.session.get(User, users["city"]).name
     sign_in(users["province"])
-    history = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True).split(
-        'id="h-history"'
-    )[1]
+    history = (
+        client.get(f"/admin/filings/{filing_id}").get_data(as_text=True).split('id="h-history"')[1]
+    )
     kinds = re.findall(r'class="history-(\w+)"', history)
     assert kinds[:4] == ["step", "step", "version", "step"]  # create, submit, v1, city
     assert "同意上报" in history and city_name in history
