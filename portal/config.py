@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tempfile
@@ -61,6 +62,10 @@ class Config:
     # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.
     AUDIT_HMAC_OLD_KEYS = ""
     MAX_UPLOAD_MB = 20
+    # Working days each back-office role has for its step on a filing, counted from the day the
+    # filing reached that step (weekends and Chinese public holidays excluded, make-up working
+    # days included). Environment: REVIEW_WORKING_DAYS='{"city": 10, "auditor": 15, "province": 10}'.
+    REVIEW_WORKING_DAYS = {"auditor": 15, "city": 10, "province": 10}
     IMPORT_MAX_ROWS = 20_000  # rows in one listing/trade import file (review/market.py)
     SESSION_IDLE_MINUTES = 30
     # argon2 parameters for passwords: "default" (RFC 9106 low-memory), or "cheapest" for tests only.
@@ -134,6 +139,9 @@ def from_environment() -> dict:
             settings[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
         elif isinstance(default, int):
             settings[key] = int(raw)
+        elif isinstance(default, dict):
+            # A JSON object over the default: only the keys it names change.
+            settings[key] = default | {k: int(v) for k, v in json.loads(raw).items()}
         else:
             settings[key] = raw
     url = settings["DATABASE_URL"]

@@ -119,6 +119,22 @@ class FlaskForm(flask_wtf.FlaskForm):
         return valid
 
 
+class PrefixedIds:
+    """Give every field's element id (and its label's `for`) a prefix, names unchanged.
+
+    A back-office page holds several forms; each names its fields like the others (csrf_token,
+    remark, version), and an id must not repeat on a page. The posted names stay as they are.
+    """
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self:
+            field.id = f"{self.id_prefix}{field.id}"
+            field.label.field_id = field.id
+
+
 class DecimalField(wtforms.DecimalField):
     """A finite decimal within [minimum, maximum) with at most `places` decimals; None when empty.
 

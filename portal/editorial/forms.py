@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, PrefixedIds
 
 PUBLISH_MODES = [
     SelectChoice("draft", _l("保存为草稿")),
@@ -56,7 +56,10 @@ class AnnouncementForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PrefixedIds, FlaskForm):
+    # Beside the announcement's own form, whose `reason` it would otherwise repeat.
+    id_prefix = "withdraw-"
+
     reason = TextAreaField(
         _l("撤回原因"), validators=[DataRequired(message=_l("请填写撤回原因。")), Length(max=500)]
     )

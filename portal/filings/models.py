@@ -261,3 +261,27 @@ class FilingAttachment(db.Model):
     removed_at: Mapped[datetime | None]
 
     filing: Mapped[Filing] = relationship(back_populates="attachments")
+
+
+class FilingCorrection(db.Model):
+    """核减: a reviewer lowers a quantity of a filing, with a reason; rows are never changed.
+
+    The latest row of a field holds while the field still has the value it corrected
+    (`original`): a resubmission with another figure starts over from the enterprise's figure.
+    """
+
+    __tablename__ = "filing_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    variety_code: Mapped[str] = mapped_column(String(10))
+    original: Mapped[Decimal] = mapped_column(Quantity)
+    corrected: Mapped[Decimal] = mapped_column(Quantity)
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_role: Mapped[str] = mapped_column(String(12), default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    filing: Mapped[Filing] = relationship()
+    actor: Mapped[User | None] = relationship()

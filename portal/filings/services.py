@@ -28,6 +28,7 @@ from portal.filings.models import (
     ComplianceFiling,
     Filing,
     FilingAttachment,
+    FilingCorrection,
     FilingEvent,
     FilingVersion,
     ProjectPurchase,
@@ -35,7 +36,7 @@ from portal.filings.models import (
     VoluntaryApplication,
 )
 from portal.filings.signals import filing_transitioned
-from portal.i18n import localized
+from portal.i18n import fmt_date, fmt_quantity, localized
 from portal.reference.models import Industry
 from portal.registry import services as registry
 from portal.registry.models import Holding
@@ -63,6 +64,16 @@ REQUIRED_PURPOSE = {
     "retrofit": "evidence",
     "closure": "evidence",
     "compliance": "verification_report",
+}
+# Timeline entries that are not status changes: a reassigned audit firm, a corrected quantity.
+ASSIGN_ACTION = "assign_auditor"
+CORRECT_ACTION = "correct"
+# The quantities a reviewer may lower (核减), per kind: field → its variety (None: the filing's
+# variety_code). They are the quantities a final decision issues.
+CORRECTABLE = {
+    "retrofit": {"verified_energy_savings": "energy", "verified_coal_savings": "coal"},
+    "closure": {"prior_year_energy": "energy", "prior_year_coal": "coal"},
+    "purchase": {"required_quantity": None},
 }
 OPEN_STATUSES = tuple(
     s for s in workflow.STATUS_LABELS if s not in workflow.TERMINAL and s != "draft"
@@ -162,7 +173,12 @@ def build_form(filing: Filing, formdata=None):
         ]
     if formdata is None:
         formdata = MultiDict(filing.draft_data or {})
-    return form_class(formdata=formdata, **kwargs)
+    form = form_class(formdata=formdata, **kwargs)
+    if filing.kind == "retrofit" and auditor_assigned(filing):
+        # save_draft keeps the assigned firm whatever is posted; the field says so.
+        form.audit_firm_id.render_kw = {"disabled": True}
+        form.audit_firm_id.description = _("审核部门已指定第三方审核机构，企业不能更改。")
+    return form
 
 
 def _field_names(form) -> list[str]:
@@ -275,6 +291,9 @@ def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
     names = _field_names(build_form(filing, MultiDict()))
     merged = dict(filing.draft_data or {})
     merged.update({name: str(formdata.get(name, ""))[:10000] for name in names if name in formdata})
+    if auditor_assigned(filing):
+        # The back office chose the firm: the enterprise's form (its first choice) cannot undo it.
+        merged["audit_firm_id"] = str(filing.audit_firm_id)
     filing.draft_data = merged
     form = build_form(filing, MultiDict(merged))
     errors = lenient_errors(form)
@@ -297,6 +316,12 @@ def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
     filing.updated_at = now()
     db.session.flush()
     return errors
+
+
+def auditor_assigned(filing: Filing) -> bool:
+    """Whether the back office has (re)assigned the filing's audit firm: then it stays, across
+    returns and resubmissions, until the back office assigns another one."""
+    return filing.kind == "retrofit" and any(e.action == ASSIGN_ACTION for e in filing.events)
 
 
 def create_filing(kind: str, actor: User) -> Filing:
@@ -694,3 +719,131 @@ def computed_for(filing: Filing) -> dict:
             "deadline": construction_deadline(granted or date.today()),
         }
     return {}
+
+
+# ---------------------------------------------------------------- corrections (核减)
+
+
+def correctable_fields(filing: Filing) -> dict[str, str]:
+    """field → variety code of the quantities of this filing a reviewer may lower."""
+    fields = CORRECTABLE.get(filing.kind, {})
+    return {name: variety or (filing.variety_code or "energy") for name, variety in fields.items()}
+
+
+def corrections_of(filing: Filing) -> list[FilingCorrection]:
+    return list(
+        db.session.scalars(
+            select(FilingCorrection)
+            .where(FilingCorrection.filing_id == filing.id)
+            .order_by(FilingCorrection.id)
+        )
+    )
+
+
+def current_corrections(filing: Filing) -> dict[str, FilingCorrection]:
+    """field → the correction in force: the latest one, while the field keeps the value it lowered."""
+    current: dict[str, FilingCorrection] = {}
+    for correction in corrections_of(filing):
+        current[correction.field] = correction
+    return {
+        name: correction
+        for name, correction in current.items()
+        if getattr(filing, name, None) is not None
+        and Decimal(getattr(filing, name)) == Decimal(correction.original)
+    }
+
+
+def effective_quantity(filing: Filing, field: str) -> Decimal | None:
+    """The quantity later steps use: the corrected value when one is in force, else the filed one."""
+    correction = current_corrections(filing).get(field)
+    if correction is not None:
+        return Decimal(correction.corrected)
+    value = getattr(filing, field, None)
+    return None if value is None else Decimal(value)
+
+
+# ---------------------------------------------------------------- what was submitted, shown
+
+
+def shown_value(form, name: str, value) -> str:
+    """A stored or snapshotted value as the enterprise's form shows it: choices by their label,
+    是/否, dates and quantities formatted; "—" when empty."""
+    if value in (None, "", "None"):
+        return "—"
+    field = form[name] if name in form else None
+    if field is None:
+        return str(value)
+    if field.type == "YesNoField":
+        if value in (True, "True", "yes"):
+            return _("是")
+        if value in (False, "False", "no"):
+            return _("否")
+        return "—"
+    if field.type == "ChoiceField":
+        labels = {str(c.value): str(c.label) for c in field.choices or []}
+        return labels.get(str(value), str(value))
+    if field.type == "QuantityField":
+        try:
+            return fmt_quantity(Decimal(str(value)))
+        except ArithmeticError:
+            return str(value)
+    if field.type == "DayField":
+        try:
+            return fmt_date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _shown_quantity(value) -> str:
+    return "—" if value in (None, "", "None") else fmt_quantity(Decimal(str(value)))
+
+
+@dataclass
+class Change:
+    name: str
+    label: str
+    before: str
+    after: str
+
+
+def version_changes(filing: Filing, version) -> list[Change]:
+    """What changed in `version` against the submission before it, field by field (files too)."""
+    earlier = [v for v in filing.versions if v.number < version.number]
+    if not earlier:
+        return []
+    before, after = earlier[-1].data or {}, version.data or {}
+    form = build_form(filing, MultiDict())
+    changes = []
+    for field in form:
+        old, new = before.get(field.name), after.get(field.name)
+        if (old or None) != (new or None):
+            changes.append(
+                Change(
+                    field.name,
+                    str(field.label.text),
+                    shown_value(form, field.name, old),
+                    shown_value(form, field.name, new),
+                )
+            )
+    if before.get("required_quantity") != after.get("required_quantity"):
+        changes.append(
+            Change(
+                "required_quantity",
+                _("需申购的指标"),
+                _shown_quantity(before.get("required_quantity")),
+                _shown_quantity(after.get("required_quantity")),
+            )
+        )
+    old_files = {a["sha256"]: a["name"] for a in before.get("attachments", [])}
+    new_files = {a["sha256"]: a["name"] for a in after.get("attachments", [])}
+    if old_files.keys() != new_files.keys():
+        changes.append(
+            Change(
+                "attachments",
+                _("附件"),
+                "、".join(sorted(old_files.values())) or "—",
+                "、".join(sorted(new_files.values())) or "—",
+            )
+        )
+    return changes

@@ -116,6 +116,8 @@ def detail(filing_id: int):
         withdraw_form=RemarkForm(meta={"csrf": False}),
         can_copy=services.can_copy(current_user, filing),
         provenance=services.provenance(filing, current_user),
+        corrections=services.corrections_of(filing),
+        current_corrections=services.current_corrections(filing),
         breadcrumbs=_crumbs(filing),
     )
 

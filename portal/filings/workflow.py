@@ -72,6 +72,9 @@ ACTION_LABELS = {
     "finalize": _l("公示期满，办结"),
     "return": _l("退回修改"),
     "reject": _l("不予通过"),
+    # Timeline entries that change no status (filings.services.ASSIGN_ACTION, CORRECT_ACTION).
+    "assign_auditor": _l("指定第三方审核机构"),
+    "correct": _l("核减数量"),
 }
 
 

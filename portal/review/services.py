@@ -10,26 +10,35 @@ rule); review/compliance.py subscribes for a compliance filing's surrender.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from flask import has_request_context, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
-from portal.accounts.models import AuditFirm
+from portal.accounts.models import AuditFirm, User
+from portal.accounts.services import post_notice
 from portal.audit.services import record_event
 from portal.extensions import db
+from portal.filings import services as filings
 from portal.filings import workflow
-from portal.filings.models import Filing, FilingAttachment, RetrofitClaim
+from portal.filings.models import (
+    Filing,
+    FilingAttachment,
+    FilingCorrection,
+    FilingEvent,
+    RetrofitClaim,
+)
 from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
 from portal.publicity import services as publicity
 from portal.registry import services as registry
+from portal.review import deadlines
 from portal.uploads import store_upload
 from portal.web import current_date, public_record_locale, render_text
-
-OVERDUE_DAYS = 15  # [design] a filing waiting longer than this is marked overdue
 
 
 def utcnow() -> datetime:
@@ -62,31 +71,150 @@ def _waiting_statuses(role: str) -> dict[str, set[str]]:
     return out
 
 
-def queue_query(user, kind: str | None = None, overdue_only: bool = False) -> tuple[Select, Select]:
-    """The filings waiting for this user, oldest first; a city sees its division, an auditor its claims."""
+# Queue filters and orders (query argument → condition / ORDER BY), in the style of portal.lists.
+QUEUE_SORTS = ("waiting", "recent", "number", "enterprise")
+
+
+def queue_statuses(user, kind: str) -> set[str]:
+    """The statuses at which a filing of `kind` can be in this user's queue."""
     if user.role == "supervisor":
-        # Read-only: everything still in progress, oldest first.
+        return {
+            status
+            for (source, _action) in workflow.TRANSITIONS.get(kind, {})
+            for status in (source,)
+            if status != "draft"
+        }
+    return _waiting_statuses(user.role).get(kind, set())
+
+
+def working_days_table() -> list[tuple[str, int]]:
+    """Each reviewing role and its working days per step (REVIEW_WORKING_DAYS)."""
+    return [(role, deadlines.working_days_for(role)) for role in ("auditor", "city", "province")]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One line of a filing's history: a step, a reassignment, a correction or a version."""
+
+    at: datetime
+    kind: str  # step / assign_auditor / correct / version
+    label: str
+    actor: str
+    role: str
+    remark: str
+    status: str = ""
+    version: int | None = None
+
+
+def history_of(filing) -> list[HistoryItem]:
+    """Every step, remark, reassignment, correction and submitted version, oldest first."""
+    items = []
+    for event in filing.events:
+        kind = (
+            event.action
+            if event.action
+            in (
+                filings.ASSIGN_ACTION,
+                filings.CORRECT_ACTION,
+            )
+            else "step"
+        )
+        items.append(
+            HistoryItem(
+                event.created_at,
+                kind,
+                str(workflow.ACTION_LABELS.get(event.action, event.action)),
+                event.actor.name if event.actor is not None else "",
+                event.actor_role,
+                event.remark,
+                "" if kind != "step" else event.to_status,
+            )
+        )
+    for version in filing.versions:
+        submitter = (
+            db.session.get(User, version.submitted_by_id) if version.submitted_by_id else None
+        )
+        items.append(
+            HistoryItem(
+                version.created_at,
+                "version",
+                _("提交第 %(n)s 版", n=version.number),
+                submitter.name if submitter is not None else "",
+                "enterprise",
+                "",
+                version=version.number,
+            )
+        )
+    # A submission writes its step and its version at the same moment: the step comes first.
+    order = {"step": 0, "version": 1, "assign_auditor": 2, "correct": 2}
+    return sorted(items, key=lambda item: (item.at, order.get(item.kind, 3)))
+
+
+def since_column():
+    """When the filing reached its current status: its last status change (a reassignment or a
+    correction is not one), else its submission."""
+    last_step = (
+        select(func.max(FilingEvent.created_at))
+        .where(
+            FilingEvent.filing_id == Filing.id,
+            FilingEvent.action.not_in((filings.ASSIGN_ACTION, filings.CORRECT_ACTION)),
+        )
+        .correlate(Filing)
+        .scalar_subquery()
+    )
+    return func.coalesce(last_step, Filing.submitted_at, Filing.created_at)
+
+
+def _overdue_condition(waiting: dict[str, dict[str, set[str]]], today: date):
+    """Filings whose step began before the last start day still within its working days."""
+    since = since_column()
+    clauses = []
+    for role, by_kind in waiting.items():
+        cutoff = deadlines.last_start_within(today, deadlines.working_days_for(role))
+        moment = utc_midnight(cutoff)
+        for kind, statuses in by_kind.items():
+            clauses.append(
+                (Filing.kind == kind) & Filing.status.in_(sorted(statuses)) & (since < moment)
+            )
+    return or_(*clauses) if clauses else Filing.id.is_(None)
+
+
+def utc_midnight(day: date) -> datetime:
+    """The stored (naive UTC) moment at which a day begins in the portal's time zone."""
+    local = datetime.combine(day, time()).replace(tzinfo=get_timezone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def queue_query(
+    user,
+    kind: str | None = None,
+    overdue_only: bool = False,
+    *,
+    status: str | None = None,
+    division: str | None = None,
+    sort: str | None = None,
+    today: date | None = None,
+) -> tuple[Select, Select]:
+    """The filings waiting for this user, oldest first; a city sees its division, an auditor its
+    claims, the supervisor everything in progress (read only)."""
+    today = today or current_date()
+    roles = ("auditor", "city", "province") if user.role == "supervisor" else (user.role,)
+    waiting = {role: _waiting_statuses(role) for role in roles}
+    clauses = [
+        (Filing.kind == k) & Filing.status.in_(sorted(statuses))
+        for by_kind in waiting.values()
+        for k, statuses in by_kind.items()
+        if not kind or k == kind
+    ]
+    if user.role == "supervisor":
+        # Read only: everything still in progress (returned and in 公示 included).
         stmt = select(Filing).where(
             Filing.status.not_in(("draft", "final", "rejected", "withdrawn"))
         )
         if kind:
             stmt = stmt.where(Filing.kind == kind)
-        if overdue_only:
-            stmt = stmt.where(
-                func.coalesce(Filing.submitted_at, Filing.created_at)
-                < utcnow() - timedelta(days=OVERDUE_DAYS)
-            )
-        count = select(func.count()).select_from(stmt.subquery())
-        return stmt.order_by(
-            func.coalesce(Filing.submitted_at, Filing.created_at), Filing.id
-        ), count
-    waiting = _waiting_statuses(user.role)
-    clauses = [
-        (Filing.kind == k) & Filing.status.in_(sorted(statuses))
-        for k, statuses in waiting.items()
-        if not kind or k == kind
-    ]
-    stmt = select(Filing).where(or_(*clauses) if clauses else Filing.id.is_(None))
+    else:
+        stmt = select(Filing).where(or_(*clauses) if clauses else Filing.id.is_(None))
     if user.role == "city":
         stmt = stmt.where(Filing.division_code == user.division_code)
     elif user.role == "auditor":
@@ -95,13 +223,21 @@ def queue_query(user, kind: str | None = None, overdue_only: bool = False) -> tu
                 select(RetrofitClaim.id).where(RetrofitClaim.audit_firm_id == user.audit_firm_id)
             )
         )
+    if status:
+        stmt = stmt.where(Filing.status == status)
+    if division:
+        stmt = stmt.where(Filing.division_code == division)
     if overdue_only:
-        stmt = stmt.where(
-            func.coalesce(Filing.submitted_at, Filing.created_at)
-            < utcnow() - timedelta(days=OVERDUE_DAYS)
-        )
+        stmt = stmt.where(_overdue_condition(waiting, today))
     count = select(func.count()).select_from(stmt.subquery())
-    return stmt.order_by(func.coalesce(Filing.submitted_at, Filing.created_at), Filing.id), count
+    since = since_column()
+    orders = {
+        "waiting": (since, Filing.id),
+        "recent": (since.desc(), Filing.id.desc()),
+        "number": (Filing.id,),
+        "enterprise": (Filing.enterprise_id, Filing.id),
+    }
+    return stmt.order_by(*orders.get(sort or "waiting", orders["waiting"])), count
 
 
 def waiting_count(user) -> int:
@@ -109,19 +245,27 @@ def waiting_count(user) -> int:
     return db.session.scalar(count) or 0
 
 
+def since_of(filing) -> datetime | None:
+    steps = [
+        e for e in filing.events if e.action not in (filings.ASSIGN_ACTION, filings.CORRECT_ACTION)
+    ]
+    return steps[-1].created_at if steps else (filing.submitted_at or filing.created_at)
+
+
 @dataclass(frozen=True)
 class Age:
     days: int
     overdue: bool
+    deadline: deadlines.Deadline | None = None
 
 
 def age_of(filing, now: datetime | None = None) -> Age:
-    """Days since the filing last reached its current status (or was submitted)."""
+    """Days since the filing reached its current status, and the deadline of its step."""
     now = now or utcnow()
-    since = filing.events[-1].created_at if filing.events else filing.submitted_at
-    since = since or filing.created_at or now
+    since = since_of(filing) or now
     days = max(0, (now - since).days)
-    return Age(days, days > OVERDUE_DAYS)
+    deadline = deadlines.deadline_of(filing, since, current_date())
+    return Age(days, bool(deadline and deadline.overdue), deadline)
 
 
 def can_see_filing(user, filing) -> bool:
@@ -228,15 +372,11 @@ KIND_TITLES = {
 
 def _quantities(filing) -> list[tuple[str, Decimal]]:
     """What becomes final: the quantities per variety this filing issues."""
-    kind = filing.kind
-    if kind == "retrofit":
-        pairs = [("energy", filing.verified_energy_savings), ("coal", filing.verified_coal_savings)]
-    elif kind == "closure":
-        pairs = [("energy", filing.prior_year_energy), ("coal", filing.prior_year_coal)]
-    elif kind == "purchase":
-        pairs = [(filing.variety_code or "energy", filing.required_quantity)]
-    else:
-        pairs = []
+    # A reviewer's correction (核减) in force replaces the filed quantity.
+    pairs = [
+        (variety, filings.effective_quantity(filing, name))
+        for name, variety in filings.correctable_fields(filing).items()
+    ]
     return [(code, Decimal(qty)) for code, qty in pairs if qty is not None and Decimal(qty) > 0]
 
 
@@ -376,7 +516,26 @@ def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_ve
     if firm is None or not firm.is_approved:
         raise ReviewError(_("请选择已批准的第三方审核机构。"), "audit_firm_id")
     before = {"audit_firm": filing.audit_firm_id}
+    previous = filing.audit_firm
     filing.audit_firm_id = firm.id
+    # Kept across returns and resubmissions: filings.services.save_draft sees this entry.
+    filing.draft_data = dict(filing.draft_data or {}) | {"audit_firm_id": str(firm.id)}
+    filing.events.append(
+        FilingEvent(
+            action=filings.ASSIGN_ACTION,
+            from_status=filing.status,
+            to_status=filing.status,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            remark=_(
+                "%(before)s → %(after)s%(remark)s",
+                before=previous.name if previous is not None else _("未指定"),
+                after=firm.name,
+                remark=f"：{remark}" if remark else "",
+            ),
+            created_at=utcnow(),
+        )
+    )
     db.session.flush()
     record_event(
         "filing.assign_auditor",
@@ -387,3 +546,93 @@ def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_ve
         remark=remark,
         actor=actor,
     )
+
+
+# --- corrections (核减) ------------------------------------------------------------------------------
+
+
+def can_correct(user, filing) -> bool:
+    """A reviewer whose forward step it is now may lower the filing's quantities (a city that may
+    only refuse at an auditor's step may not)."""
+    return (
+        user.role in ("auditor", "city", "province")
+        and bool(filings.correctable_fields(filing))
+        and filing.status not in workflow.TERMINAL
+        and filing.status not in ("publicity", "returned", "draft")
+        and any(step.action not in ("return", "reject") for step in manual_steps(filing, user))
+    )
+
+
+def correct_quantity(filing, field: str, corrected, reason: str, actor, expected_version=None):
+    """Lower (核减) one of the filing's quantities, with a reason; flush, never commit.
+
+    The original stays on the filing; the correction is what issuance and 公示 use
+    (filings.services.effective_quantity). Timeline entry and audit entry; the enterprise is told.
+    """
+    workflow.check_version(filing, expected_version)
+    if not can_correct(actor, filing):
+        raise ReviewError(_("当前环节不能核减数量。"), "field")
+    fields = filings.correctable_fields(filing)
+    if field not in fields:
+        raise ReviewError(_("请从列表中选择要核减的数量。"), "field")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(_("请填写核减理由。"), "reason")
+    original = getattr(filing, field, None)
+    if original is None:
+        raise ReviewError(_("该数量尚未填写，不能核减。"), "field")
+    current = filings.effective_quantity(filing, field)
+    if corrected is None:
+        raise ReviewError(_("请填写核减后的数量。"), "corrected")
+    corrected = Decimal(corrected)
+    problem = decimal_problem(corrected)
+    if problem:
+        raise ReviewError(problem, "corrected")
+    if corrected < 0 or corrected >= current:
+        raise ReviewError(
+            _("核减后的数量须不小于 0 且小于当前数量（%(current)s）。", current=f"{current:f}"),
+            "corrected",
+        )
+    row = FilingCorrection(
+        filing_id=filing.id,
+        field=field,
+        variety_code=fields[field],
+        original=Decimal(original),
+        corrected=corrected,
+        reason=reason,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    before = {"version": filing.version, field: f"{current:f}"}
+    filing.events.append(
+        FilingEvent(
+            action=filings.CORRECT_ACTION,
+            from_status=filing.status,
+            to_status=filing.status,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            remark=reason,
+            created_at=utcnow(),
+        )
+    )
+    # A new version of the filing: a page shown before the correction cannot act on it unseen.
+    filing.updated_at = utcnow()
+    db.session.flush()
+    record_event(
+        "filing.correct",
+        "filing",
+        filing.id,
+        before=before,
+        after={"version": filing.version, field: f"{corrected:f}"},
+        remark=reason,
+        actor=actor,
+    )
+    post_notice(
+        filing.enterprise_id,
+        _("申报 %(number)s：数量已核减", number=filing.number),
+        _("核减理由：%(reason)s", reason=reason),
+        link=url_for("filings.detail", filing_id=filing.id) if has_request_context() else "",
+    )
+    return row

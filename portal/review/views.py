@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from datetime import UTC, datetime
+
+from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import (
@@ -13,18 +17,30 @@ from portal.access import (
     BACK_OFFICE,
     QUEUE,
     REVIEWERS,
+    ROLE_LABELS,
     role_required,
 )
 from portal.accounts.models import AuditFirm
+from portal.exports import Column, csv_response, xlsx_response
 from portal.extensions import db
+from portal.filings import services as filings
 from portal.filings import workflow
-from portal.filings.models import KINDS, Filing
+from portal.filings.models import KINDS, Filing, FilingAttachment
 from portal.forms import whole_number
+from portal.i18n import fmt_datetime, localized
+from portal.lists import ALL
 from portal.publicity.services import notice_for_subject
+from portal.reference.services import divisions
 from portal.review import bp, services
-from portal.review.forms import ActionForm, AssignAuditorForm, QueueFilterForm
-from portal.uploads import UploadRefused, check_upload
-from portal.web import paginate, parse_int, redirect_after_post, render
+from portal.review.forms import (
+    QUEUE_SORT_LABELS,
+    ActionForm,
+    AssignAuditorForm,
+    CorrectionForm,
+    QueueFilterForm,
+)
+from portal.uploads import UploadRefused, check_upload, path_for
+from portal.web import current_date, paginate, parse_int, redirect_after_post, render
 
 
 def _workflow():
@@ -41,12 +57,6 @@ def get_filing_or_404(filing_id: int, for_user):
     return filing
 
 
-def _kind_choices():
-    return [SelectChoice("", _("全部类型"))] + [
-        SelectChoice(kind, services.KIND_TITLES[kind]) for kind in KINDS
-    ]
-
-
 @bp.get("/")
 @role_required(BACK_OFFICE)
 def index():
@@ -55,27 +65,124 @@ def index():
     return render("review/home.html", waiting=waiting, breadcrumbs=[(_("后台"), None)])
 
 
+def _queue_form():
+    """The queue's filters, validated; a city's queue is its own division, so it has no choice."""
+    form = QueueFilterForm(request.args)
+    form.kind.choices = [ALL] + [(kind, services.KIND_TITLES[kind]) for kind in KINDS]
+    statuses = sorted(
+        {status for kind in KINDS for status in services.queue_statuses(current_user, kind)}
+    )
+    form.status.choices = [ALL] + [
+        (status, workflow.STATUS_LABELS.get(status, status)) for status in statuses
+    ]
+    form.division.choices = [ALL] + [(d.code, localized(d)) for d in divisions()]
+    form.sort.choices = [("", QUEUE_SORT_LABELS["waiting"])] + [
+        (key, label) for key, label in QUEUE_SORT_LABELS.items() if key != "waiting"
+    ]
+    valid = form.validate()
+    return form, valid
+
+
+def _queue_stmt(form):
+    return services.queue_query(
+        current_user,
+        kind=form.kind.data or None,
+        overdue_only=bool(form.overdue.data),
+        status=form.status.data or None,
+        division=(form.division.data or None) if current_user.role != "city" else None,
+        sort=form.sort.data or None,
+    )
+
+
+def _queue_context(form):
+    return {
+        "form": form,
+        "export_args": form.active | ({"sort": form.sort.data} if form.sort.data else {}),
+        "age_of": services.age_of,
+        "workflow": _workflow(),
+        "kinds": services.KIND_TITLES,
+        "working_days": services.working_days_table(),
+        "role_labels": ROLE_LABELS,
+        "show_division": current_user.role != "city",
+        "breadcrumbs": [(_("后台"), url_for(".index")), (_("待办审核"), None)],
+    }
+
+
 @bp.get("/queue")
 @role_required(QUEUE)
 def queue():
-    form = QueueFilterForm(request.args)
-    form.kind.choices = _kind_choices()
-    form.validate()
-    stmt, count = services.queue_query(
-        current_user, kind=form.kind.data or None, overdue_only=bool(form.overdue.data)
-    )
+    form, valid = _queue_form()
+    if not valid:
+        response = render(
+            "review/queue.html", "review/_queue_rows.html", page=None, **_queue_context(form)
+        )
+        response.status_code = 400
+        return response
+    stmt, count = _queue_stmt(form)
     page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
-    return render(
-        "review/queue.html",
-        "review/_queue_rows.html",
-        form=form,
-        page=page,
-        age_of=services.age_of,
-        workflow=_workflow(),
-        kinds=services.KIND_TITLES,
-        overdue_days=services.OVERDUE_DAYS,
-        breadcrumbs=[(_("后台"), url_for(".index")), (_("待办审核"), None)],
-    )
+    return render("review/queue.html", "review/_queue_rows.html", page=page, **_queue_context(form))
+
+
+QUEUE_COLUMNS = (
+    Column("number", _l("编号"), lambda row, _n: row[0].number, "code"),
+    Column("kind", _l("类型"), lambda row, _n: str(services.KIND_TITLES.get(row[0].kind, ""))),
+    Column("enterprise", _l("单位"), lambda row, _n: row[0].enterprise.name),
+    Column("uscc", _l("统一社会信用代码"), lambda row, _n: row[0].enterprise.uscc, "code"),
+    Column("division", _l("地区代码"), lambda row, _n: row[0].division_code, "code"),
+    Column(
+        "status",
+        _l("当前状态"),
+        lambda row, _n: str(workflow.STATUS_LABELS.get(row[0].status, row[0].status)),
+    ),
+    Column(
+        "waiting_role",
+        _l("办理方"),
+        lambda row, _n: str(ROLE_LABELS.get(row[1].deadline.role, "")) if row[1].deadline else "",
+    ),
+    Column(
+        "since",
+        _l("到达本环节"),
+        lambda row, _n: row[1].deadline.since if row[1].deadline else None,
+        "date",
+    ),
+    Column(
+        "due",
+        _l("办理期限"),
+        lambda row, _n: row[1].deadline.due if row[1].deadline else None,
+        "date",
+    ),
+    Column(
+        "overdue",
+        _l("是否超期"),
+        lambda row, _n: _("超期") if row[1].overdue else _("未超期"),
+    ),
+)
+
+
+@bp.get("/queue/export.<any(csv, xlsx):file_format>")
+@role_required(QUEUE)
+def queue_export(file_format: str):
+    """The queue as filtered and sorted on the page, as CSV or XLSX (for the back office only)."""
+    form, valid = _queue_form()
+    if not valid:
+        abort(400, description=_("筛选条件有误，请返回待办列表修改。"))
+    stmt, _count = _queue_stmt(form)
+    # Read in full before the response: a queue is at most a few thousand filings, and nothing
+    # touches the database while the CSV streams (its session stays closed after the request).
+    stmt = stmt.options(selectinload(Filing.enterprise), selectinload(Filing.events))
+    rows = [(f, services.age_of(f)) for f in db.session.scalars(stmt)]
+    filename = f"queue-{current_date().isoformat()}"
+    if file_format == "csv":
+        return csv_response(QUEUE_COLUMNS, rows, f"{filename}.csv")
+    about = [
+        (_l("数据集"), _l("待办审核")),
+        (_l("筛选条件"), "；".join(f"{k}：{v}" for k, v in form.described()) or _l("无")),
+        (_l("排序"), form.sort_described() or QUEUE_SORT_LABELS["waiting"]),
+        (_l("导出时间"), fmt_datetime(datetime.now(UTC), "yyyy-MM-dd HH:mm:ss xxx")),
+        (_l("导出人"), current_user.name),
+        (_l("说明"), _l("后台内部数据，不得公开。")),
+    ]
+    return xlsx_response(QUEUE_COLUMNS, rows, f"{filename}.xlsx", about, str(_("待办审核")))
 
 
 def _action_form(filing, data=None):
@@ -104,7 +211,40 @@ def _assign_form(filing):
     return form
 
 
-def _render_filing(filing, form, steps, status: int = 200, assign=None):
+def _correction_form(filing, data=None):
+    if not services.can_correct(current_user, filing):
+        return None
+    form = CorrectionForm(data) if data is not None else CorrectionForm()
+    form_fields = filings.build_form(filing)
+    fields = filings.correctable_fields(filing)
+    labels = {
+        "verified_energy_savings": _("核定节能量（能耗指标）"),
+        "verified_coal_savings": _("核定节煤量（煤炭指标）"),
+        "required_quantity": _("需申购的指标"),
+    }
+    form.field.choices = [
+        SelectChoice(
+            name,
+            str(form_fields[name].label.text) if name in form_fields else labels.get(name, name),
+        )
+        for name in fields
+        if getattr(filing, name, None) is not None
+    ]
+    if not form.version.data:
+        form.version.data = str(filing.version)
+    return form
+
+
+def _versions(filing):
+    """Each submitted version, newest first, with what changed against the one before."""
+    return [
+        (version, filings.version_changes(filing, version)) for version in reversed(filing.versions)
+    ]
+
+
+def _render_filing(filing, form, steps, status: int = 200, assign=None, correction=None):
+    submitted = filing.versions[-1].data if filing.versions else filings.snapshot(filing)
+    corrections = filings.current_corrections(filing)
     response = render(
         "review/filing.html",
         filing=filing,
@@ -115,6 +255,21 @@ def _render_filing(filing, form, steps, status: int = 200, assign=None):
         kinds=services.KIND_TITLES,
         notice=notice_for_subject("filing", filing.id),
         assign=assign or _assign_form(filing),
+        correction=correction or _correction_form(filing),
+        submitted_form=filings.build_form(filing),
+        submitted=submitted,
+        shown_value=filings.shown_value,
+        computed=filings.computed_for(filing),
+        quantities=[
+            (name, variety, getattr(filing, name, None), corrections.get(name))
+            for name, variety in filings.correctable_fields(filing).items()
+        ],
+        corrections=filings.corrections_of(filing),
+        versions=_versions(filing),
+        history=services.history_of(filing),
+        files=workflow.visible_attachments(current_user, filing),
+        assigned=filings.auditor_assigned(filing),
+        role_labels=ROLE_LABELS,
         breadcrumbs=[
             (_("后台"), url_for(".index")),
             *([(_("待办审核"), url_for(".queue"))] if current_user.role in REVIEWERS else []),
@@ -218,3 +373,77 @@ def assign_auditor(filing_id: int):
             return redirect_after_post(url_for(".filing", filing_id=filing_id))
     form, steps = _action_form(found)
     return _render_filing(found, form, steps, 400, assign=assign)
+
+
+@bp.post("/filings/<int:filing_id>/correct")
+@role_required(REVIEWERS)
+def correct(filing_id: int):
+    """核减: lower one of the filing's quantities, with a reason."""
+    found = get_filing_or_404(filing_id, for_user=current_user)
+    workflow = _workflow()
+    correction = _correction_form(found, request.form)
+    if correction is None:
+        abort(403, description=_("当前环节不能核减数量。"))
+    if correction.validate_on_submit():
+        try:
+            services.correct_quantity(
+                found,
+                correction.field.data,
+                correction.corrected.data,
+                correction.reason.data,
+                current_user,
+                whole_number(correction.version.data),
+            )
+        except workflow.Conflict as conflict:
+            db.session.rollback()
+            flash(str(conflict.message), "error")
+            return redirect_after_post(url_for(".filing", filing_id=filing_id))
+        except services.ReviewError as error:
+            db.session.rollback()
+            found = get_filing_or_404(filing_id, for_user=current_user)
+            correction = _correction_form(found, request.form)
+            getattr(correction, error.field, correction.reason).errors = [error.message]
+        else:
+            db.session.commit()
+            flash(_("已核减，企业会收到通知。"), "success")
+            return redirect_after_post(url_for(".filing", filing_id=filing_id) + "#corrections")
+    form, steps = _action_form(found)
+    return _render_filing(found, form, steps, 400, correction=correction)
+
+
+# Types a browser may show in the page; everything else is only downloaded.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+@bp.get("/filings/<int:filing_id>/files/<int:attachment_id>")
+@role_required(QUEUE)
+def attachment(filing_id: int, attachment_id: int):
+    """A filing's file for the back office: the filing and the file must both be visible to the
+    user (workflow.can_see_attachment: never a file added after the last submission). The type
+    is the one stored when the upload was checked by its content, never the file name's."""
+    found = get_filing_or_404(filing_id, for_user=current_user)
+    item = db.session.get(FilingAttachment, attachment_id)
+    if (
+        item is None
+        or item.filing_id != found.id
+        or item.removed_at is not None
+        or not workflow.can_see_attachment(current_user, item)
+    ):
+        abort(404)
+    inline = item.content_type in INLINE_TYPES and not request.args.get("download")
+    response = send_file(
+        path_for(item.sha256),
+        mimetype=item.content_type,
+        as_attachment=not inline,
+        download_name=item.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Shown inside the filing page (frame-ancestors 'self'); runs no script of its own.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+        if inline
+        else "default-src 'none'; sandbox"
+    )
+    return response

@@ -442,6 +442,41 @@ EXPECTED: dict[str, dict[str, Rule]] = {
             data={"action": "return", "remark": "退回", "version": "$b_submitted_version"},
         ),
     },
+    # 核减: the reviewer whose step it is (the auditor, at a submitted retrofit claim).
+    "review.correct": {
+        "b_draft": Rule(
+            "POST",
+            ok=REFUSE_ALL,
+            args={"filing_id": "$b_draft"},
+            data={"field": "baseline_energy", "corrected": "1", "reason": "核减"},
+        ),
+        "b_submitted": Rule(
+            "POST",
+            ok=(AUD,),
+            args={"filing_id": "$b_submitted"},
+            data={
+                "field": "verified_energy_savings",
+                "corrected": "1",
+                "reason": "核减",
+                "version": "$b_submitted_version",
+            },
+        ),
+    },
+    # A filing's file in the back office: the filing's reviewers, and only with its own filing.
+    "review.attachment": {
+        "b_submitted": Rule(
+            ok=REVIEW_B_SUBMITTED,
+            args={"filing_id": "$b_submitted", "attachment_id": "$b_submitted_file"},
+        ),
+        "b_draft": Rule(
+            ok=REFUSE_ALL, args={"filing_id": "$b_draft", "attachment_id": "$b_draft_file"}
+        ),
+        "other_filing": Rule(
+            ok=REFUSE_ALL,
+            args={"filing_id": "$a_submitted", "attachment_id": "$b_submitted_file"},
+        ),
+    },
+    "review.queue_export": only(*QUEUES, args={"file_format": "csv"}),
     "review.assign_auditor": {
         "b_draft": Rule(
             "POST",
