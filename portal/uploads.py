@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import filetype
-from flask import current_app
+from flask import current_app, send_file
 from flask_babel import gettext as _
 from PIL import Image
 from pypdf import PdfReader
@@ -198,3 +198,30 @@ def _readable_image(data: bytes) -> bool:
         return True
     except Exception:  # as for PDFs: any decoder failure means "cannot be read"
         return False
+
+
+# Types a browser may show in the page (PDF, images); any other type is always a download.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+def send_stored(item, download: bool = False, framed: bool = False):
+    """Send a stored file (an attachment row: sha256, content_type, original_name) to someone
+    already allowed to see it. The type is the one stored when the upload was checked by its
+    content, never the file name's. PDF and images are shown inline unless `download`; `framed`
+    lets the portal's own pages show them in a frame (they run no script either way)."""
+    inline = item.content_type in INLINE_TYPES and not download
+    response = send_file(
+        path_for(item.sha256),
+        mimetype=item.content_type,
+        as_attachment=not inline,
+        download_name=item.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+        if inline and framed
+        else "default-src 'none'; sandbox"
+    )
+    return response

@@ -184,6 +184,31 @@ def _render_unit(period, unit, posted=None, variety=None, status: int = 200):
     return response
 
 
+def _recorded(form, year: int, enterprise_id: int, variety: str) -> bool:
+    """Record the form's status and commit; on a refusal, the reason next to its field."""
+    try:
+        compliance.record_status(
+            year,
+            enterprise_id,
+            variety,
+            form.status.data,
+            actual=form.actual.data,
+            rectify_by=form.rectify_by.data,
+            actor=current_user,
+        )
+    except compliance.ComplianceError as error:
+        db.session.rollback()
+        if error.code == "rectify_by":
+            form.rectify_by.errors = [_("未履约单位必须给出限期履约日期。")]
+        elif error.code == "no_obligation":
+            form.status.errors = [_("该单位在本履约期没有履约义务，不能记录履约状态。")]
+        else:
+            form.status.errors = [_("状态代码无效。")]
+        return False
+    db.session.commit()
+    return True
+
+
 @bp.get("/compliance/<int:year>/units/<int:enterprise_id>")
 @role_required(READERS)
 def unit(year: int, enterprise_id: int):
@@ -202,28 +227,10 @@ def record_unit(year: int, enterprise_id: int, variety: str):
     unit = _unit_or_404(year, enterprise_id)
     form = UnitStatusForm(prefix=f"u{enterprise_id}-{variety}")
     form.status.choices = _status_choices()
-    if form.validate_on_submit():
-        try:
-            compliance.record_status(
-                year,
-                enterprise_id,
-                variety,
-                form.status.data,
-                actual=form.actual.data,
-                rectify_by=form.rectify_by.data,
-                actor=current_user,
-            )
-        except compliance.ComplianceError as error:
-            db.session.rollback()
-            if error.code == "rectify_by":
-                form.rectify_by.errors = [_("未履约单位必须给出限期履约日期。")]
-            else:
-                form.status.errors = [_("状态代码无效。")]
-        else:
-            db.session.commit()
-            flash(_("%(name)s 的履约状态已记录。", name=unit.name), "success")
-            back = url_for(".unit", year=year, enterprise_id=enterprise_id)
-            return redirect_after_post(safe_next(request.args.get("next"), back))
+    if form.validate_on_submit() and _recorded(form, year, enterprise_id, variety):
+        flash(_("%(name)s 的履约状态已记录。", name=unit.name), "success")
+        back = url_for(".unit", year=year, enterprise_id=enterprise_id)
+        return redirect_after_post(safe_next(request.args.get("next"), back))
     return _render_unit(period, unit, form, variety, 400)
 
 
@@ -234,29 +241,11 @@ def record(year: int):
     _period_or_404(year)
     form = RecordStatusForm()
     form.status.choices = _status_choices()
-    if form.validate_on_submit():
-        try:
-            compliance.record_status(
-                year,
-                int(form.enterprise_id.data),
-                form.variety_code.data,
-                form.status.data,
-                actual=form.actual.data,
-                rectify_by=form.rectify_by.data,
-                actor=current_user,
-            )
-        except compliance.ComplianceError as error:
-            db.session.rollback()
-            if error.code == "rectify_by":
-                form.rectify_by.errors = [_("未履约单位必须给出限期履约日期。")]
-            elif error.code == "no_obligation":
-                form.status.errors = [_("该单位在本履约期没有履约义务，不能记录履约状态。")]
-            else:
-                form.status.errors = [_("状态代码无效。")]
-        else:
-            db.session.commit()
-            flash(_("履约状态已记录。"), "success")
-            return redirect_after_post(url_for(".period", year=year))
+    if form.validate_on_submit() and _recorded(
+        form, year, int(form.enterprise_id.data), form.variety_code.data
+    ):
+        flash(_("履约状态已记录。"), "success")
+        return redirect_after_post(url_for(".period", year=year))
     flash(
         _(
             "未能记录：%(problems)s",

@@ -26,6 +26,27 @@ from portal.exports import (
 
 COMPLIANCE = _l("省级节能主管部门核定并公布的年度履约名单")
 
+# The unit a row is about: its code, name and city.
+UNIT_COLUMNS = (
+    Column(
+        "uscc",
+        _l("统一社会信用代码"),
+        lambda r, n: r.enterprise.uscc,
+        kind="code",
+        source=REGISTER,
+    ),
+    Column("enterprise", _l("单位名称"), lambda r, n: r.enterprise.name, source=REGISTER),
+    *reference_pair(
+        "division",
+        _l("地区"),
+        _l("地区代码"),
+        lambda r: r.enterprise.division_code,
+        "division",
+        _l("单位所在省辖市"),
+        _l("六位行政区划代码"),
+    ),
+)
+
 COMPLIANCE_RECORDS = Dataset(
     name="compliance",
     title=_l("履约名单"),
@@ -36,23 +57,7 @@ COMPLIANCE_RECORDS = Dataset(
     order=_l("与页面相同：默认按单位名称"),
     keywords=("用能权", "履约", "配额"),
     columns=(
-        Column(
-            "uscc",
-            _l("统一社会信用代码"),
-            lambda r, n: r.enterprise.uscc,
-            kind="code",
-            source=REGISTER,
-        ),
-        Column("enterprise", _l("单位名称"), lambda r, n: r.enterprise.name, source=REGISTER),
-        *reference_pair(
-            "division",
-            _l("地区"),
-            _l("地区代码"),
-            lambda r: r.enterprise.division_code,
-            "division",
-            _l("单位所在省辖市"),
-            _l("六位行政区划代码"),
-        ),
+        *UNIT_COLUMNS,
         *industry_columns(lambda r: r.enterprise.industry_code),
         Column("period", _l("履约期"), lambda r, n: r.period_year, kind="integer", unit=_l("年")),
         *variety_columns(),
@@ -159,23 +164,7 @@ EXPOSURES = Dataset(
     order=_l("曝光日期，新的在前"),
     keywords=("用能权", "曝光", "信用"),
     columns=(
-        Column(
-            "uscc",
-            _l("统一社会信用代码"),
-            lambda r, n: r.enterprise.uscc,
-            kind="code",
-            source=REGISTER,
-        ),
-        Column("enterprise", _l("单位名称"), lambda r, n: r.enterprise.name, source=REGISTER),
-        *reference_pair(
-            "division",
-            _l("地区"),
-            _l("地区代码"),
-            lambda r: r.enterprise.division_code,
-            "division",
-            _l("单位所在省辖市"),
-            _l("六位行政区划代码"),
-        ),
+        *UNIT_COLUMNS,
         *labelled_columns(
             "reason",
             _l("曝光原因"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,7 +12,7 @@ from portal.accounts.access import enterprise_required
 from portal.extensions import db
 from portal.filings import bp, services, workflow
 from portal.filings.forms import AttachmentForm, ConfirmForm, RemarkForm
-from portal.uploads import UploadRefused, check_upload, path_for
+from portal.uploads import UploadRefused, check_upload, send_stored
 from portal.web import redirect_after_post, render
 
 KIND_LABELS_KEYS = ("voluntary", "retrofit", "closure", "compliance", "purchase")
@@ -330,21 +330,7 @@ def attachment(attachment_id: int):
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
     item = services.get_attachment_or_404(attachment_id, current_user)
-    inline = item.content_type in (
-        "application/pdf",
-        "image/png",
-        "image/jpeg",
-    ) and not request.args.get("download")
-    response = send_file(
-        path_for(item.sha256),
-        mimetype=item.content_type,
-        as_attachment=not inline,
-        download_name=item.original_name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored(item, download=bool(request.args.get("download")))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

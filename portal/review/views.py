@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,7 +39,7 @@ from portal.review.forms import (
     CorrectionForm,
     QueueFilterForm,
 )
-from portal.uploads import UploadRefused, check_upload, path_for
+from portal.uploads import UploadRefused, check_upload, send_stored
 from portal.web import current_date, paginate, parse_int, redirect_after_post, render
 
 
@@ -411,10 +411,6 @@ def correct(filing_id: int):
     return _render_filing(found, form, steps, 400, correction=correction)
 
 
-# Types a browser may show in the page; everything else is only downloaded.
-INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
-
-
 @bp.get("/filings/<int:filing_id>/files/<int:attachment_id>")
 @role_required(QUEUE)
 def attachment(filing_id: int, attachment_id: int):
@@ -430,20 +426,4 @@ def attachment(filing_id: int, attachment_id: int):
         or not workflow.can_see_attachment(current_user, item)
     ):
         abort(404)
-    inline = item.content_type in INLINE_TYPES and not request.args.get("download")
-    response = send_file(
-        path_for(item.sha256),
-        mimetype=item.content_type,
-        as_attachment=not inline,
-        download_name=item.original_name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Shown inside the filing page (frame-ancestors 'self'); runs no script of its own.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
-        if inline
-        else "default-src 'none'; sandbox"
-    )
-    return response
+    return send_stored(item, download=bool(request.args.get("download")), framed=True)
