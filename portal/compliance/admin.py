@@ -8,6 +8,7 @@ import io
 
 from flask import Response, abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -20,11 +21,10 @@ from portal.compliance.admin_forms import (
     CreditExportForm,
     ExposureForm,
     UnitFilterForm,
-    UnitStatusForm,
     WithdrawExposureForm,
 )
 from portal.compliance.credit import CreditExport, ExposureEntry
-from portal.compliance.forms import PeriodForm, RecordStatusForm, RepublishForm
+from portal.compliance.forms import PeriodForm, RecordStatusForm, RepublishForm, UnitStatusForm
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.compliance.models import CompliancePeriod
 from portal.enterprises.models import Enterprise
@@ -280,6 +280,21 @@ def publish_preview(year: int):
     )
 
 
+PUBLISH_REFUSALS = {
+    "empty": _l("还没有任何履约记录，不能发布名单。"),
+    "published": _l("该年度名单已经在公示中或已公示完毕。"),
+    "not_published": _l("该年度名单尚未发布，请先发布。"),
+    "unchanged": _l("名单内容没有变化，无需更正。"),
+}
+
+
+def _refused(year: int, error):
+    """Publishing or correcting the list was refused: say why on the preview."""
+    db.session.rollback()
+    flash(str(PUBLISH_REFUSALS.get(error.code, _("不能发布或更正。"))), "error")
+    return redirect_after_post(url_for(".publish_preview", year=year))
+
+
 @bp.post("/compliance/<int:year>/publish")
 @role_required(COMPLIANCE_OFFICERS)
 def publish(year: int):
@@ -290,13 +305,7 @@ def publish(year: int):
     try:
         notice = compliance.publish_list(year, actor=current_user)
     except compliance.ComplianceError as error:
-        db.session.rollback()
-        messages = {
-            "empty": _("还没有任何履约记录，不能发布名单。"),
-            "published": _("该年度名单已经在公示中或已公示完毕。"),
-        }
-        flash(messages.get(error.code, _("不能发布。")), "error")
-        return redirect_after_post(url_for(".publish_preview", year=year))
+        return _refused(year, error)
     db.session.commit()
     flash(_("履约名单已发布公示，公示期满后自动生效。"), "success")
     return redirect_after_post(url_for(".period", year=int(notice.subject_id)))
@@ -313,13 +322,7 @@ def republish(year: int):
     try:
         compliance.republish_list(year, form.reason.data, actor=current_user)
     except compliance.ComplianceError as error:
-        db.session.rollback()
-        messages = {
-            "not_published": _("该年度名单尚未发布，请先发布。"),
-            "unchanged": _("名单内容没有变化，无需更正。"),
-        }
-        flash(messages.get(error.code, _("不能更正。")), "error")
-        return redirect_after_post(url_for(".publish_preview", year=year))
+        return _refused(year, error)
     db.session.commit()
     flash(_("已更正并重新发布，原名单保留在修改记录中。"), "success")
     return redirect_after_post(url_for(".period", year=year))

@@ -4,12 +4,12 @@ credit export, and 曝光 entries."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.compliance import labels
 from portal.compliance.admin_queries import UNRECORDED
-from portal.forms import DecimalField, FlaskForm, IntegerField, options
+from portal.forms import FlaskForm, IntegerField, options
 from portal.lists import DIVISIONS, ChoiceFilterForm, fixed_choices, optional_choice
 
 
@@ -33,19 +33,6 @@ class UnitFilterForm(ChoiceFilterForm):
         "status": _statuses,
         "shortfall": fixed_choices(("", _l("全部")), ("yes", _l("有缺口")), ("no", _l("无缺口"))),
     }
-
-
-class UnitStatusForm(FlaskForm):
-    """One unit's status for one variety; made with a prefix per unit and variety, so that any
-    number of them can sit on one page without two elements sharing an id."""
-
-    status = SelectField(_l("履约状态"), validators=[DataRequired()])
-    actual = DecimalField(_l("实际消费量"), places=4, minimum=0, validators=[Optional()])
-    rectify_by = DateField(
-        _l("限期履约日期"),
-        description=_l("未履约单位必须填写。"),
-        validators=[Optional()],
-    )
 
 
 class CreditExportForm(FlaskForm):

@@ -54,9 +54,10 @@ class PeriodForm(FlaskForm):
     note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
 
 
-class RecordStatusForm(FlaskForm):
-    enterprise_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
-    variety_code = HiddenField(validators=[DataRequired()])
+class UnitStatusForm(FlaskForm):
+    """One unit's status for one variety; made with a prefix per unit and variety, so that any
+    number of them can sit on one page without two elements sharing an id."""
+
     status = SelectField(_l("履约状态"), validators=[DataRequired()])
     actual = DecimalField(_l("实际消费量"), places=4, minimum=0, validators=[Optional()])
     rectify_by = DateField(
@@ -64,6 +65,13 @@ class RecordStatusForm(FlaskForm):
         description=_l("未履约单位必须填写。"),
         validators=[Optional()],
     )
+
+
+class RecordStatusForm(UnitStatusForm):
+    """The same, naming the unit and the variety in the form (for scripts)."""
+
+    enterprise_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,9}$")])
+    variety_code = HiddenField(validators=[DataRequired()])
 
 
 class RepublishForm(FlaskForm):
