@@ -442,16 +442,7 @@ def copy_filing(source: Filing, actor: User) -> Filing:
     save_draft(draft, formdata_of(source), actor)
     copied = []
     for original in _enterprise_files(source):
-        attachment = FilingAttachment(
-            filing_id=draft.id,
-            purpose=original.purpose,
-            sha256=original.sha256,
-            size=original.size,
-            content_type=original.content_type,
-            original_name=original.original_name,
-            uploaded_by_id=actor.id,
-            created_at=now(),
-        )
+        attachment = _attachment(draft, original.purpose, original, actor)
         db.session.add(attachment)
         copied.append(attachment)
     db.session.flush()
@@ -584,16 +575,7 @@ def attach_upload(
     if existing is not None:
         return existing, False
     store_upload(upload)
-    attachment = FilingAttachment(
-        filing_id=filing.id,
-        purpose=purpose,
-        sha256=upload.sha256,
-        size=upload.size,
-        content_type=upload.content_type,
-        original_name=upload.original_name,
-        uploaded_by_id=actor.id,
-        created_at=now(),
-    )
+    attachment = _attachment(filing, purpose, upload, actor)
     try:
         # Two uploads of one file at once: the unique index lets one in; the other finds it.
         with db.session.begin_nested():
@@ -611,6 +593,20 @@ def attach_upload(
         actor=actor,
     )
     return attachment, True
+
+
+def _attachment(filing: Filing, purpose: str, file, actor) -> FilingAttachment:
+    """A new attachment row for a stored file (a checked upload, or another filing's file)."""
+    return FilingAttachment(
+        filing_id=filing.id,
+        purpose=purpose,
+        sha256=file.sha256,
+        size=file.size,
+        content_type=file.content_type,
+        original_name=file.original_name,
+        uploaded_by_id=actor.id,
+        created_at=now(),
+    )
 
 
 def add_attachment(filing: Filing, upload, purpose: str, actor: User) -> FilingAttachment:

@@ -464,13 +464,19 @@ def _filing_publicity_ended(_subject_type, notice, actor) -> None:
     _workflow().transition(filing, "finalize", actor, remark=_("公示期满，无成立的异议。"))
 
 
+def _filing_in_publicity(notice) -> Filing | None:
+    """The filing a 公示 is about, while it is still in publicity."""
+    filing = db.session.get(Filing, int(notice.subject_id))
+    return filing if filing is not None and filing.status == "publicity" else None
+
+
 @publicity.publicity_reopened.connect_via("filing")
 def _filing_objection_upheld(_subject_type, notice, remark, actor) -> None:
     """Send the filing back for review when the workflow offers a way back from publicity."""
-    workflow = _workflow()
-    filing = db.session.get(Filing, int(notice.subject_id))
-    if filing is None or filing.status != "publicity":
+    filing = _filing_in_publicity(notice)
+    if filing is None:
         return
+    workflow = _workflow()
     step = workflow.step_for(filing, "return")
     if step is not None:
         province = actor if getattr(actor, "role", None) == step.role else publicity.SYSTEM
@@ -484,13 +490,10 @@ def _filing_objection_upheld(_subject_type, notice, remark, actor) -> None:
 @publicity.publicity_withdrawn.connect_via("filing")
 def _filing_publicity_withdrawn(_subject_type, notice, reason, actor) -> None:
     """A withdrawn 公示: the filing goes back to the province's queue; its enterprise is told."""
-    workflow = _workflow()
-    filing = db.session.get(Filing, int(notice.subject_id))
-    if filing is None or filing.status != "publicity":
-        return
-    workflow.transition(
-        filing, "withdraw_publicity", actor, remark=_("公示已撤回：%(reason)s", reason=reason)
-    )
+    filing = _filing_in_publicity(notice)
+    if filing is not None:
+        remark = _("公示已撤回：%(reason)s", reason=reason)
+        _workflow().transition(filing, "withdraw_publicity", actor, remark=remark)
 
 
 # Statuses at which the next step is an auditor's, so the firm may still be (re)assigned.

@@ -340,6 +340,13 @@ def act(filing_id: int):
     return redirect_after_post(url_for(".queue"))
 
 
+def _changed_meanwhile(conflict, filing_id: int):
+    """Someone acted on the filing since the page was loaded: say so, and show it as it is now."""
+    db.session.rollback()
+    flash(str(conflict.message), "error")
+    return redirect_after_post(url_for(".filing", filing_id=filing_id))
+
+
 @bp.post("/filings/<int:filing_id>/auditor")
 @role_required(AUTHORITIES)
 def assign_auditor(filing_id: int):
@@ -359,9 +366,7 @@ def assign_auditor(filing_id: int):
                 whole_number(version),
             )
         except workflow.Conflict as conflict:
-            db.session.rollback()
-            flash(str(conflict.message), "error")
-            return redirect_after_post(url_for(".filing", filing_id=filing_id))
+            return _changed_meanwhile(conflict, filing_id)
         except services.ReviewError as error:
             db.session.rollback()
             found = get_filing_or_404(filing_id, for_user=current_user)
@@ -395,9 +400,7 @@ def correct(filing_id: int):
                 whole_number(correction.version.data),
             )
         except workflow.Conflict as conflict:
-            db.session.rollback()
-            flash(str(conflict.message), "error")
-            return redirect_after_post(url_for(".filing", filing_id=filing_id))
+            return _changed_meanwhile(conflict, filing_id)
         except services.ReviewError as error:
             db.session.rollback()
             found = get_filing_or_404(filing_id, for_user=current_user)
