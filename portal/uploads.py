@@ -30,6 +30,8 @@ from flask_babel import gettext as _
 from PIL import Image
 from pypdf import PdfReader
 
+from portal.refusals import Refusal
+
 # content type → what we tell the person
 ACCEPTED = {
     "application/pdf": "PDF",
@@ -46,12 +48,8 @@ EXTENSIONS = {
 }
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refusal):
     """The file may not be stored; `message` is the Chinese explanation shown next to the field."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

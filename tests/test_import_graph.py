@@ -17,6 +17,7 @@ PORTAL = Path(__file__).resolve().parent.parent / "portal"
 
 BASE_MODULES = {
     "portal.assets",
+    "portal.refusals",
     "portal.extensions",
     "portal.config",
     "portal.i18n",

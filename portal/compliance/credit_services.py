@@ -23,16 +23,15 @@ from portal.exports import about_rows, csv_chunks, write_xlsx
 from portal.extensions import db
 from portal.news.services import utcnow
 from portal.publicity.services import notice_for_subject
+from portal.refusals import CodedRefusal
 from portal.web import public_record_locale
 
 PREVIEW_ROWS = 100
 PREVIEW_CHANGES = 200
 
 
-class CreditError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class CreditError(CodedRefusal):
+    """A credit export or 曝光 step refused."""
 
 
 # ---- Publishing: what will be published, and what changes -----------------------------------

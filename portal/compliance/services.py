@@ -30,6 +30,7 @@ from portal.news.services import render_markdown
 from portal.publicity import services as publicity
 from portal.reference.models import Variety
 from portal.reference.services import by_code
+from portal.refusals import CodedRefusal
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.text import spreadsheet_safe
@@ -38,10 +39,8 @@ from portal.web import public_record_locale, render_text
 ZERO = Decimal("0")
 
 
-class ComplianceError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class ComplianceError(CodedRefusal):
+    """A compliance step refused."""
 
 
 def open_period(year: int, filing_deadline: date, note: str = "", *, actor) -> CompliancePeriod:

@@ -43,6 +43,7 @@ from portal.forms import (
     parse_decimal,
 )
 from portal.reference.models import Category, Division, Variety
+from portal.refusals import Refusal
 from portal.registry import services as registry
 from portal.registry.services import LedgerError, entry_exists
 
@@ -99,12 +100,8 @@ SETTLEMENT_NAMES = {"待结算": "pending", "已结算": "settled", "已交割":
 SELLER_KIND_NAMES = {"企业": "enterprise", "市级": "city", "省级": "province"}
 
 
-class ImportFileError(ValueError):
+class ImportFileError(Refusal):
     """The file as a whole cannot be read; `message` says why, in Chinese."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

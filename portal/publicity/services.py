@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.publicity.models import Objection, PublicityNotice
+from portal.refusals import CodedRefusal
 from portal.registry import services as registry
 from portal.signals import OrderedSignal
 
@@ -43,12 +44,8 @@ class PublicityClosed(ValueError):
     """The announcement takes no objections now (no period, not started, ended, or withdrawn)."""
 
 
-class PublicityError(ValueError):
+class PublicityError(CodedRefusal):
     """A 公示 action refused; `code` names why (the view turns it into a message)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 # --- the statutory period ------------------------------------------------------------------------
