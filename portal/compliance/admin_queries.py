@@ -2,8 +2,8 @@
 keyset in the database, and the page's records, filings and holdings read in one query each.
 
 Who takes part in a period: a unit with a compliance record for it, a compliance filing for it, or
-holdings in the registry. Holdings are read in `page_holdings()` only, from the ledger; when the
-registry keeps a holdings table, that function (and `_holders`) is what changes.
+holdings in the registry. Holdings are read in `page_holdings()` only, from the registry's holding
+table (kept with every ledger entry), the same figures the public lists show.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
@@ -21,7 +21,7 @@ from portal.compliance.services import suggest_status
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.filings.models import ComplianceFiling
-from portal.registry.models import LedgerEntry
+from portal.registry.models import Holding, LedgerEntry
 
 VARIETIES = ("energy", "coal")
 ZERO = Decimal("0")
@@ -148,17 +148,17 @@ def units_query(year: int, filters: dict):
     )
 
 
-def page_holdings(enterprise_ids: list[int]) -> dict[tuple[int, str], Decimal]:
-    """Holdings per (unit, variety): quota + bought − sold − taken back, i.e. every ledger entry
-    but the surrenders (compliance uses them), as compliance.services.ledger_components counts."""
+def page_holdings(enterprise_ids: list[int], year: int) -> dict[tuple[int, str], Decimal]:
+    """Holdings per (unit, variety) in the period, from the registry's holding table: allocated +
+    bought − sold − taken back (surrenders settle the period afterwards and are not counted)."""
     if not enterprise_ids:
         return {}
-    rows = db.session.execute(
-        select(LedgerEntry.enterprise_id, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity))
-        .where(LedgerEntry.enterprise_id.in_(enterprise_ids), LedgerEntry.kind != "surrender")
-        .group_by(LedgerEntry.enterprise_id, LedgerEntry.variety_code)
-    ).all()
-    return {(eid, code): Decimal(total or 0) for eid, code, total in rows}
+    rows = db.session.scalars(
+        select(Holding).where(
+            Holding.enterprise_id.in_(enterprise_ids), Holding.period_year == year
+        )
+    )
+    return {(row.enterprise_id, row.variety_code): Decimal(row.holdings) for row in rows}
 
 
 @dataclass
@@ -203,7 +203,7 @@ def unit_rows(period: CompliancePeriod, enterprises: list[Enterprise]) -> list[U
         .order_by(ComplianceFiling.id)
     ):
         filings[filing.enterprise_id] = filing  # the latest one wins, as period_overview does
-    holdings = page_holdings(ids)
+    holdings = page_holdings(ids, period.year)
     rows = []
     for enterprise in enterprises:
         filing = filings.get(enterprise.id)

@@ -30,7 +30,7 @@ from tests.factories import (
 
 
 def _token(html: str) -> str:
-    return re.search(r'name="(?:[\w-]+-)?csrf_token" value="([^"]+)"', html).group(1)
+    return factories.csrf_token_in(html)
 
 
 def _register_and_sign_in(app, client, csrf_token, **changes):

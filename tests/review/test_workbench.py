@@ -79,6 +79,9 @@ def _submitted(kind: str, *, firm_id=None, data=None, enterprise=None) -> tuple[
         values["audit_firm_id"] = str(firm_id)
     if kind == "purchase":
         values["industry_code"] = db.session.scalars(select(Industry.code)).first()
+    if kind == "compliance":  # a unit files for a period it owes: one it was allocated for
+        year = int(values["period_year"])
+        registry.allocate_indicators(enterprise.id, "energy", 100, year, "初始分配")
     assert filings.save_draft(filing, MultiDict(values), owner) == {}
     filings.add_attachment(filing, factories.checked_pdf(), filings.PURPOSES[kind][0], owner)
     filings.submit_filing(filing, owner)

@@ -124,8 +124,9 @@ def test_no_get_route_serves_an_unenrolled_back_office_user_more_than_a_visitor(
         if anonymous.status_code in (302, 303) and "/accounts/login" in anonymous.location:
             # where a visitor is sent to log in, the pending user is sent to the second factor
             assert _step_of(client, pending).startswith("/accounts/security/totp"), url
-        anonymous.close()
+        # A streamed response holds its request context until closed: the last opened first.
         pending.close()
+        anonymous.close()
         checked += 1
     assert checked > 40
 
