@@ -40,6 +40,7 @@ from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.feeds import subscriptions
 from portal.filings import services, workflow
+from portal.registry.models import Holding
 from portal.uploads import CheckedUpload
 
 DEMO_PASSWORD = "Demo-Pass-2024"
@@ -58,7 +59,6 @@ def _load(rng, echo) -> None:
     if db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}")) is not None:
         echo("  demo accounts already present")
         return
-    from portal.registry.models import Holding
 
     in_zhengzhou = select(Enterprise).where(
         Enterprise.division_code == "410100", Enterprise.in_carbon_trading.is_(False)

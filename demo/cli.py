@@ -4,7 +4,11 @@ product (`wsgi.py`, `portal/`) never imports the demo."""
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+
+from demo.data import load_demo
+from demo.reset import check_development_database
 
 CONFIRM_FLAG = "--yes-delete-everything"
 
@@ -33,10 +37,6 @@ CONFIRM_FLAG = "--yes-delete-everything"
 @with_appcontext
 def demo(scale: int | None, if_empty: bool, reset: bool, confirmed: bool, seed: int) -> None:
     """Load the deterministic demo data set."""
-    from flask import current_app
-
-    from demo.data import load_demo
-    from demo.reset import check_development_database
 
     if reset:
         if not confirmed:

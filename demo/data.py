@@ -25,11 +25,24 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy import text as sql
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
 from demo import text
+from demo.reset import check_demo_database, check_development_database, empty_tables, write_marker
+from portal.accounts.models import AuditFirm
+from portal.compliance.models import CompliancePeriod, ComplianceRecord
+from portal.disclosure.models import Listing, Trade
+from portal.disclosure.summary import rebuild_summary
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.news.models import Announcement
+from portal.news.services import render_markdown
 from portal.reference.data import CATEGORIES, DIVISIONS, INDUSTRIES
+from portal.registry.services import Holder, PlannedEntry, append_bulk
 
 ANCHOR = date(2026, 11, 26)  # "today" of the data set, in Asia/Shanghai
 FIRST_DAY = date(2021, 1, 4)
@@ -177,11 +190,6 @@ class DemoData:
 
     def tables(self):
         """(model, rows) pairs in an order that respects foreign keys."""
-        from portal.accounts.models import AuditFirm
-        from portal.compliance.models import CompliancePeriod, ComplianceRecord
-        from portal.disclosure.models import Listing, Trade
-        from portal.enterprises.models import Enterprise
-        from portal.news.models import Announcement
 
         return [
             (AuditFirm, self.audit_firms),
@@ -875,7 +883,6 @@ class _Generator:
         if self.scale:
             items = self.scaled(items, self.scale)
         rendered: dict[str, str] = {}
-        from portal.news.services import render_markdown
 
         for i, item in enumerate(items, start=1):
             body = item["body_md"]
@@ -1355,9 +1362,6 @@ class _Generator:
 
 
 def _existing_rows(data: DemoData) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from portal.extensions import db
 
     found = {}
     for model, _rows in data.tables():
@@ -1373,10 +1377,6 @@ def reset_database(echo=print) -> None:
     Refuses (click.ClickException) unless the database is a development one that the demo created:
     the reset empties the audit log too.
     """
-    from flask import current_app
-
-    from demo.reset import check_demo_database, check_development_database, empty_tables
-    from portal.extensions import db
 
     check_development_database(current_app)
     check_demo_database(db.session)
@@ -1385,9 +1385,6 @@ def reset_database(echo=print) -> None:
 
 
 def _bulk_insert(model, rows: list[dict], echo) -> None:
-    from sqlalchemy import insert
-
-    from portal.extensions import db
 
     started = timer.perf_counter()
     for start in range(0, len(rows), CHUNK):
@@ -1400,9 +1397,6 @@ def _bulk_insert(model, rows: list[dict], echo) -> None:
 
 def _fix_sequences(data: DemoData) -> None:
     """Move PostgreSQL's id sequences past the explicit ids we inserted."""
-    from sqlalchemy import text as sql
-
-    from portal.extensions import db
 
     if db.session.get_bind().dialect.name != "postgresql":
         return
@@ -1422,8 +1416,6 @@ def _planned_ledger(data: DemoData) -> list:
     """The demo's ledger entries as the registry's bulk append takes them: a trade between
     registered parties becomes the same pair as registry.record_trade_transfer writes."""
     import uuid
-
-    from portal.registry.services import Holder, PlannedEntry
 
     planned = []
     for entry in data.ledger:
@@ -1467,7 +1459,6 @@ def _planned_ledger(data: DemoData) -> list:
 
 def load_ledger(data: DemoData, echo=print) -> int:
     """Write the demo's ledger through the registry's bulk append (balances checked in order)."""
-    from portal.registry.services import append_bulk
 
     started = timer.perf_counter()
     count = append_bulk(_planned_ledger(data), echo=echo)
@@ -1490,10 +1481,6 @@ def load_demo(
 ) -> DemoData | None:
     """Generate the demo data set and insert it in one transaction; return what was loaded."""
     import click
-
-    from demo.reset import write_marker
-    from portal.disclosure.summary import rebuild_summary
-    from portal.extensions import db
 
     if scale is not None and scale < 1:
         raise click.BadParameter("must be at least 1", param_hint="--scale")

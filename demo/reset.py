@@ -16,6 +16,10 @@ import click
 from sqlalchemy import Connection, MetaData, inspect, make_url, select
 from sqlalchemy import text as sql
 
+from portal.audit.models import AuditEvent
+from portal.audit.services import record_event
+from portal.config import instance_dir
+
 REFERENCE_TABLES = frozenset({"division", "industry", "variety", "category", "alembic_version"})
 MARKER_ACTION = "demo.loaded"
 # Database names that say "not production": portal_dev, portal_test, test, …
@@ -96,7 +100,6 @@ def reset_allowed_by_setting(app) -> bool:
 
 def check_development_database(app) -> None:
     """Refuse (a ClickException, exit status 1) unless the configured database is a development one."""
-    from portal.config import instance_dir
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     folders = [Path(app.instance_path), instance_dir()]
@@ -113,7 +116,6 @@ def check_development_database(app) -> None:
 
 def demo_created_database(session) -> bool:
     """True when the audit log starts with the demo's marker (written by its first load)."""
-    from portal.audit.models import AuditEvent
 
     first = session.scalar(select(AuditEvent.action).order_by(AuditEvent.id).limit(1))
     return first == MARKER_ACTION
@@ -132,8 +134,6 @@ def check_demo_database(session) -> None:
 
 def write_marker(session, seed: int, scale: int | None) -> bool:
     """Mark the database as the demo's: only when its audit log is empty. Returns whether it did."""
-    from portal.audit.models import AuditEvent
-    from portal.audit.services import record_event
 
     if session.scalar(select(AuditEvent.id).limit(1)) is not None:
         return False
