@@ -494,7 +494,15 @@ def test_flask_finds_the_command_through_the_entry_point(app, monkeypatch):
     entry_point = metadata.EntryPoint("demo", commands["demo"], "flask.commands")
     assert entry_point.load() is demo_command
     # Whatever the installed copy declares, Flask sees exactly this entry point.
-    monkeypatch.setattr(metadata, "entry_points", lambda **kw: metadata.EntryPoints([entry_point]))
+    # (Only that group: Markdown finds its extensions through entry points too, and caches them.)
+    real = metadata.entry_points
+
+    def entry_points(**kw):
+        if kw.get("group") == "flask.commands":
+            return metadata.EntryPoints([entry_point])
+        return real(**kw)
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
     group = FlaskGroup(create_app=lambda: app, load_dotenv=False, set_debug_flag=False)
     result = CliRunner().invoke(group, ["demo", "--scale", "5"])
     assert result.exit_code == 0, result.output

@@ -179,7 +179,9 @@ def test_a_visitor_is_sent_to_log_in_and_nothing_is_copied(
     source_id = closure_pages.withdrawn()
     auth.logout()
     before = _filing_count(app)
-    response = client.post(f"/filings/{source_id}/copy", data={"csrf_token": csrf_token("/accounts/login")})
+    response = client.post(
+        f"/filings/{source_id}/copy", data={"csrf_token": csrf_token("/accounts/login")}
+    )
     assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
     assert client.post(f"/filings/{source_id}/copy").status_code == 400  # no CSRF token
     assert _filing_count(app) == before
