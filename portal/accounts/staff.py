@@ -74,13 +74,7 @@ def set_active(user: User, active: bool, *, actor) -> None:
     if not active:
         user.session_version = (user.session_version or 1) + 1
     db.session.flush()
-    record_event(
-        "account.set_active",
-        user,
-        before=before,
-        after={"active": active},
-        actor=actor,
-    )
+    record_event("account.set_active", user, before=before, after={"active": active}, actor=actor)
 
 
 def reset_totp(user: User, *, actor) -> None:

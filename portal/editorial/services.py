@@ -99,12 +99,7 @@ def create_announcement(draft: Draft, *, actor, now: datetime | None = None) -> 
     now = now or utcnow()
     announcement = Announcement(status="draft")
     _apply(announcement, draft, now, actor=actor)
-    record_new(
-        "announcement.create",
-        announcement,
-        after=_snapshot(announcement),
-        actor=actor,
-    )
+    record_new("announcement.create", announcement, after=_snapshot(announcement), actor=actor)
     return announcement
 
 

@@ -262,11 +262,7 @@ def change_frequency(subscription: Subscription, frequency: str) -> None:
 
 def unsubscribe(subscription: Subscription) -> None:
     """Delete the subscription, its address and the record of its digests."""
-    record_event(
-        "subscription.delete",
-        subscription,
-        before={"target": subscription.target},
-    )
+    record_event("subscription.delete", subscription, before={"target": subscription.target})
     db.session.execute(
         delete(DigestDelivery).where(DigestDelivery.subscription_id == subscription.id)
     )
