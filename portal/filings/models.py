@@ -8,7 +8,7 @@ Quantities are Numeric(18,4) Decimals per variety: energy in tce, coal in t, nev
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -77,6 +77,21 @@ class Filing(db.Model):
     )
 
     __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
+
+    def add_event(self, action: str, actor, remark: str, source=None, target=None, at=None):
+        """Append a step to the timeline; without `source` and `target`, a step that keeps the
+        status (a reassignment, a 核减)."""
+        self.events.append(
+            FilingEvent(
+                action=action,
+                from_status=self.status if source is None else source,
+                to_status=self.status if target is None else target,
+                actor_id=actor.id,
+                actor_role=actor.role,
+                remark=remark,
+                created_at=at or datetime.now(UTC).replace(tzinfo=None),
+            )
+        )
 
     @property
     def number(self) -> str:

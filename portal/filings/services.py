@@ -346,17 +346,7 @@ def _new_draft(kind: str, actor: User, *, action: str, remark: str = "", copied_
     )
     db.session.add(filing)
     db.session.flush()
-    filing.events.append(
-        FilingEvent(
-            action=action,
-            from_status="",
-            to_status="draft",
-            actor_id=actor.id,
-            actor_role=actor.role,
-            remark=remark,
-            created_at=now(),
-        )
-    )
+    filing.add_event(action, actor, remark, "", "draft", now())
     db.session.flush()
     return filing
 

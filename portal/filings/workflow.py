@@ -30,7 +30,6 @@ from portal.access import QUEUE, REVIEWERS, ROLE_LABELS
 from portal.accounts.models import User
 from portal.audit.services import record_event
 from portal.extensions import db
-from portal.filings.models import FilingEvent
 from portal.filings.signals import filing_transitioned
 
 TERMINAL = frozenset({"final", "rejected", "withdrawn"})
@@ -323,17 +322,7 @@ def transition(
         filing.decided_at = now
     if action in ("submit", "resubmit"):
         filing.submitted_at = now
-    filing.events.append(
-        FilingEvent(
-            action=action,
-            from_status=step.source,
-            to_status=step.target,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            remark=remark,
-            created_at=now,
-        )
-    )
+    filing.add_event(action, actor, remark, step.source, step.target, now)
     db.session.flush()
     record_event(
         f"filing.{action}",

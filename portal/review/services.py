@@ -523,22 +523,13 @@ def assign_audit_firm(filing, firm_id: int, actor, remark: str = "", expected_ve
     filing.audit_firm_id = firm.id
     # Kept across returns and resubmissions: filings.services.save_draft sees this entry.
     filing.draft_data = dict(filing.draft_data or {}) | {"audit_firm_id": str(firm.id)}
-    filing.events.append(
-        FilingEvent(
-            action=filings.ASSIGN_ACTION,
-            from_status=filing.status,
-            to_status=filing.status,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            remark=_(
-                "%(before)s → %(after)s%(remark)s",
-                before=previous.name if previous is not None else _("未指定"),
-                after=firm.name,
-                remark=f"：{remark}" if remark else "",
-            ),
-            created_at=utcnow(),
-        )
+    change = _(
+        "%(before)s → %(after)s%(remark)s",
+        before=previous.name if previous is not None else _("未指定"),
+        after=firm.name,
+        remark=f"：{remark}" if remark else "",
     )
+    filing.add_event(filings.ASSIGN_ACTION, actor, change)
     db.session.flush()
     record_event(
         "filing.assign_auditor",
@@ -609,17 +600,7 @@ def correct_quantity(filing, field: str, corrected, reason: str, actor, expected
     )
     db.session.add(row)
     before = {"version": filing.version, field: f"{current:f}"}
-    filing.events.append(
-        FilingEvent(
-            action=filings.CORRECT_ACTION,
-            from_status=filing.status,
-            to_status=filing.status,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            remark=reason,
-            created_at=utcnow(),
-        )
-    )
+    filing.add_event(filings.CORRECT_ACTION, actor, reason)
     # A new version of the filing: a page shown before the correction cannot act on it unseen.
     filing.updated_at = utcnow()
     db.session.flush()
