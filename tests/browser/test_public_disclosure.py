@@ -64,7 +64,7 @@ def test_care_mode_is_reachable_by_keyboard(live_server, page, market):
     page.goto(f"{live_server}/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "跳到正文"
-    page.get_by_role("button", name="适老化关怀模式").focus()
+    page.get_by_role("link", name="适老化关怀模式").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "care" in (page.locator("html").get_attribute("class") or "")
