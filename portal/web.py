@@ -16,6 +16,7 @@ from htmx_flask import make_response
 from sqlalchemy import func, literal, select
 
 from portal import i18n
+from portal.extensions import db
 from portal.i18n import TEMPLATE_HELPERS, localized
 from portal.keyset import InvalidCursor, decode_cursor, encode_cursor, ordered, seek, sort_keys
 from portal.reference import services as reference
@@ -388,6 +389,13 @@ def _private_response() -> bool:
     if request.path.startswith(PRIVATE_PREFIXES):
         return True
     return current_user.is_authenticated
+
+
+def page_of(statement, *order_by) -> Page:
+    """The numbered page the request asks for (?page=) of a back-office list, counted exactly."""
+    count = select(func.count()).select_from(statement.subquery())
+    page = parse_int(request.args.get("page"))
+    return paginate(db.session, statement.order_by(*order_by), count, page)
 
 
 def parse_int(value: str | None, default: int = 1, maximum: int = 2**31 - 1) -> int:

@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import EDITORS, role_required
@@ -23,7 +23,7 @@ from portal.news.services import render_markdown
 from portal.publicity.services import notice_for_announcement
 from portal.reference.services import divisions
 from portal.uploads import UploadRefused, check_upload
-from portal.web import paginate, parse_int, redirect_after_post, render
+from portal.web import page_of, redirect_after_post, render
 
 
 def _labels():
@@ -125,13 +125,7 @@ def index():
     stmt = select(Announcement)
     if status:
         stmt = stmt.where(Announcement.status == status)
-    count = select(func.count()).select_from(stmt.subquery())
-    page = paginate(
-        db.session,
-        stmt.order_by(Announcement.created_at.desc(), Announcement.id.desc()),
-        count,
-        parse_int(request.args.get("page")),
-    )
+    page = page_of(stmt, Announcement.created_at.desc(), Announcement.id.desc())
     return render(
         "editorial/index.html",
         "editorial/_rows.html",

@@ -6,7 +6,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.access import (
     NOTICE_WITHDRAWERS,
@@ -20,7 +20,7 @@ from portal.news.services import get_public_announcement_or_404
 from portal.publicity import bp, services
 from portal.publicity.forms import AnswerForm, ObjectionForm, WithdrawNoticeForm
 from portal.publicity.models import Objection, PublicityNotice
-from portal.web import paginate, parse_int, redirect_after_post, render
+from portal.web import page_of, redirect_after_post, render
 
 
 def _announcement_crumbs(announcement):
@@ -109,10 +109,7 @@ def objections():
         stmt = stmt.where(Objection.status == status)
     if current_user.role == "city":
         stmt = stmt.where(Announcement.division_code == current_user.division_code)
-    count = select(func.count()).select_from(stmt.subquery())
-    page = paginate(
-        db.session, stmt.order_by(Objection.created_at), count, parse_int(request.args.get("page"))
-    )
+    page = page_of(stmt, Objection.created_at)
     return render(
         "publicity/objections.html",
         "publicity/_objection_rows.html",

@@ -32,7 +32,7 @@ from portal.registry.forms import (
     LedgerEntryForm,
 )
 from portal.registry.models import ConstructionObligation, LedgerEntry
-from portal.web import current_date, paginate, parse_int, redirect_after_post, render
+from portal.web import current_date, page_of, paginate, parse_int, redirect_after_post, render
 
 
 def ledger_error_message(error: services.LedgerError) -> str:
@@ -137,8 +137,7 @@ def holder(holder_key: str):
         .where(LedgerEntry.holder_key == found.key)
         .order_by(LedgerEntry.id.desc())
     )
-    count = select(func.count()).select_from(stmt.subquery())
-    page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
+    page = page_of(stmt)
     correction = CorrectionForm() if current_user.role == "province" else None
     return render(
         "registry/holder.html",
@@ -240,13 +239,7 @@ def construction():
     )
     if current_user.role == "city":
         stmt = stmt.where(Enterprise.division_code == current_user.division_code)
-    count = select(func.count()).select_from(stmt.subquery())
-    page = paginate(
-        db.session,
-        stmt.order_by(ConstructionObligation.start_deadline, ConstructionObligation.id),
-        count,
-        parse_int(request.args.get("page")),
-    )
+    page = page_of(stmt, ConstructionObligation.start_deadline, ConstructionObligation.id)
     return render(
         "registry/construction.html",
         "registry/_construction_rows.html",
