@@ -160,13 +160,10 @@ def create_credit_export(year: int, file_format: str, *, actor) -> CreditExport:
 
 
 def credit_exports(year: int) -> list[CreditExport]:
-    return list(
-        db.session.scalars(
-            select(CreditExport)
-            .where(CreditExport.period_year == year)
-            .order_by(CreditExport.created_at.desc(), CreditExport.id.desc())
-        )
-    )
+    """The period's exports, newest first."""
+    newest = (CreditExport.created_at.desc(), CreditExport.id.desc())
+    stmt = select(CreditExport).where(CreditExport.period_year == year).order_by(*newest)
+    return list(db.session.scalars(stmt))
 
 
 def export_file_name(export: CreditExport) -> str:

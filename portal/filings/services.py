@@ -587,15 +587,11 @@ def attach_upload(
 
 def _attachment(filing: Filing, purpose: str, file, actor) -> FilingAttachment:
     """A new attachment row for a stored file (a checked upload, or another filing's file)."""
+    stored = {
+        key: getattr(file, key) for key in ("sha256", "size", "content_type", "original_name")
+    }
     return FilingAttachment(
-        filing_id=filing.id,
-        purpose=purpose,
-        sha256=file.sha256,
-        size=file.size,
-        content_type=file.content_type,
-        original_name=file.original_name,
-        uploaded_by_id=actor.id,
-        created_at=now(),
+        filing_id=filing.id, purpose=purpose, uploaded_by_id=actor.id, created_at=now(), **stored
     )
 
 
