@@ -65,7 +65,7 @@ def test_the_header_switches_language_and_care_mode_by_links(client):
 
 
 def test_anonymous_pages_set_no_cookie(client):
-    for path in ("/", "/listings", "/trades", "/news/", "/compliance", "/about", "/search?q=郑州"):
+    for path in ("/", "/listings", "/trades", "/news/", "/compliance", "/about"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "Set-Cookie" not in response.headers, path
