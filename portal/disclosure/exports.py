@@ -3,6 +3,8 @@ their columns, shared by the CSV and XLSX downloads, the bulk archive and the da
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
@@ -423,3 +425,29 @@ DAILY_STATISTICS = Dataset(
         *_high_low(),
     ),
 )
+
+
+def monthly_rows(series, scope):
+    """The rows of MONTHLY_STATISTICS: each variety's months, as the statistics page shows them."""
+    for one in series:
+        for row in one.months:
+            yield SimpleNamespace(
+                label=row.label,
+                variety_code=one.variety.code,
+                category_code=scope.category,
+                division_code=scope.division,
+                figures=row.figures,
+                cumulative=row.cumulative,
+            )
+
+
+def daily_rows(day, by_category, by_division):
+    """The rows of DAILY_STATISTICS for one day: per variety and category, then per division."""
+    for row in [*by_category, *by_division]:
+        yield SimpleNamespace(
+            day=day,
+            variety_code=row.variety,
+            category_code=row.category,
+            division_code=row.division,
+            figures=row.figures,
+        )

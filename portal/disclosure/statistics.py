@@ -8,9 +8,11 @@ varieties are never added together (tce and t): every figure is per variety.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
 
 from sqlalchemy import case, func, select
 
@@ -302,21 +304,31 @@ def day_report(day: date, scope: Scope) -> DayReport:
         conditions.append(S.category_code == scope.category)
     if scope.division:
         conditions.append(S.division_code.in_((MARKET_WIDE, scope.division)))
-    rows = db.session.execute(
-        select(
-            S.division_code,
-            S.variety_code,
-            S.category_code,
-            S.trades,
-            S.volume,
-            S.amount,
-            S.high,
-            S.low,
-        ).where(*conditions)
-    ).all()
-    cells: dict[tuple, Figures] = {
-        (d, v, c): figures(n, vol, amt, hi, lo) for d, v, c, n, vol, amt, hi, lo in rows
-    }
+    rows = db.session.execute(select(*DAY_COLUMNS).where(*conditions)).all()
+    by_category, by_division = _day_rows(_cells(rows), scope)
+    return DayReport(day, by_category, by_division, cumulative(day, scope))
+
+
+DAY_COLUMNS = (
+    S.division_code,
+    S.variety_code,
+    S.category_code,
+    S.trades,
+    S.volume,
+    S.amount,
+    S.high,
+    S.low,
+)
+
+
+def _cells(rows) -> dict[tuple, Figures]:
+    """(division, variety, category) → figures, from rows of DAY_COLUMNS."""
+    return {(d, v, c): figures(n, vol, amt, hi, lo) for d, v, c, n, vol, amt, hi, lo in rows}
+
+
+def _day_rows(cells: dict[tuple, Figures], scope: Scope) -> tuple[list[DayRow], list[DayRow]]:
+    """One day's rows per variety and category (each variety's total after its categories), and
+    per variety and division (all categories together)."""
     own = scope.division or MARKET_WIDE
     by_category, by_division = [], []
     division_order = [d.code for d in divisions()]
@@ -337,7 +349,17 @@ def day_report(day: date, scope: Scope) -> DayReport:
                     summed = summed + found
             if summed.trades:
                 by_division.append(DayRow(variety.code, None, code, summed))
-    return DayReport(day, by_category, by_division, cumulative(day, scope))
+    return by_category, by_division
+
+
+def every_day() -> Iterator[tuple[date, list[DayRow], list[DayRow]]]:
+    """Each trading day's rows, as its daily report shows them for the whole market, oldest day
+    first: the daily dataset of the open-data archive. One ordered scan of the summary."""
+    stmt = select(S.day, *DAY_COLUMNS).order_by(S.day).execution_options(yield_per=2000)
+    rows = db.session.execute(stmt)
+    for day, day_rows in groupby(rows, key=lambda row: row[0]):
+        by_category, by_division = _day_rows(_cells(row[1:] for row in day_rows), Scope())
+        yield _as_date(day), by_category, by_division
 
 
 def cumulative(day: date, scope: Scope) -> dict[str, dict[str, Figures]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -187,31 +186,6 @@ def _daily_report(form) -> dict:
     }
 
 
-def _monthly_rows(report: dict, form):
-    scope = _scope(form)
-    for series in report["series"]:
-        for row in series.months:
-            yield SimpleNamespace(
-                label=row.label,
-                variety_code=series.variety.code,
-                category_code=scope.category,
-                division_code=scope.division,
-                figures=row.figures,
-                cumulative=row.cumulative,
-            )
-
-
-def _daily_rows(report: stats.DayReport):
-    for row in [*report.by_category, *report.by_division]:
-        yield SimpleNamespace(
-            day=report.day,
-            variety_code=row.variety,
-            category_code=row.category,
-            division_code=row.division,
-            figures=row.figures,
-        )
-
-
 @bp.get("/statistics/monthly.<any(csv, xlsx):file_format>")
 def statistics_monthly_export(file_format: str):
     """The monthly table of the statistics page, as CSV or XLSX, for the same choices."""
@@ -221,7 +195,11 @@ def statistics_monthly_export(file_format: str):
     report = _monthly_report(form)
     page = public_url("disclosure.statistics", **form.active)
     return _table_download(
-        exports.MONTHLY_STATISTICS, form, list(_monthly_rows(report, form)), file_format, page
+        exports.MONTHLY_STATISTICS,
+        form,
+        list(exports.monthly_rows(report["series"], _scope(form))),
+        file_format,
+        page,
     )
 
 
@@ -233,7 +211,7 @@ def statistics_daily_export(file_format: str):
         return statistics_daily()
     report = _daily_report(form)["report"]
     page = public_url("disclosure.statistics_daily", **form.active)
-    rows = list(_daily_rows(report))
+    rows = list(exports.daily_rows(report.day, report.by_category, report.by_division))
     return _table_download(exports.DAILY_STATISTICS, form, rows, file_format, page)
 
 

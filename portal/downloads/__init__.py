@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask import Blueprint, Flask, current_app
 
+from portal.web import current_date
+
 bp = Blueprint("downloads", __name__, url_prefix="/data")
 
 from portal.downloads import services, views  # noqa: E402,F401  (views attach to bp)
@@ -23,5 +25,5 @@ def init_app(app: Flask) -> None:
         Run it daily from cron; archives beyond ARCHIVE_KEEP are deleted, oldest first.
         """
         with current_app.test_request_context("/"):
-            archive = services.write_archive(day.date() if day else services.today_local())
+            archive = services.write_archive(day.date() if day else current_date())
         click.echo(f"{archive.path} {archive.size} bytes sha256 {archive.sha256}")

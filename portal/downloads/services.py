@@ -22,6 +22,7 @@ from portal.compliance import exports as compliance
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure import exports as market
 from portal.disclosure import services as disclosure
+from portal.disclosure import statistics as stats
 from portal.enterprises.models import Enterprise
 from portal.exports import (
     LICENCE_TITLE,
@@ -35,6 +36,7 @@ from portal.extensions import db
 from portal.news import exports as news
 from portal.news.services import filter_announcements
 from portal.urls import public_url
+from portal.web import current_date
 
 ARCHIVE_NAME = re.compile(r"^ynq-open-data-(\d{4}-\d{2}-\d{2})\.zip$")
 
@@ -45,11 +47,9 @@ DATASETS: tuple[tuple[Dataset, str], ...] = (
     (compliance.COMPLIANCE_RECORDS, "compliance.index"),
     (market.ENTERPRISES, "disclosure.enterprises"),
     (news.ANNOUNCEMENTS, "news.index"),
+    (market.MONTHLY_STATISTICS, "disclosure.statistics"),
+    (market.DAILY_STATISTICS, "disclosure.statistics_daily"),
 )
-
-
-def today_local() -> date:
-    return disclosure.today()
 
 
 def dataset_rows(name: str):
@@ -76,6 +76,24 @@ def dataset_rows(name: str):
     else:
         raise KeyError(name)
     return stmt.options(*market.LOADS[name])
+
+
+def dataset_iter(name: str):
+    """Every public row of a dataset, streamed: the rows of `dataset_rows`, or for the statistics
+    the months since the market opened and every trading day's report, market-wide."""
+    if name == market.MONTHLY_STATISTICS.name:
+        opened = stats.first_trading_day()
+        if opened is None:
+            return iter(())
+        last = max(current_date(), stats.last_trading_day() or opened)
+        return market.monthly_rows(stats.monthly(stats.Scope(), opened, last), stats.Scope())
+    if name == market.DAILY_STATISTICS.name:
+        return (
+            row
+            for day, by_category, by_division in stats.every_day()
+            for row in market.daily_rows(day, by_category, by_division)
+        )
+    return db.session.scalars(dataset_rows(name).execution_options(yield_per=1000))
 
 
 @dataclass(frozen=True)
@@ -121,14 +139,13 @@ def write_archive(day: date, folder: Path | None = None, keep: int | None = None
     try:
         with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
             for dataset, page in DATASETS:
-                stmt = dataset_rows(dataset.name)
-                rows = db.session.scalars(stmt.execution_options(yield_per=1000))
+                rows = dataset_iter(dataset.name)
                 with archive.open(_deflated(f"{dataset.name}.csv", now), "w") as member:
                     for chunk in csv_chunks(dataset.columns, rows):
                         member.write(chunk.encode("utf-8"))
                 about = about_rows(dataset, [], public_url(page))
                 with tempfile.TemporaryFile() as spool:
-                    rows = db.session.scalars(stmt.execution_options(yield_per=1000))
+                    rows = dataset_iter(dataset.name)
                     counts[dataset.name] = write_xlsx(
                         spool, dataset.columns, rows, about, str(dataset.title)
                     )

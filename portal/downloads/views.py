@@ -11,11 +11,20 @@ from portal.i18n import file_size
 from portal.urls import public_url
 from portal.web import render
 
-# Where each dataset's full list downloads (its list page's export endpoints and arguments).
+# Where each dataset's full list downloads: the CSV and the XLSX endpoint of its page, with their
+# arguments. The others are in the daily archive (and the compliance lists per period).
 DOWNLOADS = {
-    "listings": ("disclosure.export_csv", "disclosure.export_xlsx", {"kind": "listings"}),
-    "trades": ("disclosure.export_csv", "disclosure.export_xlsx", {"kind": "trades"}),
-    "enterprises": ("disclosure.export_csv", "disclosure.export_xlsx", {"kind": "enterprises"}),
+    **{
+        kind: (
+            ("disclosure.export_csv", {"kind": kind}),
+            ("disclosure.export_xlsx", {"kind": kind}),
+        )
+        for kind in ("listings", "trades", "enterprises")
+    },
+    "statistics-monthly": tuple(
+        ("disclosure.statistics_monthly_export", {"file_format": fmt, "period": "all"})
+        for fmt in ("csv", "xlsx")
+    ),
 }
 
 
@@ -32,19 +41,19 @@ def dataset_json_ld(dataset, page: str) -> dict:
     """schema.org Dataset for one public dataset, with its downloads as DataDownload."""
     distribution = []
     if dataset.name in DOWNLOADS:
-        csv_endpoint, xlsx_endpoint, args = DOWNLOADS[dataset.name]
+        (csv_endpoint, csv_args), (xlsx_endpoint, xlsx_args) = DOWNLOADS[dataset.name]
         distribution = [
             {
                 "@type": "DataDownload",
                 "encodingFormat": "text/csv",
-                "contentUrl": public_url(csv_endpoint, **args),
+                "contentUrl": public_url(csv_endpoint, **csv_args),
             },
             {
                 "@type": "DataDownload",
                 "encodingFormat": (
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 ),
-                "contentUrl": public_url(xlsx_endpoint, **args),
+                "contentUrl": public_url(xlsx_endpoint, **xlsx_args),
             },
         ]
     organization = {"@id": public_url("main.home") + "#organization"}

@@ -53,7 +53,7 @@ def test_the_data_page_describes_each_dataset_in_json_ld(client, market):
     found = [json.loads(block) for block in blocks]
     catalog = next(item for item in found if item["@type"] == "DataCatalog")
     names = {item["name"] for item in catalog["dataset"]}
-    assert {"挂牌信息", "成交公示", "履约名单", "参与单位", "通知公告"} <= names
+    assert {"挂牌信息", "成交公示", "履约名单", "参与单位", "通知公告", "市场统计（月度）"} <= names
     listings = next(item for item in catalog["dataset"] if item["name"] == "挂牌信息")
     assert listings["license"].startswith("https://creativecommons.org/licenses/by/4.0/")
     formats = {d["encodingFormat"] for d in listings["distribution"]}
@@ -108,3 +108,46 @@ def test_old_archives_are_pruned_and_unknown_names_are_404(app, client, market):
 def test_no_archive_yet_says_why_and_what_next(client):
     html = client.get("/data/archives").get_data(as_text=True)
     assert "还没有生成数据包" in html and "/data" in html
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return [line.split(",") for line in data.decode("utf-8-sig").splitlines()]
+
+
+def test_the_archive_holds_the_statistics_as_the_pages_download_them(app, client, runner, market):
+    """Monthly: every month since the first trade, as /statistics/monthly.csv?period=all gives it.
+    Daily: each trading day's rows, as that day's /statistics/daily.csv gives them."""
+    result = runner.invoke(args=["data", "archive"])  # today's date, in the portal's time zone
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        archive = services.list_archives()[0]
+    with zipfile.ZipFile(archive.path) as bundle:
+        monthly = bundle.read("statistics-monthly.csv")
+        daily = _csv_rows(bundle.read("statistics-daily.csv"))
+        workbook = pd.read_excel(io.BytesIO(bundle.read("statistics-daily.xlsx")), dtype=str)
+    page = client.get("/statistics/monthly.csv?period=all")
+    assert _csv_rows(monthly) == _csv_rows(page.get_data())
+    assert len(_csv_rows(monthly)) > 1 + 12  # January 2025 to today, both varieties
+
+    days = [
+        _csv_rows(client.get(f"/statistics/daily.csv?day={day}").get_data())
+        for day in ("2025-01-20", "2025-06-10")
+    ]
+    assert daily == [days[0][0], *days[0][1:], *days[1][1:]]
+    assert len(workbook) == len(daily) - 1
+    # A trade on each day: the energy trade in January, the coal trade in June.
+    assert any("2025-01-20" in row[0] for row in daily[1:])
+    assert any("2025-06-10" in row[0] for row in daily[1:])
+
+
+def test_the_data_page_offers_the_monthly_statistics_whole(client):
+    page = client.get("/data").get_data(as_text=True)
+    assert "/statistics/monthly.csv?period=all" in page
+    assert "/statistics/monthly.xlsx?period=all" in page
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    catalog = next(j for j in map(json.loads, blocks) if j["@type"] == "DataCatalog")
+    monthly = next(d for d in catalog["dataset"] if d["name"] == "市场统计（月度）")
+    assert {d["contentUrl"].split("/")[-1] for d in monthly["distribution"]} == {
+        "monthly.csv?period=all",
+        "monthly.xlsx?period=all",
+    }
