@@ -110,7 +110,9 @@ def page_benchmark(url: str, rounds: int) -> dict:
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False}
+    )
     rng = random.Random(7)
     with app.app_context():
         listing_numbers = db.session.scalars(
@@ -172,7 +174,9 @@ def statistics_benchmark(url: str, rounds: int) -> dict:
     """The statistics page and the daily report: read from market_daily_summary, target p95 30 ms."""
     from portal import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False}
+    )
     client = app.test_client()
     return {
         "statistics_pages": time_requests(client, STATISTICS_URLS, rounds),
