@@ -13,6 +13,7 @@ naive UTC, as everywhere in the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -43,6 +44,7 @@ from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.reference.data import CATEGORIES, DIVISIONS, INDUSTRIES
 from portal.registry.services import Holder, PlannedEntry, append_bulk
+from portal.text import pinyin_sort_key
 
 ANCHOR = date(2026, 11, 26)  # "today" of the data set, in Asia/Shanghai
 FIRST_DAY = date(2021, 1, 4)
@@ -124,6 +126,10 @@ def organization_code(rng: random.Random) -> str:
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
     check = 11 - sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11
     return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+# A name's pinyin key, once per name: a unit's compliance rows carry its key too.
+_sort_key = functools.lru_cache(maxsize=None)(pinyin_sort_key)
 
 
 def make_uscc(rng: random.Random, division_code: str, taken: set[str]) -> str:
@@ -362,6 +368,7 @@ class _Generator:
                     "id": i,
                     "uscc": make_uscc(rng, division, self.usccs),
                     "name": name,
+                    "name_sort": _sort_key(name),
                     "division_code": division,
                     "industry_code": industry,
                     "address": f"河南省{DIVISION_NAMES[division]}{county}"
@@ -734,6 +741,7 @@ class _Generator:
         self.figures[(unit.id, year, variety)] = figures
         row = {
             "enterprise_id": unit.id,
+            "sort_name": _sort_key(unit.name),
             "period_year": year,
             "variety_code": variety,
             "actual": None,

@@ -1,8 +1,11 @@
 """Column types every package shares. Quantities, prices and amounts are exact decimals, never
 floats; portal/forms.py bounds input to what these columns hold."""
 
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, String
 
 Quantity = Numeric(18, 4)  # tce or t
 Price = Numeric(14, 2)  # yuan per unit
 Amount = Numeric(20, 2)  # yuan
+# A sort key compares bytewise on every database (PostgreSQL's default collation would reorder
+# it by locale rules, and an index in another collation would not serve the ORDER BY).
+SortKey = String(300).with_variant(String(300, collation="C"), "postgresql")

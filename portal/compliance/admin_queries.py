@@ -144,7 +144,7 @@ def units_query(year: int, filters: dict):
         select(Enterprise)
         .options(lazyload(Enterprise.division), lazyload(Enterprise.industry))
         .where(*conditions)
-        .order_by(Enterprise.name, Enterprise.id)
+        .order_by(Enterprise.name_sort, Enterprise.id)
     )
 
 

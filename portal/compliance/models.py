@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, func
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from portal.columns import Quantity
+from portal.columns import Quantity, SortKey
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.registry.models import Holding
@@ -43,7 +55,8 @@ class ComplianceRecord(db.Model):
         UniqueConstraint(
             "enterprise_id", "period_year", "variety_code", name="uq_compliance_unit_period_variety"
         ),
-        Index("ix_compliance_period_status", "period_year", "status"),
+        Index("ix_compliance_period_status", "period_year", "status", "sort_name", "id"),
+        Index("ix_compliance_period_sort_name", "period_year", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +70,9 @@ class ComplianceRecord(db.Model):
     rectify_by: Mapped[date | None]
     filed_on: Mapped[date | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # The unit's Enterprise.name_sort, copied so that the period's list sorts by name from an
+    # index of this table alone (kept by the mapper events below).
+    sort_name: Mapped[str] = mapped_column(SortKey, default="", server_default="")
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     period: Mapped[CompliancePeriod] = relationship()
@@ -98,3 +114,20 @@ class ComplianceRecord(db.Model):
     @property
     def holdings(self) -> Decimal:
         return self.quota + self.bought - self.sold - self.taken_back
+
+
+@event.listens_for(ComplianceRecord, "before_insert")
+def _copy_sort_name(_mapper, connection, record: ComplianceRecord) -> None:
+    record.sort_name = connection.scalar(
+        select(Enterprise.name_sort).where(Enterprise.id == record.enterprise_id)
+    )
+
+
+@event.listens_for(Enterprise, "after_update")
+def _follow_renamed_unit(_mapper, connection, unit: Enterprise) -> None:
+    if inspect(unit).attrs.name_sort.history.has_changes():
+        connection.execute(
+            update(ComplianceRecord)
+            .where(ComplianceRecord.enterprise_id == unit.id)
+            .values(sort_name=unit.name_sort)
+        )

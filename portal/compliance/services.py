@@ -118,7 +118,7 @@ def period_overview(year: int, division_code: str | None = None) -> list[Overvie
     ids = obligated_enterprise_ids(year) | {eid for eid, _ in records}
     if not ids:
         return []
-    stmt = select(Enterprise).where(Enterprise.id.in_(ids)).order_by(Enterprise.name)
+    stmt = select(Enterprise).where(Enterprise.id.in_(ids)).order_by(Enterprise.name_sort)
     if division_code:
         stmt = stmt.where(Enterprise.division_code == division_code)
     rows = []
@@ -548,13 +548,17 @@ def export_json(year: int) -> str:
 # Every sort ends with the row's id: no two rows tie, so a keyset page (web.paginate) can start
 # exactly after the last row shown.
 COMPLIANCE_SORTS = {
-    "name": (Enterprise.name.asc(), ComplianceRecord.id.asc()),
+    "name": (ComplianceRecord.sort_name.asc(), ComplianceRecord.id.asc()),
     "-shortfall": (
         ComplianceRecord.shortfall.desc().nulls_last(),
-        Enterprise.name.asc(),
+        ComplianceRecord.sort_name.asc(),
         ComplianceRecord.id.asc(),
     ),
-    "status": (ComplianceRecord.status.asc(), Enterprise.name.asc(), ComplianceRecord.id.asc()),
+    "status": (
+        ComplianceRecord.status.asc(),
+        ComplianceRecord.sort_name.asc(),
+        ComplianceRecord.id.asc(),
+    ),
 }
 COMPLIANCE_FILTERS = {
     "division": equals(Enterprise.division_code),

@@ -131,7 +131,7 @@ def trades_query(filters: dict):
 
 def enterprises_query(filters: dict):
     conditions = [Enterprise.is_public.is_(True), *filter_conditions(ENTERPRISE_FILTERS, filters)]
-    stmt = select(Enterprise).where(*conditions).order_by(Enterprise.name, Enterprise.id)
+    stmt = select(Enterprise).where(*conditions).order_by(Enterprise.name_sort, Enterprise.id)
     return stmt, select(func.count(Enterprise.id)).where(*conditions)
 
 

@@ -23,7 +23,6 @@ from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure import exports as market
 from portal.disclosure import services as disclosure
 from portal.disclosure import statistics as stats
-from portal.enterprises.models import Enterprise
 from portal.exports import (
     LICENCE_TITLE,
     LICENCE_URL,
@@ -65,7 +64,9 @@ def dataset_rows(name: str):
             .join(ComplianceRecord.enterprise)
             .join(CompliancePeriod, CompliancePeriod.year == ComplianceRecord.period_year)
             .where(CompliancePeriod.published_at.is_not(None))
-            .order_by(ComplianceRecord.period_year.desc(), Enterprise.name, ComplianceRecord.id)
+            .order_by(
+                ComplianceRecord.period_year.desc(), ComplianceRecord.sort_name, ComplianceRecord.id
+            )
         )
         return stmt.options(*compliance.LOADS)
     elif name == "enterprises":
