@@ -229,14 +229,31 @@ def _rows_and_keys(session, statement, keys) -> tuple[list, list]:
     return [row[0] for row in rows], [tuple(row[1:]) for row in rows]
 
 
+# From this many rows deep, a numbered page of a keyset list skips them on the sort columns alone
+# (one narrow query, often served from the index without reading the rows), then seeks past the
+# last skipped row as a cursor page does: OFFSET over whole rows grew with the depth.
+SEEK_FROM_OFFSET = 1000
+
+
 def _offset_page(session, statement, page, per_page, total, capped, keys) -> Page:
     if page < 1:
         abort(404)
-    if keys is not None:
-        statement = ordered(statement, keys)
-    items, values = _rows_and_keys(
-        session, statement.limit(per_page + 1).offset((page - 1) * per_page), keys
-    )
+    skip = (page - 1) * per_page
+    if keys is not None and skip >= SEEK_FROM_OFFSET:
+        last_skipped = session.execute(
+            ordered(statement, keys)
+            .with_only_columns(*(key.column for key in keys))
+            .offset(skip - 1)
+            .limit(1)
+        ).first()
+        if last_skipped is None:
+            abort(404)
+        page_rows = seek(statement, keys, tuple(last_skipped)).limit(per_page + 1)
+        items, values = _rows_and_keys(session, page_rows, keys)
+    else:
+        if keys is not None:
+            statement = ordered(statement, keys)
+        items, values = _rows_and_keys(session, statement.limit(per_page + 1).offset(skip), keys)
     if page > 1 and not items:
         abort(404)
     more_after = len(items) > per_page

@@ -1,4 +1,5 @@
-"""pinyin sort keys: enterprise.name_sort and compliance_record.sort_name, indexed for the lists
+"""pinyin sort keys: enterprise.name_sort and compliance_record.sort_name, indexed for the lists;
+announcements by category and status
 
 Revision ID: 0023_pinyin_sort_keys
 Revises: 0016_review_workbench
@@ -55,6 +56,17 @@ def upgrade():
     op.create_index(
         "ix_enterprise_public_name_sort", "enterprise", ["is_public", "name_sort", "id"]
     )
+    for column in ("division_code", "industry_code"):
+        op.create_index(
+            f"ix_enterprise_public_{column.split('_')[0]}_name",
+            "enterprise",
+            ["is_public", column, "name_sort", "id"],
+        )
+    op.create_index(
+        "ix_announcement_category_status_published",
+        "announcement",
+        ["category", "status", "published_at"],
+    )
     op.drop_index("ix_compliance_period_status", table_name="compliance_record")
     op.create_index(
         "ix_compliance_period_status",
@@ -67,9 +79,12 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_announcement_category_status_published", table_name="announcement")
     op.drop_index("ix_compliance_period_sort_name", table_name="compliance_record")
     op.drop_index("ix_compliance_period_status", table_name="compliance_record")
     op.create_index("ix_compliance_period_status", "compliance_record", ["period_year", "status"])
+    op.drop_index("ix_enterprise_public_industry_name", table_name="enterprise")
+    op.drop_index("ix_enterprise_public_division_name", table_name="enterprise")
     op.drop_index("ix_enterprise_public_name_sort", table_name="enterprise")
     op.drop_index("ix_enterprise_name_sort", table_name="enterprise")
     op.drop_column("compliance_record", "sort_name")

@@ -568,17 +568,25 @@ COMPLIANCE_FILTERS = {
 }
 
 
-def compliance_query(year: int, filters: dict):
+# The filters on the unit's own columns; the others, and every sort, read the record's table.
+UNIT_FILTERS = ("division", "industry")
+
+
+def compliance_query(year: int, filters: dict, *, with_unit: bool = False):
+    """The period's published rows, filtered and sorted as asked, and their count. `with_unit`
+    joins the unit even without a filter on it (for a load of its columns from the join)."""
     conditions = [
         ComplianceRecord.period_year == year,
         *filter_conditions(COMPLIANCE_FILTERS, filters),
     ]
-    joined = select(ComplianceRecord).join(ComplianceRecord.enterprise).where(*conditions)
-    stmt = sorted_by(joined, COMPLIANCE_SORTS, filters.get("sort"), "name")
-    count = (
-        select(func.count(ComplianceRecord.id)).join(ComplianceRecord.enterprise).where(*conditions)
-    )
-    return stmt, count
+    stmt, count = select(ComplianceRecord), select(func.count(ComplianceRecord.id))
+    # The unit is joined only to filter by it: a sort or a count over the period alone then reads
+    # one index of compliance_record (the name sorts by the record's own copy of the key).
+    if with_unit or any(filters.get(name) for name in UNIT_FILTERS):
+        stmt = stmt.join(ComplianceRecord.enterprise)
+        count = count.join(ComplianceRecord.enterprise)
+    stmt = sorted_by(stmt.where(*conditions), COMPLIANCE_SORTS, filters.get("sort"), "name")
+    return stmt, count.where(*conditions)
 
 
 def published_periods() -> list[CompliancePeriod]:

@@ -56,7 +56,7 @@ def _export(year: int, file_format: str):
     form = ComplianceFilterForm(request.args)
     if not form.validate():
         return period(year)
-    stmt, _count = services.compliance_query(year, form.data)
+    stmt, _count = services.compliance_query(year, form.data, with_unit=True)
     stmt = stmt.options(*exports.LOADS)
     page_url = public_url("compliance.period", year=year, **form.active)
     return download(

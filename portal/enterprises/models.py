@@ -18,6 +18,13 @@ class Enterprise(db.Model):
     __table_args__ = (
         Index("ix_enterprise_name_sort", "name_sort", "id"),
         Index("ix_enterprise_public_name_sort", "is_public", "name_sort", "id"),
+        # The public list's two filters, each in name order.
+        Index(
+            "ix_enterprise_public_division_name", "is_public", "division_code", "name_sort", "id"
+        ),
+        Index(
+            "ix_enterprise_public_industry_name", "is_public", "industry_code", "name_sort", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,8 @@ class Announcement(db.Model):
     __table_args__ = (
         Index("ix_announcement_status_published", "status", "published_at"),
         Index("ix_announcement_category_published", "category", "published_at"),
+        # A category's published announcements, counted (to the cap) from the index alone.
+        Index("ix_announcement_category_status_published", "category", "status", "published_at"),
         # The home page: featured first, then newest.
         Index("ix_announcement_status_featured_published", "status", "is_featured", "published_at"),
         Index("ix_announcement_publicity_ends", "publicity_ends_at"),
