@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -30,7 +31,7 @@ from portal.exports import about_rows, csv_response, download, xlsx_response
 from portal.extensions import db
 from portal.lists import render_list
 from portal.urls import public_url
-from portal.web import current_date, paginate, parse_int, render
+from portal.web import current_date, paginate, render
 
 LABELS = {
     "listing_status": LISTING_STATUS,
@@ -297,12 +298,13 @@ def _registry(enterprise, *, first_page_only: bool = False) -> dict:
         db.session,
         stmt,
         count,
-        parse_int(args.get("page")),
         per_page=MOVEMENTS_PER_PAGE,
         keyset=True,
         after=args.get("after"),
         before=args.get("before"),
     )
+    # Cursor links only (no page numbers): every page costs what the first one does.
+    page = replace(page, page=None)
     return {
         "participates": True,
         "holdings": ledger.period_holdings(enterprise.id, current_date()),

@@ -3,6 +3,7 @@ the public record that caused it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -73,7 +74,8 @@ def test_registry_page_pages_by_keyset(app, client, unit):
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "核定第 24 批" in html and "核定第 4 批" not in html
     assert "共 29 条" in html
-    fragment = client.get(f"/enterprises/{unit['seller']}/registry?page=2", headers=HX)
+    after = re.search(r'href="[^"]*registry\?after=([^"&]+)"', html).group(1)
+    fragment = client.get(f"/enterprises/{unit['seller']}/registry?after={after}", headers=HX)
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and "核定第 4 批" in body and "初始分配" in body
     assert fragment.headers["Vary"] == "HX-Request" or "HX-Request" in fragment.headers["Vary"]
