@@ -19,11 +19,11 @@ def upgrade():
     # The public profile reads a holder's entries newest first, a page at a time.
     op.create_index("ix_ledger_entry_holder_id", "ledger_entry", ["holder_key", "id"], unique=False)
     with op.batch_alter_table("construction_obligation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("take_back_notice_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("take_back_announcement_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            batch_op.f("fk_construction_obligation_take_back_notice_id_publicity_notice"),
-            "publicity_notice",
-            ["take_back_notice_id"],
+            batch_op.f("fk_construction_obligation_take_back_announcement_id_announcement"),
+            "announcement",
+            ["take_back_announcement_id"],
             ["id"],
         )
     op.create_table(
@@ -79,8 +79,8 @@ def downgrade():
     op.drop_table("construction_start_report")
     with op.batch_alter_table("construction_obligation", schema=None) as batch_op:
         batch_op.drop_constraint(
-            batch_op.f("fk_construction_obligation_take_back_notice_id_publicity_notice"),
+            batch_op.f("fk_construction_obligation_take_back_announcement_id_announcement"),
             type_="foreignkey",
         )
-        batch_op.drop_column("take_back_notice_id")
+        batch_op.drop_column("take_back_announcement_id")
     op.drop_index("ix_ledger_entry_holder_id", table_name="ledger_entry")

@@ -191,14 +191,20 @@ def movements(entries: list[LedgerEntry], now: datetime) -> list[Movement]:
         for e in entries
         if e.source_type == "construction_obligation" and e.source_id.isdigit()
     }
-    take_back_notices = {}
+    take_back_announcements = {}
     if obligation_ids:
-        take_back_notices = {
-            str(obligation_id): notice_id
-            for obligation_id, notice_id in db.session.execute(
-                select(ConstructionObligation.id, ConstructionObligation.take_back_notice_id).where(
+        take_back_announcements = {
+            str(obligation_id): announcement_id
+            for obligation_id, announcement_id in db.session.execute(
+                select(ConstructionObligation.id, Announcement.id)
+                .join(
+                    Announcement,
+                    Announcement.id == ConstructionObligation.take_back_announcement_id,
+                )
+                .where(
                     ConstructionObligation.id.in_(obligation_ids),
-                    ConstructionObligation.take_back_notice_id.is_not(None),
+                    Announcement.status == "published",
+                    Announcement.published_at <= now,
                 )
             )
         }
@@ -221,22 +227,7 @@ def movements(entries: list[LedgerEntry], now: datetime) -> list[Movement]:
         for filing_id in set(filing_ids.values())
         if filing_id and filing_kinds.get(filing_id) not in (None, "compliance")
     ]
-    notice_ids = {str(n) for n in take_back_notices.values()}
     announcements = _public_notices(subjects, now)
-    take_back_announcements = {}
-    if notice_ids:
-        take_back_announcements = {
-            str(notice_id): announcement
-            for notice_id, announcement in db.session.execute(
-                select(PublicityNotice.id, Announcement.id)
-                .join(Announcement, Announcement.id == PublicityNotice.announcement_id)
-                .where(
-                    PublicityNotice.id.in_([int(n) for n in notice_ids]),
-                    Announcement.status == "published",
-                    Announcement.published_at <= now,
-                )
-            )
-        }
     compliance_years = {
         e.period_year
         for e in entries
@@ -263,10 +254,9 @@ def movements(entries: list[LedgerEntry], now: datetime) -> list[Movement]:
             if year in published:
                 record_type, record_key = "compliance", year
         elif e.source_type == "construction_obligation":
-            notice = take_back_notices.get(e.source_id)
-            if notice is not None and str(notice) in take_back_announcements:
+            if e.source_id in take_back_announcements:
                 record_type = "publicity"
-                record_key = take_back_announcements[str(notice)]
+                record_key = take_back_announcements[e.source_id]
         out.append(
             Movement(
                 id=e.id,

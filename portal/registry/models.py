@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Quantity
+from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.reference.models import Variety
 
@@ -152,8 +153,9 @@ class ConstructionObligation(db.Model):
     warned_at: Mapped[datetime | None]
     taken_back_at: Mapped[datetime | None]
     take_back_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
-    # The 公示 that published the take-back (one per `flask tick` run that took any back).
-    take_back_notice_id: Mapped[int | None] = mapped_column(ForeignKey("publicity_notice.id"))
+    # The announcement of the 公示 that published the take-back (one per `flask tick` run that
+    # took any back).
+    take_back_announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     source_type: Mapped[str] = mapped_column(String(24), default="")
     source_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]
@@ -191,6 +193,7 @@ class ConstructionStartReport(db.Model):
     remark: Mapped[str] = mapped_column(Text, default="")
 
     obligation: Mapped[ConstructionObligation] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
 
 @event.listens_for(LedgerEntry, "before_update")

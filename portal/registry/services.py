@@ -37,6 +37,7 @@ from portal.registry.models import (
     COMPONENTS,
     DEBIT_COMPONENTS,
     ConstructionObligation,
+    ConstructionStartReport,
     Holding,
     LedgerEntry,
     LedgerHolderLock,
@@ -649,13 +650,28 @@ def mark_construction_warned(obligation: ConstructionObligation) -> None:
 
 
 def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
-    """Take back the indicators of every project that did not start by its deadline (idempotent)."""
+    """Take back the indicators of every project that did not start by its deadline (idempotent).
+
+    A start report the city has not yet decided holds the take-back back: the unit reported in
+    time, and a refusal lets the next run take the indicators back.
+    """
+    pending_report = (
+        select(ConstructionStartReport.id)
+        .where(
+            ConstructionStartReport.obligation_id == ConstructionObligation.id,
+            ConstructionStartReport.status == "pending",
+        )
+        .exists()
+    )
     expired = db.session.scalars(
-        select(ConstructionObligation).where(
+        select(ConstructionObligation)
+        .where(
             ConstructionObligation.started_on.is_(None),
             ConstructionObligation.taken_back_at.is_(None),
             ConstructionObligation.start_deadline < today,
+            ~pending_report,
         )
+        .order_by(ConstructionObligation.id)
     ).all()
     done = []
     for obligation in expired:
