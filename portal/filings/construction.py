@@ -191,6 +191,14 @@ def submit_start_report(
     today: date,
 ) -> ConstructionStartReport:
     """Report that construction started, with its evidence; the city decides."""
+    # Read the obligation again under a row lock (PostgreSQL): a take-back committed meanwhile is
+    # seen here, and the report is refused rather than left waiting on indicators already gone.
+    obligation = db.session.scalar(
+        select(ConstructionObligation)
+        .where(ConstructionObligation.id == obligation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if obligation.taken_back_at is not None:
         raise StartReportError("taken_back")
     if obligation.started_on is not None:

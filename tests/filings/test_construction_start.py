@@ -7,6 +7,8 @@ import io
 import itertools
 import re
 from datetime import date, timedelta
+from email import message_from_string
+from email.policy import default
 
 import pytest
 from sqlalchemy import func, select
@@ -85,7 +87,9 @@ def test_a_tick_takes_back_publishes_one_publicity_and_tells_the_enterprise(app,
         assert any("已无偿收回" in n.title for n in inbox)
         assert registry.balance(unit["enterprise"], "energy") == 50
         announcement_id = announcement.id
-    assert any("已无偿收回" in m or "=E5=B7=B2" in m for m in f.outbox(app))
+    mails = [message_from_string(m, policy=default) for m in f.outbox(app)]
+    taken = [m for m in mails if "已无偿收回" in m["Subject"]]
+    assert taken and f"/news/{announcement_id}" in taken[0].get_body().get_content()
     # A second run finds nothing more to take back and publishes nothing.
     assert _tick(app).taken_back == []
     with app.app_context():
@@ -276,3 +280,31 @@ def test_reports_of_another_enterprise_are_404(app, client, unit):
         other_client.get(f"/filings/construction/reports/{report_id}/evidence").status_code == 404
     )
     assert re.search(r"\d", str(report_id))
+
+
+def test_the_filing_page_shows_the_take_back(app, client, unit):
+    with app.app_context():
+        enterprise = db.session.get(f.Enterprise, unit["enterprise"])
+        filing = f.make_filing(
+            "purchase",
+            status="final",
+            enterprise=enterprise,
+            granted_on=TODAY - timedelta(days=900),
+        )
+        registry.issue_indicators(enterprise.id, "energy", 40, f"两高项目申购 {filing.number}")
+        registry.open_construction_obligation(
+            enterprise.id,
+            "三期项目",
+            "energy",
+            40,
+            filing.granted_on,
+            source_type="filing",
+            source_id=filing.number,
+        )
+        db.session.commit()
+        filing_id = filing.id
+    before = client.get(f"/filings/{filing_id}").get_data(as_text=True)
+    assert "须在" in before and "前开工建设" in before
+    _tick(app)
+    after = client.get(f"/filings/{filing_id}").get_data(as_text=True)
+    assert "由政府无偿收回（40 吨标准煤）" in after and "查看收回公示" in after
