@@ -663,7 +663,7 @@ def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
         )
         .exists()
     )
-    expired = db.session.scalars(
+    due = (
         select(ConstructionObligation)
         .where(
             ConstructionObligation.started_on.is_(None),
@@ -672,7 +672,13 @@ def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
             ~pending_report,
         )
         .order_by(ConstructionObligation.id)
-    ).all()
+    )
+    if db.session.scalar(due.with_only_columns(ConstructionObligation.id).limit(1)) is None:
+        return []
+    # Two ticks at once (one per app server): the second waits here for the first to commit and
+    # then reads the obligations again, so none is taken back, or published, twice.
+    lock_chain_head()
+    expired = db.session.scalars(due.execution_options(populate_existing=True)).all()
     done = []
     for obligation in expired:
         available = balance(obligation.enterprise_id, obligation.variety_code)

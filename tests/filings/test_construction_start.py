@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import threading
 from datetime import date, timedelta
 from email import message_from_string
 from email.policy import default
@@ -308,3 +309,34 @@ def test_the_filing_page_shows_the_take_back(app, client, unit):
     _tick(app)
     after = client.get(f"/filings/{filing_id}").get_data(as_text=True)
     assert "由政府无偿收回（40 吨标准煤）" in after and "查看收回公示" in after
+
+
+def test_two_ticks_at_once_take_back_and_publish_once(app, unit):
+    """One tick per app server: both run, one takes back and publishes, the other finds nothing."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one database-wide write lock: two ticks cannot overlap")
+    barrier = threading.Barrier(2, timeout=60)
+    results, failures = [], []
+
+    def tick():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(publicity.run_tick(today=TODAY).taken_back)
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 (reported below)
+                db.session.rollback()
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    assert sorted(results) == [[], [unit["overdue"]]]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PublicityNotice)) == 1
