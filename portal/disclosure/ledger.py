@@ -13,14 +13,15 @@ and id, ix_ledger_entry_holder_id), and at most one per kind of source to find t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import exists, func, literal, or_, select, tuple_
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.extensions import db
 from portal.filings.models import NUMBER_PREFIX, Filing
+from portal.i18n import local_date
 from portal.news.models import Announcement
 from portal.publicity.models import PublicityNotice
 from portal.registry.models import ConstructionObligation, Holding, LedgerEntry
@@ -59,6 +60,7 @@ class PeriodHolding:
     taken_back: Decimal
     surrendered: Decimal
     closed: bool  # the period's cut-off has passed
+    entries: int = 0  # ledger entries summed in this row
 
     @property
     def holdings(self) -> Decimal:
@@ -90,6 +92,7 @@ def period_holdings(enterprise_id: int, today) -> list[PeriodHolding]:
             _q(row.taken_back),
             _q(row.surrendered),
             closed=row.period_year < today.year,
+            entries=row.entries or 0,
         )
         for row in rows
     ]
@@ -111,12 +114,15 @@ def participates(enterprise_id: int) -> bool:
     )
 
 
-def movements_query(enterprise_id: int):
-    """The unit's ledger entries, newest first, and their count (the holding rows' entry counts,
-    so the count reads a few rows, not the ledger)."""
+def movements_query(enterprise_id: int, holdings: list[PeriodHolding] | None = None):
+    """The unit's ledger entries, newest first, and their count: the holding rows' entry counts
+    (already read when `holdings` is given), so the count never reads the ledger."""
     key = holder_key(enterprise_id)
     stmt = select(LedgerEntry).where(LedgerEntry.holder_key == key).order_by(LedgerEntry.id.desc())
-    count = select(func.coalesce(func.sum(Holding.entries), 0)).where(Holding.holder_key == key)
+    if holdings is not None:
+        count = select(literal(sum(h.entries for h in holdings)))
+    else:
+        count = select(func.coalesce(func.sum(Holding.entries), 0)).where(Holding.holder_key == key)
     return stmt, count
 
 
@@ -126,6 +132,7 @@ class Movement:
 
     id: int
     created_at: datetime
+    recorded_on: date  # the day of created_at in the portal's time zone
     kind: str
     variety_code: str
     quantity: Decimal  # signed: a credit is positive, a debit negative
@@ -261,6 +268,7 @@ def movements(entries: list[LedgerEntry], now: datetime) -> list[Movement]:
             Movement(
                 id=e.id,
                 created_at=e.created_at,
+                recorded_on=local_date(e.created_at),
                 kind=e.kind,
                 variety_code=e.variety_code,
                 quantity=_q(e.quantity),

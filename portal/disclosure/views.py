@@ -29,7 +29,9 @@ from portal.disclosure.labels import (
 )
 from portal.exports import about_rows, csv_response, download, xlsx_response
 from portal.extensions import db
+from portal.i18n import localized
 from portal.lists import render_list
+from portal.reference.services import varieties
 from portal.urls import public_url
 from portal.web import current_date, paginate, render
 
@@ -290,9 +292,10 @@ def enterprise_detail(uscc: str):
 
 def _registry(enterprise, *, first_page_only: bool = False) -> dict:
     """The unit's registry section: holdings per period and a page of movements (keyset)."""
-    if not ledger.participates(enterprise.id):
+    holdings = ledger.period_holdings(enterprise.id, current_date())
+    if not holdings and not ledger.participates(enterprise.id):
         return {"participates": False}
-    stmt, count = ledger.movements_query(enterprise.id)
+    stmt, count = ledger.movements_query(enterprise.id, holdings)
     args = {} if first_page_only else request.args
     page = paginate(
         db.session,
@@ -307,7 +310,11 @@ def _registry(enterprise, *, first_page_only: bool = False) -> dict:
     page = replace(page, page=None)
     return {
         "participates": True,
-        "holdings": ledger.period_holdings(enterprise.id, current_date()),
+        # Bound once per render: a page formats a few dozen quantities and labels.
+        "fmt": TableFormats(),
+        "kinds": {kind: str(label) for kind, label in MOVEMENT_KIND.items()},
+        "variety_names": {v.code: localized(v) for v in varieties()},
+        "holdings": holdings,
         "movement_page": page,
         "movements": ledger.movements(page.items, datetime.now(UTC).replace(tzinfo=None)),
     }
