@@ -57,20 +57,18 @@ def construction_report(obligation_id: int):
     form = StartReportForm()
     if request.method == "GET":
         return _page(obligation, form)
-    try:
-        valid = form.validate_on_submit()
-        evidence = None
-        if valid:
-            evidence = check_document(request.files.get("evidence"))
-    except UploadRefused as refused:
-        form.evidence.errors = [refused.message]
-        return _page(obligation, form, 422)
-    except RequestEntityTooLarge:
-        form.evidence.errors = [_("文件太大，未能上传。请压缩或拆分后重试。")]
-        return _page(obligation, form, 422)
+    valid = form.validate_on_submit()
     if form.csrf_token.errors:
         abort(400)
-    if not valid:
+    # The file is checked even when another field is wrong, so every error shows at once.
+    evidence = None
+    try:
+        evidence = check_document(request.files.get("evidence"))
+    except UploadRefused as refused:
+        form.evidence.errors = [refused.message]
+    except RequestEntityTooLarge:
+        form.evidence.errors = [_("文件太大，未能上传。请压缩或拆分后重试。")]
+    if not valid or evidence is None:
         return _page(obligation, form, 422)
     try:
         construction.submit_start_report(
