@@ -33,6 +33,7 @@ from portal.registry.models import (
     LedgerEntry,
 )
 from portal.uploads import CheckedUpload, store_upload
+from portal.web import current_date
 
 NOTE_LIMIT = 1000
 REMARK_LIMIT = 500
@@ -96,6 +97,7 @@ class ObligationView:
     report: ConstructionStartReport | None  # the newest start report
     taken_back: object  # Decimal quantity taken back, or None
     notice_announcement_id: int | None  # the take-back's public 公示
+    overdue: bool = False  # the deadline has passed and nothing was reported (tick will take back)
 
     @property
     def state(self) -> str:
@@ -123,6 +125,7 @@ def obligations_of(enterprise_id: int, *, source_id: str | None = None) -> list[
     obligations = list(db.session.scalars(stmt.order_by(ConstructionObligation.id)))
     if not obligations:
         return []
+    today = current_date()
     ids = [o.id for o in obligations]
     reports: dict[int, ConstructionStartReport] = {}
     for report in db.session.scalars(
@@ -159,7 +162,11 @@ def obligations_of(enterprise_id: int, *, source_id: str | None = None) -> list[
         announcement = o.take_back_announcement_id
         views.append(
             ObligationView(
-                o, reports.get(o.id), taken, announcement if announcement in public else None
+                o,
+                reports.get(o.id),
+                taken,
+                announcement if announcement in public else None,
+                overdue=o.start_deadline < today,
             )
         )
     return views

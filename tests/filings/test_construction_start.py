@@ -105,6 +105,8 @@ def test_a_tick_takes_back_publishes_one_publicity_and_tells_the_enterprise(app,
 
 
 def test_the_dashboard_shows_the_take_back_not_a_passed_deadline(app, client, unit):
+    before = client.get("/accounts/").get_data(as_text=True)
+    assert "已过，未报告开工" in before
     _tick(app)
     html = client.get("/accounts/").get_data(as_text=True)
     assert "指标已于" in html and "由政府无偿收回（300 吨标准煤）" in html
@@ -305,7 +307,7 @@ def test_the_filing_page_shows_the_take_back(app, client, unit):
         db.session.commit()
         filing_id = filing.id
     before = client.get(f"/filings/{filing_id}").get_data(as_text=True)
-    assert "须在" in before and "前开工建设" in before
+    assert "已过，未报告开工" in before and "由政府无偿收回（40" not in before
     _tick(app)
     after = client.get(f"/filings/{filing_id}").get_data(as_text=True)
     assert "由政府无偿收回（40 吨标准煤）" in after and "查看收回公示" in after
