@@ -247,6 +247,8 @@ def movements(entries: list[LedgerEntry], now: datetime) -> list[Movement]:
     for e in entries:
         record_type, record_key = None, None
         if e.source_type == "trade" and e.source_id:
+            # A trade whose transfer is in the ledger cannot be withdrawn (disclosure/entry.py),
+            # so its page is always there.
             record_type, record_key = "trade", e.source_id
         elif e.source_type == "filing":
             filing_id = filing_ids.get(e.id)
