@@ -10,7 +10,8 @@ of its own with BENCH_COMPLIANCE_RECORDS (default 100,000) records in one period
 
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1,
-BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them).
+BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them), BENCH_ONLY=registry
+(only the public profiles with their registry section and ledger pages).
 """
 
 from __future__ import annotations
@@ -184,6 +185,51 @@ def statistics_benchmark(url: str, rounds: int) -> dict:
     }
 
 
+def registry_benchmark(url: str, rounds: int) -> dict:
+    """A unit's public profile with its registry section (holdings per period, the newest
+    movements with their records), and its ledger pages by cursor: target p95 30 ms."""
+    from sqlalchemy import func, select
+
+    from portal import create_app
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+    from portal.registry.models import Holding
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    rng = random.Random(11)
+    with app.app_context():
+        entries = func.sum(Holding.entries)
+        busiest = db.session.execute(
+            select(Enterprise.uscc, entries)
+            .join(Holding, Holding.enterprise_id == Enterprise.id)
+            .where(Enterprise.is_public.is_(True))
+            .group_by(Enterprise.uscc)
+            .order_by(entries.desc())
+            .limit(200)
+        ).all()
+        others = db.session.scalars(
+            select(Enterprise.uscc).where(Enterprise.is_public.is_(True)).limit(5000)
+        ).all()
+    usccs = [u for u, _n in busiest[:50]] + rng.sample(others, min(50, len(others)))
+    client = app.test_client()
+    profiles = [f"/enterprises/{u}" for u in usccs]
+    ledgers = [f"/enterprises/{u}/registry" for u in usccs[:50]]
+    # Second pages: the cursor of each busy unit's first page.
+    deeper = []
+    for u in usccs[:20]:
+        html = client.get(f"/enterprises/{u}/registry").get_data(as_text=True)
+        marker = 'registry?after='
+        if marker in html:
+            cursor = html.split(marker, 1)[1].split('"', 1)[0]
+            deeper.append(f"/enterprises/{u}/registry?after={cursor}")
+    return {
+        "busiest_unit_entries": int(busiest[0][1]) if busiest else 0,
+        "profiles_with_registry": time_requests(client, profiles, rounds),
+        "ledger_pages": time_requests(client, ledgers + deeper, max(50, rounds // 2)),
+        "targets": {"profile_p95_ms": 30},
+    }
+
+
 def write_results(results: dict) -> None:
     (HERE / "results.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
@@ -267,6 +313,11 @@ def main() -> None:
     }
     url = prepare_database(scale)
     results["database"] = url.split("://")[0]
+    if os.environ.get("BENCH_ONLY") == "registry":
+        results["pages"] = registry_benchmark(url, rounds)
+        print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+        write_results(results)
+        return
     if os.environ.get("BENCH_ONLY") == "statistics":
         results["pages"] = statistics_benchmark(url, rounds)
         print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
@@ -275,6 +326,10 @@ def main() -> None:
     results["pages"] = page_benchmark(url, rounds)
     measured = statistics_benchmark(url, rounds)
     results["pages"]["statistics_pages"] = measured["statistics_pages"]
+    results["pages"]["targets"].update(measured["targets"])
+    measured = registry_benchmark(url, rounds)
+    for name in ("profiles_with_registry", "ledger_pages"):
+        results["pages"][name] = measured[name]
     results["pages"]["targets"].update(measured["targets"])
     print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
     write_results(results)

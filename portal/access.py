@@ -79,6 +79,7 @@ BACK_OFFICE_MENU = (
     ("review.index", _l("后台首页"), BACK_OFFICE),
     ("review.queue", _l("待办审核"), QUEUE),
     ("registry.index", _l("注册登记簿"), LEDGER),
+    ("review.construction_reports", _l("开工报告"), LEDGER),
     ("compliance_admin.periods", _l("履约管理"), READERS),
     ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),

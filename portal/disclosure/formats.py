@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_decimal_symbol, get_group_symbol
+from babel.numbers import (
+    format_currency,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 
 from portal.i18n import RequestFormats
 
@@ -25,6 +30,7 @@ class TableFormats(RequestFormats):
     def __init__(self):
         super().__init__()
         self.group = get_group_symbol(locale=self.locale)
+        self.minus = get_minus_sign_symbol(locale=self.locale)
         self.decimal_sign = get_decimal_symbol(locale=self.locale)
         sample = format_currency(SAMPLE, "CNY", locale=self.locale)
         shown = self._grouped(SAMPLE, 2)
@@ -41,6 +47,9 @@ class TableFormats(RequestFormats):
         return self.fast and isinstance(value, Decimal | int) and value >= 0
 
     def qty(self, value, variety=None) -> str:
+        if self.fast and isinstance(value, Decimal | int) and value < 0:
+            # A debit on the ledger: the locale's minus sign before the same digits.
+            return self.minus + self.qty(-value, variety)
         if not self._plain(value):
             return super().qty(value, variety)
         number = self._grouped(Decimal(value).quantize(Decimal("0.0001")), 4)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
-from portal.disclosure import bp, exports, services
+from portal.disclosure import bp, exports, ledger, services
 from portal.disclosure import statistics as stats
 from portal.disclosure.formats import TableFormats
 from portal.disclosure.forms import (
@@ -19,19 +20,28 @@ from portal.disclosure.forms import (
     StatisticsFilterForm,
     TradeFilterForm,
 )
-from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
+from portal.disclosure.labels import (
+    LISTING_STATUS,
+    MOVEMENT_KIND,
+    SETTLEMENT_STATUS,
+    TRADE_METHOD,
+)
 from portal.exports import about_rows, csv_response, download, xlsx_response
 from portal.extensions import db
+from portal.i18n import localized
 from portal.lists import render_list
+from portal.reference.services import varieties
 from portal.urls import public_url
-from portal.web import current_date, render
+from portal.web import current_date, paginate, render
 
 LABELS = {
     "listing_status": LISTING_STATUS,
     "trade_method": TRADE_METHOD,
     "settlement_status": SETTLEMENT_STATUS,
     "compliance_status": COMPLIANCE_STATUS,
+    "movement_kind": MOVEMENT_KIND,
 }
+MOVEMENTS_PER_PAGE = 20
 
 
 @bp.get("/listings")
@@ -254,6 +264,57 @@ def enterprise_detail(uscc: str):
         compliance=compliance.enterprise_compliance_history(enterprise.id),
         labels=LABELS,
         breadcrumbs=[(_("参与单位"), url_for(".enterprises")), (enterprise.name, None)],
+        **_registry(enterprise, first_page_only=True),
+    )
+
+
+def _registry(enterprise, *, first_page_only: bool = False) -> dict:
+    """The unit's registry section: holdings per period and a page of movements (keyset)."""
+    holdings = ledger.period_holdings(enterprise.id, current_date())
+    if not holdings and not ledger.participates(enterprise.id):
+        return {"participates": False}
+    stmt, count = ledger.movements_query(enterprise.id, holdings)
+    args = {} if first_page_only else request.args
+    page = paginate(
+        db.session,
+        stmt,
+        count,
+        per_page=MOVEMENTS_PER_PAGE,
+        keyset=True,
+        after=args.get("after"),
+        before=args.get("before"),
+    )
+    # Cursor links only (no page numbers): every page costs what the first one does.
+    page = replace(page, page=None)
+    return {
+        "participates": True,
+        # Bound once per render: a page formats a few dozen quantities and labels.
+        "fmt": TableFormats(),
+        "kinds": {kind: str(label) for kind, label in MOVEMENT_KIND.items()},
+        "variety_names": {v.code: localized(v) for v in varieties()},
+        "holdings": holdings,
+        "movement_page": page,
+        "movements": ledger.movements(page.items, datetime.now(UTC).replace(tzinfo=None)),
+    }
+
+
+@bp.get("/enterprises/<uscc>/registry")
+def enterprise_registry(uscc: str):
+    """Every ledger movement of a unit, newest first, a page at a time."""
+    enterprise = services.get_public_enterprise_or_404(uscc)
+    if uscc != enterprise.uscc:
+        return redirect(url_for(".enterprise_registry", uscc=enterprise.uscc), code=301)
+    return render(
+        "disclosure/enterprise_registry.html",
+        "disclosure/_movements.html",
+        enterprise=enterprise,
+        labels=LABELS,
+        breadcrumbs=[
+            (_("参与单位"), url_for(".enterprises")),
+            (enterprise.name, url_for(".enterprise_detail", uscc=enterprise.uscc)),
+            (_("登记记录"), None),
+        ],
+        **_registry(enterprise),
     )
 
 

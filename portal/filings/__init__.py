@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import ROLE_LABELS
-from portal.filings import services, workflow
+from portal.filings import construction, services, workflow
 
 bp = Blueprint(
     "filings", __name__, url_prefix="/filings", static_folder="static", static_url_path="/static"
@@ -40,7 +40,15 @@ def init_app(app):
         kind_help=lambda code: KIND_HELP.get(code, ""),
         purpose_label=services.purpose_label,
         visible_attachments=_visible_attachments,
+        construction_of=_construction_of,
     )
+
+
+def _construction_of(filing) -> list:
+    """A granted 两高 purchase's start obligations, for its page (construction.ObligationView)."""
+    if filing.kind != "purchase" or filing.granted_on is None:
+        return []
+    return construction.obligations_of(filing.enterprise_id, source_id=filing.number)
 
 
 def _visible_attachments(filing) -> list:
@@ -49,4 +57,4 @@ def _visible_attachments(filing) -> list:
 
 
 # The views attach to bp; todo adds the filings to the dashboard's 待办.
-from portal.filings import dashboard, todo, views  # noqa: E402,F401
+from portal.filings import construction_views, dashboard, todo, views  # noqa: E402,F401

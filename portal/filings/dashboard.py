@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.accounts.access import enterprise_required
 from portal.accounts.services import notices_for
 from portal.accounts.todo import todo_for
-from portal.filings import home_bp, services
+from portal.filings import construction, home_bp, services
 from portal.web import render
 
 
@@ -25,5 +25,6 @@ def dashboard():
         decisions=services.recent_decisions(enterprise.id),
         notices=notices_for(current_user, limit=10),
         holdings=services.holdings_for(enterprise.id),
+        construction=construction.obligations_of(enterprise.id),
         breadcrumbs=[(_("我的企业"), None)],
     )

@@ -28,6 +28,7 @@ NOTICE_SUBJECT = {
     "filing": _l("申报事项（确权、关停、自愿参与等）"),
     "compliance_period": _l("履约名单"),
     "punishment": _l("处罚"),
+    "construction_take_back": _l("逾期未开工指标收回"),
     "other": _l("其他"),
 }
 SEARCH_KINDS = {

@@ -13,7 +13,7 @@ from portal.errors import PROBLEM_MEDIA_TYPE
 from portal.opendata.contract import ENDPOINTS, Endpoint, Record
 
 # The API's version: docs/api.md keeps its changelog. v1 stays compatible from 1.1.0 on.
-API_VERSION = "1.2.0"
+API_VERSION = "1.3.0"
 
 
 def _problem_schema() -> dict:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.compliance.models import COMPLIANCE_STATUSES
 from portal.compliance.services import period_status_counts
+from portal.disclosure.ledger import MOVEMENT_KINDS, RECORD_TYPES
 from portal.disclosure.models import (
     LISTING_STATUSES,
     SELLER_KINDS,
@@ -460,9 +461,106 @@ TRADE_TOTAL = Record(
     ],
 )
 
+PERIOD_HOLDING = Record(
+    "PeriodHolding",
+    _l("单位在一个履约期、一个品种上的持有量（注册登记簿，截至该期 12 月 31 日）"),
+    [
+        Field("period", Integer(), _l("履约期（年度）"), attr("period_year")),
+        Field(
+            "closed",
+            Boolean(),
+            _l("该期是否已过截止日（12 月 31 日）；false：进行中，数字截至今日"),
+            attr("closed"),
+        ),
+        Field("variety", VARIETY, _l("交易品种代码"), attr("variety_code")),
+        unit_field(),
+        Field(
+            "allocated",
+            QUANTITY,
+            _l("配额（初始分配与核定发放，含更正）"),
+            attr("allocated"),
+            unit=UNIT,
+        ),
+        Field("bought", QUANTITY, _l("买入"), attr("bought"), unit=UNIT),
+        Field("sold", QUANTITY, _l("卖出"), attr("sold"), unit=UNIT),
+        Field("taken_back", QUANTITY, _l("无偿收回与其他注销"), attr("taken_back"), unit=UNIT),
+        Field(
+            "holdings",
+            QUANTITY,
+            _l("持有量 = 配额 + 买入 − 卖出 − 收回"),
+            attr("holdings"),
+            unit=UNIT,
+        ),
+        Field("surrendered", QUANTITY, _l("履约注销（单独列出）"), attr("surrendered"), unit=UNIT),
+    ],
+)
+
+
+def _record_url(movement) -> str | None:
+    if movement.record_type == "trade":
+        return _external("disclosure.trade_detail", number=movement.record_key)
+    if movement.record_type == "publicity":
+        return _external("news.detail", id=movement.record_key)
+    if movement.record_type == "compliance":
+        return _external("compliance.period", year=movement.record_key)
+    return None
+
+
+MOVEMENT = Record(
+    "LedgerMovement",
+    _l("注册登记簿中单位的一笔指标变动"),
+    [
+        Field("id", Integer(minimum=1), _l("登记簿分录编号"), attr("id")),
+        Field("recorded_at", Instant(), _l("登记时间"), attr("created_at")),
+        Field(
+            "kind",
+            Code(MOVEMENT_KINDS),
+            _l(
+                "变动类型：allocate 初始分配，issue 核定发放，transfer_in 买入，transfer_out 卖出，"
+                "take_back 无偿收回，surrender 履约注销，cancel 注销，correction 更正，opening 期初结转"
+            ),
+            attr("kind"),
+        ),
+        Field("variety", VARIETY, _l("交易品种代码"), attr("variety_code")),
+        unit_field(),
+        Field(
+            "quantity",
+            QUANTITY,
+            _l("变动数量，带符号：增加为正，减少为负"),
+            attr("quantity"),
+            unit=UNIT,
+        ),
+        Field("period", Integer(), _l("计入的履约期（年度）"), attr("period_year")),
+        Field("reason", Text(), _l("登记事由"), attr("reason")),
+        Field(
+            "corrects",
+            Integer(minimum=1),
+            _l("更正的分录编号；null：不是更正"),
+            attr("corrects_entry_id"),
+            nullable=True,
+        ),
+        Field(
+            "record_type",
+            Code(RECORD_TYPES),
+            _l(
+                "引起变动的公开记录：trade 成交，publicity 公示，compliance 履约名单；null：没有公开记录"
+            ),
+            attr("record_type"),
+            nullable=True,
+        ),
+        Field(
+            "record_url",
+            Text("uri"),
+            _l("该公开记录的网页；null：没有公开记录，只有登记事由"),
+            _record_url,
+            nullable=True,
+        ),
+    ],
+)
+
 ENTERPRISE_PROFILE = ENTERPRISE.extend(
     "EnterpriseProfile",
-    _l("参与单位的公开档案：交易汇总，以及已公布履约期中的持有量与履约情况"),
+    _l("参与单位的公开档案：交易汇总，已公布履约期中的履约情况，注册登记簿中的持有量和指标变动"),
     Field("address", Text(), _l("地址；空字符串：未公开"), attr("address")),
     Field("profile", Text(), _l("简介；空字符串：无"), attr("profile")),
     Field("listings_count", Integer(minimum=0), _l("挂牌条数"), attr("listings_count")),
@@ -471,8 +569,26 @@ ENTERPRISE_PROFILE = ENTERPRISE.extend(
     Field(
         "holdings",
         ListOf(Nested(HOLDINGS)),
-        _l("已公布履约期中的持有量与履约情况，新的在前；登记簿的当前余额不公开"),
+        _l("已公布履约期中的持有量与履约情况，新的在前"),
         attr("holdings"),
+    ),
+    Field(
+        "participates",
+        Boolean(),
+        _l("是否为注册登记簿的持有人（有登记记录、履约义务或项目开工义务）"),
+        attr("participates"),
+    ),
+    Field(
+        "period_holdings",
+        ListOf(Nested(PERIOD_HOLDING)),
+        _l("注册登记簿中各履约期、各品种的持有量，新的在前；不参与的单位为空列表"),
+        attr("period_holdings"),
+    ),
+    Field(
+        "movements_url",
+        Text("uri"),
+        _l("该单位指标变动列表的接口地址"),
+        lambda p: _external("opendata.enterprise_movements", uscc=p.uscc),
     ),
 )
 

@@ -8,6 +8,7 @@ problem documents (portal/errors.py); lists page by number, then by keyset (port
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
@@ -17,6 +18,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from portal.compliance import services as compliance_services
 from portal.compliance.forms import ComplianceFilterForm
+from portal.disclosure import ledger
 from portal.disclosure import services as disclosure
 from portal.disclosure import statistics as market_statistics
 from portal.disclosure.forms import EnterpriseFilterForm
@@ -165,13 +167,18 @@ def paged_list(statement, record, count_statement=None):
         after=request.args.get("after"),
         before=request.args.get("before"),
     )
+    return paged_page(page, record)
+
+
+def paged_page(page, record, rows=None):
+    """The answer for a page already read; `rows` replaces its items where the view enriched them."""
     next_args, prev_args = page.next_args(), page.prev_args()
     links = {"first": _link(page=None, after=None, before=None)}
     if prev_args:
         links["prev"] = _link(**prev_args)
     if next_args:
         links["next"] = _link(**next_args)
-    if not page.capped:
+    if not page.capped and (page.page is not None or rows is None):
         links["last"] = _link(page=page.pages, after=None, before=None)
     body = {
         "count": page.total,
@@ -180,7 +187,7 @@ def paged_list(statement, record, count_statement=None):
         "per_page": page.per_page,
         "next": links.get("next"),
         "previous": links.get("prev"),
-        "results": [record.dump(row) for row in page.items],
+        "results": [record.dump(row) for row in (page.items if rows is None else rows)],
     }
     response = jsonify(body)
     response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
@@ -572,8 +579,41 @@ def enterprise(uscc: str):
         trades_count=db.session.scalar(trades_count),
         trade_totals=disclosure.enterprise_trade_totals(unit.id),
         holdings=compliance_services.enterprise_compliance_history(unit.id),
+        participates=(participates := ledger.participates(unit.id)),
+        period_holdings=ledger.period_holdings(unit.id, current_date()) if participates else [],
     )
     return one(records.ENTERPRISE_PROFILE, profile)
+
+
+@api(
+    "/enterprises/<uscc>/movements",
+    record=records.MOVEMENT,
+    paged=True,
+    path=[USCC],
+    tag="enterprises",
+    summary=_l("参与单位的指标变动"),
+    description=_l(
+        "注册登记簿中该单位的每一笔指标变动，新的在前，带引起它的公开记录的网页；"
+        "按游标（next 链接）翻页，每页费用相同。交易平台的资金账户和资金往来不在其中。"
+    ),
+    examples=["/api/v1/enterprises/91410100MA00000000/movements"],
+)
+def enterprise_movements(uscc: str):
+    unit = disclosure.get_public_enterprise_or_404(uscc)
+    stmt, count = ledger.movements_query(unit.id)
+    page = paginate(
+        db.session,
+        stmt,
+        count,
+        page=_number("page", 1),
+        per_page=_page_size(),
+        keyset=True,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
+    # Every link is a cursor: a unit's movements page at the same cost at any depth.
+    page = replace(page, page=None)
+    return paged_page(page, records.MOVEMENT, ledger.movements(page.items, news.utcnow()))
 
 
 # ---- statistics, search, reference --------------------------------------------------------------

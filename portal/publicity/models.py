@@ -11,7 +11,8 @@ from portal.extensions import db
 from portal.news.models import Announcement
 
 # What a 公示 may be about; the announcement itself stays a plain news item.
-SUBJECT_TYPES = ("filing", "compliance_period", "punishment", "other")
+# construction_take_back: one `flask tick` run's take-backs under the 2-year start rule.
+SUBJECT_TYPES = ("filing", "compliance_period", "punishment", "construction_take_back", "other")
 # open: in its period; final: ended with no upheld objection; reopened: an objection was upheld;
 # withdrawn: the province withdrew it, with a reason, before it became final.
 NOTICE_STATUSES = ("open", "final", "reopened", "withdrawn")

@@ -11,13 +11,18 @@ from sqlalchemy import func, select
 
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event, record_new
+from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import fmt_quantity
+from portal.mail import absolute_url
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.publicity.models import Objection, PublicityNotice
 from portal.refusals import CodedRefusal
 from portal.registry import services as registry
+from portal.registry.models import LedgerEntry
 from portal.signals import OrderedSignal
+from portal.web import public_record_locale, reference_name, render_text
 
 
 def utcnow() -> datetime:
@@ -428,8 +433,90 @@ def run_tick(now: datetime | None = None, today: date | None = None) -> TickRepo
         registry.mark_construction_warned(obligation)
         _warn_construction(obligation)
         report.warned.append(obligation.id)
-    report.taken_back = [o.id for o in registry.take_back_expired_obligations(today)]
+    taken_back = registry.take_back_expired_obligations(today)
+    report.taken_back = [o.id for o in taken_back]
+    if taken_back:
+        publish_take_backs(taken_back, today, now=now)
     return report
+
+
+# The 公示 of one tick's take-backs: its subject is the day they were taken back.
+TAKE_BACK_SUBJECT = "construction_take_back"
+
+
+@dataclass(frozen=True)
+class TakeBackRow:
+    obligation_id: int
+    enterprise_id: int
+    name: str
+    uscc: str
+    project: str
+    variety_code: str
+    quantity: object  # Decimal: what was taken back (0 when nothing was left to take)
+    day: date
+    deadline: date
+
+
+def publish_take_backs(obligations, today: date, *, now: datetime | None = None) -> PublicityNotice:
+    """Publish one run's take-backs as a 公示 with its list, link each obligation to it, and tell
+    each enterprise (inbox and mail)."""
+    entries = {
+        e.id: e
+        for e in db.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.id.in_(
+                    [o.take_back_entry_id for o in obligations if o.take_back_entry_id]
+                )
+            )
+        )
+    }
+    units = {
+        e.id: e
+        for e in db.session.scalars(
+            select(Enterprise).where(Enterprise.id.in_({o.enterprise_id for o in obligations}))
+        )
+    }
+    rows = [
+        TakeBackRow(
+            obligation_id=o.id,
+            enterprise_id=o.enterprise_id,
+            name=units[o.enterprise_id].name,
+            uscc=units[o.enterprise_id].uscc,
+            project=o.project_name,
+            variety_code=o.variety_code,
+            quantity=-entries[o.take_back_entry_id].quantity if o.take_back_entry_id else 0,
+            day=today,
+            deadline=o.start_deadline,
+        )
+        for o in sorted(obligations, key=lambda o: o.id)
+    ]
+    with public_record_locale():
+        context = {"rows": rows, "today": today}
+        notice = publish_publicity(
+            TAKE_BACK_SUBJECT,
+            today.isoformat(),
+            render_text("publicity/_take_back_title.html", **context).strip(),
+            render_text("publicity/_take_back.html", **context),
+            now=now,
+        )
+    for obligation in obligations:
+        obligation.take_back_announcement_id = notice.announcement_id
+    db.session.flush()
+    link = absolute_url("news.detail", id=notice.announcement_id)
+    for row in rows:
+        post_notice(
+            row.enterprise_id,
+            _("项目用能权指标已无偿收回：%(name)s", name=row.project),
+            _(
+                "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。",
+                name=row.project,
+                deadline=row.deadline.isoformat(),
+                variety=reference_name("variety", row.variety_code),
+                quantity=fmt_quantity(row.quantity, row.variety_code),
+                link=link,
+            ),
+        )
+    return notice
 
 
 def _warn_construction(obligation) -> None:

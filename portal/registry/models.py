@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Quantity
+from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.reference.models import Variety
 
@@ -56,6 +57,8 @@ class LedgerEntry(db.Model):
     __table_args__ = (
         Index("ix_ledger_entry_holder_variety", "holder_key", "variety_code"),
         Index("ix_ledger_entry_source", "source_type", "source_id"),
+        # A holder's movements, newest first (the public profile pages them by keyset on id).
+        Index("ix_ledger_entry_holder_id", "holder_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,9 +153,47 @@ class ConstructionObligation(db.Model):
     warned_at: Mapped[datetime | None]
     taken_back_at: Mapped[datetime | None]
     take_back_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    # The announcement of the 公示 that published the take-back (one per `flask tick` run that
+    # took any back).
+    take_back_announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     source_type: Mapped[str] = mapped_column(String(24), default="")
     source_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]
+
+
+# pending: waiting for the city; confirmed: the start is recorded; refused: the obligation stays open.
+START_REPORT_STATUSES = ("pending", "confirmed", "refused")
+
+
+class ConstructionStartReport(db.Model):
+    """An enterprise's report that its project started construction, with its evidence.
+
+    The city authority of the unit's division confirms it (the start date is recorded on the
+    obligation) or refuses it with a remark (the obligation stays open). A report still pending
+    that was made by the deadline holds back the take-back until the city decides.
+    """
+
+    __tablename__ = "construction_start_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("construction_obligation.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    started_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The evidence file, stored once under its SHA-256 (portal/uploads.py).
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    original_name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+    remark: Mapped[str] = mapped_column(Text, default="")
+
+    obligation: Mapped[ConstructionObligation] = relationship(lazy="joined")
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
 
 @event.listens_for(LedgerEntry, "before_update")

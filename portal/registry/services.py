@@ -37,6 +37,7 @@ from portal.registry.models import (
     COMPONENTS,
     DEBIT_COMPONENTS,
     ConstructionObligation,
+    ConstructionStartReport,
     Holding,
     LedgerEntry,
     LedgerHolderLock,
@@ -649,14 +650,35 @@ def mark_construction_warned(obligation: ConstructionObligation) -> None:
 
 
 def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
-    """Take back the indicators of every project that did not start by its deadline (idempotent)."""
-    expired = db.session.scalars(
-        select(ConstructionObligation).where(
+    """Take back the indicators of every project that did not start by its deadline (idempotent).
+
+    A start report the city has not yet decided holds the take-back back: the unit reported in
+    time, and a refusal lets the next run take the indicators back.
+    """
+    pending_report = (
+        select(ConstructionStartReport.id)
+        .where(
+            ConstructionStartReport.obligation_id == ConstructionObligation.id,
+            ConstructionStartReport.status == "pending",
+        )
+        .exists()
+    )
+    due = (
+        select(ConstructionObligation)
+        .where(
             ConstructionObligation.started_on.is_(None),
             ConstructionObligation.taken_back_at.is_(None),
             ConstructionObligation.start_deadline < today,
+            ~pending_report,
         )
-    ).all()
+        .order_by(ConstructionObligation.id)
+    )
+    if db.session.scalar(due.with_only_columns(ConstructionObligation.id).limit(1)) is None:
+        return []
+    # Two ticks at once (one per app server): the second waits here for the first to commit and
+    # then reads the obligations again, so none is taken back, or published, twice.
+    lock_chain_head()
+    expired = db.session.scalars(due.execution_options(populate_existing=True)).all()
     done = []
     for obligation in expired:
         available = balance(obligation.enterprise_id, obligation.variety_code)

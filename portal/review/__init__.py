@@ -10,7 +10,7 @@ bp = Blueprint("review", __name__, url_prefix="/admin")
 bp.add_app_template_global(back_office_menu)
 
 # The publicity hooks (what happens when a filing's or a list's 公示 ends) register on import.
-from portal.review import services, views  # noqa: E402,F401
+from portal.review import construction_views, services, views  # noqa: E402,F401
 
 
 def init_app(app):

@@ -35,6 +35,7 @@ from portal.compliance import credit_services
 from portal.extensions import db
 from portal.feeds import subscriptions as feed_subscriptions
 from portal.feeds.models import Subscription
+from portal.filings import construction
 from portal.filings import services as filings
 from portal.news.models import Announcement, Attachment
 from portal.news.services import render_markdown, utcnow
@@ -134,6 +135,10 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "disclosure.statistics_monthly_export": public(args={"file_format": "csv"}),
     "disclosure.statistics_daily_export": public(args={"file_format": "xlsx"}),
     "disclosure.enterprises": public(),
+    "disclosure.enterprise_registry": {
+        "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
+        "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
+    },
     "disclosure.enterprise_detail": {
         "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
         "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
@@ -167,6 +172,10 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "unpublished": Rule(ok=REFUSE_ALL, args={"year": 2025}),
     },
     "opendata.enterprises": public(),
+    "opendata.enterprise_movements": {
+        "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
+        "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
+    },
     "opendata.enterprise": {
         "public": Rule(ok=EVERYONE, args={"uscc": "$b_uscc"}),
         "not_public": Rule(ok=REFUSE_ALL, args={"uscc": "$hidden_uscc"}),
@@ -573,6 +582,29 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         args={"holder_key": "$b_holder"},
         data={"entry_id": "$b_entry", "delta": "-1", "reason": "更正"},
     ),
+    # ---- the 2-year start rule: the enterprise reports, the unit's city decides
+    "filings.construction_report": {
+        "a": Rule("GET POST", ok=ENTERPRISE, args={"obligation_id": "$a_obligation"}),
+        "b": Rule(
+            "GET POST",
+            ok=REFUSE_ALL,
+            args={"obligation_id": "$obligation"},
+            data={"started_on": "2025-06-01"},
+        ),
+    },
+    "filings.construction_evidence": {
+        "a": Rule(ok=ENTERPRISE, args={"report_id": "$a_report"}),
+        "b": Rule(ok=REFUSE_ALL, args={"report_id": "$b_report"}),
+    },
+    "review.construction_reports": only(*LEDGER),
+    "review.construction_report": only(CITY, PROV, SUP, args={"report_id": "$b_report"}),
+    "review.construction_report_evidence": only(CITY, PROV, SUP, args={"report_id": "$b_report"}),
+    "review.decide_construction_report": only(
+        CITY,
+        methods="POST",
+        args={"report_id": "$b_report"},
+        data={"decision": "confirm", "remark": "确认"},
+    ),
     "registry.record_start": only(
         PROV,
         CITY,
@@ -866,6 +898,26 @@ class World:
             b.id, "矩阵项目", "energy", 10, date(2025, 1, 1)
         )
         self.ids.update(b_entry=entry.id, obligation=obligation.id)
+        # Start reports: B's on its project (the city of 郑州 decides it); A's own project, open,
+        # and a report of A's on a second project (A sees its evidence).
+        b_report = construction.submit_start_report(
+            obligation, date(2025, 6, 1), upload("b-start"), "", actor=b_owner, today=date.today()
+        )
+        a_open = registry.open_construction_obligation(
+            a.id, "矩阵甲项目", "energy", 10, date(2025, 1, 1)
+        )
+        a_reported = registry.open_construction_obligation(
+            a.id, "矩阵甲二期", "energy", 10, date(2025, 1, 1)
+        )
+        a_report = construction.submit_start_report(
+            a_reported,
+            date(2025, 6, 1),
+            upload("a-start"),
+            "",
+            actor=people[EA],
+            today=date.today(),
+        )
+        self.ids.update(a_obligation=a_open.id, b_report=b_report.id, a_report=a_report.id)
 
     # -- clients
 

@@ -45,6 +45,14 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         1,
         "renders Markdown source, not HTML; the body is shown only through render_markdown (nh3)",
     ),
+    ("templates/publicity/_take_back.html", "autoescape false"): (
+        1,
+        "renders Markdown source, not HTML; the body is shown only through render_markdown (nh3)",
+    ),
+    ("templates/publicity/_take_back_title.html", "autoescape false"): (
+        1,
+        "renders a plain-text title, stored as text and autoescaped wherever it is shown",
+    ),
     ("templates/review/_publicity_filing_title.html", "autoescape false"): (
         1,
         "renders a plain-text title, stored as text and autoescaped wherever it is shown",

@@ -201,6 +201,9 @@ def test_table_formats_write_what_babel_writes(app, lang):
             assert fast.qty(value) == babel.qty(value)
             assert fast.money(value.quantize(Decimal("0.01"))) == babel.money(value)
             assert fast.price(value.quantize(Decimal("0.01")), "coal") == babel.price(value, "coal")
+        # Ledger debits are negative quantities.
+        for text in ("-0.5", "-12.3456", "-1234567.8900", "-120"):
+            assert fast.qty(Decimal(text), "coal") == babel.qty(Decimal(text), "coal")
         for n in (0, 7, 1234, 10_000_000):
             assert fast.num(n) == babel.num(n)
         assert fast.qty(None) == babel.qty(None) == "—"
