@@ -19,4 +19,5 @@ def init_app(app):
     app.add_template_global(services.notices_of, "payment_notices_of")
     app.add_template_global(services.offers_of, "reserve_offers_of")
     app.add_template_global(services.status_label, "payment_status_label")
+    app.add_template_global(services.pay_to_of, "payment_pay_to")
     app.add_template_global(services.offer_status_label, "offer_status_label")

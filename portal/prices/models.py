@@ -96,6 +96,7 @@ class PaymentNotice(db.Model):
     price_source: Mapped[str] = mapped_column(Text)
     issued_on: Mapped[date]
     due_on: Mapped[date]
+    # PAYMENT_PAY_TO when the notice was issued; empty: the platform, in the reader's language.
     pay_to: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="issued")
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -206,11 +206,15 @@ def due_days() -> int:
 
 
 def pay_to_text() -> str:
-    configured = (current_app.config.get("PAYMENT_PAY_TO") or "").strip()
-    if configured:
-        return configured
-    with public_record_locale():
-        return _("河南省公共资源交易平台（用能权交易）：登录平台，按缴款通知编号缴纳。")
+    """Where to pay, as configured (PAYMENT_PAY_TO); empty: the platform, in the reader's language
+    (`pay_to_of`), so a notice reads right in English too."""
+    return (current_app.config.get("PAYMENT_PAY_TO") or "").strip()
+
+
+def pay_to_of(notice: PaymentNotice) -> str:
+    return notice.pay_to or _(
+        "河南省公共资源交易平台（用能权交易）：登录平台，按缴款通知编号缴纳。"
+    )
 
 
 def notices_of(filing) -> list[PaymentNotice]:
@@ -331,7 +335,7 @@ def price_purchase(
             amount=fmt_money(amount),
             source=source,
             due=notice.due_on.isoformat(),
-            pay_to=notice.pay_to,
+            pay_to=pay_to_of(notice),
         ),
         link=_link("filings.detail", filing_id=filing.id),
     )

@@ -68,6 +68,15 @@ def test_approval_prices_at_the_reference_price_in_force_and_tells_the_enterpris
     assert any(notice.number in n.title and "286,905.00" in n.body for n in inbox)
 
 
+def test_due_days_and_where_to_pay_are_settings(app, ctx):
+    app.config.update(PAYMENT_DUE_DAYS=10, PAYMENT_PAY_TO="郑州市公共资源交易中心二楼窗口")
+    factories.reference_price()
+    filing, _city, _province = _approved_purchase()
+    (notice,) = prices.notices_of(filing)
+    assert notice.due_on == current_date() + timedelta(days=10)
+    assert prices.pay_to_of(notice) == "郑州市公共资源交易中心二楼窗口"
+
+
 def test_auction_price_needs_its_source_and_is_used(ctx):
     factories.reference_price()
     province = factories.make_user("province")
@@ -231,6 +240,7 @@ def test_the_enterprise_sees_the_notice_on_its_filing_and_dashboard(app, client,
     assert "1,234 吨标准煤 × ¥850.00/吨标准煤 = ¥1,048,900.00" in section
     assert "“十三五”时期用能权指标平均交易价格" in section
     assert "待缴款" in section and "缴款前不发放" in section
+    assert "河南省公共资源交易平台（用能权交易）" in section
     dashboard = client.get("/accounts/").get_data(as_text=True)
     todo = dashboard.split('id="h-todo"')[1].split("</section>")[0]
     assert "缴款通知 JK" in todo and "¥1,048,900.00" in todo and "查看缴款通知" in todo
@@ -338,6 +348,11 @@ def test_buy_back_through_the_form_issues_then_transfers_to_the_city(app, client
         assert _audited("reserve.buy") == 1
     page = client.get(path).get_data(as_text=True)
     assert "800 吨标准煤 × ¥245.50/吨标准煤 = ¥196,400.00" in page
+    listing = client.get("/admin/reserve?status=bought")
+    assert "已由地市收储" in listing.get_data(as_text=True)
+    fragment = client.get("/admin/reserve", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers.get("Vary", "")
     assert "0 mismatch(es)." in _reconcile(runner)
 
 
