@@ -75,6 +75,7 @@ def upgrade():
         sa.Column("receipt_recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("close_reason", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["category_code"],
             ["category.code"],
@@ -141,6 +142,7 @@ def upgrade():
         sa.Column("unit_price", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("amount", sa.Numeric(precision=20, scale=2), nullable=True),
         sa.Column("remark", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["decided_by_id"],
             ["user_account.id"],

@@ -109,12 +109,16 @@ class PaymentNotice(db.Model):
     receipt_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None]  # expired or cancelled
     close_reason: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock: of two clerks recording a receipt at once, the second gets a 409.
+    version: Mapped[int] = mapped_column(default=1)
 
     filing: Mapped[Filing] = relationship()
     enterprise: Mapped[Enterprise] = relationship()
     price: Mapped[ReferencePrice | None] = relationship()
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
     receipt_recorded_by: Mapped[User | None] = relationship(foreign_keys=[receipt_recorded_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def number(self) -> str:
@@ -148,10 +152,14 @@ class ReserveOffer(db.Model):
     unit_price: Mapped[Decimal | None] = mapped_column(Price)
     amount: Mapped[Decimal | None] = mapped_column(Amount)
     remark: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock: of two decisions at once, the second gets a 409.
+    version: Mapped[int] = mapped_column(default=1)
 
     filing: Mapped[Filing] = relationship()
     enterprise: Mapped[Enterprise] = relationship()
     decided_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def number(self) -> str:

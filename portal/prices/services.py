@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event, record_new
@@ -389,6 +390,8 @@ def record_receipt(
     """Record the platform's receipt of a notice; then, if the filing is final, issue."""
     today = today or current_date()
     reference = (reference or "").strip()
+    # Lock the notice (PostgreSQL): a second clerk recording at once waits, then sees it paid.
+    db.session.refresh(notice, with_for_update=True)
     if notice.status != "issued":
         raise PriceRefusal(
             _(
@@ -431,7 +434,12 @@ def record_receipt(
     notice.paid_on = paid_on
     notice.receipt_recorded_at = utcnow()
     notice.receipt_recorded_by_id = getattr(_real(actor), "id", None)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # The same reference recorded on another notice at the same moment (the unique constraint).
+        raise PriceRefusal(_("该缴款凭证编号刚刚已被登记，不能重复登记。"), "reference") from None
     record_event(
         "payment.receipt",
         notice,
@@ -650,6 +658,8 @@ def decide_offer(
     Buy-back: issued to the unit (its confirmed indicators), then transferred to the city's holder
     with the price in the reason, so the unit's record shows what it earned and what the city bought.
     """
+    # Lock the offer (PostgreSQL): a second decision at the same moment waits, then is refused.
+    db.session.refresh(offer, with_for_update=True)
     if not can_decide_offer(actor, offer):
         raise PriceRefusal(_("这项收储不在您的办理范围内，或已经办理。"), "decision")
     remark = (remark or "").strip()

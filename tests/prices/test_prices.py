@@ -4,6 +4,7 @@ issues the indicators, expiry, and the city's reserve (收储) of what closures 
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from portal.registry.models import ConstructionObligation, LedgerEntry
 from portal.review import services as review
 from portal.web import current_date
 from tests import factories
+from tests.factories import login
 
 
 def _audited(action: str) -> int:
@@ -460,3 +462,56 @@ def test_filing_is_final_but_not_issued_is_visible_to_the_back_office(app, clien
     assert client.get("/admin/payments?status=bogus").status_code == 400
     fragment = client.get("/admin/payments", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True) and fragment.status_code == 200
+
+
+# ---------------------------------------------------------------- two clerks at once
+
+
+def test_two_receipts_on_one_notice_at_once_record_one(app, sign_in):
+    """Two province clerks record a receipt on the same notice at the same moment: one is kept,
+    the other is refused (400) or told someone else changed it (409); nothing is issued twice."""
+    with app.app_context():
+        factories.reference_price()
+        filing, _city, province = _approved_purchase()
+        other = factories.make_user("province")
+        _final(filing, province)
+        db.session.commit()
+        notice = prices.notices_of(filing)[0]
+        notice_id, amount, unit = notice.id, f"{notice.amount:f}", filing.enterprise_id
+        clerks = [province, other]
+        today = current_date().isoformat()
+        clients = []
+        for clerk in clerks:
+            client = app.test_client()
+            login(client, clerk)
+            clients.append(client)
+    path = f"/admin/payments/{notice_id}"
+    tokens = [_token(client, path, "receipt-") for client in clients]
+    answers = {}
+
+    def post(i):
+        answers[i] = (
+            clients[i]
+            .post(
+                f"{path}/receipt",
+                data={
+                    "csrf_token": tokens[i],
+                    "reference": f"RACE-{i}",
+                    "paid_amount": amount,
+                    "paid_on": today,
+                },
+            )
+            .status_code
+        )
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(answers.values())[0] == 303 and sorted(answers.values())[1] in (400, 409)
+    with app.app_context():
+        notice = db.session.get(PaymentNotice, notice_id)
+        assert notice.status == "paid" and notice.receipt_reference in ("RACE-0", "RACE-1")
+        assert registry.balances(unit) == {"energy": Decimal("300.0000")}
+        assert _audited("payment.receipt") == 1
