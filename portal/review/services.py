@@ -3,8 +3,10 @@
 Status changes go through portal.filings.workflow.transition() only (the one transition table),
 which checks the version and sends `filing_transitioned`. What follows a decision subscribes to
 that signal here: a 公示 when the province publishes (closed or withdrawn when the filing leaves
-it), and the registry entries when a filing becomes final (issued indicators, the 2-year start
-rule); review/compliance.py subscribes for a compliance filing's surrender.
+it); a 两高 purchase priced at the province's approval (its payment notice, cancelled if the
+filing goes back unpaid); and, when a filing becomes final, what that means (portal/prices: a
+closure or retrofit offered to the city's reserve first, a paid purchase issued with its 2-year
+start rule); review/compliance.py subscribes for a compliance filing's surrender.
 """
 
 from __future__ import annotations

@@ -247,7 +247,7 @@ def test_the_enterprise_sees_the_notice_on_its_filing_and_dashboard(app, client,
     todo = dashboard.split('id="h-todo"')[1].split("</section>")[0]
     assert "缴款通知 JK" in todo and "¥1,048,900.00" in todo and "查看缴款通知" in todo
     english = client.get(f"/filings/{filing_id}?lang=en").get_data(as_text=True)
-    assert "1,234 tce" in english or "1,234" in english
+    assert "1,234 tce × CN¥850.00/tce = CN¥1,048,900.00" in english
 
 
 # ---------------------------------------------------------------- expiry
