@@ -112,3 +112,24 @@ class ReserveDecisionForm(PrefixedIds, FlaskForm):
         validators=[Optional()],
     )
     remark = TextAreaField(_l("说明"), validators=[Optional(), Length(max=1000)])
+
+
+class ReissueForm(PrefixedIds, FlaskForm):
+    """A new notice for an expired one: the price in force today, or an auction price."""
+
+    id_prefix = "reissue-"
+
+    auction_price = DecimalField(
+        _l("竞价成交单价（元/单位，可选）"),
+        description=_l("不填写则按当日现行参考价格计价。"),
+        places=2,
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=PRICE_LIMIT,
+        validators=[Optional()],
+    )
+    auction_source = TextAreaField(
+        _l("竞价价格来源"),
+        description=_l("填写竞价成交单价时必填，例如竞价公告编号和成交日期。"),
+        validators=[Optional(), Length(max=500)],
+    )

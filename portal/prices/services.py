@@ -536,6 +536,33 @@ def expire_due_notices(today: date, *, actor=None) -> list[PaymentNotice]:
     return due
 
 
+REISSUABLE = ("province_review", "publicity", "final")
+
+
+def can_reissue(notice: PaymentNotice) -> bool:
+    """An expired notice of a purchase still approved, with no other notice to pay or paid."""
+    filing = notice.filing
+    return (
+        notice.status == "expired"
+        and filing.kind == "purchase"
+        and filing.status in REISSUABLE
+        and open_notice(filing) is None
+    )
+
+
+def reissue_notice(
+    expired: PaymentNotice, *, actor, auction_price=None, auction_source: str = ""
+) -> PaymentNotice:
+    """Issue a new notice for a purchase whose notice expired, priced on the day of reissue."""
+    if not can_reissue(expired):
+        raise PriceRefusal(
+            _("只有已逾期失效、且申购仍有效的缴款通知可以重新出具。"), "auction_price"
+        )
+    return price_purchase(
+        expired.filing, actor=actor, auction_price=auction_price, auction_source=auction_source
+    )
+
+
 def payments_due(enterprise_id: int) -> list[PaymentNotice]:
     """The enterprise's notices still to pay, soonest due first."""
     return list(

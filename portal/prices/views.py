@@ -23,7 +23,7 @@ from portal.access import (
 from portal.extensions import db
 from portal.i18n import localized
 from portal.prices import admin_bp, bp, services
-from portal.prices.forms import ReceiptForm, ReferencePriceForm, ReserveDecisionForm
+from portal.prices.forms import ReceiptForm, ReferencePriceForm, ReissueForm, ReserveDecisionForm
 from portal.prices.models import NOTICE_STATUSES, OFFER_STATUSES, ReserveOffer
 from portal.reference.models import Category
 from portal.reference.services import varieties
@@ -134,13 +134,17 @@ def payments():
     )
 
 
-def _render_payment(notice, form=None, status: int = 200):
-    if form is None and notice.status == "issued" and current_user.role in PAYMENT_CLERKS:
+def _render_payment(notice, form=None, status: int = 200, reissue=None):
+    clerk = current_user.role in PAYMENT_CLERKS
+    if form is None and notice.status == "issued" and clerk:
         form = ReceiptForm()
+    if reissue is None and clerk and services.can_reissue(notice):
+        reissue = ReissueForm()
     response = render(
         "prices/admin_payment.html",
         notice=notice,
         form=form,
+        reissue=reissue,
         status_label=services.status_label,
         breadcrumbs=_crumbs((_("缴款通知"), url_for(".payments")), (notice.number, None)),
     )
@@ -179,6 +183,32 @@ def record_receipt(notice_id: int):
     db.session.commit()
     flash(_("已登记缴款：%(number)s。", number=notice.number), "success")
     return redirect_after_post(url_for(".payment", notice_id=notice_id))
+
+
+@admin_bp.post("/payments/<int:notice_id>/reissue")
+@role_required(PAYMENT_CLERKS)
+def reissue(notice_id: int):
+    notice = get_notice_or_404(notice_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        return _render_payment(notice, status=400, reissue=form)
+    try:
+        new = services.reissue_notice(
+            notice,
+            actor=current_user,
+            auction_price=form.auction_price.data,
+            auction_source=form.auction_source.data or "",
+        )
+    except services.PriceRefusal as refused:
+        db.session.rollback()
+        notice = get_notice_or_404(notice_id)
+        form = ReissueForm()
+        form.validate()
+        getattr(form, refused.field, form.auction_price).errors = [refused.message]
+        return _render_payment(notice, status=400, reissue=form)
+    db.session.commit()
+    flash(_("已重新出具缴款通知：%(number)s。", number=new.number), "success")
+    return redirect_after_post(url_for(".payment", notice_id=new.id))
 
 
 # --- back office: 收储 --------------------------------------------------------------------------------

@@ -515,3 +515,28 @@ def test_two_receipts_on_one_notice_at_once_record_one(app, sign_in):
         assert notice.status == "paid" and notice.receipt_reference in ("RACE-0", "RACE-1")
         assert registry.balances(unit) == {"energy": Decimal("300.0000")}
         assert _audited("payment.receipt") == 1
+
+
+def test_the_province_reissues_an_expired_notice_at_todays_price(app, client, sign_in):
+    with app.app_context():
+        factories.reference_price(effective_from=current_date() - timedelta(days=100))
+        filing, _city, province = _approved_purchase()
+        _final(filing, province)
+        (expired,) = prices.notices_of(filing)
+        expired.due_on = current_date() - timedelta(days=1)
+        prices.run_tick()
+        factories.reference_price(price="250.00", effective_from=current_date())
+        db.session.commit()
+        expired_id, province_id, filing_id = expired.id, province.id, filing.id
+    sign_in(province_id)
+    path = f"/admin/payments/{expired_id}"
+    token = _token(client, path, "reissue-")
+    answer = client.post(f"{path}/reissue", data={"csrf_token": token})
+    assert answer.status_code == 303
+    with app.app_context():
+        new, old = prices.notices_of(db.session.get(Filing, filing_id))
+        assert (old.status, new.status) == ("expired", "issued")
+        assert (new.unit_price, new.amount) == (Decimal("250.00"), Decimal("75000.00"))
+        assert new.due_on == current_date() + timedelta(days=30)
+    again = client.post(f"{path}/reissue", data={"csrf_token": token})
+    assert again.status_code == 400 and "重新出具" in again.get_data(as_text=True)

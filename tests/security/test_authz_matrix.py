@@ -604,6 +604,9 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         args={"notice_id": "$payment_notice"},
         data={"reference": "MATRIX-1", "paid_amount": "$payment_amount", "paid_on": "$today"},
     ),
+    "prices_admin.reissue": only(
+        PROV, methods="POST", args={"notice_id": "$payment_notice"}, data={"auction_price": ""}
+    ),
     "prices_admin.reserve": only(CITY, CITY2, PROV, SUP),
     # Only the city of the unit's division decides; the province and the supervisor read.
     "prices_admin.offer": only(CITY, PROV, SUP, args={"offer_id": "$reserve_offer"}),
