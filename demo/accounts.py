@@ -14,7 +14,9 @@ Demo sign-ins (all passwords: Demo-Pass-2024):
 Back-office accounts enrol TOTP at their first sign-in (the portal shows the QR code and the
 recovery codes). The enterprise gets one filing in each of several states: a retrofit draft, a
 submitted closure claim, a closure claim the city refused (to copy into a new draft), a returned
-voluntary application, a submitted compliance filing and a 两高 purchase in its 公示. One identity
+voluntary application, a submitted compliance filing, a 两高 purchase in its 公示 with its payment
+notice due, a second purchase paid (its receipt issued the indicators) and a closure that 郑州
+bought back (收储); reference prices (the 十三五 averages, then an auction) come first. One identity
 application waits for the 郑州 city account: a claim of a listed unit, made through the
 registration service, whose typed name differs from the listed one. The enterprise admin's address
 also follows new 郑州 listings by mail (a confirmed daily subscription: `flask digest` sends it).
@@ -40,6 +42,8 @@ from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.feeds import subscriptions
 from portal.filings import services, workflow
+from portal.prices import services as prices
+from portal.publicity import services as publicity
 from portal.registry.models import Holding
 from portal.uploads import CheckedUpload
 
@@ -294,8 +298,107 @@ def _demo_filings(admin, city, province, firm) -> None:
     )
     services.submit_filing(purchase, admin)
     workflow.transition(purchase, "review_city", city, "材料齐全，同意上报。")
+    # 有偿使用: reference prices first, so that the province's approval prices the purchase and
+    # issues its payment notice (unpaid: the enterprise's dashboard lists it as due).
+    _reference_prices(province)
     workflow.transition(purchase, "review_province", province, "符合能效标杆要求。")
     # Published as a real 公示 (the transition's signal opens it); `flask tick` makes it final once
     # the statutory period has passed without an objection, and the registry then issues.
     workflow.transition(purchase, "publish", province, "公示 7 天。")
     assert purchase.required_quantity == Decimal("105600.0000")
+    _paid_purchase(admin, city, province)
+    _bought_back_closure(admin, city, province, evidence)
+
+
+# --- 有偿使用: prices, a paid purchase, a 收储 decision -------------------------------------------------
+
+THIRTEENTH_FYP_AVERAGE = "“十三五”时期用能权指标平均交易价格（示例数据）"
+
+
+def _reference_prices(province) -> None:
+    """The 十三五 averages from 2021 (the demo market's own starting prices), then an auction."""
+    start = date(2021, 1, 1)
+    for variety, category, price in (
+        ("energy", "new_project", "232.00"),
+        ("coal", "new_project", "110.00"),
+        ("energy", "local", "232.00"),
+        ("coal", "local", "110.00"),
+    ):
+        prices.add_reference_price(
+            variety, category, Decimal(price), start, THIRTEENTH_FYP_AVERAGE, actor=province
+        )
+    prices.add_reference_price(
+        "energy",
+        "new_project",
+        Decimal("318.50"),
+        date.today() - timedelta(days=200),
+        "省公共资源交易平台用能权指标竞价成交均价（示例数据）",
+        actor=province,
+    )
+
+
+def _end_publicity(filing) -> None:
+    """Let the filing's 公示 run its full period in the past, then finalize it as tick would."""
+    notice = publicity.notice_for_subject("filing", filing.id)
+    starts = now() - timedelta(days=int(current_app.config["PUBLICITY_DAYS"]) + 3)
+    notice.announcement.published_at = starts
+    publicity.set_publicity_period(notice.announcement, starts)
+    publicity.finalize_notice(notice)
+
+
+def _paid_purchase(admin, city, province) -> None:
+    """A second 两高 purchase: approved, priced, final, paid; the receipt issued its indicators."""
+    purchase = services.create_filing("purchase", admin)
+    services.save_draft(
+        purchase,
+        MultiDict(
+            {
+                "project_name": "年产 5 万吨高纯氧化铝项目",
+                "description": "新建项目，已取得核准文件（示例）。",
+                "industry_code": "nonferrous",
+                "variety_code": "energy",
+                "is_grid_coal_unit": "no",
+                "benchmark_basis": "advanced",
+                "benchmark": "0.18",
+                "designed_output": "50000",
+                "output_unit": "吨",
+            }
+        ),
+        admin,
+    )
+    services.submit_filing(purchase, admin)
+    workflow.transition(purchase, "review_city", city, "材料齐全，同意上报。")
+    workflow.transition(purchase, "review_province", province, "符合能效先进值要求。")
+    workflow.transition(purchase, "publish", province, "公示 7 天。")
+    _end_publicity(purchase)
+    notice = prices.open_notice(purchase)
+    prices.record_receipt(notice, "GGZY-YNQ-DEMO-0001", notice.amount, date.today(), actor=province)
+    assert purchase.status == "final" and notice.status == "paid"
+
+
+def _bought_back_closure(admin, city, province, evidence) -> None:
+    """A closure made final: its indicators offered to 郑州 first, which buys them back."""
+    closure = services.create_filing("closure", admin)
+    services.save_draft(
+        closure,
+        MultiDict(
+            {
+                "facility_name": "3 号回转窑",
+                "facility_description": "Φ3.0×48 m 回转窑一座，已拆除（示例）。",
+                "is_grid_coal_unit": "no",
+                "closure_date": (date.today() - timedelta(days=200)).isoformat(),
+                "prior_year_energy": "4200",
+            }
+        ),
+        admin,
+    )
+    evidence(closure)
+    services.submit_filing(closure, admin)
+    workflow.transition(closure, "review_city", city, "现场核查已关停拆除。")
+    workflow.transition(closure, "review_province", province, "同意确认关停指标。")
+    workflow.transition(closure, "publish", province, "公示 7 天。")
+    _end_publicity(closure)
+    (offer,) = prices.offers_of(closure)
+    prices.decide_offer(
+        offer, "buy", actor=city, unit_price=Decimal("240.00"), remark="纳入市级收储（示例）。"
+    )

@@ -33,6 +33,7 @@ from portal import (
     main,
     news,
     opendata,
+    prices,
     publicity,
     registry,
     review,
@@ -190,6 +191,7 @@ def _register_features(app: Flask) -> None:
         (disclosure.bp, disclosure.admin_bp, compliance.bp, compliance.admin_bp),
         (opendata.bp, news.bp, downloads.bp, sharing.bp, search.bp, feeds.bp),
         (accounts.bp, accounts.admin_bp, filings.bp, filings.home_bp, review.bp, registry.bp),
+        (prices.bp, prices.admin_bp),
         (publicity.bp, editorial.bp, audit.bp),
     )
     for group in blueprints:
@@ -198,7 +200,7 @@ def _register_features(app: Flask) -> None:
     # Then each feature's own setup: CLI commands, signal receivers, template globals, hooks.
     for group in (
         (disclosure, opendata, downloads, sharing, search, feeds),
-        (accounts, filings, review, publicity, audit),
+        (accounts, filings, prices, review, publicity, audit),
     ):
         for feature in group:
             feature.init_app(app)

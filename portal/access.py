@@ -62,6 +62,12 @@ COMPLIANCE_OFFICERS = frozenset({"province"})
 MARKET_CLERKS = frozenset({"province"})
 # Make and correct entries in the register.
 REGISTRARS = frozenset({"province"})
+# Add reference prices, and record the trading platform's receipts of payment notices (有偿使用).
+PRICE_SETTERS = frozenset({"province"})
+PAYMENT_CLERKS = frozenset({"province"})
+# Buy back (收储) or release the indicators a closure or retrofit freed: the city of the unit.
+RESERVE_DECIDERS = frozenset({"city"})
+RESERVE_READERS = RESERVE_DECIDERS | READERS
 # Withdraw a published 公示 notice.
 NOTICE_WITHDRAWERS = frozenset({"province"})
 # Manage back-office accounts.
@@ -82,6 +88,9 @@ BACK_OFFICE_MENU = (
     ("review.construction_reports", _l("开工报告"), LEDGER),
     ("compliance_admin.periods", _l("履约管理"), READERS),
     ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
+    ("prices_admin.payments", _l("缴款通知"), READERS),
+    ("prices_admin.prices", _l("参考价格"), READERS),
+    ("prices_admin.reserve", _l("指标收储"), RESERVE_READERS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
     ("accounts_admin.identities", _l("身份核验"), IDENTITY_READERS),

@@ -12,6 +12,7 @@ from flask import Flask
 
 from portal.disclosure import reconcile as reconciliation
 from portal.extensions import db
+from portal.prices import services as prices_services
 from portal.publicity.services import run_tick
 from portal.registry import services as registry_services
 from portal.search import reindex_all, sync_pending
@@ -59,8 +60,11 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("tick")
     def tick_command():
-        """Finalize ended 公示, warn and take back for the 2-year rule. Safe to run any time."""
+        """Finalize ended 公示, warn and take back for the 2-year rule, expire unpaid payment
+        notices, release undecided 收储 offers. Safe to run any time."""
         report = run_tick()
+        # Unpaid payment notices past their due day expire; undecided 收储 offers are released.
+        money = prices_services.run_tick()
         db.session.commit()
         # Scheduled announcements whose time has come, and this tick's changes, reach the index.
         try:
@@ -72,6 +76,10 @@ def init_app(app: Flask) -> None:
             f"{len(report.waiting)} waiting on unanswered objections; "
             f"{len(report.warned)} construction warning(s); "
             f"{len(report.taken_back)} take-back(s)."
+        )
+        click.echo(
+            f"expired {len(money.expired)} payment notice(s); "
+            f"released {len(money.released)} reserve offer(s) past their decision day."
         )
         for error in report.errors:
             click.echo(f"ERROR {error}", err=True)

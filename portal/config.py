@@ -57,6 +57,12 @@ class Config:
     # Subscribe form: requests per client address (Flask-Limiter syntax).
     SUBSCRIBE_RATE_LIMIT = "10 per hour"
     PUBLICITY_DAYS = 7
+    # 有偿使用 (portal/prices): calendar days a 两高 payment notice is payable (its due day included);
+    # where to pay (empty: the provincial public-resource trading platform, in the catalog's words);
+    # calendar days the city has to buy back (收储) or release a closure's or retrofit's indicators.
+    PAYMENT_DUE_DAYS = 30
+    PAYMENT_PAY_TO = ""
+    RESERVE_DECISION_DAYS = 30
     # The audit chain's HMAC key (at least 32 characters); unset: instance/audit_key, made once.
     AUDIT_HMAC_KEY = ""
     # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.

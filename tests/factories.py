@@ -7,6 +7,7 @@ context. Fixtures live in the conftest files and call these; no test module impo
     enterprise(...)                   the one enterprise maker; make_enterprise: back-office defaults
     user(role, ...)                   the one user maker; make_user: back-office defaults
     audit_firm(), listing(), trade(), period(), compliance(), make_filing(kind, status)
+    reference_price(variety, category, price, effective_from)   through the prices service
     identity_application(applicant, unit, kind=, status=); pdf_document(), png_document(),
     evidence_files()                  valid identity evidence (files for a client POST)
     login(client, user)               a signed-in session without the login form
@@ -357,6 +358,22 @@ def make_filing(kind: str, status: str = "submitted", *, enterprise=None, firm_i
     db.session.add(filing)
     db.session.flush()
     return filing
+
+
+def reference_price(
+    variety="energy", category="new_project", price="232.00", effective_from=date(2021, 1, 1), **kw
+):
+    """A reference price through the service (the 十三五 average unless told otherwise)."""
+    from portal.prices.services import add_reference_price
+
+    return add_reference_price(
+        variety,
+        category,
+        Decimal(price),
+        effective_from,
+        kw.pop("source", "“十三五”时期用能权指标平均交易价格"),
+        actor=kw.pop("actor", None),
+    )
 
 
 def checked_pdf():

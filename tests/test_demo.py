@@ -540,13 +540,14 @@ def test_small_scale_loads_n_of_each_kind(app, runner):
         for model in (Enterprise, Listing, ComplianceRecord):
             assert _count(model) == 50, model
         assert 40 <= _count(Trade) <= 50
-        # 50 generated, plus the 公示 that the demo's 两高 purchase opens through the real publish step.
+        # 50 generated, plus the 公示 that the demo's filings open through the real publish step:
+        # the 两高 purchase in its 公示, the paid purchase and the closure bought back (收储).
         filing_notices = db.session.scalar(
             select(func.count())
             .select_from(PublicityNotice)
             .where(PublicityNotice.subject_type == "filing")
         )
-        assert filing_notices == 1
+        assert filing_notices == 3
         assert _count(Announcement) == 50 + filing_notices
 
 

@@ -7,10 +7,11 @@ signals in docs/architecture.md). They run by `order`, lower first:
   the filings in their 公示 (`awaiting_publicity`, without the end, which filings does not know);
 - publicity (order 1): the end of each 公示 registered in `awaiting_publicity`;
 - compliance (order 0): the compliance filing of each open period for a unit that takes part,
-  限期履约 shortfalls, and a published compliance list the unit is on, while its 公示 lasts.
+  限期履约 shortfalls, and a published compliance list the unit is on, while its 公示 lasts;
+- prices (order 0): each payment notice (缴款通知) of a 两高 purchase still to pay, by its due day.
 
-There is no payment notice in the portal: fees and trades are settled on the provincial trading
-platform, so the list shows no payments due. The words are in accounts/_todo.html.
+The money itself is paid on the provincial trading platform; the portal shows what is due and the
+province records the platform's receipt. The words are in accounts/_todo.html.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ collect_todo = OrderedSignal(
 class Deadline:
     """One date by which the enterprise must act.
 
-    kind: compliance_filing, rectify, publicity, compliance_publicity or construction (the
+    kind: compliance_filing, rectify, publicity, compliance_publicity, construction or payment (the
     template words each); subject: the period, record, filing or obligation it is about;
     ends_at: the exact moment, where the deadline has one (a 公示 ends at a time of day).
     """

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import DecimalField, FlaskForm, PrefixedIds
+from portal.forms import PRICE_LIMIT, DecimalField, FlaskForm, PrefixedIds
 from portal.lists import FilterForm, optional_choice
 
 
@@ -34,6 +34,21 @@ class ActionForm(PrefixedIds, FlaskForm):
         _l("核定节煤量（煤炭指标，吨）"), places=4, minimum=0, validators=[Optional()]
     )
     report = FileField(_l("第三方审核报告（PDF）"))
+    # The province's approval of a 两高 purchase: empty, the reference price in force applies.
+    auction_price = DecimalField(
+        _l("竞价成交单价（元/单位，可选）"),
+        description=_l("不填写则按当日现行参考价格计价。"),
+        places=2,
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=PRICE_LIMIT,
+        validators=[Optional()],
+    )
+    auction_source = TextAreaField(
+        _l("竞价价格来源"),
+        description=_l("填写竞价成交单价时必填，例如竞价公告编号和成交日期。"),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 QUEUE_SORT_LABELS = {

@@ -3,8 +3,10 @@
 Status changes go through portal.filings.workflow.transition() only (the one transition table),
 which checks the version and sends `filing_transitioned`. What follows a decision subscribes to
 that signal here: a 公示 when the province publishes (closed or withdrawn when the filing leaves
-it), and the registry entries when a filing becomes final (issued indicators, the 2-year start
-rule); review/compliance.py subscribes for a compliance filing's surrender.
+it); a 两高 purchase priced at the province's approval (its payment notice, cancelled if the
+filing goes back unpaid); and, when a filing becomes final, what that means (portal/prices: a
+closure or retrofit offered to the city's reserve first, a paid purchase issued with its 2-year
+start rule); review/compliance.py subscribes for a compliance filing's surrender.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from portal.filings.models import (
 )
 from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
+from portal.prices import services as prices
 from portal.publicity import services as publicity
-from portal.registry import services as registry
 from portal.review import deadlines
 from portal.uploads import store_upload
 from portal.web import current_date, public_record_locale, render_text
@@ -292,8 +294,14 @@ def act_on_filing(
     verified_energy: Decimal | None = None,
     verified_coal: Decimal | None = None,
     report=None,
+    auction_price: Decimal | None = None,
+    auction_source: str = "",
 ):
     """Take one step on a filing, with what that step needs; flush, never commit.
+
+    The province's approval of a 两高 purchase prices it (portal/prices): at the reference price
+    in force, or at the auction price typed with its source; the payment notice goes out with the
+    step.
 
     Checks the form's input for the step and hands it to workflow.transition(), which checks the
     version and takes the step; what the step sets off (a 公示, registry entries) follows from
@@ -320,6 +328,20 @@ def act_on_filing(
             filing.verified_coal_savings = verified_coal
             _attach_report(filing, report, actor)
 
+    if action == "review_province" and filing.kind == "purchase" and step is not None:
+        try:
+            prices.check_auction_price(auction_price, auction_source)
+        except prices.PriceRefusal as refused:
+            raise ReviewError(refused.message, refused.field) from None
+
+        def prepare(_step) -> None:
+            try:
+                prices.price_purchase(
+                    filing, actor=actor, auction_price=auction_price, auction_source=auction_source
+                )
+            except prices.PriceRefusal as refused:
+                raise ReviewError(refused.message, refused.field) from None
+
     return workflow.transition(
         filing, action, actor, remark, expected_version=expected_version, prepare=prepare
     )
@@ -345,6 +367,12 @@ def _on_filing_transitioned(_action, filing, actor, remark, step) -> None:
         _publish_filing(filing, actor)
     if step.target == "final":
         finalize_filing(filing, actor)
+    if filing.kind == "purchase":
+        if step.action == "review_province":
+            # Priced already when the step came through act_on_filing; else at the reference price.
+            prices.price_purchase(filing, actor=actor)
+        elif step.target in ("returned", "rejected"):
+            prices.cancel_open_notice(filing, remark, actor=actor)
 
 
 def _attach_report(filing, report, actor) -> None:
@@ -403,37 +431,19 @@ def _publish_filing_text(filing, actor) -> None:
 
 
 def finalize_filing(filing, actor) -> None:
-    """Write what a final decision means in the registry (idempotent per filing and variety)."""
+    """Write what a final decision means (idempotent per filing and variety).
+
+    A closure's or retrofit's indicators are offered to the city's reserve first (收储): they are
+    issued when the city decides. A purchase's are issued once its payment notice is paid, with
+    the 2-year start obligation from that day (portal/prices).
+    """
     with public_record_locale():
         reason = f"{KIND_TITLES.get(filing.kind, '')} {filing.number}"
     actor_user = actor if getattr(actor, "id", None) else None
-    if filing.kind in ("retrofit", "closure", "purchase"):
-        for code, qty in _quantities(filing):
-            registry.issue_indicators(
-                filing.enterprise_id,
-                code,
-                qty,
-                reason,
-                source_type="filing",
-                source_id=filing.number,
-                actor=actor_user,
-                idempotency_key=f"filing:{filing.id}:issue:{code}",
-            )
+    if filing.kind in ("retrofit", "closure"):
+        prices.offer_to_reserve(filing, _quantities(filing), actor=actor)
     if filing.kind == "purchase":
-        today = current_date()
-        if filing.granted_on is None:
-            filing.granted_on = today
-        for code, qty in _quantities(filing):
-            registry.open_construction_obligation(
-                filing.enterprise_id,
-                filing.project_name or filing.number,
-                code,
-                qty,
-                filing.granted_on,
-                source_type="filing",
-                source_id=filing.number,
-                actor=actor_user,
-            )
+        prices.issue_paid_purchase(filing, actor=actor)
     if filing.kind == "voluntary" and not filing.enterprise.is_public:
         filing.enterprise.is_public = True
         record_event(
@@ -553,6 +563,8 @@ def can_correct(user, filing) -> bool:
         and bool(filings.correctable_fields(filing))
         and filing.status not in workflow.TERMINAL
         and filing.status not in ("publicity", "returned", "draft")
+        # A priced purchase keeps the quantity it was priced at: return it to change the quantity.
+        and not (filing.kind == "purchase" and prices.open_notice(filing) is not None)
         and any(step.action not in ("return", "reject") for step in manual_steps(filing, user))
     )
 

@@ -313,6 +313,8 @@ def act(filing_id: int):
             verified_energy=form.verified_energy.data,
             verified_coal=form.verified_coal.data,
             report=report,
+            auction_price=form.auction_price.data,
+            auction_source=form.auction_source.data or "",
         )
     except workflow.Conflict as conflict:
         db.session.rollback()

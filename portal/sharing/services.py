@@ -130,6 +130,7 @@ STATIC_PAGES = (
     ("compliance.exposure", {}),
     ("disclosure.enterprises", {}),
     ("disclosure.statistics", {}),
+    ("prices.index", {}),
     ("news.index", {}),
     ("news.index", {"category": "notice"}),
     ("news.index", {"category": "policy"}),

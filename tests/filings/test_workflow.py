@@ -1,5 +1,7 @@
 """Every transition of the table is allowed for its role and owner, and refused otherwise."""
 
+from decimal import Decimal
+
 import pytest
 
 from portal.accounts.models import User
@@ -7,6 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.filings import services, workflow
 from portal.filings.models import FilingEvent
+from tests import factories
 
 ROLES = ("enterprise", "auditor", "city", "province", "editor", "supervisor")
 ALL_STEPS = [
@@ -31,6 +34,10 @@ def _filing(kind, people, status):
     filing = services.create_filing(kind, actor)
     if kind == "retrofit":
         filing.audit_firm_id = db.session.get(User, people["auditor"]).audit_firm_id
+    if kind == "purchase":
+        # The province's approval prices the quantity at the reference price in force.
+        filing.variety_code, filing.required_quantity = "energy", Decimal("100")
+        factories.reference_price()
     filing.status = status
     db.session.flush()
     return filing

@@ -7,18 +7,19 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.audit.services import verify_chain
 from portal.extensions import db
 from portal.filings.models import Filing, FilingEvent
 from portal.news.models import Announcement
+from portal.prices import services as prices
+from portal.prices.models import ReserveOffer
 from portal.publicity.models import Objection, PublicityNotice
 from portal.registry import services as registry
 from tests.factories import PDF, make_filing
 
 
 def _claim(app, users):
-    from portal.accounts.models import User
-
     with app.app_context():
         firm_id = db.session.get(User, users["auditor"]).audit_firm_id
         filing = make_filing("retrofit", "submitted", firm_id=firm_id)
@@ -129,7 +130,8 @@ def test_whole_retrofit_path(app, client, users, sign_in, csrf_token, runner):
     )
     assert answered.status_code == 303
 
-    # the period ends; tick makes the decision final and issues the indicators, once
+    # the period ends; tick makes the decision final and offers the indicators to the city's
+    # reserve (收储) first; the city releases them to the unit, which issues them, once
     with app.app_context():
         announcement = db.session.get(Announcement, announcement_id)
         announcement.publicity_ends_at = announcement.publicity_starts_at - timedelta(seconds=1)
@@ -138,6 +140,11 @@ def test_whole_retrofit_path(app, client, users, sign_in, csrf_token, runner):
     assert "finalized 0" in runner.invoke(args=["tick"]).output
     with app.app_context():
         assert db.session.get(Filing, filing_id).status == "final"
+        assert registry.balances(enterprise_id) == {}
+        offer = db.session.scalar(select(ReserveOffer))
+        assert (offer.status, offer.quantity) == ("open", Decimal("120"))
+        prices.decide_offer(offer, "release", actor=db.session.get(User, users["city"]))
+        db.session.commit()
         assert registry.balances(enterprise_id) == {"energy": Decimal("120")}
         actions = db.session.scalars(
             select(FilingEvent.action)

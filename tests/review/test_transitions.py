@@ -9,7 +9,7 @@ from portal.accounts.models import AuditFirm
 from portal.extensions import db
 from portal.filings import workflow
 from portal.review import services
-from tests.factories import checked_pdf, make_filing, make_uscc, make_user
+from tests.factories import checked_pdf, make_filing, make_uscc, make_user, reference_price
 
 BACK_OFFICE = ("auditor", "city", "province")
 STEPS = [
@@ -47,6 +47,8 @@ def test_step_is_allowed_for_its_role(ctx, kind, source, action, target, role):
         from portal.registry.services import issue_indicators
 
         issue_indicators(filing.enterprise_id, "energy", 100, "确权")
+    if kind == "purchase":
+        reference_price()  # the province's approval prices the purchase
     step = services.act_on_filing(
         filing, action, actors[role], "办理意见", filing.version, **_extra(action)
     )

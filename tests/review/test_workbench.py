@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.filings import services as filings
 from portal.filings import workflow
 from portal.filings.models import Filing, FilingCorrection
+from portal.prices import services as prices
 from portal.reference.models import Industry
 from portal.registry import services as registry
 from portal.review import deadlines
@@ -289,6 +290,10 @@ def test_correction_is_shown_to_the_enterprise_used_at_issuance_and_audited(
         workflow.transition(filing, "review_city", city, "同意")
         workflow.transition(filing, "review_province", province, "同意")
         review.finalize_filing(filing, province)
+        # Offered to the city's reserve first (收储), at the corrected quantity; released, issued.
+        (offer,) = prices.offers_of(filing)
+        assert offer.quantity == Decimal("800")
+        prices.decide_offer(offer, "release", actor=city)
         db.session.commit()
         assert registry.balances(filing.enterprise_id)["energy"] == Decimal("800")
     with app.app_context():

@@ -39,9 +39,11 @@ from portal.filings import construction
 from portal.filings import services as filings
 from portal.news.models import Announcement, Attachment
 from portal.news.services import render_markdown, utcnow
+from portal.prices import services as prices
 from portal.publicity import services as publicity
 from portal.registry import services as registry
 from portal.uploads import CheckedUpload, store_upload
+from portal.web import current_date
 from tests import factories
 from tests.conftest import _empty_tables
 from tests.factories import TEST_PASSWORD, AuthActions, csrf_token_in
@@ -612,6 +614,37 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         args={"obligation_id": "$obligation"},
         data={"started_on": "2025-05-01"},
     ),
+    # ---- 有偿使用: public reference prices; the province's prices and receipts; the city's 收储
+    "prices.index": public(),
+    "prices_admin.prices": only(PROV, SUP),
+    "prices_admin.add_price": only(
+        PROV,
+        methods="POST",
+        data={
+            "variety_code": "energy",
+            "category_code": "new_project",
+            "price": "300",
+            "effective_from": "2026-01-01",
+            "source": "竞价结果",
+        },
+    ),
+    "prices_admin.payments": only(PROV, SUP),
+    "prices_admin.payment": only(PROV, SUP, args={"notice_id": "$payment_notice"}),
+    "prices_admin.record_receipt": only(
+        PROV,
+        methods="POST",
+        args={"notice_id": "$payment_notice"},
+        data={"reference": "MATRIX-1", "paid_amount": "$payment_amount", "paid_on": "$today"},
+    ),
+    "prices_admin.reissue": only(
+        PROV, methods="POST", args={"notice_id": "$payment_notice"}, data={"auction_price": ""}
+    ),
+    "prices_admin.reserve": only(CITY, CITY2, PROV, SUP),
+    # Only the city of the unit's division decides; the province and the supervisor read.
+    "prices_admin.offer": only(CITY, PROV, SUP, args={"offer_id": "$reserve_offer"}),
+    "prices_admin.decide_offer": only(
+        CITY, methods="POST", args={"offer_id": "$reserve_offer"}, data={"decision": "release"}
+    ),
     # ---- back office: announcements and the audit trail
     "editorial.index": only(*EDITORS),
     "editorial.new": only(*EDITORS, methods="GET POST", data={"title": "他人发布", "body_md": "x"}),
@@ -918,6 +951,20 @@ class World:
             today=date.today(),
         )
         self.ids.update(a_obligation=a_open.id, b_report=b_report.id, a_report=a_report.id)
+
+        # 有偿使用: B's approved 两高 purchase with its payment notice, and B's final closure
+        # offered to 郑州's reserve.
+        factories.reference_price()
+        purchase = factories.make_filing("purchase", "province_review", enterprise=b)
+        payment = prices.price_purchase(purchase, actor=people[PROV])
+        closure = factories.make_filing("closure", "final", enterprise=b)
+        (offer,) = prices.offer_to_reserve(closure, [("energy", Decimal("50"))], actor=None)
+        self.ids.update(
+            payment_notice=payment.id,
+            payment_amount=f"{payment.amount:f}",
+            today=current_date().isoformat(),
+            reserve_offer=offer.id,
+        )
 
     # -- clients
 
