@@ -218,7 +218,7 @@ def registry_benchmark(url: str, rounds: int) -> dict:
     deeper = []
     for u in usccs[:20]:
         html = client.get(f"/enterprises/{u}/registry").get_data(as_text=True)
-        marker = 'registry?after='
+        marker = "registry?after="
         if marker in html:
             cursor = html.split(marker, 1)[1].split('"', 1)[0]
             deeper.append(f"/enterprises/{u}/registry?after={cursor}")
