@@ -1,8 +1,9 @@
 """The back office's compliance list of one period, built to scale: one row per unit, paged by
 keyset in the database, and the page's records, filings and holdings read in one query each.
 
-Who takes part in a period: a unit with a compliance record for it, a compliance filing for it, or
-holdings in the registry. Holdings are read in `page_holdings()` only, from the registry's holding
+Who is on it: the units that owe compliance for the period (allocated indicators for it, or
+voluntary participation approved before it ended: filings.services.owes_compliance, the rule of
+the public list), and any unit with a record for it. Holdings are read in `page_holdings()` only, from the registry's holding
 table (kept with every ledger entry), the same figures the public lists show.
 """
 
@@ -20,8 +21,9 @@ from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.compliance.services import suggest_status
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.filings import services as filings
 from portal.filings.models import ComplianceFiling
-from portal.registry.models import Holding, LedgerEntry
+from portal.registry.models import Holding
 
 VARIETIES = ("energy", "coal")
 ZERO = Decimal("0")
@@ -35,17 +37,6 @@ def _recorded(year: int, *conditions):
     return select(ComplianceRecord.enterprise_id).where(
         ComplianceRecord.period_year == year, *conditions
     )
-
-
-def _filed(year: int):
-    # A select of the entity joins its two tables (filing, compliance_filing).
-    return select(ComplianceFiling.enterprise_id).where(
-        ComplianceFiling.period_year == year, ComplianceFiling.status != "withdrawn"
-    )
-
-
-def _holders():
-    return select(LedgerEntry.enterprise_id).where(LedgerEntry.enterprise_id.is_not(None))
 
 
 def _has_record(year: int, *conditions):
@@ -69,28 +60,8 @@ def _has_record(year: int, *conditions):
     )
 
 
-def _has_filing(year: int):
-    # A select of the entity joins its two tables (filing, compliance_filing).
-    return (
-        select(ComplianceFiling.id)
-        .where(
-            ComplianceFiling.enterprise_id == Enterprise.id,
-            ComplianceFiling.period_year == year,
-            ComplianceFiling.status != "withdrawn",
-        )
-        .offset(0)
-        .exists()
-    )
-
-
-def _has_holdings():
-    return (
-        select(LedgerEntry.id).where(LedgerEntry.enterprise_id == Enterprise.id).offset(0).exists()
-    )
-
-
 def _takes_part(year: int):
-    return or_(_has_record(year), _has_filing(year), _has_holdings())
+    return or_(_has_record(year), filings.owes_compliance(year, Enterprise.id))
 
 
 USCC_PART = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2,18}$")
@@ -132,7 +103,7 @@ def units_query(year: int, filters: dict):
     if status == UNRECORDED:
         # Few units, if any, match: every unit is looked at, so the sets are built once each.
         conditions.append(Enterprise.id.not_in(_recorded(year)))
-        conditions.append(or_(Enterprise.id.in_(_filed(year)), Enterprise.id.in_(_holders())))
+        conditions.append(Enterprise.id.in_(filings.obligated_ids(year)))
     elif not recorded:
         conditions.append(_takes_part(year))
     if shortfall == "no":

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import abort, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, union
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -261,18 +261,25 @@ def obligated_enterprise_ids(year: int) -> set[int]:
     )
 
 
+def owes_compliance(year: int, enterprise_id):
+    """SQL: whether the unit `enterprise_id` (a value, or a column to correlate with) owes
+    compliance for a period (see obligated_enterprise_ids)."""
+    return or_(
+        _allocated_in(year).where(Holding.enterprise_id == enterprise_id).exists(),
+        _voluntary_approved_by(year)
+        .where(VoluntaryApplication.enterprise_id == enterprise_id)
+        .exists(),
+    )
+
+
+def obligated_ids(year: int):
+    """A select of the ids of the units that owe compliance for a period, for `id IN (…)`."""
+    return union(_allocated_in(year), _voluntary_approved_by(year))
+
+
 def compliance_obligation(enterprise_id: int, year: int) -> bool:
     """Whether a unit owes compliance for a period (see obligated_enterprise_ids)."""
-    return bool(
-        db.session.scalar(
-            select(
-                _allocated_in(year).where(Holding.enterprise_id == enterprise_id).exists()
-                | _voluntary_approved_by(year)
-                .where(VoluntaryApplication.enterprise_id == enterprise_id)
-                .exists()
-            )
-        )
-    )
+    return bool(db.session.scalar(select(owes_compliance(year, enterprise_id))))
 
 
 def purpose_label(purpose: str) -> str:

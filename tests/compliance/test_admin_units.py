@@ -4,7 +4,7 @@ unit's own record page, no element id twice, and a number of queries that does n
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,8 +30,10 @@ def duplicate_ids(html: str) -> list[str]:
 
 
 def _world(app, units: int = 25) -> dict:
-    """A period with `units` recorded units (郑州 and 洛阳, mixed statuses), one unit with only a
-    filing, one with only holdings, and one outside the period."""
+    """A period with `units` recorded units (郑州 and 洛阳, mixed statuses), and three units without a
+    record: a voluntary unit approved in the period (with its filing), a unit allocated indicators
+    for the period, and a unit holding indicators it bought, which owes nothing for the period;
+    and one unit outside it."""
     with app.app_context():
         factories.period(2024, published=False)
         made = {}
@@ -48,12 +50,15 @@ def _world(app, units: int = 25) -> dict:
                 factories.compliance(unit, 2024, "on_time", variety_code="coal")
             made[f"u{i}"] = unit.id
         filer = factories.enterprise("仅申报企业", "410100")
+        make_filing("voluntary", "final", enterprise=filer, decided_at=datetime(2024, 3, 1))
         make_filing("compliance", "province_review", enterprise=filer, actual_energy=Decimal("9"))
         holder = factories.enterprise("仅持有企业", "410100")
-        registry.issue_indicators(holder.id, "energy", 50, "配额")
+        registry.allocate_indicators(holder.id, "energy", 50, 2024, "2024 年度初始分配")
+        buyer = factories.enterprise("仅买入企业", "410100")
+        registry.issue_indicators(buyer.id, "energy", 50, "买入")
         outsider = factories.enterprise("无关企业", "410100")
         db.session.commit()
-        made.update(filer=filer.id, holder=holder.id, outsider=outsider.id)
+        made.update(filer=filer.id, holder=holder.id, outsider=outsider.id, buyer=buyer.id)
         made["u0_uscc"] = db.session.get(type(unit), made["u0"]).uscc
         return made
 
@@ -73,8 +78,9 @@ def test_one_row_per_unit_paged_by_keyset(app, client, users, sign_in):
     second = client.get(nxt.group(1).replace("&amp;", "&")).get_data(as_text=True)
     rest = [int(x) for x in ROW.findall(second)]
     every = set(shown) | set(rest)
-    assert len(every) == 27  # 25 recorded, the filer and the holder; not the outsider
-    assert ids["outsider"] not in every and {ids["filer"], ids["holder"]} <= every
+    assert len(every) == 27  # 25 recorded, the volunteer and the allocated unit
+    assert {ids["filer"], ids["holder"]} <= every
+    assert ids["outsider"] not in every and ids["buyer"] not in every  # they owe nothing
 
 
 def test_filters(app, client, users, sign_in):
