@@ -51,7 +51,8 @@ def build(url: str, records: int) -> None:
     from portal.compliance.models import CompliancePeriod, ComplianceRecord
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
-    from portal.registry.models import LedgerEntry
+    from portal.registry.services import Holder, PlannedEntry, append_bulk
+    from portal.text import pinyin_sort_key
 
     env = {**os.environ, "DATABASE_URL": url}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -92,6 +93,7 @@ def build(url: str, records: int) -> None:
                         "id": i + 1,
                         "uscc": make_uscc(rng, division, taken),
                         "name": name,
+                        "name_sort": pinyin_sort_key(name),
                         "division_code": division,
                         "industry_code": INDUSTRIES[i % len(INDUSTRIES)],
                         "address": "",
@@ -102,7 +104,7 @@ def build(url: str, records: int) -> None:
                     }
                 )
             db.session.execute(insert(Enterprise), rows)
-            records_rows, ledger_rows = [], []
+            records_rows, planned = [], []
             for row in rows:
                 for variety in ("energy", "coal"):
                     quota = Decimal(rng.randint(1000, 90000))
@@ -119,10 +121,7 @@ def build(url: str, records: int) -> None:
                             "enterprise_id": row["id"],
                             "period_year": YEAR,
                             "variety_code": variety,
-                            "quota": quota,
-                            "bought": Decimal(0),
-                            "sold": Decimal(0),
-                            "taken_back": Decimal(0),
+                            "sort_name": row["name_sort"],
                             "actual": actual,
                             "status": status,
                             "shortfall": shortfall,
@@ -131,23 +130,23 @@ def build(url: str, records: int) -> None:
                             "updated_at": now,
                         }
                     )
-                    ledger_rows.append(
-                        {
-                            "created_at": now - timedelta(days=300),
-                            "kind": "issue",
-                            "holder_key": f"enterprise:{row['id']}",
-                            "holder_kind": "enterprise",
-                            "enterprise_id": row["id"],
-                            "division_code": row["division_code"],
-                            "variety_code": variety,
-                            "quantity": quota,
-                            "reason": "配额",
-                            "source_type": "",
-                            "source_id": "",
-                        }
+                    # The period's allocation (初始分配), through the registry's bulk append:
+                    # the ledger row, its holding and its audit entry, as the demo writes them.
+                    planned.append(
+                        PlannedEntry(
+                            kind="allocate",
+                            holder=Holder("enterprise", enterprise_id=row["id"]),
+                            variety_code=variety,
+                            quantity=quota.quantize(Decimal("0.0001")),
+                            reason=f"{YEAR} 年度初始分配",
+                            period_year=YEAR,
+                            created_at=now - timedelta(days=300),
+                            source_type="allocation",
+                            source_id=str(YEAR),
+                        )
                     )
             db.session.execute(insert(ComplianceRecord), records_rows)
-            db.session.execute(insert(LedgerEntry), ledger_rows)
+            append_bulk(planned, check_balance=False)
             db.session.commit()
         if url.startswith("postgresql"):
             from sqlalchemy import text
