@@ -1,5 +1,6 @@
 """Property-based tests of the ledger invariants (hypothesis)."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.registry import services
-from portal.registry.models import LedgerEntry
+from portal.registry.models import COMPONENTS, Holding, LedgerEntry
 from tests.factories import make_enterprise
 
 quantities = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10000"), places=4)
@@ -101,5 +102,66 @@ def test_balance_is_the_sum_of_entries(ctx, ops):
             for entry in entries:
                 sums[entry.variety_code] = sums.get(entry.variety_code, Decimal(0)) + entry.quantity
             assert services.balances(holder) == sums
+    finally:
+        db.session.rollback()
+
+
+# A period's holdings are sums: they come out the same whatever the order of the entries.
+planned_entries = st.lists(
+    st.tuples(
+        st.sampled_from(["allocate", "transfer_in", "transfer_out", "take_back", "surrender"]),
+        st.integers(0, 2),
+        st.sampled_from(["energy", "coal"]),
+        st.sampled_from([2024, 2025]),
+        quantities,
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+def _holdings() -> dict:
+    """Every holding row's figures, by holder, variety and period."""
+    rows = db.session.scalars(select(Holding)).all()
+    return {
+        (row.holder_key, row.variety_code, row.period_year): tuple(
+            Decimal(getattr(row, name)) for name in (*COMPONENTS, "entries")
+        )
+        for row in rows
+    }
+
+
+@SETTINGS
+@given(entries=planned_entries, order=st.randoms(use_true_random=False))
+def test_a_periods_holdings_do_not_depend_on_the_order_of_entry(ctx, entries, order):
+    units = [make_enterprise(f"企业{i}").id for i in range(3)]
+    db.session.commit()  # the units stay; each run below is rolled back
+
+    def append(sequence) -> dict:
+        with db.session.begin_nested() as run:
+            services.append_bulk(
+                [
+                    services.PlannedEntry(
+                        kind=kind,
+                        holder=services.Holder("enterprise", enterprise_id=units[i]),
+                        variety_code=variety,
+                        quantity=qty,
+                        reason="性质测试",
+                        period_year=year,
+                        created_at=datetime(year, 6, 1),
+                    )
+                    for kind, i, variety, year, qty in sequence
+                ],
+                check_balance=False,
+            )
+            found = _holdings()
+            assert services.check_holdings() == []  # the table equals the ledger's sums
+            run.rollback()
+        return found
+
+    try:
+        shuffled = list(entries)
+        order.shuffle(shuffled)
+        assert append(entries) == append(shuffled)
     finally:
         db.session.rollback()
