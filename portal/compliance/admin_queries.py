@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, except_, or_, select
 from sqlalchemy.orm import lazyload
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
@@ -101,9 +101,9 @@ def units_query(year: int, filters: dict):
         conditions.append(Enterprise.id.in_(_recorded(year, ComplianceRecord.shortfall > 0)))
         recorded = True
     if status == UNRECORDED:
-        # Few units, if any, match: every unit is looked at, so the sets are built once each.
-        conditions.append(Enterprise.id.not_in(_recorded(year)))
-        conditions.append(Enterprise.id.in_(filings.obligated_ids(year)))
+        # Few units, if any, match: the set of those that owe and have no record is built once.
+        owed = filings.obligated_ids(year).subquery()
+        conditions.append(Enterprise.id.in_(except_(select(owed.c[0]), _recorded(year))))
     elif not recorded:
         conditions.append(_takes_part(year))
     if shortfall == "no":
