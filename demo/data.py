@@ -43,7 +43,7 @@ from portal.extensions import db
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
 from portal.reference.data import CATEGORIES, DIVISIONS, INDUSTRIES
-from portal.registry.services import Holder, PlannedEntry, append_bulk
+from portal.registry.services import POOL_KINDS, Holder, PlannedEntry, append_bulk
 from portal.text import pinyin_sort_key
 
 ANCHOR = date(2026, 11, 26)  # "today" of the data set, in Asia/Shanghai
@@ -268,6 +268,9 @@ class _Generator:
         self._pools: dict[tuple, list[_Unit]] = {}
         # (enterprise id, year, variety) → [bought, sold]
         self.flows: dict[tuple[int, int, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        # (pool holder key, year, variety) → what the province's or a city's pool sold
+        self.pool_sales: dict[tuple[str, int, str], Decimal] = defaultdict(lambda: ZERO)
+        self.listing_of: dict[int, dict] = {}  # listing id → its row
         self.usccs: set[str] = set()
         # (enterprise id, year, variety) → quota, bought, sold, taken_back of a compliance row
         self.figures: dict[tuple[int, int, str], dict[str, Decimal]] = {}
@@ -509,6 +512,7 @@ class _Generator:
             trades += self.trades_of(listing_id, draft)
             traded = sum((t["quantity"] for t in trades[len(trades) - draft["trades"] :]), ZERO)
             self.data.listings.append(self.listing_row(listing_id, number, draft, traded))
+            self.listing_of[listing_id] = self.data.listings[-1]
         trades.sort(key=lambda t: (t["trade_date"], t["listing_id"]))
         per_year.clear()
         for trade_id, trade in enumerate(trades, start=1):
@@ -516,11 +520,15 @@ class _Generator:
             per_year[year] += 1
             trade["id"] = trade_id
             trade["number"] = f"YNQ-CJ-{year}-{per_year[year]:06d}"
-            if trade["buyer_enterprise_id"] is None or trade["seller_enterprise_id"] is None:
-                continue  # only a trade between registered parties moves indicators (ledger)
-            for role, sign in (("buyer", 0), ("seller", 1)):
-                ent = trade[f"{role}_enterprise_id"]
-                self.flows[(ent, year, trade["variety_code"])][sign] += trade["quantity"]
+            seller = self.ledger_seller(trade)
+            if trade["buyer_enterprise_id"] is None or seller is None:
+                continue  # the trade moves no indicators (registry.record_trade_transfer)
+            variety = trade["variety_code"]
+            self.flows[(trade["buyer_enterprise_id"], year, variety)][0] += trade["quantity"]
+            if trade["seller_enterprise_id"] is not None:
+                self.flows[(trade["seller_enterprise_id"], year, variety)][1] += trade["quantity"]
+            else:
+                self.pool_sales[(seller, year, variety)] += trade["quantity"]
         self.data.trades = [{"id": t.pop("id"), "number": t.pop("number"), **t} for t in trades]
 
     def allocate_trades(self, drafts: list[dict]) -> None:
@@ -785,6 +793,18 @@ class _Generator:
 
     # -- the registry ledger ----------------------------------------------------------------------
 
+    def ledger_seller(self, trade: dict) -> str | None:
+        """The holder key a trade draws on, as registry.trade_seller gives it: the seller on file,
+        or the pool of a province's or a city's listing; None when the seller is not on file."""
+        if trade["seller_enterprise_id"] is not None:
+            return f"enterprise:{trade['seller_enterprise_id']}"
+        listing = self.listing_of.get(trade["listing_id"])
+        if listing is None or listing["seller_kind"] not in POOL_KINDS:
+            return None
+        if listing["seller_kind"] == "province" or not listing["division_code"]:
+            return "province"
+        return f"city:{listing['division_code']}"
+
     def make_ledger(self) -> None:
         """Every ledger entry behind the holdings, in time order: each period's initial allocation
         (1 January), each trade between registered parties (its pair), take-backs (20 December)
@@ -841,15 +861,32 @@ class _Generator:
                     source_id=str(year),
                     idempotency_key=f"allocation:{year}:{unit_id}:{variety}",
                 )
+        # A pool (the province's, a city's) sells from its year's reserve, allocated on 1 January:
+        # what it sold that year, so no sale needs a reserve registered at the time of the trade.
+        for (pool, year, variety), sold in self.pool_sales.items():
+            add(
+                utc_at(date(year, 1, 1), 9),
+                0,
+                kind="allocate",
+                holder=pool,
+                variety_code=variety,
+                quantity=q4(sold),
+                period_year=year,
+                reason=f"{year} 年度储备指标",
+                source_type="allocation",
+                source_id=str(year),
+                idempotency_key=f"allocation:{year}:{pool}:{variety}",
+            )
         for trade in self.data.trades:
-            if trade["buyer_enterprise_id"] is None or trade["seller_enterprise_id"] is None:
+            seller = self.ledger_seller(trade)
+            if trade["buyer_enterprise_id"] is None or seller is None:
                 continue
             add(
                 utc_at(trade["trade_date"], 16, 30),
                 1,
                 kind="trade",
                 number=trade["number"],
-                seller=trade["seller_enterprise_id"],
+                seller=seller,
                 buyer=trade["buyer_enterprise_id"],
                 variety_code=trade["variety_code"],
                 quantity=trade["quantity"],
@@ -1442,7 +1479,7 @@ def _planned_ledger(data: DemoData) -> list:
             planned.append(
                 PlannedEntry(
                     kind="transfer_out",
-                    holder=Holder("enterprise", enterprise_id=entry["seller"]),
+                    holder=Holder.parse(entry["seller"]),
                     idempotency_key=f"trade:{number}:out",
                     **common,
                 )
@@ -1456,12 +1493,9 @@ def _planned_ledger(data: DemoData) -> list:
                 )
             )
             continue
-        fields = {k: v for k, v in entry.items() if k != "enterprise_id"}
-        planned.append(
-            PlannedEntry(
-                holder=Holder("enterprise", enterprise_id=entry["enterprise_id"]), **fields
-            )
-        )
+        fields = {k: v for k, v in entry.items() if k not in ("enterprise_id", "holder")}
+        holder = entry.get("holder") or f"enterprise:{entry['enterprise_id']}"
+        planned.append(PlannedEntry(holder=Holder.parse(holder), **fields))
     return planned
 
 

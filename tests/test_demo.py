@@ -162,17 +162,23 @@ def test_every_status_appears_in_each_published_period(data):
         assert found == set(COMPLIANCE_STATUSES), year
 
 
+def _holder(entry) -> str:
+    """The holder key of a demo ledger entry that is not a trade (a unit's, or a pool's)."""
+    return entry.get("holder") or f"enterprise:{entry['enterprise_id']}"
+
+
 def _ledger_holdings(data) -> dict:
-    """(enterprise, year, variety) → allocated + bought − sold − taken back, from the demo's ledger."""
+    """(holder key, year, variety) → allocated + bought − sold − taken back, from the demo's
+    ledger; a trade's seller is a unit or a pool (the province's, a city's)."""
     held = defaultdict(Decimal)
     for entry in data.ledger:
         if entry["kind"] == "trade":
             year, variety = entry["period_year"], entry["variety_code"]
-            held[(entry["buyer"], year, variety)] += entry["quantity"]
+            held[(f"enterprise:{entry['buyer']}", year, variety)] += entry["quantity"]
             held[(entry["seller"], year, variety)] -= entry["quantity"]
         elif entry["kind"] in ("allocate", "take_back"):
             sign = 1 if entry["kind"] == "allocate" else -1
-            key = (entry["enterprise_id"], entry["period_year"], entry["variety_code"])
+            key = (_holder(entry), entry["period_year"], entry["variety_code"])
             held[key] += sign * entry["quantity"]
     return held
 
@@ -181,7 +187,9 @@ def test_compliance_arithmetic_agrees_with_the_status(data):
     deadlines = {p["year"]: p["filing_deadline"] for p in data.periods}
     held = _ledger_holdings(data)
     for row in data.compliance_records:
-        holdings = held[(row["enterprise_id"], row["period_year"], row["variety_code"])]
+        holdings = held[
+            (f"enterprise:{row['enterprise_id']}", row["period_year"], row["variety_code"])
+        ]
         status = row["status"]
         if status in ("not_reported", "not_applicable"):
             assert row["actual"] is None and row["shortfall"] is None
@@ -197,18 +205,29 @@ def test_compliance_arithmetic_agrees_with_the_status(data):
             assert row["rectify_by"] is not None
 
 
-def test_every_trade_between_registered_parties_has_its_ledger_pair(data):
-    registered = {
-        t["number"]: t
-        for t in data.trades
-        if t["buyer_enterprise_id"] is not None and t["seller_enterprise_id"] is not None
-    }
+def test_every_trade_that_moves_indicators_has_its_ledger_pair(data):
+    """A trade between registered parties, and a pool's sale to a registered buyer."""
+    listings = {row["id"]: row for row in data.listings}
+    moving = {}
+    for t in data.trades:
+        if t["buyer_enterprise_id"] is None:
+            continue
+        if t["seller_enterprise_id"] is not None:
+            moving[t["number"]] = (f"enterprise:{t['seller_enterprise_id']}", t)
+            continue
+        listing = listings[t["listing_id"]]
+        if listing["seller_kind"] == "province":
+            moving[t["number"]] = ("province", t)
+        elif listing["seller_kind"] == "city":
+            moving[t["number"]] = (f"city:{listing['division_code']}", t)
     pairs = {e["number"]: e for e in data.ledger if e["kind"] == "trade"}
-    assert set(pairs) == set(registered) and len(pairs) > 50
+    assert set(pairs) == set(moving) and len(pairs) > 50
+    assert any(seller == "province" for seller, _t in moving.values())
+    assert any(seller.startswith("city:") for seller, _t in moving.values())
     for number, entry in pairs.items():
-        trade = registered[number]
+        seller, trade = moving[number]
         assert (entry["seller"], entry["buyer"], entry["quantity"]) == (
-            trade["seller_enterprise_id"],
+            seller,
             trade["buyer_enterprise_id"],
             trade["quantity"],
         )
@@ -224,15 +243,15 @@ def test_the_ledger_never_overdraws_and_surrenders_settle_their_period(data):
     for entry in data.ledger:
         if entry["kind"] == "trade":
             running[(entry["seller"], entry["variety_code"])] -= entry["quantity"]
-            running[(entry["buyer"], entry["variety_code"])] += entry["quantity"]
+            running[(f"enterprise:{entry['buyer']}", entry["variety_code"])] += entry["quantity"]
             assert running[(entry["seller"], entry["variety_code"])] >= 0
             continue
-        key = (entry["enterprise_id"], entry["variety_code"])
+        key = (_holder(entry), entry["variety_code"])
         sign = 1 if entry["kind"] == "allocate" else -1
         running[key] += sign * entry["quantity"]
         assert running[key] >= 0, entry
         if entry["kind"] == "surrender":
-            period = (entry["enterprise_id"], entry["period_year"], entry["variety_code"])
+            period = (_holder(entry), entry["period_year"], entry["variety_code"])
             surrendered[period] += entry["quantity"]
             assert surrendered[period] <= held[period]
 

@@ -13,12 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from portal.audit.services import record_event
 from portal.compliance import services as compliance
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
-from portal.disclosure.models import Trade
+from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
 from portal.publicity import services as publicity
 from portal.registry import services as registry
@@ -66,16 +67,35 @@ def _check_holdings_table() -> list[Mismatch]:
     ]
 
 
+def ledger_trades():
+    """The trades that move indicators, oldest first: a buyer on file, and a seller on file or a
+    pool (a listing of the province or a city); see registry.record_trade_transfer."""
+    return (
+        select(Trade)
+        .outerjoin(Trade.listing)
+        .where(
+            Trade.buyer_enterprise_id.is_not(None),
+            or_(
+                Trade.seller_enterprise_id.is_not(None),
+                Listing.seller_kind.in_(registry.POOL_KINDS),
+            ),
+        )
+        .options(contains_eager(Trade.listing))
+        .order_by(Trade.trade_date, Trade.id)
+    )
+
+
 def _check_trades_and_market() -> list[Mismatch]:
-    """Each trade between registered parties has its ledger pair, of its quantity, in its year;
-    each trade entry has its trade; and the market's totals per variety and year agree."""
+    """Each trade that moves indicators has its ledger pair, of its quantity, in its year, from
+    its seller (or pool) to its buyer; each trade entry has its trade; and the market's totals per
+    variety and year agree."""
     found = []
     pairs: dict[str, dict[str, list]] = defaultdict(lambda: {"out": [], "in": []})
     for entry in db.session.execute(
         select(
             LedgerEntry.source_id,
             LedgerEntry.kind,
-            LedgerEntry.enterprise_id,
+            LedgerEntry.holder_key,
             LedgerEntry.quantity,
             LedgerEntry.period_year,
             LedgerEntry.variety_code,
@@ -88,26 +108,22 @@ def _check_trades_and_market() -> list[Mismatch]:
         pairs[entry.source_id][side].append(entry)
     market: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     seen = set()
-    registered = select(Trade).where(
-        Trade.buyer_enterprise_id.is_not(None), Trade.seller_enterprise_id.is_not(None)
-    )
-    for trade in db.session.scalars(registered.order_by(Trade.id)):
+    for trade in db.session.scalars(ledger_trades()).unique():
         seen.add(trade.number)
         year = trade.trade_date.year
         market[(trade.variety_code, year)][0] += _q(trade.quantity)
         pair = pairs.get(trade.number)
         ref = f"trade:{trade.number}"
         if pair is None:
-            found.append(
-                Mismatch("trade", ref, "no ledger pair for a trade between registered parties")
-            )
+            found.append(Mismatch("trade", ref, "no ledger pair for a trade that moves indicators"))
             continue
-        if [(e.enterprise_id, _q(e.quantity)) for e in pair["out"]] != [
-            (trade.seller_enterprise_id, -_q(trade.quantity))
+        seller = registry.trade_seller(trade)
+        if [(e.holder_key, _q(e.quantity)) for e in pair["out"]] != [
+            (seller.key, -_q(trade.quantity))
         ]:
             found.append(Mismatch("trade", ref, "seller's ledger entry differs from the trade"))
-        if [(e.enterprise_id, _q(e.quantity)) for e in pair["in"]] != [
-            (trade.buyer_enterprise_id, _q(trade.quantity))
+        if [(e.holder_key, _q(e.quantity)) for e in pair["in"]] != [
+            (f"enterprise:{trade.buyer_enterprise_id}", _q(trade.quantity))
         ]:
             found.append(Mismatch("trade", ref, "buyer's ledger entry differs from the trade"))
         if any(e.period_year != year for e in pair["out"] + pair["in"]):
@@ -125,7 +141,7 @@ def _check_trades_and_market() -> list[Mismatch]:
                 Mismatch(
                     "market",
                     f"market:{variety}:{year}",
-                    f"registered trades {traded}, ledger transfers {moved}",
+                    f"trades that move indicators {traded}, ledger transfers {moved}",
                 )
             )
     return found
@@ -195,11 +211,12 @@ def _check_publications() -> list[Mismatch]:
 
 
 def _check_balances() -> list[Mismatch]:
-    """No holder's balance of a variety is negative."""
+    """No holder's balance of a variety is negative (below half a quantum: SQLite sums the
+    stored decimals in binary floating point, so an exact zero can come out as -1e-12)."""
     rows = db.session.execute(
         select(LedgerEntry.holder_key, LedgerEntry.variety_code, func.sum(LedgerEntry.quantity))
         .group_by(LedgerEntry.holder_key, LedgerEntry.variety_code)
-        .having(func.sum(LedgerEntry.quantity) < 0)
+        .having(func.sum(LedgerEntry.quantity) < -registry.QUANTUM / 2)
     ).all()
     return [
         Mismatch("balance", f"holder:{key}:{variety}", f"balance {_q(total)} is negative")
@@ -223,7 +240,8 @@ class OpeningReport:
 def open_balances(*, actor=None) -> OpeningReport:
     """Build the ledger's opening entries from the records already there; safe to run again.
 
-    1. A trade between registered parties without its ledger pair gets it (in trade-date order).
+    1. A trade that moves indicators without its ledger pair gets it (in trade-date order); a
+       pool's sale first registers its quantity to the pool's reserve.
     2. Each figure a compliance record kept before the ledger (ledger_opening_source) becomes an
        opening entry for what the ledger lacks in that period; where the ledger already holds
        more, the ledger stands and the difference is only counted.
@@ -238,31 +256,44 @@ def open_balances(*, actor=None) -> OpeningReport:
         )
     )
     planned = []
-    for trade in db.session.scalars(
-        select(Trade)
-        .where(Trade.buyer_enterprise_id.is_not(None), Trade.seller_enterprise_id.is_not(None))
-        .order_by(Trade.trade_date, Trade.id)
-    ):
+    for trade in db.session.scalars(ledger_trades()).unique():
         if trade.number in have:
             continue
+        seller = registry.trade_seller(trade)
         common = {
             "variety_code": trade.variety_code,
             "quantity": trade.quantity,
-            "reason": f"成交 {trade.number}",
             "period_year": trade.trade_date.year,
             "created_at": trade.created_at or registry.utcnow(),
-            "source_type": "trade",
             "source_id": trade.number,
-            "transfer_id": f"trade:{trade.number}",
         }
-        for kind, party, side in (
-            ("transfer_out", trade.seller_enterprise_id, "out"),
-            ("transfer_in", trade.buyer_enterprise_id, "in"),
+        if seller.kind != "enterprise":
+            # A pool's sale before the ledger: its reserve is registered as the trade's quantity.
+            planned.append(
+                registry.PlannedEntry(
+                    kind="issue",
+                    holder=seller,
+                    reason=f"储备指标登记（成交 {trade.number}）",
+                    source_type="reserve",
+                    idempotency_key=f"trade:{trade.number}:reserve",
+                    **common,
+                )
+            )
+        for kind, holder, side in (
+            ("transfer_out", seller, "out"),
+            (
+                "transfer_in",
+                registry.Holder("enterprise", enterprise_id=trade.buyer_enterprise_id),
+                "in",
+            ),
         ):
             planned.append(
                 registry.PlannedEntry(
                     kind=kind,
-                    holder=registry.Holder("enterprise", enterprise_id=party),
+                    holder=holder,
+                    reason=f"成交 {trade.number}",
+                    source_type="trade",
+                    transfer_id=f"trade:{trade.number}",
                     idempotency_key=f"trade:{trade.number}:{side}",
                     **common,
                 )

@@ -541,16 +541,55 @@ def correct_entry(entry_id: int, delta, reason: str, *, actor=None) -> LedgerEnt
 # --- trades --------------------------------------------------------------------------------------
 
 
+POOL_KINDS = ("city", "province")
+
+
+def pool_of(trade) -> Holder | None:
+    """The pool a trade sold from: the province's, or a city's (its listing was theirs)."""
+    listing = trade.listing
+    if listing is None or listing.seller_kind not in POOL_KINDS:
+        return None
+    if listing.seller_kind == "province" or not listing.division_code:
+        return Holder("province")
+    return Holder("city", division_code=listing.division_code)
+
+
+def trade_seller(trade) -> Holder | None:
+    """Whose holdings a trade draws on: its seller on file, or the pool it sold from; None when
+    the seller is not in the registry."""
+    if trade.seller_enterprise_id:
+        return Holder("enterprise", enterprise_id=trade.seller_enterprise_id)
+    return pool_of(trade)
+
+
 def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntry] | None:
     """Transfer a recorded trade's quantity from seller to buyer, once per trade number.
 
-    Only trades between registered parties (both sides an enterprise on file) move indicators;
-    for any other trade this returns None.
+    Indicators move when the buyer is on file and the seller is either on file or a pool (the
+    province's or a city's). A pool sells from its reserve: what its balance does not cover is
+    registered to it first (an issue entry naming the trade), so the buyer's purchase is in the
+    ledger like any other. Any other trade returns None.
     """
-    if not (trade.buyer_enterprise_id and trade.seller_enterprise_id):
+    seller = trade_seller(trade) if trade.buyer_enterprise_id else None
+    if seller is None:
         return None
+    year = trade.trade_date.year if trade.trade_date else None
+    if seller.kind != "enterprise" and not entry_exists(f"trade:{trade.number}:out"):
+        short = _quantity(trade.quantity) - balance(seller, trade.variety_code)
+        if short > 0:
+            issue_indicators(
+                seller,
+                trade.variety_code,
+                short,
+                f"储备指标登记（成交 {trade.number}）",
+                source_type="reserve",
+                source_id=trade.number,
+                actor=actor,
+                idempotency_key=f"trade:{trade.number}:reserve",
+                period_year=year,
+            )
     return transfer_indicators(
-        trade.seller_enterprise_id,
+        seller,
         trade.buyer_enterprise_id,
         trade.variety_code,
         trade.quantity,
@@ -559,7 +598,7 @@ def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntr
         source_id=trade.number,
         actor=actor,
         idempotency_key=f"trade:{trade.number}",
-        period_year=trade.trade_date.year if trade.trade_date else None,
+        period_year=year,
     )
 
 

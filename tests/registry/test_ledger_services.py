@@ -8,6 +8,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.registry import services
 from portal.registry.models import LedgerAppendOnly, LedgerEntry
+from tests import factories as f
 from tests.factories import make_enterprise
 
 
@@ -154,3 +155,28 @@ def test_started_project_keeps_its_indicators(ctx):
     services.record_construction_start(obligation, date(2023, 1, 1))
     assert services.take_back_expired_obligations(date(2025, 1, 1)) == []
     assert services.construction_warnings_due(obligation.start_deadline - timedelta(days=1)) == []
+
+
+def test_a_pools_sale_reaches_the_buyer_through_the_ledger(ctx):
+    """A province's or a city's listing sells from its pool: the buyer's purchase is a ledger
+    pair like any other, the pool's reserve registered first for what its balance lacks."""
+    buyer = f.enterprise("示例买方化工有限公司")
+    province_sale = f.trade(buyer, None, f.listing(None), quantity=Decimal("120"))
+    city_listing = f.listing(None, seller_kind="city", division_code="410300", seller_name="洛阳市")
+    city_sale = f.trade(buyer, None, city_listing, quantity=Decimal("30"))
+    db.session.flush()
+    services.issue_indicators("city:410300", "energy", 50, "收储")  # the city holds 50 already
+    for trade in (province_sale, city_sale):
+        out, into = services.record_trade_transfer(trade)
+        assert into.holder_key == f"enterprise:{buyer.id}" and into.quantity == trade.quantity
+    assert services.balance("province", "energy") == 0
+    assert services.balance("city:410300", "energy") == Decimal("20")  # no reserve registered
+    assert services.balance(buyer.id, "energy") == Decimal("150")
+    reserve = services.entry_exists(f"trade:{province_sale.number}:reserve")
+    assert reserve.holder_key == "province" and reserve.quantity == Decimal("120")
+    assert services.entry_exists(f"trade:{city_sale.number}:reserve") is None
+    services.record_trade_transfer(province_sale)  # once per trade: nothing more is written
+    assert services.balance(buyer.id, "energy") == Decimal("150")
+    assert services.balance("province", "energy") == 0
+    holding = services.holding_for(buyer.id, "energy", province_sale.trade_date.year)
+    assert holding.bought == Decimal("150")

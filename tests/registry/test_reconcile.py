@@ -11,6 +11,7 @@ from portal.compliance.models import ComplianceRecord
 from portal.disclosure import entry
 from portal.disclosure import reconcile as reconciliation
 from portal.disclosure.models import Trade
+from portal.disclosure.reconcile import ledger_trades
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement
@@ -32,12 +33,24 @@ def test_the_demo_reconciles_with_no_mismatch(app, runner):
             .select_from(Trade)
             .where(Trade.buyer_enterprise_id.is_not(None), Trade.seller_enterprise_id.is_not(None))
         )
+        moving = db.session.scalar(select(func.count()).select_from(ledger_trades().subquery()))
         pairs = db.session.scalar(
             select(func.count()).where(
                 LedgerEntry.source_type == "trade", LedgerEntry.kind == "transfer_out"
             )
         )
-        assert registered > 0 and pairs == registered
+        # Every trade between registered parties, and every pool sale to a registered buyer.
+        assert registered > 0 and moving > registered and pairs == moving
+        pool_sales = db.session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.source_type == "trade",
+                LedgerEntry.kind == "transfer_out",
+                LedgerEntry.enterprise_id.is_(None),
+            )
+        ).all()
+        assert pool_sales and all(
+            e.holder_key == "province" or e.holder_key.startswith("city:") for e in pool_sales
+        )
         assert db.session.scalar(select(func.count()).select_from(ComplianceRecord)) > 0
     result = runner.invoke(args=["registry", "reconcile"])
     assert result.exit_code == 0, result.output
