@@ -18,6 +18,7 @@ from portal import (
     accounts,
     assets,
     audit,
+    benchmarks,
     cli,
     compliance,
     converters,
@@ -190,7 +191,7 @@ def _register_features(app: Flask) -> None:
         (disclosure.bp, disclosure.admin_bp, compliance.bp, compliance.admin_bp),
         (opendata.bp, news.bp, downloads.bp, sharing.bp, search.bp, feeds.bp),
         (accounts.bp, accounts.admin_bp, filings.bp, filings.home_bp, review.bp, registry.bp),
-        (publicity.bp, editorial.bp, audit.bp),
+        (publicity.bp, editorial.bp, audit.bp, benchmarks.bp, benchmarks.admin_bp),
     )
     for group in blueprints:
         for blueprint in group:
@@ -198,7 +199,7 @@ def _register_features(app: Flask) -> None:
     # Then each feature's own setup: CLI commands, signal receivers, template globals, hooks.
     for group in (
         (disclosure, opendata, downloads, sharing, search, feeds),
-        (accounts, filings, review, publicity, audit),
+        (accounts, filings, review, publicity, audit, benchmarks),
     ):
         for feature in group:
             feature.init_app(app)

@@ -60,6 +60,8 @@ EDITORS = frozenset({"editor", "province"})
 COMPLIANCE_OFFICERS = frozenset({"province"})
 # Enter listings and trades.
 MARKET_CLERKS = frozenset({"province"})
+# Add values to the energy-efficiency benchmark table behind 两高 purchases.
+BENCHMARK_KEEPERS = frozenset({"province"})
 # Make and correct entries in the register.
 REGISTRARS = frozenset({"province"})
 # Withdraw a published 公示 notice.
@@ -81,6 +83,7 @@ BACK_OFFICE_MENU = (
     ("registry.index", _l("注册登记簿"), LEDGER),
     ("compliance_admin.periods", _l("履约管理"), READERS),
     ("disclosure_admin.market", _l("挂牌与成交录入"), MARKET_CLERKS),
+    ("benchmarks_admin.index", _l("能效标杆值"), READERS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
     ("accounts_admin.identities", _l("身份核验"), IDENTITY_READERS),
