@@ -53,12 +53,13 @@ def today() -> date:
 # ---------------------------------------------------------------- reading the table
 
 
-def all_rows() -> list[EfficiencyBenchmark]:
+def all_rows(with_recorder: bool = False) -> list[EfficiencyBenchmark]:
     """Every row, each product's newest first (a few hundred rows at most)."""
+    options = [selectinload(EfficiencyBenchmark.recorded_by)] if with_recorder else []
     return list(
         db.session.scalars(
             select(EfficiencyBenchmark)
-            .options(selectinload(EfficiencyBenchmark.recorded_by))
+            .options(*options)
             .order_by(
                 EfficiencyBenchmark.product_code,
                 EfficiencyBenchmark.effective_on.desc(),
@@ -94,7 +95,7 @@ def history() -> list[tuple[str, list[EfficiencyBenchmark]]]:
     grouped: OrderedDict[str, list[EfficiencyBenchmark]] = OrderedDict()
     for row in in_force():
         grouped[row.product_code] = []
-    for row in all_rows():
+    for row in all_rows(with_recorder=True):
         grouped.setdefault(row.product_code, []).append(row)
     return list(grouped.items())
 

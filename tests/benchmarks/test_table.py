@@ -165,10 +165,18 @@ def test_a_new_value_refused_says_why_next_to_each_field(app, client, users, sig
     html = empty.get_data(as_text=True)
     assert re.search(r'id="reason-error"[^>]*>此项必填', html)
     assert re.search(r'id="value-error"[^>]*>此项必填', html)
-    bad = NEW_VALUE | {"csrf_token": token, "value": "0", "product_code": "Bad Code"}
+    bad = NEW_VALUE | {
+        "csrf_token": token,
+        "value": "0",
+        "product_code": "Bad Code",
+        "industry_code": "forged",
+        "effective_on": "2024-13-45",
+    }
     html = client.post("/admin/benchmarks/new", data=bad).get_data(as_text=True)
     assert re.search(r'id="value-error"[^>]*>必须大于零', html)
     assert re.search(r'id="product_code-error"[^>]*>产品代码只能由小写字母', html)
+    assert re.search(r'id="effective_on-error"[^>]*>请按“年-月-日”填写日期', html)
+    assert re.search(r'id="industry_code-error"[^>]*>[^<]*[\u4e00-\u9fff]', html)
     # A value cannot be put before the product's latest one: it would rewrite the past.
     back = NEW_VALUE | {"csrf_token": token, "effective_on": "2020-01-01"}
     response = client.post("/admin/benchmarks/new", data=back)

@@ -100,9 +100,7 @@ def test_the_form_offers_products_grouped_by_industry(client, pages):
     assert "/benchmarks" in html
 
 
-def test_quantity_is_computed_shown_before_submission_and_stored_with_its_row(
-    app, client, pages
-):
+def test_quantity_is_computed_shown_before_submission_and_stored_with_its_row(app, client, pages):
     filing_id = pages.new()
     fragment = pages.save(filing_id, PURCHASE, htmx=True).get_data(as_text=True)
     # 100 kgce/t of clinker × 2,000,000 t ÷ 1,000 = 200,000 tce, in the autosave's answer.
@@ -127,9 +125,9 @@ def test_quantity_is_computed_shown_before_submission_and_stored_with_its_row(
 def test_an_output_out_of_range_is_refused_next_to_the_field(app, client, pages):
     filing_id = pages.new()
     # The purchase that once reached the confirmation screen: 99,999 × 99,999,999.
-    html = pages.save(
-        filing_id, PURCHASE | {"designed_output": "99999999"}, htmx=True
-    ).get_data(as_text=True)
+    html = pages.save(filing_id, PURCHASE | {"designed_output": "99999999"}, htmx=True).get_data(
+        as_text=True
+    )
     assert "超出合理范围，请核对设计产能" in _error(html, "designed_output")
     with app.app_context():
         assert db.session.get(ProjectPurchase, filing_id).required_quantity is None
