@@ -508,8 +508,16 @@ def _benchmark_snapshot(row) -> dict:
     }
 
 
-def submit_filing(filing: Filing, actor: User, expected_version: int | None = None):
-    """Submit (or resubmit after a return): check everything, keep a version, lock the filing."""
+def submit_filing(
+    filing: Filing,
+    actor: User,
+    expected_version: int | None = None,
+    expected_benchmark_id: int | None = None,
+):
+    """Submit (or resubmit after a return): check everything, keep a version, lock the filing.
+
+    `expected_benchmark_id`: the benchmark row the confirmation page showed (a purchase); a value
+    recorded since then refuses the submission, so nobody confirms a quantity they did not see."""
     errors = strict_errors(filing, build_form(filing))
     if errors:
         raise workflow.TransitionError(_("申报还有未填或有误的内容，请返回修改。"))
@@ -517,6 +525,10 @@ def submit_filing(filing: Filing, actor: User, expected_version: int | None = No
     if filing.kind == "purchase":
         # The row in force on the day of (re)submission; the filing keeps it from then on.
         apply_benchmark(filing, build_form(filing))
+        if expected_benchmark_id is not None and filing.benchmark_id != expected_benchmark_id:
+            raise workflow.TransitionError(
+                _("能效标杆值在您确认期间已调整，需申购的指标已重新计算，请核对后再提交。")
+            )
     step = workflow.transition(filing, action, actor, expected_version=expected_version)
     filing.submitted_count = (filing.submitted_count or 0) + 1
     db.session.add(

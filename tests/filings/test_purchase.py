@@ -281,3 +281,38 @@ def test_a_purchase_filed_before_the_table_stays_readable(app, client, users, si
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "0.352" in html and "105,600 吨标准煤" in html
+
+
+def test_a_value_recorded_while_confirming_stops_the_submission(app, client, pages, users):
+    filing_id = pages.new()
+    pages.save(filing_id, PURCHASE)
+    pages.upload(filing_id)
+    summary = client.get(f"/filings/{filing_id}/confirm").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', summary).group(1)
+    shown = re.search(r'name="benchmark_id" value="(\d+)"', summary).group(1)
+    with app.app_context():
+        old = benchmarks.current_for("cement_clinker")
+        values = {
+            column.key: getattr(old, column.key)
+            for column in old.__table__.columns
+            if column.key not in ("id", "reason", "recorded_by_id", "recorded_at")
+        }
+        benchmarks.add_benchmark(
+            values | {"value": Decimal("90")}, db.session.get(User, users["province"]), "调整"
+        )
+        db.session.commit()
+    response = client.post(
+        f"/filings/{filing_id}/confirm",
+        data={"csrf_token": pages.token(), "version": version, "benchmark_id": shown},
+    )
+    assert response.status_code == 303 and "/edit" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "能效标杆值在您确认期间已调整" in page
+    with app.app_context():
+        assert db.session.get(Filing, filing_id).status == "draft"
+    # Confirmed again, it goes through with the new value.
+    assert pages.confirm(filing_id).status_code == 303
+    with app.app_context():
+        filing = db.session.get(ProjectPurchase, filing_id)
+        assert filing.status == "submitted"
+        assert filing.required_quantity == Decimal("180000.0000")
