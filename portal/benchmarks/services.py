@@ -47,6 +47,7 @@ def now() -> datetime:
 
 
 def today() -> date:
+    """Today in the portal's time zone; the machine's date outside an app."""
     return current_date() if has_app_context() else date.today()
 
 
