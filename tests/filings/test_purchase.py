@@ -105,6 +105,8 @@ def test_quantity_is_computed_shown_before_submission_and_stored_with_its_row(ap
     fragment = pages.save(filing_id, PURCHASE, htmx=True).get_data(as_text=True)
     # 100 kgce/t of clinker × 2,000,000 t ÷ 1,000 = 200,000 tce, in the autosave's answer.
     assert "200,000 吨标准煤" in fragment and "2021年版" in fragment
+    # The designed output's unit follows the product, in place.
+    assert 'id="designed_output-help" hx-swap-oob="true">单位：吨熟料/年' in fragment
     edit = client.get(f"/filings/{filing_id}/edit").get_data(as_text=True)
     assert "单位：吨熟料/年" in edit and "200,000 吨标准煤" in edit
     assert pages.upload(filing_id).status_code == 303
@@ -162,7 +164,7 @@ def test_the_energy_review_opinion_is_required(app, client, pages):
     assert response.status_code == 303 and "/confirm" in response.headers["Location"]
 
 
-def test_feedstock_coal_is_left_out_of_a_coal_purchase(app, client, pages):
+def test_feedstock_coal_is_left_out_of_a_coal_purchase(app, client, pages, users, sign_in):
     coal = PURCHASE | {
         "variety_code": "coal",
         "product_code": "methanol_coal",
@@ -196,6 +198,15 @@ def test_feedstock_coal_is_left_out_of_a_coal_purchase(app, client, pages):
         assert db.session.get(ProjectPurchase, filing_id).required_quantity == Decimal(
             "140000.0000"
         )
+    # Submitted as a coal purchase, the workbench shows the exclusion.
+    pages.save(filing_id, coal | {"feedstock_coal": "150000"})
+    pages.upload(filing_id)
+    assert pages.confirm(filing_id).status_code == 303
+    sign_in(users["city"])
+    html = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True)
+    computed = html.split('id="computed"')[1].split("</div>")[0]
+    assert "扣除原料煤" in computed and "150,000 吨" in computed
+    assert "45,996.0801 吨" in computed and "煤制甲醇" in computed
 
 
 def test_a_grid_dispatched_coal_unit_is_refused_with_the_reason(app, client, pages):
