@@ -4,6 +4,7 @@ value that supersedes the old one while the history keeps both."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import re
 from datetime import date
@@ -186,3 +187,23 @@ def test_a_new_value_refused_says_why_next_to_each_field(app, client, users, sig
     )
     with app.app_context():
         assert len(benchmarks.history()[0][1]) == 1
+
+
+def test_the_table_downloads_as_csv_and_xlsx_and_is_in_the_dictionary(app, client):
+    import pandas as pd
+
+    with app.app_context():
+        factories.seed_benchmarks()
+        db.session.commit()
+    csv = client.get("/benchmarks/export.csv")
+    assert csv.status_code == 200
+    frame = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype=str)
+    assert len(frame) == len(data.BENCHMARKS)
+    clinker = frame[frame["产品代码"] == "cement_clinker"].iloc[0]
+    assert clinker["产品（工序）"] == "水泥熟料" and clinker["数值单位代码"] == "kgce"
+    assert float(clinker["数值"]) == 100 and clinker["生效日期"] == "2021-11-15"
+    with client.get("/benchmarks/export.xlsx") as xlsx:
+        assert xlsx.status_code == 200
+        sheet = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=0)
+    assert len(sheet) == len(data.BENCHMARKS)
+    assert "benchmarks" in client.get("/data/dictionary").get_data(as_text=True)

@@ -535,6 +535,10 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     ),
     # The energy-efficiency benchmark table: public; the province adds values, the supervisor reads.
     "benchmarks.index": public(),
+    "benchmarks.export": {
+        "csv": Rule(ok=EVERYONE, args={"file_format": "csv"}),
+        "xlsx": Rule(ok=EVERYONE, args={"file_format": "xlsx"}),
+    },
     "benchmarks_admin.index": only(PROV, SUP),
     "benchmarks_admin.new": only(
         PROV,
