@@ -186,14 +186,14 @@ def _demo_subscription(email: str) -> None:
 
 def _demo_filings(admin, city, province, firm) -> None:
 
-    def evidence(filing, purpose="evidence"):
+    def evidence(filing, purpose="evidence", name="证明材料.pdf"):
 
         upload = CheckedUpload(
             data=DEMO_PDF,
             sha256=hashlib.sha256(DEMO_PDF).hexdigest(),
             size=len(DEMO_PDF),
             content_type="application/pdf",
-            original_name="证明材料.pdf",
+            original_name=name,
         )
         services.add_attachment(filing, upload, purpose, admin)
 
@@ -278,24 +278,23 @@ def _demo_filings(admin, city, province, firm) -> None:
     if services.compliance_obligation(compliance.enterprise_id, compliance.period_year):
         services.submit_filing(compliance, admin)  # else it stays a draft: no obligation
 
+    # The 两高 purchases pick their product from the benchmark table (seeded by demo.benchmarks).
     purchase = services.create_filing("purchase", admin)
     services.save_draft(
         purchase,
         MultiDict(
             {
-                "project_name": "年产 30 万吨电子级多晶硅项目",
-                "description": "扩建项目，已取得核准文件（示例）。",
-                "industry_code": "chemical",
+                "project_name": "年产 150 万吨水泥熟料生产线（产能置换）项目",
+                "description": "产能置换项目，已取得核准文件（示例）。",
                 "variety_code": "energy",
                 "is_grid_coal_unit": "no",
-                "benchmark_basis": "benchmark",
-                "benchmark": "0.352",
-                "designed_output": "300000",
-                "output_unit": "吨",
+                "product_code": "cement_clinker",
+                "designed_output": "1500000",
             }
         ),
         admin,
     )
+    evidence(purchase, "energy_review", "节能审查意见.pdf")
     services.submit_filing(purchase, admin)
     workflow.transition(purchase, "review_city", city, "材料齐全，同意上报。")
     # 有偿使用: reference prices first, so that the province's approval prices the purchase and
@@ -305,8 +304,27 @@ def _demo_filings(admin, city, province, firm) -> None:
     # Published as a real 公示 (the transition's signal opens it); `flask tick` makes it final once
     # the statutory period has passed without an objection, and the registry then issues.
     workflow.transition(purchase, "publish", province, "公示 7 天。")
-    assert purchase.required_quantity == Decimal("105600.0000")
-    _paid_purchase(admin, city, province)
+    # 100 kgce per tonne of clinker × 1,500,000 t ÷ 1,000.
+    assert purchase.required_quantity == Decimal("150000.0000")
+
+    # A coal-replacement project's draft: its feedstock coal is left out of the coal indicator.
+    coal = services.create_filing("purchase", admin)
+    services.save_draft(
+        coal,
+        MultiDict(
+            {
+                "project_name": "年产 20 万吨合成氨煤炭等量替代项目",
+                "description": "以新增煤炭消费等量替代淘汰装置（示例）。",
+                "variety_code": "coal",
+                "is_grid_coal_unit": "no",
+                "product_code": "ammonia_anthracite",
+                "designed_output": "200000",
+                "feedstock_coal": "200000",
+            }
+        ),
+        admin,
+    )
+    _paid_purchase(admin, city, province, evidence)
     _bought_back_closure(admin, city, province, evidence)
 
 
@@ -346,26 +364,24 @@ def _end_publicity(filing) -> None:
     publicity.finalize_notice(notice)
 
 
-def _paid_purchase(admin, city, province) -> None:
+def _paid_purchase(admin, city, province, evidence) -> None:
     """A second 两高 purchase: approved, priced, final, paid; the receipt issued its indicators."""
     purchase = services.create_filing("purchase", admin)
     services.save_draft(
         purchase,
         MultiDict(
             {
-                "project_name": "年产 5 万吨高纯氧化铝项目",
-                "description": "新建项目，已取得核准文件（示例）。",
-                "industry_code": "nonferrous",
+                "project_name": "年产 9 万吨水泥熟料技改扩能项目",
+                "description": "扩建项目，已取得核准文件（示例）。",
                 "variety_code": "energy",
                 "is_grid_coal_unit": "no",
-                "benchmark_basis": "advanced",
-                "benchmark": "0.18",
-                "designed_output": "50000",
-                "output_unit": "吨",
+                "product_code": "cement_clinker",
+                "designed_output": "90000",
             }
         ),
         admin,
     )
+    evidence(purchase, "energy_review", "节能审查意见.pdf")
     services.submit_filing(purchase, admin)
     workflow.transition(purchase, "review_city", city, "材料齐全，同意上报。")
     workflow.transition(purchase, "review_province", province, "符合能效先进值要求。")

@@ -32,6 +32,7 @@ from sqlalchemy import text as sql
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
+from demo import benchmarks as demo_benchmarks
 from demo import text
 from demo.reset import check_demo_database, check_development_database, empty_tables, write_marker
 from portal.accounts.models import AuditFirm
@@ -1509,7 +1510,10 @@ def load_ledger(data: DemoData, echo=print) -> int:
 
 
 def run_feature_hooks(seed: int, echo=print) -> None:
-    """Let the accounts demo add its users, filings and their history, with its own seeded RNG."""
+    """Let the accounts demo add its users, filings and their history, with its own seeded RNG;
+    the benchmark table its 两高 purchases read comes first."""
+    echo("Feature demo: benchmarks")
+    demo_benchmarks.load_demo(random.Random(f"{seed}:benchmarks"), echo)
     echo("Feature demo: accounts")
     demo_accounts.load_demo(random.Random(f"{seed}:accounts"), echo)
 

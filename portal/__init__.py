@@ -18,6 +18,7 @@ from portal import (
     accounts,
     assets,
     audit,
+    benchmarks,
     cli,
     compliance,
     converters,
@@ -192,7 +193,7 @@ def _register_features(app: Flask) -> None:
         (opendata.bp, news.bp, downloads.bp, sharing.bp, search.bp, feeds.bp),
         (accounts.bp, accounts.admin_bp, filings.bp, filings.home_bp, review.bp, registry.bp),
         (prices.bp, prices.admin_bp),
-        (publicity.bp, editorial.bp, audit.bp),
+        (publicity.bp, editorial.bp, audit.bp, benchmarks.bp, benchmarks.admin_bp),
     )
     for group in blueprints:
         for blueprint in group:
@@ -200,7 +201,7 @@ def _register_features(app: Flask) -> None:
     # Then each feature's own setup: CLI commands, signal receivers, template globals, hooks.
     for group in (
         (disclosure, opendata, downloads, sharing, search, feeds),
-        (accounts, filings, prices, review, publicity, audit),
+        (accounts, filings, prices, review, publicity, audit, benchmarks),
     ):
         for feature in group:
             feature.init_app(app)

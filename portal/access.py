@@ -60,6 +60,8 @@ EDITORS = frozenset({"editor", "province"})
 COMPLIANCE_OFFICERS = frozenset({"province"})
 # Enter listings and trades.
 MARKET_CLERKS = frozenset({"province"})
+# Add values to the energy-efficiency benchmark table behind 两高 purchases.
+BENCHMARK_KEEPERS = frozenset({"province"})
 # Make and correct entries in the register.
 REGISTRARS = frozenset({"province"})
 # Add reference prices, and record the trading platform's receipts of payment notices (有偿使用).
@@ -91,6 +93,7 @@ BACK_OFFICE_MENU = (
     ("prices_admin.payments", _l("缴款通知"), READERS),
     ("prices_admin.prices", _l("参考价格"), READERS),
     ("prices_admin.reserve", _l("指标收储"), RESERVE_READERS),
+    ("benchmarks_admin.index", _l("能效标杆值"), READERS),
     ("publicity.objections", _l("公示异议"), OBJECTION_READERS),
     ("editorial.index", _l("公告编辑"), EDITORS),
     ("accounts_admin.identities", _l("身份核验"), IDENTITY_READERS),

@@ -63,6 +63,10 @@ class Config:
     PAYMENT_DUE_DAYS = 30
     PAYMENT_PAY_TO = ""
     RESERVE_DECISION_DAYS = 30
+    # The largest quantity one 两高 purchase may come to, in tce (energy-efficiency benchmark ×
+    # designed output, before the feedstock-coal exclusion); above it the form asks the enterprise
+    # to check its designed output.
+    PURCHASE_MAX_TCE = 10_000_000
     # The audit chain's HMAC key (at least 32 characters); unset: instance/audit_key, made once.
     AUDIT_HMAC_KEY = ""
     # Earlier audit keys, comma-separated, so entries sealed before a rotation still verify.

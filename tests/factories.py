@@ -376,6 +376,15 @@ def reference_price(
     )
 
 
+def seed_benchmarks() -> dict:
+    """The first benchmark table, through its service (idempotent): product code → row in force."""
+    from portal.benchmarks import services as benchmarks
+
+    benchmarks.seed_benchmarks()
+    db.session.flush()
+    return {row.product_code: row for row in benchmarks.in_force()}
+
+
 def checked_pdf():
     from portal.uploads import CheckedUpload
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
+from demo import benchmarks as demo_benchmarks
 from demo.cli import demo as demo_command
 from demo.data import ANCHOR, PERIODS, generate, run_feature_hooks
 from demo.reset import MARKER_ACTION, check_development_database, is_development_url
@@ -290,12 +291,17 @@ def test_feature_hooks_get_their_own_seeded_rng(monkeypatch):
     def load_demo(rng, echo):
         calls.append(rng.random())
 
-    # The real hook needs the app and the demo rows; the seeding is what is tested here.
+    # The real hooks need the app and the demo rows; the seeding is what is tested here.
     monkeypatch.setattr(demo_accounts, "load_demo", load_demo)
+    monkeypatch.setattr(demo_benchmarks, "load_demo", load_demo)
     for seed in (5, 5, 6):
         run_feature_hooks(seed, echo=lambda _m: None)
-    assert calls[0] == calls[1] != calls[2]
-    assert calls[0] == random.Random("5:accounts").random()
+    # Per run: the benchmark table's hook, then the accounts'.
+    assert calls[0:2] == calls[2:4] != calls[4:6]
+    assert calls[0:2] == [
+        random.Random("5:benchmarks").random(),
+        random.Random("5:accounts").random(),
+    ]
 
 
 # --- the command, on the test database ----------------------------------------------------------

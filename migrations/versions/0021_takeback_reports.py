@@ -1,7 +1,7 @@
 """construction start reports, the take-back's 公示, and a holder's movements by id
 
 Revision ID: 0021_takeback_reports
-Revises: 0019_prices
+Revises: 0020_benchmarks
 Create Date: 2026-12-01 02:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_takeback_reports"
-down_revision = "0019_prices"
+down_revision = "0020_benchmarks"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.benchmarks import exports as benchmarks
 from portal.compliance import exports as compliance
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure import exports as market
@@ -48,6 +49,7 @@ DATASETS: tuple[tuple[Dataset, str], ...] = (
     (news.ANNOUNCEMENTS, "news.index"),
     (market.MONTHLY_STATISTICS, "disclosure.statistics"),
     (market.DAILY_STATISTICS, "disclosure.statistics_daily"),
+    (benchmarks.BENCHMARKS, "benchmarks.index"),
 )
 
 
@@ -74,6 +76,8 @@ def dataset_rows(name: str):
     elif name == "announcements":
         stmt, _count = filter_announcements()
         return stmt
+    elif name == "benchmarks":
+        return benchmarks.rows_stmt()
     else:
         raise KeyError(name)
     return stmt.options(*market.LOADS[name])

@@ -11,10 +11,12 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import Choice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
 
+from portal.benchmarks import services as benchmarks
 from portal.forms import QUANTITY_LIMIT, FlaskForm, decimal_problem, options, parse_decimal
+from portal.i18n import fmt_quantity, localized
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")
@@ -240,9 +242,11 @@ class ComplianceForm(FilingForm):
 
 
 class PurchaseForm(FilingForm):
+    """两高 purchase: the product comes from the benchmark table; the quantity is computed
+    (benchmarks.services.requirement), never typed (实施方案 二(二)1)."""
+
     project_name = line(_l("项目名称"))
     description = text(_l("项目概况"), description=_l("建设内容、地点、审批（核准、备案）文号。"))
-    industry_code = ChoiceField(_l("所属行业"), validators=[DataRequired(REQUIRED)])
     variety_code = ChoiceField(
         _l("申购品种"),
         validators=[DataRequired(REQUIRED)],
@@ -251,18 +255,24 @@ class PurchaseForm(FilingForm):
     is_grid_coal_unit = YesNoField(
         _l("是否为统调燃煤机组？"), validators=[DataRequired(_l("请回答此问题。"))]
     )
-    benchmark_basis = ChoiceField(_l("能效水平依据"), validators=[DataRequired(REQUIRED)])
-    benchmark = QuantityField(
-        _l("行业能效标杆值（每单位产品）"),
-        validators=[DataRequired(REQUIRED)],
-        description=_l("能耗指标按 吨标准煤/单位产品，煤炭指标按 吨/单位产品 填写。"),
+    product_code = ChoiceField(
+        _l("产品（工序）"),
+        validators=[DataRequired(_l("请选择项目的主要产品。"))],
+        description=_l(
+            "按行业能效标杆值（未列标杆值的按先进值）核定，取值由省级节能主管部门维护，见“能效标杆值”页面。"
+        ),
     )
     designed_output = QuantityField(_l("设计产能（年产量）"), validators=[DataRequired(REQUIRED)])
-    output_unit = line(_l("产品单位"), max_length=20, description=_l("例如 吨、万吨、万千瓦时。"))
+    feedstock_coal = QuantityField(
+        _l("其中原料煤用量（吨/年）"),
+        description=_l(
+            "申购煤炭指标时必填：用作原料的煤炭不计入煤炭指标（实施方案 二（一）3），从按标杆值折算的煤炭量中扣除；不涉及的填 0。"
+        ),
+    )
 
-    def __init__(self, *args, industries=(), **kwargs):
+    def __init__(self, *args, benchmarks=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.industry_code.choices = options([("", _("请选择"))] + list(industries))
+        self.benchmarks = {row.product_code: row for row in benchmarks}
         self.variety_code.choices = options(
             [
                 ("", _("请选择")),
@@ -270,17 +280,55 @@ class PurchaseForm(FilingForm):
                 ("coal", _("煤炭指标（吨）")),
             ]
         )
-        self.benchmark_basis.choices = options(
-            [
-                ("", _("请选择")),
-                ("benchmark", _("标杆值")),
-                ("advanced", _("先进值")),
-            ]
+        self.product_code.choices = [SelectChoice("", _("请选择"))] + [
+            SelectChoice(
+                row.product_code,
+                _(
+                    "%(product)s（%(unit)s）",
+                    product=localized(row, "product_name"),
+                    unit=localized(row, "output_unit"),
+                ),
+                optgroup=localized(row.industry),
+            )
+            for row in benchmarks
+        ]
+        row = self.benchmarks.get(self.product_code.data or "")
+        self.designed_output.description = (
+            _("单位：%(unit)s/年（所选产品的产量单位）。", unit=localized(row, "output_unit"))
+            if row is not None
+            else _("先选择产品；产能按该产品的单位填写。")
         )
+
+    @property
+    def benchmark(self):
+        """The chosen product's row in force, or None."""
+        return self.benchmarks.get(self.product_code.data or "")
 
     def validate_is_grid_coal_unit(self, field):
         if field.data is True:
-            raise ValidationError(_("统调燃煤机组不参与用能权交易，不能申购。"))
+            raise ValidationError(
+                _(
+                    "统调燃煤机组不参与用能权交易，不能申购（实施方案 二（一）3）；请通过电力行业的有关渠道办理。"
+                )
+            )
+
+    def validate_designed_output(self, field):
+        if self.benchmark is not None and field.data is not None:
+            problem = benchmarks.output_problem(self.benchmark, field.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_feedstock_coal(self, field):
+        if self.variety_code.data != "coal" or field.data is None:
+            return
+        need = benchmarks.requirement(self.benchmark, self.designed_output.data, "coal", field.data)
+        if need is not None and need.quantity is None:
+            raise ValidationError(
+                _(
+                    "原料煤用量不能超过按标杆值折算的煤炭消费量 %(coal)s 吨，请核对。",
+                    coal=fmt_quantity(need.gross_coal),
+                )
+            )
 
 
 class AttachmentForm(FlaskForm):

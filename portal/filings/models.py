@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import AuditFirm, User
+from portal.benchmarks.models import EfficiencyBenchmark
 from portal.columns import Quantity
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
@@ -184,17 +185,27 @@ class ProjectPurchase(Filing):
     id: Mapped[int] = mapped_column(ForeignKey("filing.id"), primary_key=True)
     project_name: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"))
     variety_code: Mapped[str | None] = mapped_column(String(10))
+    # The product picked from the benchmark table, and the row in force when the quantity was
+    # last computed: rows are never edited, so the filing keeps the value it was computed with.
+    product_code: Mapped[str | None] = mapped_column(String(40))
+    benchmark_id: Mapped[int | None] = mapped_column(ForeignKey("efficiency_benchmark.id"))
+    # Copied from the benchmark row. Purchases filed before the table typed them (and
+    # `benchmark`, per unit of output in the variety's unit) and keep what they typed.
+    industry_code: Mapped[str | None] = mapped_column(ForeignKey("industry.code"))
     benchmark_basis: Mapped[str | None] = mapped_column(String(12))  # benchmark / advanced
-    benchmark: Mapped[Decimal | None] = mapped_column(Quantity)  # per unit of output
-    designed_output: Mapped[Decimal | None] = mapped_column(Quantity)
+    benchmark: Mapped[Decimal | None] = mapped_column(Quantity)
     output_unit: Mapped[str] = mapped_column(String(20), default="")
+    designed_output: Mapped[Decimal | None] = mapped_column(Quantity)
+    # 原料煤 (t/year): left out of a coal purchase (实施方案 二(一)3).
+    feedstock_coal: Mapped[Decimal | None] = mapped_column(Quantity)
     is_grid_coal_unit: Mapped[bool | None]
     required_quantity: Mapped[Decimal | None] = mapped_column(Quantity)
     # The day the indicators are granted (final); construction must start within 2 years.
     granted_on: Mapped[date | None]
     construction_started_on: Mapped[date | None]
+
+    benchmark_row: Mapped[EfficiencyBenchmark | None] = relationship()
 
     __mapper_args__ = {"polymorphic_identity": "purchase"}
 
@@ -234,8 +245,9 @@ class FilingVersion(db.Model):
     filing: Mapped[Filing] = relationship(back_populates="versions")
 
 
-# What the enterprise attaches to its filings; the back office adds audit_report and opinion.
-ENTERPRISE_PURPOSES = ("evidence", "verification_report")
+# What the enterprise attaches to its filings (energy_review: a 两高 project's 节能审查意见); the
+# back office adds audit_report and opinion.
+ENTERPRISE_PURPOSES = ("evidence", "verification_report", "energy_review")
 _ONE_CURRENT_COPY = text(
     "removed_at IS NULL AND purpose IN ("
     + ", ".join(f"'{purpose}'" for purpose in ENTERPRISE_PURPOSES)

@@ -19,6 +19,7 @@ from portal.access import REVIEWERS
 from portal.accounts.models import AuditFirm, User
 from portal.accounts.services import post_notice
 from portal.audit.services import record_event
+from portal.benchmarks import services as benchmarks
 from portal.extensions import db
 from portal.filings import workflow
 from portal.filings.forms import FORMS
@@ -36,8 +37,7 @@ from portal.filings.models import (
     VoluntaryApplication,
 )
 from portal.filings.signals import filing_transitioned
-from portal.i18n import fmt_date, fmt_quantity, localized
-from portal.reference.models import Industry
+from portal.i18n import fmt_date, fmt_quantity
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.uploads import store_upload
@@ -57,13 +57,15 @@ PURPOSES = {
     "retrofit": ("evidence",),
     "closure": ("evidence",),
     "compliance": ("verification_report", "evidence"),
-    "purchase": ("evidence",),
+    "purchase": ("energy_review", "evidence"),
 }
 # Before submission the filing must carry at least one file of this purpose.
 REQUIRED_PURPOSE = {
     "retrofit": "evidence",
     "closure": "evidence",
     "compliance": "verification_report",
+    # A 两高 project's 节能审查意见 (the energy-saving review opinion on its design).
+    "purchase": "energy_review",
 }
 # Timeline entries that are not status changes: a reassigned audit firm, a corrected quantity.
 ASSIGN_ACTION = "assign_auditor"
@@ -167,10 +169,7 @@ def build_form(filing: Filing, formdata=None):
     if filing.kind == "retrofit":
         kwargs["audit_firms"] = approved_audit_firms()
     if filing.kind == "purchase":
-        kwargs["industries"] = [
-            (i.code, localized(i))
-            for i in db.session.scalars(select(Industry).order_by(Industry.sort_order))
-        ]
+        kwargs["benchmarks"] = benchmarks.in_force()
     if formdata is None:
         formdata = MultiDict(filing.draft_data or {})
     form = form_class(formdata=formdata, **kwargs)
@@ -226,6 +225,15 @@ def strict_errors(filing: Filing, form) -> dict[str, list[str]]:
             _(
                 "本单位在该履约期没有履约义务（未获初始分配，且无有效的自愿参与），不能报送该年度履约。"
             )
+        )
+    if (
+        filing.kind == "purchase"
+        and form.variety_code.data == "coal"
+        and form.feedstock_coal.data is None
+        and not errors.get("feedstock_coal")
+    ):
+        errors.setdefault("feedstock_coal", []).append(
+            _("申购煤炭指标时请填写原料煤用量（不涉及的填 0）。")
         )
     purpose = REQUIRED_PURPOSE.get(filing.kind)
     if purpose and not any(
@@ -288,6 +296,7 @@ def purpose_label(purpose: str) -> str:
         "verification_report": _("核查报告"),
         "audit_report": _("审核报告"),
         "opinion": _("审核意见"),
+        "energy_review": _("节能审查意见"),
     }.get(purpose, purpose)
 
 
@@ -315,11 +324,11 @@ def save_draft(filing: Filing, formdata, actor: User) -> dict[str, list[str]]:
             value = ""
         elif isinstance(value, str):
             value = value.strip()
-            if field.name in ("industry_code", "variety_code", "benchmark_basis"):
+            if field.name in ("variety_code", "product_code"):
                 value = value or None
         setattr(filing, field.name, value)
     if filing.kind == "purchase":
-        filing.required_quantity = required_indicators(filing.benchmark, filing.designed_output)
+        apply_benchmark(filing, form)
     filing.updated_at = now()
     db.session.flush()
     return errors
@@ -486,17 +495,47 @@ def snapshot(filing: Filing) -> dict:
         data["required_quantity"] = (
             None if filing.required_quantity is None else str(filing.required_quantity)
         )
+        row = benchmarks.get_benchmark(filing.benchmark_id)
+        data["benchmark"] = None if row is None else _benchmark_snapshot(row)
     return data
 
 
-def submit_filing(filing: Filing, actor: User, expected_version: int | None = None):
-    """Submit (or resubmit after a return): check everything, keep a version, lock the filing."""
+def _benchmark_snapshot(row) -> dict:
+    """The benchmark row a submitted version was computed with, as it reads then."""
+    return {
+        "id": row.id,
+        "product_code": row.product_code,
+        "product_name": row.product_name,
+        "basis": row.basis,
+        "value": str(row.value),
+        "value_unit": row.value_unit,
+        "output_unit": row.output_unit,
+        "source": row.source,
+        "effective_on": row.effective_on.isoformat(),
+    }
+
+
+def submit_filing(
+    filing: Filing,
+    actor: User,
+    expected_version: int | None = None,
+    expected_benchmark_id: int | None = None,
+):
+    """Submit (or resubmit after a return): check everything, keep a version, lock the filing.
+
+    `expected_benchmark_id`: the benchmark row the confirmation page showed (a purchase); a value
+    recorded since then refuses the submission, so nobody confirms a quantity they did not see."""
     errors = strict_errors(filing, build_form(filing))
     if errors:
         raise workflow.TransitionError(_("申报还有未填或有误的内容，请返回修改。"))
     action = "resubmit" if filing.status == "returned" else "submit"
     if filing.kind == "purchase":
-        filing.required_quantity = required_indicators(filing.benchmark, filing.designed_output)
+        # The row in force on the day of (re)submission; the filing keeps it from then on.
+        apply_benchmark(filing, build_form(filing))
+        if expected_benchmark_id is not None and filing.benchmark_id != expected_benchmark_id:
+            raise workflow.TransitionError(
+                _("能效标杆值在您确认期间已调整，需申购的指标已重新计算，请核对后再提交。")
+            )
     step = workflow.transition(filing, action, actor, expected_version=expected_version)
     filing.submitted_count = (filing.submitted_count or 0) + 1
     db.session.add(
@@ -623,11 +662,20 @@ def remove_attachment(attachment: FilingAttachment, actor: User) -> None:
 # ---------------------------------------------------------------- computations
 
 
-def required_indicators(benchmark: Decimal | None, designed_output: Decimal | None):
-    """两高 project: required indicators = benchmark × designed output (4 places), or None."""
-    if benchmark is None or designed_output is None:
-        return None
-    return (Decimal(benchmark) * Decimal(designed_output)).quantize(Decimal("0.0001"))
+def apply_benchmark(filing: ProjectPurchase, form) -> None:
+    """Name the chosen product's row in force, copy what it says about the project, and compute
+    the quantity from it (benchmarks.services.requirement); None while a part is missing or out
+    of range. A purchase filed before the table keeps what it typed until a product is chosen."""
+    row = form.benchmark if filing.product_code else None
+    filing.benchmark_id = row.id if row is not None else None
+    if row is not None:
+        filing.industry_code = row.industry_code
+        filing.benchmark_basis = row.basis
+        filing.output_unit = row.output_unit
+        filing.benchmark = None  # the row holds the value
+    feedstock = filing.feedstock_coal if filing.variety_code == "coal" else None
+    need = benchmarks.requirement(row, filing.designed_output, filing.variety_code, feedstock)
+    filing.required_quantity = need.quantity if need is not None else None
 
 
 def construction_deadline(granted_on: date) -> date:
@@ -701,11 +749,22 @@ def computed_for(filing: Filing) -> dict:
         return {"rows": compliance_balance(holdings, actual), "source": source}
     if filing.kind == "purchase":
         granted = filing.granted_on
+        row = benchmarks.get_benchmark(filing.benchmark_id)
+        feedstock = filing.feedstock_coal if filing.variety_code == "coal" else None
         return {
             "required": filing.required_quantity,
             "variety": filing.variety_code,
             "granted_on": granted,
             "deadline": construction_deadline(granted or date.today()),
+            "benchmark": row,
+            "output": filing.designed_output,
+            "need": benchmarks.requirement(
+                row, filing.designed_output, filing.variety_code, feedstock
+            ),
+            # Filed before the table: the benchmark the enterprise typed, per unit of output.
+            "typed_benchmark": filing.benchmark if row is None else None,
+            "output_unit": filing.output_unit,
+            "is_grid_coal_unit": filing.is_grid_coal_unit,
         }
     return {}
 

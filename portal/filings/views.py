@@ -191,7 +191,10 @@ def confirm(filing_id: int):
     if request.method == "POST":
         try:
             services.submit_filing(
-                filing, current_user, expected_version=request.form.get("version", type=int)
+                filing,
+                current_user,
+                expected_version=request.form.get("version", type=int),
+                expected_benchmark_id=request.form.get("benchmark_id", type=int),
             )
         except workflow.TransitionError as refused:
             db.session.rollback()

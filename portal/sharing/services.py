@@ -141,6 +141,7 @@ STATIC_PAGES = (
     ("downloads.licence", {}),
     ("downloads.archives", {}),
     ("sharing.widgets", {}),
+    ("benchmarks.index", {}),
     ("main.about", {}),
     ("main.accessibility", {}),
     ("main.sitemap", {}),

@@ -234,22 +234,24 @@ def test_back_office_files_are_not_copied(ctx):
         (
             "purchase",
             {
-                "benchmark": Decimal("0.5000"),
+                "product_code": "cement_clinker",
                 "designed_output": Decimal("1000.0000"),
-                "benchmark_basis": "benchmark",
-                "industry_code": "chemical",
                 "is_grid_coal_unit": False,
             },
         ),
     ],
 )
 def test_every_kind_copies_the_values_it_holds(ctx, kind, fields):
+    if kind == "purchase":
+        factories.seed_benchmarks()
     filing = factories.make_filing(kind, "withdrawn", **fields)
     owner = db.session.get(User, filing.created_by_id)
     copy = services.copy_filing(filing, owner)
     for name, value in fields.items():
         assert getattr(copy, name) == value, name
     if kind == "purchase":
-        assert copy.required_quantity == Decimal("500.0000")
+        # Computed again from the table: 100 kgce/t of clinker × 1,000 t ÷ 1,000.
+        assert copy.required_quantity == Decimal("100.0000")
+        assert copy.benchmark_row.product_code == "cement_clinker"
         assert copy.granted_on is None  # what the back office set is not copied
     assert db.session.get(Enterprise, copy.enterprise_id).id == filing.enterprise_id

@@ -10,13 +10,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.filings import services, workflow
 from portal.filings.models import FilingVersion
-
-
-def test_required_indicators_is_benchmark_times_output():
-    assert services.required_indicators(Decimal("0.352"), Decimal("120000")) == Decimal(
-        "42240.0000"
-    )
-    assert services.required_indicators(None, Decimal("1")) is None
+from tests import factories
 
 
 def test_construction_deadline_is_two_years():
@@ -110,14 +104,21 @@ def test_submit_keeps_each_version_and_resubmits_after_return(ctx, auth):
     assert [e.action for e in filing.events] == ["create", "submit", "return", "resubmit"]
 
 
-def test_purchase_requires_benchmark_and_output(enterprise_user):
+def test_purchase_computes_from_the_product_and_output(enterprise_user):
+    factories.seed_benchmarks()
     filing = services.create_filing("purchase", enterprise_user)
     services.save_draft(
-        filing, MultiDict({"benchmark": "0.5", "designed_output": "300000"}), enterprise_user
+        filing,
+        MultiDict(
+            {"product_code": "methanol_coal", "designed_output": "300000", "variety_code": "energy"}
+        ),
+        enterprise_user,
     )
-    assert filing.required_quantity == Decimal("150000.0000")
+    # 1,400 kgce/t × 300,000 t ÷ 1,000.
+    assert filing.required_quantity == Decimal("420000.0000")
     computed = services.computed_for(filing)
-    assert computed["required"] == Decimal("150000.0000")
+    assert computed["required"] == Decimal("420000.0000")
+    assert computed["benchmark"].product_code == "methanol_coal"
     assert computed["deadline"] == services.construction_deadline(date.today())
 
 

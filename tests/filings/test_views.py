@@ -8,6 +8,7 @@ import pytest
 
 from portal.extensions import db
 from portal.filings.models import Filing
+from tests import factories
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
@@ -247,7 +248,7 @@ TEXT_FIELDS = {
     "voluntary": ("reasons", "planned_measures", "commitments"),
     "retrofit": ("project_name", "description"),
     "closure": ("facility_name", "facility_description"),
-    "purchase": ("project_name", "description", "output_unit"),
+    "purchase": ("project_name", "description"),
 }
 
 
@@ -275,19 +276,23 @@ def test_compliance_shows_shortfall_before_submission(client, csrf_token, logged
     assert 'id="computed"' in html and "缺口" in html
 
 
-def test_purchase_shows_required_indicators_and_deadline(client, csrf_token, logged_in):
+def test_purchase_shows_required_indicators_and_deadline(app, client, csrf_token, logged_in):
+    with app.app_context():
+        factories.seed_benchmarks()
+        db.session.commit()
     filing_id, token = _new(client, csrf_token, "purchase")
     client.post(
         f"/filings/{filing_id}/draft",
         data={
             "csrf_token": token,
-            "benchmark": "0.5",
+            "product_code": "calcium_carbide",
             "designed_output": "1000",
             "variety_code": "energy",
         },
     )
     page = client.get(f"/filings/{filing_id}/edit").get_data(as_text=True)
-    assert "500" in page and "2 年内须开工" in page
+    # 805 kgce/t × 1,000 t ÷ 1,000 = 805 tce.
+    assert "805 吨标准煤" in page and "2 年内须开工" in page
 
 
 def test_dashboard_lists_open_filings_and_says_where_holdings_come_from(

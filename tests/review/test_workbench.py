@@ -56,10 +56,8 @@ FIELDS = {
         "description": "豫发改工业〔2024〕12 号",
         "variety_code": "energy",
         "is_grid_coal_unit": "no",
-        "benchmark_basis": "advanced",
-        "benchmark": "0.1",
+        "product_code": "cement_clinker",
         "designed_output": "200000",
-        "output_unit": "吨",
     },
 }
 
@@ -79,7 +77,7 @@ def _submitted(kind: str, *, firm_id=None, data=None, enterprise=None) -> tuple[
     if kind == "retrofit":
         values["audit_firm_id"] = str(firm_id)
     if kind == "purchase":
-        values["industry_code"] = db.session.scalars(select(Industry.code)).first()
+        factories.seed_benchmarks()
     if kind == "compliance":  # a unit files for a period it owes: one it was allocated for
         year = int(values["period_year"])
         registry.allocate_indicators(enterprise.id, "energy", 100, year, "初始分配")
@@ -120,19 +118,21 @@ def test_every_field_is_shown_with_the_enterprise_form_label(
         assert f"<dt>{label}</dt>" in section
 
 
-def test_purchase_shows_industry_basis_benchmark_capacity_and_approval(app, client, users, sign_in):
+def test_purchase_shows_product_benchmark_source_capacity_and_approval(app, client, users, sign_in):
     with app.app_context():
         filing_id, _owner = _submitted("purchase")
         industry = db.session.get(Industry, db.session.get(Filing, filing_id).industry_code)
     sign_in(users["city"])
     html = client.get(f"/admin/filings/{filing_id}").get_data(as_text=True)
     section = html.split('id="submission"')[1].split("</dl>")[0]
-    assert industry.name in section
-    assert "先进值" in section
-    assert "200,000" in section and "0.1" in section
+    assert "水泥熟料" in section
+    assert "200,000" in section
     assert "豫发改工业〔2024〕12 号" in section
-    # The computed required quantity: 0.1 × 200,000 = 20,000.
-    assert "20,000" in html.split('id="computed"')[1]
+    computed = html.split('id="computed"')[1].split("</div>")[0]
+    assert industry.name in computed and "标杆值" in computed
+    assert "100 千克标准煤/吨熟料" in computed and "2021年版" in computed
+    # The computed required quantity: 100 kgce/t × 200,000 t ÷ 1,000 = 20,000 tce.
+    assert "20,000 吨标准煤" in computed
 
 
 def test_closure_shows_its_date_and_grid_flag(app, client, users, sign_in):

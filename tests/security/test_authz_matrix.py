@@ -544,6 +544,29 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         args={"entry_id": "$exposure"},
         data={"withdraw-$exposure-reason": "撤销"},
     ),
+    # The energy-efficiency benchmark table: public; the province adds values, the supervisor reads.
+    "benchmarks.index": public(),
+    "benchmarks.export": {
+        "csv": Rule(ok=EVERYONE, args={"file_format": "csv"}),
+        "xlsx": Rule(ok=EVERYONE, args={"file_format": "xlsx"}),
+    },
+    "benchmarks_admin.index": only(PROV, SUP),
+    "benchmarks_admin.new": only(
+        PROV,
+        methods="GET POST",
+        data={
+            "product_code": "matrix_product",
+            "industry_code": "chemical",
+            "product_name": "矩阵产品",
+            "output_unit": "吨",
+            "basis": "benchmark",
+            "value": "100",
+            "value_unit": "kgce",
+            "source": "矩阵来源",
+            "effective_on": "2025-01-01",
+            "reason": "矩阵",
+        },
+    ),
     "disclosure_admin.market": only(PROV),
     "disclosure_admin.market_record": {
         "listings": Rule("GET POST", ok=(PROV,), args={"kind": "listings"}),
