@@ -275,9 +275,10 @@ def test_chart_text_is_at_least_12_px_on_a_phone(browser, market, care):
         context.close()
 
 
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care"])
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1366"])
-def test_radio_choices_sit_side_by_side(browser, market, screen):
-    context = open_context(browser, market["base"], screen, False)
+def test_radio_choices_sit_side_by_side(browser, market, screen, care):
+    context = open_context(browser, market["base"], screen, care)
     page = context.new_page()
     try:
         page.goto(market["base"] + "/subscriptions/new?target=/listings")
@@ -292,7 +293,18 @@ def test_radio_choices_sit_side_by_side(browser, market, screen):
         # Each choice is as wide as its words (the radio beside its label), never past the group.
         for box in boxes:
             assert box["x"] >= inside["x"] and box["right"] <= inside["x"] + inside["width"] + 0.5
-        if screen == DESKTOP:
+        # A long choice wraps beside its radio, not under it.
+        hanging = group.locator("label.check").evaluate_all(
+            """labels => labels.map(label => {
+                 const radio = label.querySelector('input').getBoundingClientRect();
+                 const words = document.createRange();
+                 words.setStartAfter(label.querySelector('input'));
+                 words.setEndAfter(label.lastChild);
+                 return Math.min(...[...words.getClientRects()].map(r => r.left)) - radio.right;
+               })"""
+        )
+        assert min(hanging) >= 0, hanging
+        if screen == DESKTOP and not care:
             assert len({round(box["top"]) for box in boxes}) == 1  # one row of choices
         else:
             assert boxes[0]["width"] < inside["width"]  # wrapped, not stretched to a list
