@@ -415,8 +415,9 @@ def cumulative(day: date, scope: Scope) -> dict[str, dict[str, Figures]]:
 
 # ---- charts: coordinates for inline SVG, drawn on the server ----
 
-# The viewBox is about a phone's width, so 13 units of text stay at least 12 px on a 390 px
-# screen; wider screens scale it up (static/css: .stats-chart caps the width).
+# The viewBox is about a phone's width, so 14 units of text (static/css: .stats-chart text) stay
+# at least 12 px on a 390 px screen, in the elderly-friendly mode too (checked in Chromium by
+# tests/browser/test_phone_layout.py); wider screens scale it up (.stats-chart caps the width).
 CHART_WIDTH, CHART_HEIGHT = 360, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 8, 8, 22, 30
 LABEL_CHARS = 7  # "2025-01"

@@ -18,6 +18,26 @@
     }
   });
 
+  // Filter drawers (<details data-collapse-narrow>) are served open, which is what a wide screen and
+  // a browser without script show; on a phone they start closed, so the list comes first and the
+  // summary says how many filters are on. One with an error stays open. A drawer that htmx swaps
+  // in (the announcements' filters are part of their results) keeps the state of the one it replaces.
+  var narrow = window.matchMedia("(max-width: 599.98px)");
+  var drawerWasOpen = null;
+  var collapse = function (root) {
+    Array.prototype.forEach.call(root.querySelectorAll("details[data-collapse-narrow]"), function (drawer) {
+      if (!drawer.querySelector(".has-error, .form-summary")) drawer.open = false;
+    });
+  };
+  if (narrow.matches) collapse(document);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var drawer = event.detail.target.querySelector("details[data-collapse-narrow]");
+    drawerWasOpen = drawer ? drawer.open : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (drawerWasOpen === false) collapse(event.detail.target);
+  });
+
   // The header search box is an ARIA 1.2 combobox with a list of suggestions (base.html): htmx
   // fills the list as the visitor types; the arrow keys move through it, Enter opens the chosen
   // suggestion (or searches when none is chosen), Escape closes it.
