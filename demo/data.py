@@ -19,6 +19,7 @@ import math
 import random
 import re
 import time as timer
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -1415,7 +1416,14 @@ def _fix_sequences(data: DemoData) -> None:
 def _planned_ledger(data: DemoData) -> list:
     """The demo's ledger entries as the registry's bulk append takes them: a trade between
     registered parties becomes the same pair as registry.record_trade_transfer writes."""
-    import uuid
+    holders: dict[int, Holder] = {}
+
+    def holder(enterprise_id: int) -> Holder:
+        # One (immutable) Holder per enterprise, not one per entry.
+        found = holders.get(enterprise_id)
+        if found is None:
+            found = holders[enterprise_id] = Holder("enterprise", enterprise_id=enterprise_id)
+        return found
 
     planned = []
     for entry in data.ledger:
@@ -1434,7 +1442,7 @@ def _planned_ledger(data: DemoData) -> list:
             planned.append(
                 PlannedEntry(
                     kind="transfer_out",
-                    holder=Holder("enterprise", enterprise_id=entry["seller"]),
+                    holder=holder(entry["seller"]),
                     idempotency_key=f"trade:{number}:out",
                     **common,
                 )
@@ -1442,18 +1450,14 @@ def _planned_ledger(data: DemoData) -> list:
             planned.append(
                 PlannedEntry(
                     kind="transfer_in",
-                    holder=Holder("enterprise", enterprise_id=entry["buyer"]),
+                    holder=holder(entry["buyer"]),
                     idempotency_key=f"trade:{number}:in",
                     **common,
                 )
             )
             continue
         fields = {k: v for k, v in entry.items() if k != "enterprise_id"}
-        planned.append(
-            PlannedEntry(
-                holder=Holder("enterprise", enterprise_id=entry["enterprise_id"]), **fields
-            )
-        )
+        planned.append(PlannedEntry(holder=holder(entry["enterprise_id"]), **fields))
     return planned
 
 
