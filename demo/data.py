@@ -20,6 +20,7 @@ import math
 import random
 import re
 import time as timer
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -1461,7 +1462,14 @@ def _fix_sequences(data: DemoData) -> None:
 def _planned_ledger(data: DemoData) -> list:
     """The demo's ledger entries as the registry's bulk append takes them: a trade between
     registered parties becomes the same pair as registry.record_trade_transfer writes."""
-    import uuid
+    holders: dict[str, Holder] = {}
+
+    def holder(key: str) -> Holder:
+        # One (immutable) Holder per holder key, not one per entry.
+        found = holders.get(key)
+        if found is None:
+            found = holders[key] = Holder.parse(key)
+        return found
 
     planned = []
     for entry in data.ledger:
@@ -1480,7 +1488,7 @@ def _planned_ledger(data: DemoData) -> list:
             planned.append(
                 PlannedEntry(
                     kind="transfer_out",
-                    holder=Holder.parse(entry["seller"]),
+                    holder=holder(entry["seller"]),
                     idempotency_key=f"trade:{number}:out",
                     **common,
                 )
@@ -1488,15 +1496,15 @@ def _planned_ledger(data: DemoData) -> list:
             planned.append(
                 PlannedEntry(
                     kind="transfer_in",
-                    holder=Holder("enterprise", enterprise_id=entry["buyer"]),
+                    holder=holder(f"enterprise:{entry['buyer']}"),
                     idempotency_key=f"trade:{number}:in",
                     **common,
                 )
             )
             continue
         fields = {k: v for k, v in entry.items() if k not in ("enterprise_id", "holder")}
-        holder = entry.get("holder") or f"enterprise:{entry['enterprise_id']}"
-        planned.append(PlannedEntry(holder=Holder.parse(holder), **fields))
+        key = entry.get("holder") or f"enterprise:{entry['enterprise_id']}"
+        planned.append(PlannedEntry(holder=holder(key), **fields))
     return planned
 
 

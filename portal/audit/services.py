@@ -8,31 +8,35 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 from flask import has_request_context, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.keys import UNKEYED, keyring
 from portal.audit.models import AuditChainHead, AuditEvent
+from portal.bulk import insert_rows
 from portal.extensions import db
 
 GENESIS = "0" * 64
 
 
+def _json_default(obj):
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return str(obj)
+
+
+# One encoder for every entry: json.dumps with these arguments builds this same encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
 def _json(value) -> str:
     if value in (None, ""):
         return ""
-
-    def default(obj):
-        if isinstance(obj, Decimal):
-            return str(obj)
-        if hasattr(obj, "isoformat"):
-            return obj.isoformat()
-        return str(obj)
-
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=default)
+    return _ENCODER.encode(value)
 
 
 def _fields(event: AuditEvent) -> list[str]:
@@ -131,37 +135,57 @@ def record_events_bulk(events: list[dict], *, actor=None, ip: str | None = None)
         return 0
     if ip is None:
         ip = (request.remote_addr or "") if has_request_context() else ""
+    ip = ip or ""
     lock_chain_head()
     head = db.session.get(AuditChainHead, 1, populate_existing=True)
     ring = keyring()
+    key, key_id = ring.current, ring.current_id
     prev = head.last_hash
-    rows = []
     actor_id = getattr(actor, "id", None)
     actor_label = getattr(actor, "email", None) or "system"
+    actor_text = str(actor_id or "")
+    rows = []
     for item in events:
-        # A plain namespace, not an ORM object: the same fields and hash, at a fraction of the cost.
-        event = SimpleNamespace(
-            created_at=datetime.now(UTC).replace(tzinfo=None),
-            actor_id=actor_id,
-            actor_label=actor_label,
-            ip=ip or "",
-            action=item["action"],
-            object_type=item["object_type"],
-            object_id=str(item["object_id"]),
-            before=_json(item.get("before")),
-            after=_json(item.get("after")),
-            remark=item.get("remark") or "",
-            prev_hash=prev,
-            key_id=ring.current_id,
-        )
-        event.hash = _digest(event, ring.current)
-        prev = event.hash
-        rows.append(vars(event))
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(AuditEvent.__table__), rows[start : start + 5000])
+        # Plain tuples, no ORM objects: the same fields and the same hash as _digest() gives.
+        created_at = datetime.now(UTC).replace(tzinfo=None)
+        fields = [
+            prev,
+            created_at.isoformat(timespec="microseconds"),
+            actor_text,
+            actor_label,
+            ip,
+            item["action"],
+            item["object_type"],
+            str(item["object_id"]),
+            _json(item.get("before")),
+            _json(item.get("after")),
+            item.get("remark") or "",
+            key_id,
+        ]
+        digest = hmac.digest(key, "\x1f".join(fields).encode("utf-8"), "sha256").hex()
+        rows.append((created_at, actor_id, *fields[3:11], prev, digest, key_id))
+        prev = digest
+    insert_rows(AuditEvent.__table__, _BULK_COLUMNS, rows)
     head.last_hash = prev
     db.session.flush()
     return len(rows)
+
+
+_BULK_COLUMNS = (
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "remark",
+    "prev_hash",
+    "hash",
+    "key_id",
+)
 
 
 def lock_chain_head() -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import lock_chain_head, record_event, record_events_bulk
+from portal.bulk import insert_rows
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.forms import QUANTITY_LIMIT
@@ -876,8 +877,10 @@ def append_bulk(
         for holder_key, variety, total in db.session.execute(stmt):
             running[(holder_key, variety)] = Decimal(total or 0)
     rows = []
+    events = []
     actor_id = getattr(actor, "id", None)
-    for p in planned:
+    first_id = _reserve_ids(len(planned))
+    for entry_id, p in enumerate(planned, start=first_id):
         qty = p.quantity
         if p.signed:
             qty = Decimal(qty).quantize(QUANTUM)
@@ -891,68 +894,92 @@ def append_bulk(
                 qty = _quantity(qty)
             if p.kind in DEBIT_KINDS:
                 qty = -qty
-        if not (p.reason or "").strip():
+        reason = (p.reason or "").strip()
+        if not reason:
             raise LedgerError("reason")
         holder = p.holder
         holder_key = holder.key
-        key = (holder_key, p.variety_code)
+        variety = p.variety_code
+        key = (holder_key, variety)
         balance_now = running.get(key, ZERO) + qty
         if check_balance and qty < 0 and balance_now < 0:
             raise LedgerError(
                 "insufficient", f"{holder_key} has {running.get(key, 0)}, needs {-qty}"
             )
         running[key] = balance_now
+        source_id = str(p.source_id or "")
+        # In _BULK_COLUMNS order.
         rows.append(
-            {
-                "created_at": p.created_at,
-                "kind": p.kind,
-                "holder_key": holder_key,
-                "holder_kind": holder.kind,
-                "enterprise_id": holder.enterprise_id,
-                "division_code": holder.division_code,
-                "variety_code": p.variety_code,
-                "quantity": qty,
-                "reason": p.reason.strip(),
-                "source_type": p.source_type,
-                "source_id": str(p.source_id or ""),
-                "transfer_id": p.transfer_id,
-                "corrects_entry_id": None,
-                "idempotency_key": p.idempotency_key,
-                "actor_id": actor_id,
-                "period_year": p.period_year,
-                "component": p.component or COMPONENT_OF_KIND[p.kind],
-            }
+            (
+                entry_id,
+                p.created_at,
+                p.kind,
+                holder_key,
+                holder.kind,
+                holder.enterprise_id,
+                holder.division_code,
+                variety,
+                qty,
+                reason,
+                p.source_type,
+                source_id,
+                p.transfer_id,
+                None,
+                p.idempotency_key,
+                actor_id,
+                p.period_year,
+                p.component or COMPONENT_OF_KIND[p.kind],
+            )
         )
-    table = LedgerEntry.__table__
-    first_id = _reserve_ids(len(rows))
-    events = []
-    for offset, row in enumerate(rows):
-        row["id"] = first_id + offset
         events.append(
             {
-                "action": f"ledger.{row['kind']}",
+                "action": f"ledger.{p.kind}",
                 "object_type": "ledger_entry",
-                "object_id": row["id"],
+                "object_id": entry_id,
                 "after": {
-                    "holder": row["holder_key"],
-                    "variety": row["variety_code"],
-                    "quantity": row["quantity"],
-                    "source": f"{row['source_type']}:{row['source_id']}",
-                    "transfer_id": row["transfer_id"],
+                    "holder": holder_key,
+                    "variety": variety,
+                    "quantity": qty,
+                    "source": f"{p.source_type}:{source_id}",
+                    "transfer_id": p.transfer_id,
                     "corrects": None,
-                    "period": row["period_year"],
+                    "period": p.period_year,
                 },
-                "remark": row["reason"],
+                "remark": reason,
             }
         )
-    for start in range(0, len(rows), 5000):
-        # Plain executemany, no RETURNING: the ids are reserved above.
-        db.session.execute(insert(table), rows[start : start + 5000])
-        if echo and len(rows) > 20000 and (start // 5000) % 10 == 9:
-            echo(f"  ledger_entry: {start + 5000:,}/{len(rows):,}")
+    # Plain executemany of tuples, no RETURNING: the ids are reserved above.
+    table = LedgerEntry.__table__
+    for start in range(0, len(rows), 50000):
+        insert_rows(table, _BULK_COLUMNS, rows[start : start + 50000])
+        if echo and len(rows) > 50000:
+            echo(f"  ledger_entry: {min(start + 50000, len(rows)):,}/{len(rows):,}")
     record_events_bulk(events, actor=actor)
     _add_bulk_to_holdings(rows)
     return len(rows)
+
+
+# The columns of a bulk-appended entry, in the order append_bulk builds its rows.
+_BULK_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "holder_key",
+    "holder_kind",
+    "enterprise_id",
+    "division_code",
+    "variety_code",
+    "quantity",
+    "reason",
+    "source_type",
+    "source_id",
+    "transfer_id",
+    "corrects_entry_id",
+    "idempotency_key",
+    "actor_id",
+    "period_year",
+    "component",
+)
 
 
 def _reserve_ids(count: int) -> int:
@@ -973,22 +1000,32 @@ def _reserve_ids(count: int) -> int:
     return (db.session.scalar(select(func.max(LedgerEntry.id))) or 0) + 1
 
 
-def _add_bulk_to_holdings(rows: list[dict]) -> None:
+def _add_bulk_to_holdings(rows: list[tuple]) -> None:
+    """Add bulk-appended entries (rows in _BULK_COLUMNS order) to their Holding rows: summed here
+    once per (holder, variety, period), then one insert for the new rows and one update for each
+    row that already existed."""
     sums: dict[tuple[str, str, int], dict] = {}
     for row in rows:
-        key = (row["holder_key"], row["variety_code"], row["period_year"])
-        item = sums.setdefault(
-            key,
-            {
-                "holder_key": row["holder_key"],
-                "enterprise_id": row["enterprise_id"],
-                "variety_code": row["variety_code"],
-                "period_year": row["period_year"],
-                **dict.fromkeys(COMPONENTS, Decimal(0)),
-                "entries": 0,
-            },
+        holder_key, enterprise_id, variety, quantity, period, component = (
+            row[3],
+            row[5],
+            row[7],
+            row[8],
+            row[16],
+            row[17],
         )
-        item[row["component"]] += _holding_amount(row["component"], row["quantity"])
+        key = (holder_key, variety, period)
+        item = sums.get(key)
+        if item is None:
+            item = sums[key] = {
+                "holder_key": holder_key,
+                "enterprise_id": enterprise_id,
+                "variety_code": variety,
+                "period_year": period,
+                **dict.fromkeys(COMPONENTS, ZERO),
+                "entries": 0,
+            }
+        item[component] += -quantity if component in DEBIT_COMPONENTS else quantity
         item["entries"] += 1
     existing = {
         (h.holder_key, h.variety_code, h.period_year): h.id
@@ -996,9 +1033,18 @@ def _add_bulk_to_holdings(rows: list[dict]) -> None:
             select(Holding.holder_key, Holding.variety_code, Holding.period_year, Holding.id)
         )
     }
-    new = [item for key, item in sums.items() if key not in existing]
-    for start in range(0, len(new), 5000):
-        db.session.execute(insert(Holding.__table__), new[start : start + 5000])
+    columns = (
+        "holder_key",
+        "enterprise_id",
+        "variety_code",
+        "period_year",
+        *COMPONENTS,
+        "entries",
+    )
+    new = [
+        tuple(item[name] for name in columns) for key, item in sums.items() if key not in existing
+    ]
+    insert_rows(Holding.__table__, columns, new)
     for key, item in sums.items():
         if key in existing:
             db.session.execute(
