@@ -18,6 +18,7 @@ from portal import (
     accounts,
     assets,
     audit,
+    caching,
     cli,
     compliance,
     converters,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    caching.init_app(app)  # last: its hooks wrap every other one
     return app
 
 
