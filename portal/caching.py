@@ -266,6 +266,14 @@ def _read_generation(st: State) -> str:
     return str(value) if value is not None else st.store.generation
 
 
+def _read_generation_outside(app: Flask, st: State) -> str:
+    with app.app_context():
+        try:
+            return _read_generation(st)
+        finally:
+            db.session.remove()
+
+
 def bump_generation(app: Flask | None = None) -> None:
     """Make every stored entry unreachable: the next request of each page renders it anew."""
     app = app or current_app._get_current_object()
@@ -366,15 +374,15 @@ def next_change() -> float:
     moments = [midnight.timestamp()]
     naive_utc = datetime.now(UTC).replace(tzinfo=None)
     tables = db.metadata.tables
-    for table_name, columns in TIME_DRIVEN:
-        table = tables.get(table_name)
-        if table is None:
-            continue
-        for name in columns:
-            column = table.c[name]
-            found = db.session.execute(select(func.min(column)).where(column > naive_utc)).scalar()
-            if found is not None:
-                moments.append(found.replace(tzinfo=UTC).timestamp())
+    firsts = [
+        select(func.min(column)).where(column > naive_utc).scalar_subquery()
+        for table_name, names in TIME_DRIVEN
+        if (table := tables.get(table_name)) is not None
+        for column in (table.c[name] for name in names)
+    ]
+    if firsts:
+        found = db.session.execute(select(*firsts)).one()
+        moments += [moment.replace(tzinfo=UTC).timestamp() for moment in found if moment]
     deadline = min(moments)
     st.deadline_memo = (generation, now, deadline)
     return deadline
@@ -511,10 +519,14 @@ def prepare(response):
     If-None-Match."""
     if g.get("cache_hit"):
         return response
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
+    # Static files hold nothing personal: they keep the headers assets.py gives them.
+    public_file = request.endpoint == "static"
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and not public_file:
         if _personal():
+            # No cache of any kind keeps it (web.security_headers says the same for pages behind
+            # login; this also covers an anonymous page that wrote the session, e.g. a form).
             if not response.cache_control.no_store:
-                response.headers["Cache-Control"] = "private, no-store"
+                response.headers["Cache-Control"] = "no-store"
         elif eligible() and "cache_tag" in g:
             control = response.cache_control
             if not (control.private or control.no_store or control.no_cache):
@@ -579,8 +591,8 @@ def _storable(response) -> bool:
 
 
 def release_of(app: Flask) -> str:
-    """A digest of the code, templates, catalogs and static files: a new release never serves a
-    page another release rendered (a shared Redis outlives deployments)."""
+    """A digest of the code, templates, catalogs, static files and settings: a new release never
+    serves a page another release rendered (a shared Redis outlives deployments)."""
     root = Path(app.root_path)
     digest = hashlib.sha256()
     for folder, pattern in ((root, "**/*.py"), (root, "**/*.html"), (root, "static/**/*")):
@@ -590,6 +602,11 @@ def release_of(app: Flask) -> str:
     for path in sorted(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]).glob("*/*/*.mo")):
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    # And the settings (a restart with another SITE_NAME or page size renders other pages).
+    for key in sorted(app.config):
+        value = app.config[key]
+        if isinstance(value, str | int | float | bool | list | tuple | dict | None):
+            digest.update(f"{key}={value!r}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -618,6 +635,13 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["portal_cache"] = st
     _watch_writes(app, st)
+
+    @app.cli.command("cache-bump")
+    def cache_bump_command() -> None:
+        """Drop every cached page (after a change made outside the app, e.g. by hand in psql)."""
+        bump_generation(app)
+        print(f"response cache: generation now {_read_generation_outside(app, st)}")
+
     app.before_request(serve_from_cache)
     # Flask runs after_request hooks last-registered first: prepare() before every other hook,
     # store() after them all, so that it keeps the answer as it is sent.

@@ -186,7 +186,7 @@ def test_signed_in_pages_are_private_and_never_stored(client, trades, users, sig
     second = client.get("/trades")
     for response in (first, second):
         assert response.status_code == 200
-        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["Cache-Control"] == "no-store"
         assert _cache_status(response) is None
         assert "ETag" not in response.headers
         assert "/accounts/logout" in response.get_data(as_text=True)
@@ -509,3 +509,11 @@ def test_redis_holds_entries_and_generation_for_every_server(redis_app, trades):
     assert _cache_status(response) == "miss"
     assert trades[0] not in response.get_data(as_text=True)
     assert _cache_status(first.get("/trades")) == "hit"
+
+
+def test_cache_bump_command(app, client, trades, runner):
+    client.get("/trades")
+    result = runner.invoke(args=["cache-bump"])
+    assert result.exit_code == 0, result.output
+    assert "generation now" in result.output
+    assert _cache_status(client.get("/trades")) == "miss"
