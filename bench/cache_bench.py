@@ -5,7 +5,8 @@ Two measures on the same database:
 - requests per second over loopback, each app under gunicorn with the same settings (workers,
   timeout, keep-alive as deploy/gunicorn.conf.py sets them; GUNICORN_WORKERS, default 2), driven
   by a threaded Python client (keep-alive connections) for BENCH_CACHE_SECONDS (default 5) each:
-  a hello-world Flask app, the list page with CACHE_ENABLED=0, the list page from the warm cache.
+  a hello-world Flask app, the list page with CACHE_ENABLED=0, the list page from the warm cache,
+  in BENCH_CACHE_ROUNDS (default 3) interleaved rounds; each figure is the median.
 The goal: warm ÷ hello ≥ 0.40. The client runs on the same machine and takes CPU from the
 servers alike, so compare the ratios, not the absolute figures, across machines.
 
@@ -180,14 +181,34 @@ def loopback_figures(url: str) -> dict:
         "list_uncached": ("wsgi:app", {"CACHE_ENABLED": "0"}, LIST_URL),
         "list_warm_cache": ("wsgi:app", {"CACHE_ENABLED": "1"}, LIST_URL),
     }
-    out: dict = {"workers": env["GUNICORN_WORKERS"], "client_threads": threads, "seconds": seconds}
-    for name, (target, extra, path) in runs.items():
-        port = free_port()
-        process = serve(target, {**env, **extra}, port)
-        try:
-            out[name] = load(port, path, seconds, threads)
-        finally:
+    rounds = int(os.environ.get("BENCH_CACHE_ROUNDS", "3"))
+    out: dict = {
+        "workers": env["GUNICORN_WORKERS"],
+        "client_threads": threads,
+        "seconds": seconds,
+        "rounds": rounds,
+    }
+    servers = {}
+    try:
+        for name, (target, extra, path) in runs.items():
+            port = free_port()
+            servers[name] = (serve(target, {**env, **extra}, port), port, path)
+        # Interleaved rounds, so that a burst of load from elsewhere on a shared machine hits
+        # every app alike; each figure is the median of its rounds.
+        samples: dict[str, list[dict]] = {name: [] for name in runs}
+        for _ in range(rounds):
+            for name, (_process, port, path) in servers.items():
+                samples[name].append(load(port, path, seconds, threads))
+    finally:
+        for process, _port, _path in servers.values():
             stop(process)
+    for name, measured in samples.items():
+        rates = [m["rps"] for m in measured]
+        out[name] = {
+            "rps": statistics.median(rates),
+            "rps_each_round": rates,
+            "statuses": sorted({s for m in measured for s in m["statuses"]}),
+        }
     hello = out["hello_world"]["rps"]
     out["uncached_over_hello"] = round(out["list_uncached"]["rps"] / hello, 3)
     out["warm_over_hello"] = round(out["list_warm_cache"]["rps"] / hello, 3)

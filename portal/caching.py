@@ -24,6 +24,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,10 +38,12 @@ from flask_compress import Compress
 from flask_compress.flask_compress import _choose_algorithm
 from flask_login import current_user
 from sqlalchemy import BigInteger, event, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Request, Response
 
-from portal import i18n, web
+from portal import i18n, logs, web
 from portal.extensions import db
 
 GENERATION_TABLE = "cache_generation"
@@ -230,6 +233,11 @@ class State:
     max_age: int
     max_entry: int
     timezone: ZoneInfo
+    engine: Engine
+    languages: tuple[str, ...]
+    default_locale: str
+    cookies: tuple[str, ...]  # the session's and "remember me": a request with one is not served
+    log_requests: bool
     deadline_memo: tuple[str, float, float] | None = None  # (generation, computed at, deadline)
 
 
@@ -249,29 +257,32 @@ def _redis_url(app: Flask) -> str:
     return url
 
 
+GENERATION_ENVIRON = "portal.cache.generation"
+
+
 def current_generation() -> str:
     """The generation this request renders at: read once per request (one Redis GET, or one
-    primary-key SELECT)."""
+    primary-key SELECT), before the request reads anything else."""
     if "cache_generation" not in g:
-        g.cache_generation = _read_generation(state())
+        read = request.environ.get(GENERATION_ENVIRON)  # by the fast path, for this request
+        g.cache_generation = read if read is not None else _read_generation(state())
     return g.cache_generation
 
 
 def _read_generation(st: State) -> str:
+    """Outside the request's session (a connection of its own, returned at once): the rows the
+    request reads afterwards are at least as new as the generation."""
     if isinstance(st.store, RedisStore):
         return st.store.read_generation()
-    value = db.session.execute(
-        select(_generation_table.c.value).where(_generation_table.c.id == 1)
-    ).scalar()
-    return str(value) if value is not None else st.store.generation
-
-
-def _read_generation_outside(app: Flask, st: State) -> str:
-    with app.app_context():
-        try:
-            return _read_generation(st)
-        finally:
-            db.session.remove()
+    connection = st.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT value FROM {GENERATION_TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return str(row[0]) if row is not None else st.store.generation
 
 
 def bump_generation(app: Flask | None = None) -> None:
@@ -391,16 +402,29 @@ def next_change() -> float:
 # ---------------------------------------------------------------- the request's side
 
 
-def _has_session_cookie() -> bool:
-    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies or (
-        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    )
+def locale_of(st: State, web_request: Request) -> str:
+    """The language a page is rendered in, as i18n.select_locale() chooses it: `?lang=`, else
+    the saved choice, else Chinese. A function of the request alone, so that the WSGI fast path
+    keys a request exactly as the app does."""
+    requested = i18n.LANGUAGE_ARGUMENTS.get(web_request.args.get("lang", "").strip().lower())
+    if requested in st.languages:
+        return requested
+    saved = web_request.cookies.get(i18n.LOCALE_COOKIE)
+    return saved if saved in st.languages else st.default_locale
 
 
-def _language_switch() -> bool:
-    """A `?lang=` link that changes the saved language: its answer sets a cookie."""
-    requested = i18n.requested_locale()
-    return bool(requested) and request.cookies.get(i18n.LOCALE_COOKIE) != requested
+def _servable(st: State, web_request: Request) -> bool:
+    """What the request itself says about eligibility (the endpoint aside)."""
+    if web_request.method not in ("GET", "HEAD"):
+        return False
+    if web_request.path.startswith(web.PRIVATE_PREFIXES) or "Authorization" in web_request.headers:
+        return False
+    cookies = web_request.cookies
+    if any(name in cookies for name in st.cookies):
+        return False
+    # A `?lang=` link that changes the saved language: its answer sets a cookie.
+    requested = i18n.LANGUAGE_ARGUMENTS.get(web_request.args.get("lang", "").strip().lower())
+    return not (requested in st.languages and cookies.get(i18n.LOCALE_COOKIE) != requested)
 
 
 def eligible() -> bool:
@@ -409,62 +433,78 @@ def eligible() -> bool:
         return g.cache_eligible
     endpoint = request.endpoint or ""
     g.cache_eligible = (
-        request.method in ("GET", "HEAD")
-        and bool(endpoint)
+        bool(endpoint)
         and endpoint != "static"
         and not endpoint.startswith("health.")
-        and not request.path.startswith(web.PRIVATE_PREFIXES)
-        and "Authorization" not in request.headers
-        and not _has_session_cookie()
-        and not _language_switch()
+        and _servable(state(), request)
     )
     return g.cache_eligible
 
 
-def _encoding_class() -> str:
+def _encoding_class(web_request: Request) -> str:
     return (
-        _choose_algorithm(compress.enabled_algorithms, request.headers.get("Accept-Encoding", ""))
+        _choose_algorithm(
+            compress.enabled_algorithms, web_request.headers.get("Accept-Encoding", "")
+        )
         or "identity"
     )
 
 
-def _key_material(st: State) -> str:
+def key_material(st: State, web_request: Request) -> str:
     """Everything that changes the answer to an eligible request. Headers and cookies not named
     here are not read by any public page, so they cannot poison an entry."""
-    query = urlencode(sorted(request.args.items(multi=True)))
-    htmx = request.headers
+    query = urlencode(sorted(web_request.args.items(multi=True)))
+    headers = web_request.headers
     return "\x1f".join(
         (
             st.release,
-            request.scheme,
-            request.host.lower(),
-            request.path,
+            web_request.scheme,
+            web_request.host.lower(),
+            web_request.path,
             query,
-            str(i18n.select_locale()),
-            "care" if request.cookies.get(web.CARE_COOKIE) == "1" else "",
-            htmx.get("HX-Request", ""),
-            htmx.get("HX-Boosted", ""),
-            htmx.get("HX-History-Restore-Request", ""),
-            htmx.get("HX-Target", ""),
-            _encoding_class(),
+            locale_of(st, web_request),
+            "care" if web_request.cookies.get(web.CARE_COOKIE) == "1" else "",
+            headers.get("HX-Request", ""),
+            headers.get("HX-Boosted", ""),
+            headers.get("HX-History-Restore-Request", ""),
+            headers.get("HX-Target", ""),
+            _encoding_class(web_request),
             datetime.now(st.timezone).date().isoformat(),
         )
     )
 
 
+def _entry_key(st: State, web_request: Request, generation: str) -> tuple[str, str]:
+    digest = hashlib.sha256(key_material(st, web_request).encode()).hexdigest()
+    return f"{st.prefix}:page:{generation}:{digest}", digest
+
+
 def _key(st: State) -> tuple[str, str]:
     """The entry's key and the weak validator of this page at this generation."""
-    digest = hashlib.sha256(_key_material(st).encode()).hexdigest()
     generation = current_generation()
+    key, digest = _entry_key(st, request, generation)
     deadline = next_change()
     tag = hashlib.sha256(f"{digest}:{generation}:{deadline}".encode()).hexdigest()[:32]
-    return f"{st.prefix}:page:{generation}:{digest}", tag
+    return key, tag
 
 
 def _max_age(st: State, deadline: float | None) -> int:
     if deadline is None:
         return st.max_age
     return max(0, min(st.max_age, int(deadline - time.time())))
+
+
+def _hit(entry: Entry, response_class=Response) -> Response:
+    """A stored entry as a response, its max-age capped at the next scheduled change."""
+    response = response_class(entry.body, status=200)
+    response.headers.clear()
+    for name, value in entry.headers:
+        response.headers.add(name, value)
+    stored = response.cache_control.max_age
+    if entry.deadline is not None and stored is not None:
+        response.cache_control.max_age = max(0, min(stored, int(entry.deadline - time.time())))
+    response.headers["X-Cache"] = "hit"
+    return response
 
 
 def serve_from_cache():
@@ -476,9 +516,8 @@ def serve_from_cache():
     try:
         key, tag = _key(st)
         raw = st.store.get(key)
-    except (redis.RedisError, SQLAlchemyError):
+    except Exception:  # noqa: BLE001 — Redis or the database: render as if uncached
         current_app.logger.warning("response cache unavailable", exc_info=True)
-        db.session.rollback()
         g.cache_eligible = False
         return None
     g.cache_key, g.cache_tag = key, tag
@@ -491,17 +530,65 @@ def serve_from_cache():
             g.cache_hit = True
             return response
         return None
-    entry = Entry.load(raw)
-    response = current_app.response_class(entry.body, status=200)
-    response.headers.clear()
-    for name, value in entry.headers:
-        response.headers.add(name, value)
-    stored = response.cache_control.max_age
-    if entry.deadline is not None and stored is not None:
-        response.cache_control.max_age = max(0, min(stored, int(entry.deadline - time.time())))
-    response.headers["X-Cache"] = "hit"
     g.cache_hit = True
-    return response.make_conditional(request)
+    return _hit(Entry.load(raw), current_app.response_class).make_conditional(request)
+
+
+class FastPath:
+    """WSGI middleware in front of Flask: a stored page is sent without the app's request
+    machinery (context, session, sign-in, hooks), which costs more than the lookup itself.
+
+    Only what is already stored is served here: an entry exists only for a request the app found
+    eligible, keyed by the same function, so the same request is served the same answer. The
+    request's own conditions (method, session cookie, Authorization, private areas, a language
+    switch) are checked again; the API is left to the app, whose rate limit counts every call.
+    A miss goes on to the app, with the generation already read.
+    """
+
+    def __init__(self, wsgi_app, st: State):
+        self.wsgi_app = wsgi_app
+        self.st = st
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get(
+            "PATH_INFO", ""
+        ).startswith(("/api/", "/static/", "/healthz", "/readyz")):
+            return self.wsgi_app(environ, start_response)
+        st = self.st
+        web_request = Request(environ)
+        try:
+            if not _servable(st, web_request):
+                return self.wsgi_app(environ, start_response)
+            generation = _read_generation(st)
+            environ[GENERATION_ENVIRON] = generation
+            raw = st.store.get(_entry_key(st, web_request, generation)[0])
+        except Exception:  # noqa: BLE001 — the app decides, and logs, when the cache fails
+            environ.pop(GENERATION_ENVIRON, None)
+            return self.wsgi_app(environ, start_response)
+        if raw is None:
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        response = _hit(Entry.load(raw))
+        offered = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if logs.REQUEST_ID.match(offered) else uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        response.make_conditional(web_request)
+        if st.log_requests:
+            logs.ACCESS.info(
+                "%s %s %s",
+                web_request.method,
+                web_request.path,
+                response.status_code,
+                extra={
+                    "method": web_request.method,
+                    "path": web_request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "endpoint": "cache",
+                    "request_id": request_id,
+                },
+            )
+        return response(environ, start_response)
 
 
 def _personal() -> bool:
@@ -624,6 +711,8 @@ def init_app(app: Flask) -> None:
         return
     url = _redis_url(app)
     prefix = app.config["CACHE_KEY_PREFIX"]
+    with app.app_context():
+        engine = db.engine
     st = State(
         store=RedisStore(url, prefix) if url else MemoryStore(app.config["CACHE_MEMORY_MB"] << 20),
         release=release_of(app),
@@ -632,6 +721,16 @@ def init_app(app: Flask) -> None:
         max_age=app.config["CACHE_MAX_AGE"],
         max_entry=app.config["CACHE_MAX_ENTRY_KB"] << 10,
         timezone=ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]),
+        engine=engine,
+        languages=tuple(
+            code.strip() for code in app.config["LANGUAGES"].split(",") if code.strip()
+        ),
+        default_locale=app.config["BABEL_DEFAULT_LOCALE"],
+        cookies=(
+            app.config["SESSION_COOKIE_NAME"],
+            app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        ),
+        log_requests=app.config["LOG_REQUESTS"],
     )
     app.extensions["portal_cache"] = st
     _watch_writes(app, st)
@@ -640,10 +739,15 @@ def init_app(app: Flask) -> None:
     def cache_bump_command() -> None:
         """Drop every cached page (after a change made outside the app, e.g. by hand in psql)."""
         bump_generation(app)
-        print(f"response cache: generation now {_read_generation_outside(app, st)}")
+        print(f"response cache: generation now {_read_generation(st)}")
 
     app.before_request(serve_from_cache)
     # Flask runs after_request hooks last-registered first: prepare() before every other hook,
     # store() after them all, so that it keeps the answer as it is sent.
     app.after_request(prepare)
     app.after_request_funcs.setdefault(None, []).insert(0, store)
+    # The fast path sits inside ProxyFix, so that it sees the scheme the app sees.
+    if isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app.app = FastPath(app.wsgi_app.app, st)
+    else:
+        app.wsgi_app = FastPath(app.wsgi_app, st)

@@ -517,3 +517,61 @@ def test_cache_bump_command(app, client, trades, runner):
     assert result.exit_code == 0, result.output
     assert "generation now" in result.output
     assert _cache_status(client.get("/trades")) == "miss"
+
+
+# ---------------------------------------------------------------- the WSGI fast path
+
+
+def test_a_hit_is_served_before_flask_with_its_own_request_id(app, client, trades, caplog):
+    import logging
+
+    app.extensions["portal_cache"].log_requests = True
+    client.get("/trades")
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        hit = client.get("/trades", headers={"X-Request-ID": "abcdef12-3456"})
+    assert _cache_status(hit) == "hit"
+    assert hit.headers["X-Request-ID"] == "abcdef12-3456"
+    (record,) = [r for r in caplog.records if r.name == "portal.access"]
+    assert record.endpoint == "cache" and record.status == 200
+    assert record.request_id == "abcdef12-3456"
+    head = client.head("/trades")
+    assert head.status_code == 200 and head.get_data() == b""
+    assert client.get("/trades", headers={"If-None-Match": hit.headers["ETag"]}).status_code == 304
+
+
+def test_the_fast_path_and_the_app_choose_the_same_language(app):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from portal import i18n
+
+    st = app.extensions["portal_cache"]
+    cases = [
+        ("", None),
+        ("?lang=en", None),
+        ("?lang=EN", "zh_Hans_CN"),
+        ("?lang=zh-cn", "en"),
+        ("?lang=fr", "en"),
+        ("?lang=", "en"),
+        ("", "en"),
+        ("", "fr"),
+        ("", "zh_Hans_CN"),
+        ("?lang=%20en%20", None),
+    ]
+    for query, cookie in cases:
+        headers = {"Cookie": f"lang={cookie}"} if cookie else {}
+        with app.test_request_context(f"/trades{query}", headers=headers):
+            chosen = i18n.select_locale()
+        request = Request(EnvironBuilder(path=f"/trades{query}", headers=headers).get_environ())
+        assert caching.locale_of(st, request) == chosen, (query, cookie)
+
+
+def test_behind_a_proxy_the_scheme_is_keyed_as_the_app_sees_it(app_config, trades):
+    from portal import create_app
+
+    proxied = create_app({**app_config, "PROXY_COUNT": 1})
+    client = proxied.test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    client.get("/trades", headers=https)
+    assert _cache_status(client.get("/trades", headers=https)) == "hit"
+    assert _cache_status(client.get("/trades")) == "miss"
