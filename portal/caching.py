@@ -114,6 +114,7 @@ _DML = re.compile(
     r"|REPLACE\s+INTO)\s+(?:ONLY\s+)?\"?(\w+)",
     re.IGNORECASE,
 )
+_CTE_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b", re.IGNORECASE)
 _WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", "REPLACE")
 
 COMPRESSED_TYPES = [
@@ -323,6 +324,20 @@ def _bump_in_database(dbapi_connection) -> None:
         cursor.close()
 
 
+def writes_public_data(statement: str) -> bool:
+    """Whether an SQL statement may change what a public page shows."""
+    head = statement.lstrip()[:8].upper()
+    if head.startswith("WITH"):
+        # A statement behind a CTE: a write if it holds one (its target is not parsed).
+        return bool(_CTE_WRITE.search(statement))
+    if not head.startswith(_WRITE_WORDS):
+        return False
+    if head.startswith("TRUNCATE"):
+        return True  # it names several tables: it always counts
+    found = _DML.match(statement)
+    return (found.group(1).lower() if found else "") not in PRIVATE_TABLES
+
+
 def _watch_writes(app: Flask, st: State) -> None:
     """Bump the generation after a committed transaction that wrote a public table.
 
@@ -335,14 +350,8 @@ def _watch_writes(app: Flask, st: State) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _seen(conn, _cursor, statement, _parameters, _context, _executemany):
-        head = statement.lstrip()[:8].upper()
-        if not head.startswith(_WRITE_WORDS):
-            return
-        found = _DML.match(statement)
-        table = found.group(1).lower() if found else ""
-        if table in PRIVATE_TABLES:
-            return
-        conn.info["cache_dirty"] = True
+        if writes_public_data(statement):
+            conn.info["cache_dirty"] = True
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn):

@@ -575,3 +575,22 @@ def test_behind_a_proxy_the_scheme_is_keyed_as_the_app_sees_it(app_config, trade
     client.get("/trades", headers=https)
     assert _cache_status(client.get("/trades", headers=https)) == "hit"
     assert _cache_status(client.get("/trades")) == "miss"
+
+
+@pytest.mark.parametrize(
+    "statement, counts",
+    [
+        ("SELECT * FROM trade", False),
+        ("INSERT INTO audit_event (id) VALUES (1)", False),
+        ('UPDATE "user_account" SET name = 1', False),
+        ("INSERT INTO trade (id) VALUES (1)", True),
+        ("  update listing set status = 'x'", True),
+        ("DELETE FROM announcement WHERE id = 1", True),
+        ('TRUNCATE "audit_event", "trade" RESTART IDENTITY CASCADE', True),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
+        ("WITH x AS (SELECT 1) INSERT INTO trade SELECT * FROM x", True),
+        ("INSERT OR REPLACE INTO holding (id) VALUES (1)", True),
+    ],
+)
+def test_which_statements_advance_the_generation(statement, counts):
+    assert caching.writes_public_data(statement) is counts
