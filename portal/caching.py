@@ -209,6 +209,12 @@ class RedisStore:
     def __init__(self, url: str, prefix: str):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.generation_key = f"{prefix}:generation"
+        self.prefix = prefix
+
+    def clear(self) -> None:
+        """Delete every stored page of this prefix (the generation stays)."""
+        for key in self.client.scan_iter(match=f"{self.prefix}:page:*", count=1000):
+            self.client.delete(key)
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(key)
