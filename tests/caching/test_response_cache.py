@@ -35,6 +35,25 @@ def _text(response) -> str:
 
 
 @pytest.fixture
+def make_app(app, app_config):
+    """make_app(**settings): another app on the same database (another worker or server); its
+    engine is closed after the test, before `app` empties the tables."""
+    from portal import create_app
+
+    made = []
+
+    def make(**settings):
+        made.append(create_app({**app_config, **settings}))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def trades(app):
     with app.app_context():
         buyer = factories.make_enterprise("缓存测试买方有限公司")
@@ -427,10 +446,8 @@ def test_tick_bumps_the_generation(app, client, trades, runner):
     assert _cache_status(client.get("/trades")) == "miss"
 
 
-def test_the_generation_lives_in_the_database_without_redis(app_config):
-    from portal import create_app
-
-    app = create_app({**app_config, "CACHE_REDIS_URL": "", "RATELIMIT_STORAGE_URI": "memory://"})
+def test_the_generation_lives_in_the_database_without_redis(make_app):
+    app = make_app(CACHE_REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
     assert isinstance(app.extensions["portal_cache"].store, caching.MemoryStore)
     st = app.extensions["portal_cache"]
     # The row is made by the migration, and again by the first bump after the tables were emptied.
@@ -442,15 +459,10 @@ def test_the_generation_lives_in_the_database_without_redis(app_config):
         factories.make_enterprise("代数测试企业")
         db.session.commit()
     assert int(caching._read_generation(st)) == int(before) + 2
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
-def test_the_cache_can_be_turned_off(app_config, trades):
-    from portal import create_app
-
-    app = create_app({**app_config, "CACHE_ENABLED": False})
+def test_the_cache_can_be_turned_off(make_app, trades):
+    app = make_app(CACHE_ENABLED=False)
     client = app.test_client()
     client.get("/trades")
     response = client.get("/trades", headers={"Accept-Encoding": "br"})
@@ -486,30 +498,19 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
 @pytest.fixture
-def redis_app(app_config):
+def redis_settings():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    from portal import create_app
-
-    app = create_app(
-        {**app_config, "CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"t{uuid.uuid4().hex}"}
-    )
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return {"CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"t{uuid.uuid4().hex}"}
 
 
-def test_redis_holds_entries_and_generation_for_every_server(redis_app, trades):
-    from portal import create_app
-
+def test_redis_holds_entries_and_generation_for_every_server(make_app, redis_settings, trades):
+    redis_app = make_app(**redis_settings)
     first = redis_app.test_client()
     # Another server: its own process memory, the same Redis and database.
-    other = create_app(
-        {**redis_app.config, "CACHE_KEY_PREFIX": redis_app.config["CACHE_KEY_PREFIX"]}
-    ).test_client()
+    other = make_app(**redis_settings).test_client()
     assert _cache_status(first.get("/trades")) == "miss"
     assert _cache_status(other.get("/trades")) == "hit"
     store = redis_app.extensions["portal_cache"].store
@@ -578,10 +579,8 @@ def test_the_fast_path_and_the_app_choose_the_same_language(app):
         assert caching.locale_of(st, request) == chosen, (query, cookie)
 
 
-def test_behind_a_proxy_the_scheme_is_keyed_as_the_app_sees_it(app_config, trades):
-    from portal import create_app
-
-    proxied = create_app({**app_config, "PROXY_COUNT": 1})
+def test_behind_a_proxy_the_scheme_is_keyed_as_the_app_sees_it(make_app, trades):
+    proxied = make_app(PROXY_COUNT=1)
     client = proxied.test_client()
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     client.get("/trades", headers=https)
