@@ -5,7 +5,7 @@
   memory); XLSX, PNG and PDF are sent as they are.
 - Headers: every anonymous GET/HEAD 200 of a public page gets `Cache-Control: public,
   max-age=CACHE_MAX_AGE` (capped at the next scheduled change) and an ETag, and If-None-Match
-  is answered with 304; anything shown to a signed-in user is `private, no-store`.
+  is answered with 304; anything shown to a signed-in user is `no-store`.
 - The response cache: whole responses for anonymous visitors, in Redis (CACHE_REDIS_URL) or in
   this process (LRU, bounded in bytes). The key holds every input that changes a page (see
   `_key_material`); requests that carry anything else that could (a session) are not served
