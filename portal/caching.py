@@ -204,23 +204,35 @@ class MemoryStore:
 
 class RedisStore:
     """Entries shared by every worker and server, each with its TTL (Redis evicts by its own
-    maxmemory policy; give it one, e.g. allkeys-lru, when the instance is not the cache's alone)."""
+    maxmemory policy; give it one, e.g. allkeys-lru, when the instance is not the cache's alone).
+    The pages this worker served lately are also kept in its memory, so that a hit costs one
+    round trip (the generation), not two: the generation is in the key, so a copy is never stale."""
 
-    def __init__(self, url: str, prefix: str):
+    def __init__(self, url: str, prefix: str, local_bytes: int):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.generation_key = f"{prefix}:generation"
         self.prefix = prefix
-
-    def clear(self) -> None:
-        """Delete every stored page of this prefix (the generation stays)."""
-        for key in self.client.scan_iter(match=f"{self.prefix}:page:*", count=1000):
-            self.client.delete(key)
+        self.local = MemoryStore(local_bytes)
 
     def get(self, key: str) -> bytes | None:
-        return self.client.get(key)
+        found = self.local.get(key)
+        if found is not None:
+            return found
+        found = self.client.get(key)
+        if found is not None:
+            expires = json.loads(found.partition(b"\n")[0])["e"]
+            self.local.set(key, found, expires - time.time())
+        return found
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self.client.set(key, value, px=max(1, int(ttl * 1000)))
+        self.local.set(key, value, ttl)
+
+    def clear(self) -> None:
+        """Delete every stored page of this prefix (the generation stays)."""
+        self.local.clear()
+        for key in self.client.scan_iter(match=f"{self.prefix}:page:*", count=1000):
+            self.client.delete(key)
 
     def read_generation(self) -> str:
         return (self.client.get(self.generation_key) or b"0").decode()
@@ -729,7 +741,11 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     st = State(
-        store=RedisStore(url, prefix) if url else MemoryStore(app.config["CACHE_MEMORY_MB"] << 20),
+        store=(
+            RedisStore(url, prefix, app.config["CACHE_MEMORY_MB"] << 20)
+            if url
+            else MemoryStore(app.config["CACHE_MEMORY_MB"] << 20)
+        ),
         release=release_of(app),
         prefix=prefix,
         ttl=app.config["CACHE_TTL"],

@@ -524,6 +524,18 @@ def test_redis_holds_entries_and_generation_for_every_server(make_app, redis_set
     assert _cache_status(first.get("/trades")) == "hit"
 
 
+def test_a_worker_keeps_its_own_copy_of_redis_entries(make_app, redis_settings, trades):
+    app = make_app(**redis_settings)
+    client = app.test_client()
+    client.get("/trades")
+    store = app.extensions["portal_cache"].store
+    for key in store.client.scan_iter(match=f"{redis_settings['CACHE_KEY_PREFIX']}:page:*"):
+        store.client.delete(key)
+    assert _cache_status(client.get("/trades")) == "hit"  # from this worker's memory
+    _withdraw(app, trades[0])  # a new generation: the copy is never read again
+    assert trades[0] not in client.get("/trades").get_data(as_text=True)
+
+
 def test_cache_bump_command(app, client, trades, runner):
     client.get("/trades")
     result = runner.invoke(args=["cache-bump"])
