@@ -8,8 +8,9 @@
   is answered with 304; anything shown to a signed-in user is `no-store`.
 - The response cache: whole responses for anonymous visitors, in Redis (CACHE_REDIS_URL) or in
   this process (LRU, bounded in bytes). The key holds every input that changes a page (see
-  `_key_material`); requests that carry anything else that could (a session) are not served
-  from it, and responses that could be personal are never stored.
+  `key_material`); requests that carry anything else that could (a session) are not served
+  from it, and responses that could be personal are never stored. A stored page is sent by
+  `FastPath`, a WSGI middleware, before Flask's request machinery runs.
 - Invalidation: a generation counter, bumped after any commit that wrote a public table (a
   listener on the engine sees every INSERT/UPDATE/DELETE/TRUNCATE, from the ORM or not) and by
   `flask tick`. The generation is part of the key and of the ETag, so a change is seen at once by
