@@ -11,7 +11,9 @@ of its own with BENCH_COMPLIANCE_RECORDS (default 100,000) records in one period
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1,
 BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them), BENCH_ONLY=registry
-(only the public profiles with their registry section and ledger pages).
+(only the public profiles with their registry section and ledger pages), BENCH_ONLY=cache
+(only bench/cache_bench.py: hello world, a list page uncached and from the warm response cache,
+under gunicorn over loopback).
 """
 
 from __future__ import annotations
@@ -292,6 +294,23 @@ def write_results(results: dict) -> None:
             *(f"| {url} | {p95} |" for url, p95 in admin["p95_ms_by_url"].items()),
             "",
         ]
+    cache = results.get("cache")
+    if cache:
+        loop, cpu = cache["loopback"], cache["test_client"]
+        lines += [
+            f"## Response cache ({cpu['url']}; gunicorn, {loop['workers']} workers, "
+            f"{loop['client_threads']} client threads over loopback, {loop['seconds']} s each)",
+            "",
+            "| measure | hello world | list uncached | list warm cache |",
+            "| --- | --- | --- | --- |",
+            f"| requests/s | {loop['hello_world']['rps']} | {loop['list_uncached']['rps']} "
+            f"| {loop['list_warm_cache']['rps']} |",
+            f"| ÷ hello world | 1 | {loop['uncached_over_hello']} | {loop['warm_over_hello']} "
+            f"(goal ≥ {loop['goal_warm_over_hello']}) |",
+            f"| CPU ms per request (test client) | | {cpu['cpu_ms_uncached']} "
+            f"| {cpu['cpu_ms_warm_cache']} |",
+            "",
+        ]
     if "search" in results:
         lines += [
             "## Search",
@@ -323,6 +342,13 @@ def main() -> None:
         print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
         write_results(results)
         return
+    if os.environ.get("BENCH_ONLY") == "cache":
+        from bench import cache_bench
+
+        cache_bench.main(results, url)
+        print(json.dumps(results["cache"], ensure_ascii=False, indent=2))
+        write_results(results)
+        return
     results["pages"] = page_benchmark(url, rounds)
     measured = statistics_benchmark(url, rounds)
     results["pages"]["statistics_pages"] = measured["statistics_pages"]
@@ -346,6 +372,11 @@ def main() -> None:
     # Its own scratch database: one period of BENCH_COMPLIANCE_RECORDS records.
     compliance_admin_bench.main(results)
     print(json.dumps(results["compliance_admin"], ensure_ascii=False, indent=2))
+    write_results(results)
+    from bench import cache_bench
+
+    cache_bench.main(results, url)
+    print(json.dumps(results["cache"], ensure_ascii=False, indent=2))
     write_results(results)
     if not os.environ.get("BENCH_SKIP_SEARCH"):
         try:

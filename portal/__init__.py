@@ -19,6 +19,7 @@ from portal import (
     assets,
     audit,
     benchmarks,
+    caching,
     cli,
     compliance,
     converters,
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    caching.init_app(app)  # last: its hooks wrap every other one
     return app
 
 

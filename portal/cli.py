@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from portal.caching import bump_generation
 from portal.disclosure import reconcile as reconciliation
 from portal.extensions import db
 from portal.prices import services as prices_services
@@ -71,6 +72,9 @@ def init_app(app: Flask) -> None:
             sync_pending(app)
         except Exception as error:  # noqa: BLE001 — search catches up on its own later
             click.echo(f"search sync skipped: {error}", err=True)
+        # Pages whose content changed with the time alone (a scheduled announcement now public,
+        # search results now indexed) are rendered anew: every cached page is dropped.
+        bump_generation(app)
         click.echo(
             f"finalized {len(report.finalized)} publicity notice(s); "
             f"{len(report.waiting)} waiting on unanswered objections; "

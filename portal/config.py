@@ -83,6 +83,19 @@ class Config:
     # A session ends this long after its login, however active it has been.
     SESSION_ABSOLUTE_HOURS = 12
     RATELIMIT_STORAGE_URI = "memory://"
+    # The response cache of anonymous pages (portal/caching.py). CACHE_REDIS_URL: a Redis all
+    # servers share (empty: RATELIMIT_STORAGE_URI when that is a Redis, else each worker's memory).
+    CACHE_ENABLED = True
+    CACHE_REDIS_URL = ""
+    CACHE_KEY_PREFIX = "portal"  # keys in Redis start with it: one per site sharing a Redis
+    CACHE_TTL = 300  # seconds a stored page lives at most (a change replaces it at once anyway)
+    CACHE_MAX_AGE = 60  # Cache-Control max-age of anonymous pages, API answers and downloads
+    CACHE_MEMORY_MB = 32  # per worker, without Redis: least recently used pages go first
+    CACHE_MAX_ENTRY_KB = 1024  # larger answers are not stored
+    # Compression (Flask-Compress): answers smaller than this are sent as they are.
+    COMPRESS_MIN_SIZE = 500
+    COMPRESS_BR_LEVEL = 4  # brotli quality 0–11
+    COMPRESS_LEVEL = 6  # gzip level 1–9
     RATELIMIT_ENABLED = True
     # The JSON API's budget per client address, shared by all its endpoints, in Flask-Limiter's
     # notation ("120 per minute", or several: "120 per minute;3000 per hour"). docs/api.md states it.

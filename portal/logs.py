@@ -23,10 +23,13 @@ ACCESS = logging.getLogger("portal.access")
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp `request_id` on every record (empty outside a request)."""
+    """Stamp `request_id` on every record (empty outside a request, unless given)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "") if has_request_context() else ""
+        if has_request_context():
+            record.request_id = g.get("request_id", "")
+        else:  # the response cache's fast path names it itself, outside Flask
+            record.request_id = getattr(record, "request_id", "")
         return True
 
 

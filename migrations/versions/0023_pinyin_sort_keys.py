@@ -2,7 +2,7 @@
 announcements by category and status
 
 Revision ID: 0023_pinyin_sort_keys
-Revises: 0021_takeback_reports
+Revises: 0022_cache
 Create Date: 2026-12-01 02:40:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from pypinyin import Style, lazy_pinyin
 
 revision = "0023_pinyin_sort_keys"
-down_revision = "0021_takeback_reports"
+down_revision = "0022_cache"
 branch_labels = None
 depends_on = None
 

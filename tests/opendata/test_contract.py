@@ -98,7 +98,8 @@ def test_the_api_keeps_to_its_document(app, api_records, path, mode):
         database=None,
     )
     def run(case):
-        response = case.call_and_validate()
+        # Called through WSGI, where no HTTP client undoes a Content-Encoding: ask for none.
+        response = case.call_and_validate(headers={"Accept-Encoding": "identity"})
         calls.append(response.status_code)
 
     run()
