@@ -19,6 +19,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from portal import caching
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.disclosure.models import Listing, Trade
 from portal.enterprises.models import Enterprise
@@ -166,7 +167,12 @@ def apply_outbox(app: Flask | None = None, timeout: float = 30.0) -> int:
     with store.lock(timeout=timeout):
         ix = store.open_index()
         path = store.root / store.generation()
-        return _apply_rows(store, ix, path, store.position(path))
+        applied = _apply_rows(store, ix, path, store.position(path))
+    if applied:
+        # The commit that wrote these rows advanced the response cache's generation before the
+        # index held them: a search page rendered in between must not outlive it.
+        caching.bump_generation(app)
+    return applied
 
 
 def index_documents(records) -> int:
@@ -233,6 +239,8 @@ def sync_pending(app: Flask | None = None, timeout: float = 30.0) -> dict:
                     store.write(keys, docs)
                     due = len(docs)
             store.set_reconciled_at(now.isoformat(sep=" "))
+        if due:
+            caching.bump_generation(app)
     return {"applied": applied, "scheduled": due}
 
 
@@ -279,6 +287,7 @@ def reindex_all(progress=print, app: Flask | None = None) -> int:
             # Changes committed while we were building.
             _apply_rows(store, ix, path, start_position)
             store.swap(path)
+    caching.bump_generation(app)  # search pages stored before the swap answered from the old index
     progress(f"完成：{count} 条，用时 {time.perf_counter() - started:.1f}s，当前索引 {path.name}")
     return count
 

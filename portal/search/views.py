@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.i18n import RequestFormats, localized
@@ -41,15 +41,21 @@ def results():
     if found.total and page > found.pages:
         abort(404)
     snippets.fill(found.hits, RequestFormats())
-    return render(
+    response = make_response(
+        render(
         "search/results.html",
         "search/_results.html",
         results=found,
         q=q,
         record_url=record_url,
         facet_names=facet_names(),
-        breadcrumbs=[(_("全站搜索"), None)],
+            breadcrumbs=[(_("全站搜索"), None)],
+        )
     )
+    if found.unavailable:
+        # "Search is being rebuilt" is true for a moment only: no cache keeps it.
+        response.cache_control.no_store = True
+    return response
 
 
 @bp.get("/suggest")

@@ -35,7 +35,7 @@ def _page_keys(client, url: str, pattern: str) -> list[str]:
 KEY_PATTERNS = {
     "/listings": r">(YNQ-GP-\d{4}-\d{6})</a>",
     "/trades": r">(YNQ-CJ-\d{4}-\d{6})</a>",
-    "/enterprises": r"<td>([0-9A-Z]{18})</td>",
+    "/enterprises": r"<td class=\"code\"[^>]*>([0-9A-Z]{18})</td>",
     "/compliance/2024": r"([0-9A-Z]{18})",
 }
 
