@@ -43,12 +43,12 @@ def results():
     snippets.fill(found.hits, RequestFormats())
     response = make_response(
         render(
-        "search/results.html",
-        "search/_results.html",
-        results=found,
-        q=q,
-        record_url=record_url,
-        facet_names=facet_names(),
+            "search/results.html",
+            "search/_results.html",
+            results=found,
+            q=q,
+            record_url=record_url,
+            facet_names=facet_names(),
             breadcrumbs=[(_("全站搜索"), None)],
         )
     )
