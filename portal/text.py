@@ -4,7 +4,9 @@ the pinyin key that puts Chinese names in the order readers expect."""
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import DefaultConverter
+from pypinyin.core import Pinyin
 
 SORT_KEY_LENGTH = 300
 
@@ -55,6 +57,33 @@ def escape_markdown(text) -> str:
     )
 
 
+class _RememberingConverter(DefaultConverter):
+    """pypinyin's own conversion, with each segment's result remembered: names repeat a few
+    thousand words (城市, 有限公司, 化工…), and converting one (phrase look-up, then styling each
+    syllable with regular expressions) was nearly all of a key's cost. The result is the
+    library's, call for call; the memory is bounded."""
+
+    LIMIT = 200_000
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._converted: dict[tuple, list[list[str]]] = {}
+
+    def convert(self, words, style, heteronym, errors, strict, **kwargs):
+        if kwargs or not isinstance(errors, str):
+            return super().convert(words, style, heteronym, errors, strict, **kwargs)
+        key = (words, style, heteronym, errors, strict)
+        found = self._converted.get(key)
+        if found is None:
+            found = super().convert(words, style, heteronym, errors, strict)
+            if len(self._converted) < self.LIMIT:
+                self._converted[key] = found
+        return [list(syllables) for syllables in found]
+
+
+_pinyin = Pinyin(_RememberingConverter())
+
+
 def pinyin_sort_key(name: str) -> str:
     """A key that sorts names by pinyin, as a Chinese index does: 安阳 (an1 yang2) before 北京
     (bei3 jing1) before 郑州 (zheng4 zhou1), where code-point order puts 北 (U+5317) first.
@@ -63,5 +92,5 @@ def pinyin_sort_key(name: str) -> str:
     digits stay as they are, case folded. Stored beside the name and indexed, so lists sort from
     the index (the column compares bytewise: COLLATE "C" on PostgreSQL, SQLite's default).
     """
-    syllables = lazy_pinyin(to_halfwidth(name), style=Style.TONE3, errors="default")
+    syllables = _pinyin.lazy_pinyin(to_halfwidth(name), style=Style.TONE3, errors="default")
     return " ".join(part.strip().lower() for part in syllables if part.strip())[:SORT_KEY_LENGTH]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select, text
 
 from portal.compliance.models import ComplianceRecord
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.text import pinyin_sort_key
+from portal.text import SORT_KEY_LENGTH, pinyin_sort_key, to_halfwidth
 from tests import factories as f
 
 # Code-point order would put 北 (U+5317) before 安 (U+5B89); pinyin puts an before bei before zheng.
@@ -22,6 +23,25 @@ def test_the_key_follows_pinyin_with_tones_and_folds_letters():
     assert pinyin_sort_key("ＡＢＣ能源") == "abc neng2 yuan2"
     assert sorted(NAMES, key=pinyin_sort_key) == EXPECTED
     assert sorted(NAMES) != EXPECTED
+
+
+def test_the_remembered_conversion_is_the_librarys():
+    # Polyphones read by their phrase (重庆 chong, 重量 zhong; 银行 hang, 行长 xing zhang), asked
+    # twice so that the second answer comes from the converter's memory.
+    names = [
+        "重庆银行行长",
+        "重量长行",
+        "单县单于",
+        "ＡＢＣ１２３能源",
+        "",
+        "调整调动",
+        "重庆银行行长",
+    ]
+    for name in names * 2:
+        syllables = lazy_pinyin(to_halfwidth(name), style=Style.TONE3, errors="default")
+        expected = " ".join(part.strip().lower() for part in syllables if part.strip())
+        assert pinyin_sort_key(name) == expected[:SORT_KEY_LENGTH]
+    assert pinyin_sort_key("重庆银行行长") == "chong2 qing4 yin2 hang2 hang2 zhang3"
 
 
 def _names_in(html: str) -> list[str]:
