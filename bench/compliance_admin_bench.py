@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from bench.run import DATA, time_requests
+from bench.run import DATA, bench_app, time_requests
 
 YEAR = 2024
 TARGET_P95_MS = 300
@@ -211,13 +211,10 @@ def deep_cursor(app, depth: int) -> str:
 def benchmark(url: str, rounds: int) -> dict:
     from sqlalchemy import select
 
-    from portal import create_app
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False}
-    )
+    app = bench_app(url)
     client = app.test_client()
     sign_in(app, client)
     with app.app_context():

@@ -26,9 +26,9 @@ def _peak_mb() -> float:
 
 def measure(url: str, database_url: str) -> dict:
     """In this process: the export's rows, seconds and peak memory above the level before it."""
-    from portal import create_app
+    from bench.run import bench_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False})
+    app = bench_app(database_url)
     client = app.test_client()
     warm = client.get(url + "?date_from=2099-01-01")  # imports, templates, one empty export
     warm.get_data()

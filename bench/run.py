@@ -10,6 +10,7 @@ of its own with BENCH_COMPLIANCE_RECORDS (default 100,000) records in one period
 
 Settings (environment): BENCH_SCALE (default 100000), BENCH_DATABASE_URL (default a SQLite file in
 bench/.data/), BENCH_REQUESTS (timed requests per URL group, default 300), BENCH_SKIP_SEARCH=1,
+BENCH_ONLY=pages (the page groups, public compliance lists and profiles with their registry section),
 BENCH_ONLY=statistics (only the statistics pages, e.g. after a change to them), BENCH_ONLY=registry
 (only the public profiles with their registry section and ledger pages), BENCH_ONLY=cache
 (only bench/cache_bench.py: hello world, a list page uncached and from the warm response cache,
@@ -77,6 +78,22 @@ def prepare_database(scale: int) -> str:
     return url
 
 
+def bench_app(url: str, **settings):
+    """The app as the benchmarks time it: no rate limit, no access log and no response cache (the
+    figures are of answering a request; bench/cache_bench.py measures the cache on its own)."""
+    from portal import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "LOG_REQUESTS": False,
+            "CACHE_ENABLED": False,
+            **settings,
+        }
+    )
+
+
 def time_requests(client, urls: list[str], rounds: int) -> dict:
     """Time each request through the whole Flask stack (routing, queries, templates)."""
     for url in urls[:20]:  # warm caches and the connection pool
@@ -108,14 +125,11 @@ def time_requests(client, urls: list[str], rounds: int) -> dict:
 def page_benchmark(url: str, rounds: int) -> dict:
     from sqlalchemy import select
 
-    from portal import create_app
     from portal.disclosure.models import Listing, Trade
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False}
-    )
+    app = bench_app(url)
     rng = random.Random(7)
     with app.app_context():
         listing_numbers = db.session.scalars(
@@ -151,9 +165,18 @@ def page_benchmark(url: str, rounds: int) -> dict:
         f"/listings/{n}" for n in rng.sample(listing_numbers, min(100, len(listing_numbers)))
     ] + [f"/trades/{n}" for n in rng.sample(trade_numbers, min(100, len(trade_numbers)))]
     profiles = [f"/enterprises/{u}" for u in rng.sample(usccs, min(50, len(usccs)))]
+    # The public compliance lists on their own: holdings come from the registry's holding table.
+    compliance = [
+        "/compliance/2024",
+        "/compliance/2024?status=non_compliant",
+        "/compliance/2023?division=410400&variety=energy",
+        "/compliance/2024?page=40",
+        "/compliance/2022?industry=steel&sort=-shortfall",
+    ]
     return {
         "corpus": counts,
         "list_pages_with_filters": time_requests(client, lists, rounds),
+        "compliance_lists": time_requests(client, compliance, rounds),
         "detail_pages": time_requests(client, details, rounds),
         "enterprise_profiles": time_requests(client, profiles, max(50, rounds // 3)),
         "home": time_requests(client, ["/"], max(30, rounds // 10)),
@@ -175,11 +198,8 @@ STATISTICS_URLS = [
 
 def statistics_benchmark(url: str, rounds: int) -> dict:
     """The statistics page and the daily report: read from market_daily_summary, target p95 30 ms."""
-    from portal import create_app
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_REQUESTS": False}
-    )
+    app = bench_app(url)
     client = app.test_client()
     return {
         "statistics_pages": time_requests(client, STATISTICS_URLS, rounds),
@@ -192,12 +212,11 @@ def registry_benchmark(url: str, rounds: int) -> dict:
     movements with their records), and its ledger pages by cursor: target p95 30 ms."""
     from sqlalchemy import func, select
 
-    from portal import create_app
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
     from portal.registry.models import Holding
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    app = bench_app(url)
     rng = random.Random(11)
     with app.app_context():
         entries = func.sum(Holding.entries)
@@ -332,6 +351,15 @@ def main() -> None:
     }
     url = prepare_database(scale)
     results["database"] = url.split("://")[0]
+    if os.environ.get("BENCH_ONLY") == "pages":
+        # The page groups and the registry's profiles, e.g. on PostgreSQL (BENCH_DATABASE_URL).
+        results["pages"] = page_benchmark(url, rounds)
+        measured = registry_benchmark(url, rounds)
+        for name in ("profiles_with_registry", "ledger_pages"):
+            results["pages"][name] = measured[name]
+        print(json.dumps(results["pages"], ensure_ascii=False, indent=2))
+        write_results(results)
+        return
     if os.environ.get("BENCH_ONLY") == "registry":
         results["pages"] = registry_benchmark(url, rounds)
         print(json.dumps(results["pages"], ensure_ascii=False, indent=2))

@@ -108,6 +108,8 @@ def make_app(url: str, index_dir: Path):
             # The benchmark measures searching, not catching up with an outbox nobody writes.
             "SEARCH_CATCH_UP": False,
             "SEARCH_REBUILD": "inline",
+            # Searching is timed, not the response cache's answer to a repeated query.
+            "CACHE_ENABLED": False,
         }
     )
 
