@@ -122,6 +122,8 @@ def build(url: str, records: int) -> None:
                             "period_year": YEAR,
                             "variety_code": variety,
                             "sort_name": row["name_sort"],
+                            "division_code": row["division_code"],
+                            "industry_code": row["industry_code"],
                             "actual": actual,
                             "status": status,
                             "shortfall": shortfall,

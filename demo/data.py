@@ -752,6 +752,8 @@ class _Generator:
         row = {
             "enterprise_id": unit.id,
             "sort_name": _sort_key(unit.name),
+            "division_code": unit.division_code,
+            "industry_code": unit.industry_code,
             "period_year": year,
             "variety_code": variety,
             "actual": None,

@@ -57,6 +57,12 @@ class ComplianceRecord(db.Model):
         ),
         Index("ix_compliance_period_status", "period_year", "status", "sort_name", "id"),
         Index("ix_compliance_period_sort_name", "period_year", "sort_name", "id"),
+        Index(
+            "ix_compliance_period_division_name", "period_year", "division_code", "sort_name", "id"
+        ),
+        Index(
+            "ix_compliance_period_industry_name", "period_year", "industry_code", "sort_name", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +79,10 @@ class ComplianceRecord(db.Model):
     # The unit's Enterprise.name_sort, copied so that the period's list sorts by name from an
     # index of this table alone (kept by the mapper events below).
     sort_name: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    # The unit's division and industry, copied for the same reason: the list filters by them from
+    # an index of this table, not by reading each unit of the period in name order.
+    division_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
+    industry_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     period: Mapped[CompliancePeriod] = relationship()
@@ -116,18 +126,36 @@ class ComplianceRecord(db.Model):
         return self.quota + self.bought - self.sold - self.taken_back
 
 
+# What a record copies from its unit: (the unit's column, the record's).
+UNIT_COPIES = (
+    ("name_sort", "sort_name"),
+    ("division_code", "division_code"),
+    ("industry_code", "industry_code"),
+)
+
+
 @event.listens_for(ComplianceRecord, "before_insert")
-def _copy_sort_name(_mapper, connection, record: ComplianceRecord) -> None:
-    record.sort_name = connection.scalar(
-        select(Enterprise.name_sort).where(Enterprise.id == record.enterprise_id)
-    )
+def _copy_from_unit(_mapper, connection, record: ComplianceRecord) -> None:
+    row = connection.execute(
+        select(*(getattr(Enterprise, source) for source, _ in UNIT_COPIES)).where(
+            Enterprise.id == record.enterprise_id
+        )
+    ).one()
+    for (_, target), value in zip(UNIT_COPIES, row, strict=True):
+        setattr(record, target, value)
 
 
 @event.listens_for(Enterprise, "after_update")
-def _follow_renamed_unit(_mapper, connection, unit: Enterprise) -> None:
-    if inspect(unit).attrs.name_sort.history.has_changes():
+def _follow_changed_unit(_mapper, connection, unit: Enterprise) -> None:
+    state = inspect(unit)
+    changed = {
+        target: getattr(unit, source)
+        for source, target in UNIT_COPIES
+        if state.attrs[source].history.has_changes()
+    }
+    if changed:
         connection.execute(
             update(ComplianceRecord)
             .where(ComplianceRecord.enterprise_id == unit.id)
-            .values(sort_name=unit.name_sort)
+            .values(**changed)
         )

@@ -561,30 +561,25 @@ COMPLIANCE_SORTS = {
     ),
 }
 COMPLIANCE_FILTERS = {
-    "division": equals(Enterprise.division_code),
-    "industry": equals(Enterprise.industry_code),
+    # The record's own copies of its unit's division and industry (kept by the model's events).
+    "division": equals(ComplianceRecord.division_code),
+    "industry": equals(ComplianceRecord.industry_code),
     "variety": equals(ComplianceRecord.variety_code),
     "status": equals(ComplianceRecord.status),
 }
 
 
-# The filters on the unit's own columns; the others, and every sort, read the record's table.
-UNIT_FILTERS = ("division", "industry")
-
-
 def compliance_query(year: int, filters: dict, *, with_unit: bool = False):
-    """The period's published rows, filtered and sorted as asked, and their count. `with_unit`
-    joins the unit even without a filter on it (for a load of its columns from the join)."""
+    """The period's published rows, filtered and sorted as asked, and their count. Every filter
+    and sort reads compliance_record alone, so a page and its count walk one index of it;
+    `with_unit` joins the unit (for a load of its columns from the join, as the exports do)."""
     conditions = [
         ComplianceRecord.period_year == year,
         *filter_conditions(COMPLIANCE_FILTERS, filters),
     ]
     stmt, count = select(ComplianceRecord), select(func.count(ComplianceRecord.id))
-    # The unit is joined only to filter by it: a sort or a count over the period alone then reads
-    # one index of compliance_record (the name sorts by the record's own copy of the key).
-    if with_unit or any(filters.get(name) for name in UNIT_FILTERS):
+    if with_unit:
         stmt = stmt.join(ComplianceRecord.enterprise)
-        count = count.join(ComplianceRecord.enterprise)
     stmt = sorted_by(stmt.where(*conditions), COMPLIANCE_SORTS, filters.get("sort"), "name")
     return stmt, count.where(*conditions)
 

@@ -82,6 +82,38 @@ def test_a_renamed_unit_moves_in_the_lists(app, client):
     assert api["results"][0]["enterprise"] == "阿坝示例化工有限公司"
 
 
+def _usccs_in(html: str) -> set[str]:
+    return set(re.findall(r"9[0-9A-Z]{17}", html))
+
+
+def test_the_division_and_industry_filters_follow_the_unit(app, client):
+    with app.app_context():
+        f.period(2024)
+        moved = f.enterprise("示例郑州化工有限公司", division="410100", industry="chemical")
+        stays = f.enterprise("示例洛阳钢铁有限公司", division="410300", industry="steel")
+        for unit in (moved, stays):
+            f.compliance(unit, 2024, "on_time")
+        db.session.commit()
+        moved_uscc, stays_uscc = moved.uscc, stays.uscc
+        record = db.session.scalar(
+            select(ComplianceRecord).where(ComplianceRecord.enterprise_id == moved.id)
+        )
+        assert (record.division_code, record.industry_code) == ("410100", "chemical")
+    assert _usccs_in(client.get("/compliance/2024?division=410100").get_data(as_text=True)) >= {
+        moved_uscc
+    }
+    with app.app_context():
+        unit = db.session.scalar(select(Enterprise).where(Enterprise.uscc == moved_uscc))
+        unit.division_code, unit.industry_code = "410300", "steel"
+        db.session.commit()
+    old = _usccs_in(client.get("/compliance/2024?division=410100").get_data(as_text=True))
+    new = _usccs_in(
+        client.get("/compliance/2024?division=410300&industry=steel").get_data(as_text=True)
+    )
+    assert moved_uscc not in old
+    assert {moved_uscc, stays_uscc} <= new
+
+
 def test_the_name_sort_is_served_by_an_index(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return  # the plan's wording is SQLite's; PostgreSQL chooses by its statistics
