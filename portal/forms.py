@@ -181,6 +181,20 @@ class DecimalField(wtforms.DecimalField):
         return "" if self.data is None else str(self.data)
 
 
+def money_field(label, *validators, description=None, maximum=PRICE_LIMIT) -> DecimalField:
+    """A sum in yuan above zero, to the fen: a price per unit, or with maximum=AMOUNT_LIMIT an
+    amount."""
+    return DecimalField(
+        label,
+        list(validators),
+        places=MONEY_PLACES,
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=maximum,
+        description=description,
+    )
+
+
 class IntegerField(wtforms.IntegerField):
     """A whole number within [minimum, maximum] (both required); a Chinese message otherwise."""
 
