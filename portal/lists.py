@@ -162,9 +162,7 @@ def render_list(form, query_factory, template: str, partial: str, **context):
     """Validate the filters, run one page, and render the full page or the results fragment."""
     page_number = parse_int(request.args.get("page"))
     if not form.validate():
-        response = render(template, partial, form=form, page=None, **context)
-        response.status_code = 400
-        return response
+        return render(template, partial, form=form, page=None, **context, status_code=400)
     stmt, _exact_count = query_factory(form.data)
     page = paginate(
         db.session,

@@ -116,9 +116,9 @@ def _statistics_page(name: str, form, crumbs, report):
     choices; invalid ones answer 400 with the form's errors."""
     template, partial = f"disclosure/{name}.html", f"disclosure/_{name}_results.html"
     if not form.validate():
-        response = render(template, partial, form=form, report=None, breadcrumbs=crumbs)
-        response.status_code = 400
-        return response
+        return render(
+            template, partial, form=form, report=None, breadcrumbs=crumbs, status_code=400
+        )
     return render(
         template, partial, form=form, fmt=TableFormats(), breadcrumbs=crumbs, **report(form)
     )
