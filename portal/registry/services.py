@@ -627,12 +627,9 @@ def mark_construction_warned(obligation: ConstructionObligation) -> None:
     )
 
 
-def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
-    """Take back the indicators of every project that did not start by its deadline (idempotent).
-
-    A start report the city has not yet decided holds the take-back back: the unit reported in
-    time, and a refusal lets the next run take the indicators back.
-    """
+def awaiting_start() -> tuple:
+    """Conditions on ConstructionObligation: the project has not started, its indicators were not
+    taken back, and no start report of it waits for the city's decision."""
     pending_report = (
         select(ConstructionStartReport.id)
         .where(
@@ -641,14 +638,22 @@ def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
         )
         .exists()
     )
+    return (
+        ConstructionObligation.started_on.is_(None),
+        ConstructionObligation.taken_back_at.is_(None),
+        ~pending_report,
+    )
+
+
+def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
+    """Take back the indicators of every project that did not start by its deadline (idempotent).
+
+    A start report the city has not yet decided holds the take-back back: the unit reported in
+    time, and a refusal lets the next run take the indicators back.
+    """
     due = (
         select(ConstructionObligation)
-        .where(
-            ConstructionObligation.started_on.is_(None),
-            ConstructionObligation.taken_back_at.is_(None),
-            ConstructionObligation.start_deadline < today,
-            ~pending_report,
-        )
+        .where(*awaiting_start(), ConstructionObligation.start_deadline < today)
         .order_by(ConstructionObligation.id)
     )
     if db.session.scalar(due.with_only_columns(ConstructionObligation.id).limit(1)) is None:
