@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,8 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.benchmarks.models import BASES, VALUE_UNITS
-from portal.forms import DecimalField, FlaskForm, options
-from portal.text import to_halfwidth
+from portal.forms import DayField, DecimalField, FlaskForm, options
 
 REQUIRED = _l("此项必填。")
 CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -24,24 +22,6 @@ VALUE_UNIT_LABELS = {"kgce": _l("千克标准煤"), "kgoe": _l("千克标准油"
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class DayField(StringField):
-    """A date typed as 年-月-日 (the browser's date picker sends that form too)."""
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        text = to_halfwidth(self.raw or "").strip().replace("/", "-").replace(".", "-")
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError as error:
-            raise ValueError(_("请按“年-月-日”填写日期，例如 2024-06-30。")) from error
-
-    def _value(self):
-        return getattr(self, "raw", None) or ("" if self.data is None else self.data.isoformat())
 
 
 class BenchmarkForm(FlaskForm):
