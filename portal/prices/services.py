@@ -511,15 +511,15 @@ def issue_paid_purchase(filing, *, actor, today: date | None = None) -> bool:
     return True
 
 
+def _overdue(model, status: str, deadline, today: date) -> list:
+    """The rows of `model` still in `status` whose `deadline` is before `today`, oldest first."""
+    stmt = select(model).where(model.status == status, deadline < today).order_by(model.id)
+    return list(db.session.scalars(stmt))
+
+
 def expire_due_notices(today: date, *, actor=None) -> list[PaymentNotice]:
     """Expire every issued notice whose due day has passed; tell each enterprise (idempotent)."""
-    due = list(
-        db.session.scalars(
-            select(PaymentNotice)
-            .where(PaymentNotice.status == "issued", PaymentNotice.due_on < today)
-            .order_by(PaymentNotice.id)
-        )
-    )
+    due = _overdue(PaymentNotice, "issued", PaymentNotice.due_on, today)
     for notice in due:
         with public_record_locale():
             reason = _("逾期未缴款（缴款期限 %(due)s）", due=notice.due_on.isoformat())
@@ -759,13 +759,7 @@ def decide_offer(
 
 def release_lapsed_offers(today: date) -> list[ReserveOffer]:
     """Release to the unit every offer whose decision day has passed undecided (idempotent)."""
-    lapsed = list(
-        db.session.scalars(
-            select(ReserveOffer)
-            .where(ReserveOffer.status == "open", ReserveOffer.decide_by < today)
-            .order_by(ReserveOffer.id)
-        )
-    )
+    lapsed = _overdue(ReserveOffer, "open", ReserveOffer.decide_by, today)
     for offer in lapsed:
         _issue_to_unit(offer, None)
         offer.status = "released"
