@@ -55,6 +55,12 @@ def render(template: str, partial: str | None = None, *, status_code: int = 200,
     return response
 
 
+def enterprise_crumbs(*trail) -> list:
+    """Breadcrumbs of an enterprise's own pages: 我的企业 (its dashboard), then `trail`, each a
+    (label, URL or None for the page itself)."""
+    return [(str(_l("我的企业")), url_for("enterprise.dashboard")), *trail]
+
+
 def redirect_after_post(location: str):
     """Answer a successful POST: HX-Redirect for htmx, 303 See Other for a plain form."""
     if request.htmx:

@@ -15,16 +15,13 @@ from portal.extensions import db
 from portal.filings import bp, services, workflow
 from portal.filings.forms import AttachmentForm, ConfirmForm, RemarkForm
 from portal.uploads import UploadRefused, check_upload, send_stored
-from portal.web import redirect_after_post, render
+from portal.web import enterprise_crumbs, redirect_after_post, render
 
 KIND_LABELS_KEYS = ("voluntary", "retrofit", "closure", "compliance", "purchase")
 
 
 def _crumbs(filing=None, last=None):
-    crumbs = [
-        (_("我的企业"), url_for("enterprise.dashboard")),
-        (_("我的申报"), url_for("filings.index")),
-    ]
+    crumbs = enterprise_crumbs((_("我的申报"), url_for("filings.index")))
     if filing is not None:
         crumbs.append((filing.number, url_for("filings.detail", filing_id=filing.id)))
     if last:
