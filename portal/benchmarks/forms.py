@@ -24,37 +24,30 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _text(label, max_len: int, required: bool = True, field=StringField, **kwargs):
+    """Text of at most `max_len` characters, stripped; required unless `required` is false."""
+    validators = [InputRequired(REQUIRED)] if required else []
+    too_long = Length(max=max_len, message=_l("最多 %(max)d 个字。"))
+    return field(label, validators=[*validators, too_long], filters=[_strip], **kwargs)
+
+
 class BenchmarkForm(FlaskForm):
-    product_code = StringField(
+    product_code = _text(
         _l("产品代码"),
-        validators=[InputRequired(REQUIRED), Length(max=40, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        40,
         description=_l(
             "同一产品的各次取值使用同一代码；填写已有代码即为该产品的新值，新代码即为新增产品。小写字母、数字和下划线。"
         ),
     )
     industry_code = SelectField(_l("所属行业"), validators=[InputRequired(REQUIRED)])
-    product_name = StringField(
-        _l("产品（工序）名称"),
-        validators=[InputRequired(REQUIRED), Length(max=80, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
-    product_name_en = StringField(
-        _l("英文名称"),
-        validators=[Length(max=120, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
-    output_unit = StringField(
+    product_name = _text(_l("产品（工序）名称"), 80)
+    product_name_en = _text(_l("英文名称"), 120, required=False)
+    output_unit = _text(
         _l("产品单位"),
-        validators=[InputRequired(REQUIRED), Length(max=20, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        20,
         description=_l("例如 吨熟料、吨钢、重量箱。"),
     )
-    output_unit_en = StringField(
-        _l("产品单位（英文）"),
-        validators=[Length(max=40, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
+    output_unit_en = _text(_l("产品单位（英文）"), 40, required=False)
     basis = SelectField(
         _l("取值依据"),
         validators=[InputRequired(REQUIRED)],
@@ -88,19 +81,18 @@ class BenchmarkForm(FlaskForm):
             "企业填写的设计产能超过此数时，申购表单提示核对；不填则只受全省单个项目上限约束。"
         ),
     )
-    source = StringField(
+    source = _text(
         _l("来源"),
-        validators=[InputRequired(REQUIRED), Length(max=300, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        300,
         description=_l("国家或省级文件名称及文号。"),
     )
     effective_on = DayField(
         _l("生效日期"), validators=[InputRequired(REQUIRED)], render_kw={"type": "date"}
     )
-    reason = TextAreaField(
+    reason = _text(
         _l("调整原因"),
-        validators=[InputRequired(REQUIRED), Length(max=1000, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        1000,
+        field=TextAreaField,
         render_kw={"rows": 3},
     )
 
