@@ -176,8 +176,13 @@ def unit_column():
     )
 
 
-def labelled_columns(key, header, code_header, mapping, value, description, codes):
-    """A column of labels for a stored code, and the column of the code itself."""
+def labelled_columns(key, header, code_header, mapping, description):
+    """A column of labels for the code the row holds under `key`, and the column of the code
+    itself, which lists the codes (the mapping's keys)."""
+
+    def value(r, n=None):
+        return getattr(r, key)
+
     return (
         Column(key, header, lambda r, n: n.label(mapping, value(r)), description=description),
         Column(
@@ -185,7 +190,7 @@ def labelled_columns(key, header, code_header, mapping, value, description, code
             code_header,
             value,
             kind="code",
-            description=_l("代码：%(codes)s", codes=codes),
+            description=_l("代码：%(codes)s", codes=", ".join(mapping)),
         ),
     )
 
@@ -202,16 +207,14 @@ def page_column(endpoint: str, param: str, attr: str | None = None, source=PORTA
     )
 
 
+def attr_column(key, header, **about):
+    """A column whose value is the row's attribute of the same name."""
+    return Column(key, header, lambda r, n: getattr(r, key), **about)
+
+
 def quantity_column(key, header, description=None):
     """A quantity read from the row's attribute of the same name, in its variety's unit."""
-    return Column(
-        key,
-        header,
-        lambda r, n: getattr(r, key),
-        kind="quantity",
-        unit=BY_VARIETY,
-        description=description,
-    )
+    return attr_column(key, header, kind="quantity", unit=BY_VARIETY, description=description)
 
 
 class Names:

@@ -8,7 +8,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -26,6 +26,22 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def append_only(model, error: type[Exception], noun: str) -> None:
+    """Refuse every update and delete of `model`'s rows through the ORM: a row is never changed in
+    place. `error` says which row (`noun` and its id) and what was tried."""
+
+    def refuse(verb: str):
+        def listener(mapper, connection, target):
+            raise error(f"{noun} {target.id} may not be {verb}")
+
+        return listener
+
+    event.listen(model, "before_update", refuse("updated"))
+    event.listen(model, "before_delete", refuse("deleted"))
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,6 +10,7 @@ form (the batch import, the services): `decimal_problem()` is the one rule.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import flask_wtf
@@ -18,6 +19,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from wtforms.fields import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from portal.text import to_halfwidth
 
@@ -179,6 +181,63 @@ class DecimalField(wtforms.DecimalField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+def money_field(label, *validators, description=None, maximum=PRICE_LIMIT) -> DecimalField:
+    """A sum in yuan above zero, to the fen: a price per unit, or with maximum=AMOUNT_LIMIT an
+    amount."""
+    return DecimalField(
+        label,
+        list(validators),
+        places=MONEY_PLACES,
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=maximum,
+        description=description,
+    )
+
+
+class TypedField(StringField):
+    """A text box that `parse` turns into `.data`: what was typed is shown again as typed, and text
+    that does not parse (ValueError) is the field's error."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        self.parse_error = None
+        try:
+            self.data = self.parse(self.raw)
+        except ValueError as error:
+            self.parse_error = str(error)
+
+    def parse(self, text: str):
+        raise NotImplementedError
+
+    def shown(self, value) -> str:
+        return str(value)
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else self.shown(self.data))
+
+    def pre_validate(self, form):
+        if getattr(self, "parse_error", None):
+            raise ValidationError(self.parse_error)
+
+
+class DayField(TypedField):
+    """A date typed as 年-月-日 (the browser's date picker sends that form too)."""
+
+    def parse(self, text: str) -> date | None:
+        text = to_halfwidth(text or "").strip().replace("/", "-").replace(".", "-")
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(_("请按“年-月-日”填写日期，例如 2024-06-30。")) from None
+
+    def shown(self, value) -> str:
+        return value.isoformat()
 
 
 class IntegerField(wtforms.IntegerField):

@@ -121,19 +121,33 @@ def optional_choice(label):
     return Choice(label, validators=[Optional(strip_whitespace=False)], default="")
 
 
-class ChoiceFilterForm(FilterForm):
-    # field name → a function that returns its choices, called per request (the visitor's language)
-    CHOICES: dict = {}
-
-    def fill_choices(self):
-        for name, choices in self.CHOICES.items():
-            self[name].choices = choices()
-
-
 DIVISIONS = reference_choices(divisions)
 VARIETIES = reference_choices(varieties)
 CATEGORIES = reference_choices(categories)
 INDUSTRIES = reference_choices(industries)
+# A filter named after a reference list offers that list, on every form that has one.
+REFERENCE_FILTERS = {
+    "division": DIVISIONS,
+    "variety": VARIETIES,
+    "category": CATEGORIES,
+    "industry": INDUSTRIES,
+}
+
+
+class ChoiceFilterForm(FilterForm):
+    # field name → a function that returns its choices, called per request (the visitor's
+    # language); the reference filters (REFERENCE_FILTERS) need no entry
+    CHOICES: dict = {}
+
+    def fill_choices(self):
+        for name, choices in {**REFERENCE_FILTERS, **self.CHOICES}.items():
+            if name in self:
+                self[name].choices = choices()
+
+
+def sort_choice(default: str):
+    """The order of a list: its choices come from the form's CHOICES["sort"]."""
+    return Choice(_l("排序"), validators=[Optional()], default=default)
 
 
 # ---- Filter and sort tables ----
@@ -162,9 +176,7 @@ def render_list(form, query_factory, template: str, partial: str, **context):
     """Validate the filters, run one page, and render the full page or the results fragment."""
     page_number = parse_int(request.args.get("page"))
     if not form.validate():
-        response = render(template, partial, form=form, page=None, **context)
-        response.status_code = 400
-        return response
+        return render(template, partial, form=form, page=None, **context, status_code=400)
     stmt, _exact_count = query_factory(form.data)
     page = paginate(
         db.session,

@@ -37,8 +37,9 @@ NAVIGATION = (
 )
 
 
-def render(template: str, partial: str | None = None, **context: Any):
-    """Render the full page, or only `partial` when htmx asks for a fragment of it.
+def render(template: str, partial: str | None = None, *, status_code: int = 200, **context: Any):
+    """Render the full page, or only `partial` when htmx asks for a fragment of it, with
+    `status_code` (e.g. 400 for a form with errors).
 
     A history-restore request (the visitor pressed back and htmx's cache missed) gets the full page.
     """
@@ -49,9 +50,15 @@ def render(template: str, partial: str | None = None, **context: Any):
         and not request.htmx.history_restore_request
     )
     body = render_template(partial if fragment else template, **context)
-    response = make_response(body)
+    response = make_response(body, status_code)
     response.vary.add("HX-Request")
     return response
+
+
+def enterprise_crumbs(*trail) -> list:
+    """Breadcrumbs of an enterprise's own pages: 我的企业 (its dashboard), then `trail`, each a
+    (label, URL or None for the page itself)."""
+    return [(str(_l("我的企业")), url_for("enterprise.dashboard")), *trail]
 
 
 def redirect_after_post(location: str):

@@ -81,17 +81,15 @@ def users_page():
             select(User).where(User.role.in_(sorted(BACK_OFFICE))).order_by(User.role, User.email)
         )
     )
-    response = render(
+    return render(
         "accounts/admin_users.html",
         form=form,
         people=people,
         confirm=ConfirmForm(),
         role_labels=ROLE_LABELS,
         breadcrumbs=[(_("后台"), url_for("review.index")), (_("后台用户"), None)],
+        status_code=400 if request.method == "POST" else 200,
     )
-    if request.method == "POST":
-        response.status_code = 400
-    return response
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate, reset_totp):operation>")

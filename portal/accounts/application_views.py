@@ -13,7 +13,7 @@ from portal.accounts.forms import AccessDecisionForm, ApplicationForm, EmptyForm
 from portal.accounts.models import User
 from portal.extensions import db, limiter
 from portal.uploads import UploadRefused, check_document
-from portal.web import redirect_after_post, render
+from portal.web import enterprise_crumbs, redirect_after_post, render
 
 LIMIT_UPLOADS = "10 per minute;60 per hour"
 
@@ -125,10 +125,7 @@ def _access_page(forms=None, status: int = 200):
         waiting=waiting,
         decided=decided,
         forms=forms,
-        breadcrumbs=[
-            (_("我的企业"), url_for("enterprise.dashboard")),
-            (_("加入申请"), None),
-        ],
+        breadcrumbs=enterprise_crumbs((_("加入申请"), None)),
     ), status
 
 

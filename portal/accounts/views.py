@@ -41,7 +41,7 @@ from portal.i18n import localized
 from portal.mail import outbox_page_open, read_outbox
 from portal.reference.models import Division, Industry
 from portal.urls import safe_next
-from portal.web import redirect_after_post, render
+from portal.web import enterprise_crumbs, redirect_after_post, render
 
 # The new authenticator's secret while the person enrols, encrypted like the stored one.
 TOTP_SETUP_KEY = "totp_setup_secret"
@@ -420,7 +420,7 @@ def notices():
         "accounts/notices.html",
         notices=services.notices_for(current_user, limit=200),
         form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("消息"), None)],
+        breadcrumbs=enterprise_crumbs((_("消息"), None)),
     )
 
 
@@ -447,7 +447,7 @@ def colleagues():
         people=services.colleagues_of(current_user),
         invite_form=InviteForm(),
         remove_form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("同事账号"), None)],
+        breadcrumbs=enterprise_crumbs((_("同事账号"), None)),
     )
 
 
@@ -466,7 +466,7 @@ def invite():
         people=services.colleagues_of(current_user),
         invite_form=form,
         remove_form=EmptyForm(),
-        breadcrumbs=[(_("我的企业"), url_for("enterprise.dashboard")), (_("同事账号"), None)],
+        breadcrumbs=enterprise_crumbs((_("同事账号"), None)),
     ), 422
 
 

@@ -54,13 +54,12 @@ def search():
         page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
     else:
         status = 400
-    response = render(
+    return render(
         "audit/search.html",
         "audit/_results.html",
         form=form,
         page=page,
         breadcrumbs=[(_("审计日志"), None)],
         reset_url=url_for(".search"),
+        status_code=status,
     )
-    response.status_code = status
-    return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,8 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.benchmarks.models import BASES, VALUE_UNITS
-from portal.forms import DecimalField, FlaskForm, options
-from portal.text import to_halfwidth
+from portal.forms import DayField, DecimalField, FlaskForm, options
 
 REQUIRED = _l("此项必填。")
 CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -26,55 +24,30 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class DayField(StringField):
-    """A date typed as 年-月-日 (the browser's date picker sends that form too)."""
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        text = to_halfwidth(self.raw or "").strip().replace("/", "-").replace(".", "-")
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError as error:
-            raise ValueError(_("请按“年-月-日”填写日期，例如 2024-06-30。")) from error
-
-    def _value(self):
-        return getattr(self, "raw", None) or ("" if self.data is None else self.data.isoformat())
+def _text(label, max_len: int, required: bool = True, field=StringField, **kwargs):
+    """Text of at most `max_len` characters, stripped; required unless `required` is false."""
+    validators = [InputRequired(REQUIRED)] if required else []
+    too_long = Length(max=max_len, message=_l("最多 %(max)d 个字。"))
+    return field(label, validators=[*validators, too_long], filters=[_strip], **kwargs)
 
 
 class BenchmarkForm(FlaskForm):
-    product_code = StringField(
+    product_code = _text(
         _l("产品代码"),
-        validators=[InputRequired(REQUIRED), Length(max=40, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        40,
         description=_l(
             "同一产品的各次取值使用同一代码；填写已有代码即为该产品的新值，新代码即为新增产品。小写字母、数字和下划线。"
         ),
     )
     industry_code = SelectField(_l("所属行业"), validators=[InputRequired(REQUIRED)])
-    product_name = StringField(
-        _l("产品（工序）名称"),
-        validators=[InputRequired(REQUIRED), Length(max=80, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
-    product_name_en = StringField(
-        _l("英文名称"),
-        validators=[Length(max=120, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
-    output_unit = StringField(
+    product_name = _text(_l("产品（工序）名称"), 80)
+    product_name_en = _text(_l("英文名称"), 120, required=False)
+    output_unit = _text(
         _l("产品单位"),
-        validators=[InputRequired(REQUIRED), Length(max=20, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        20,
         description=_l("例如 吨熟料、吨钢、重量箱。"),
     )
-    output_unit_en = StringField(
-        _l("产品单位（英文）"),
-        validators=[Length(max=40, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
-    )
+    output_unit_en = _text(_l("产品单位（英文）"), 40, required=False)
     basis = SelectField(
         _l("取值依据"),
         validators=[InputRequired(REQUIRED)],
@@ -108,19 +81,18 @@ class BenchmarkForm(FlaskForm):
             "企业填写的设计产能超过此数时，申购表单提示核对；不填则只受全省单个项目上限约束。"
         ),
     )
-    source = StringField(
+    source = _text(
         _l("来源"),
-        validators=[InputRequired(REQUIRED), Length(max=300, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        300,
         description=_l("国家或省级文件名称及文号。"),
     )
     effective_on = DayField(
         _l("生效日期"), validators=[InputRequired(REQUIRED)], render_kw={"type": "date"}
     )
-    reason = TextAreaField(
+    reason = _text(
         _l("调整原因"),
-        validators=[InputRequired(REQUIRED), Length(max=1000, message=_l("最多 %(max)d 个字。"))],
-        filters=[_strip],
+        1000,
+        field=TextAreaField,
         render_kw={"rows": 3},
     )
 

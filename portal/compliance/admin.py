@@ -78,16 +78,14 @@ def periods():
     periods = list(
         db.session.scalars(select(CompliancePeriod).order_by(CompliancePeriod.year.desc()))
     )
-    response = render(
+    return render(
         "compliance/admin_periods.html",
         form=form,
         periods=periods,
         is_final=compliance.is_final,
         breadcrumbs=[(_("后台"), url_for("review.index")), (_("履约管理"), None)],
+        status_code=400 if form.errors else 200,
     )
-    if form.errors:
-        response.status_code = 400
-    return response
 
 
 def _status_choices():
@@ -119,7 +117,7 @@ def period(year: int):
     else:
         status = 400
     notice = notice_for_subject("compliance_period", period.year)
-    response = render(
+    return render(
         "compliance/admin_period.html",
         "compliance/_admin_units.html",
         period=period,
@@ -133,9 +131,8 @@ def period(year: int):
         export_form=CreditExportForm(prefix="credit"),
         credit_exports=credit_services.credit_exports(year),
         breadcrumbs=_breadcrumbs(period),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 def _unit_or_404(year: int, enterprise_id: int) -> Enterprise:
@@ -170,7 +167,7 @@ def _status_forms(row, prefix_only=None, posted=None) -> dict:
 
 def _render_unit(period, unit, posted=None, variety=None, status: int = 200):
     [row] = admin_queries.unit_rows(period, [unit])
-    response = render(
+    return render(
         "compliance/admin_unit.html",
         "compliance/_admin_unit_forms.html",
         period=period,
@@ -179,9 +176,8 @@ def _render_unit(period, unit, posted=None, variety=None, status: int = 200):
         labels=COMPLIANCE_STATUS,
         back=safe_next(request.args.get("next"), url_for(".period", year=period.year)),
         breadcrumbs=_breadcrumbs(period, (unit.name, None)),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 def _recorded(form, year: int, enterprise_id: int, variety: str) -> bool:
@@ -404,7 +400,7 @@ def credit_export_file(year: int, export_id: int):
 
 def _render_exposures(form=None, status: int = 200):
     form = form or ExposureForm(prefix="exposure")
-    response = render(
+    return render(
         "compliance/admin_exposure.html",
         form=form,
         entries=credit_services.admin_exposures(),
@@ -412,9 +408,8 @@ def _render_exposures(form=None, status: int = 200):
         withdraw_form=lambda entry: WithdrawExposureForm(prefix=f"withdraw-{entry.id}"),
         confirm_form=lambda entry: ConfirmForm(prefix=f"confirm-{entry.id}"),
         breadcrumbs=_breadcrumbs(None, (_("曝光名单"), None)),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("/compliance/exposure")

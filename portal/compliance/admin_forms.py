@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal.compliance import labels
 from portal.compliance.admin_queries import UNRECORDED
 from portal.forms import FlaskForm, IntegerField, options
-from portal.lists import DIVISIONS, ChoiceFilterForm, fixed_choices, optional_choice
+from portal.lists import ChoiceFilterForm, fixed_choices, optional_choice
 
 
 def _statuses():
@@ -29,7 +29,6 @@ class UnitFilterForm(ChoiceFilterForm):
     shortfall = optional_choice(_l("缺口"))
 
     CHOICES = {
-        "division": DIVISIONS,
         "status": _statuses,
         "shortfall": fixed_choices(("", _l("全部")), ("yes", _l("有缺口")), ("no", _l("无缺口"))),
     }

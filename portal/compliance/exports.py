@@ -16,6 +16,7 @@ from portal.exports import (
     REGISTER,
     Column,
     Dataset,
+    attr_column,
     industry_columns,
     labelled_columns,
     quantity_column,
@@ -77,19 +78,13 @@ COMPLIANCE_RECORDS = Dataset(
             _l("履约状态"),
             _l("履约状态代码"),
             COMPLIANCE_STATUS,
-            lambda r, n=None: r.status,
             _l("按期履约、逾期履约、未履约、不适用或数据未报送"),
-            "on_time, late, non_compliant, not_applicable, not_reported",
         ),
         quantity_column(
             "shortfall", _l("缺口量"), _l("未履约时实际用能量超出持有量的部分；其余为空")
         ),
-        Column(
-            "rectify_by",
-            _l("整改期限"),
-            lambda r, n: r.rectify_by,
-            kind="date",
-            description=_l("未履约单位须在此日期前整改"),
+        attr_column(
+            "rectify_by", _l("整改期限"), kind="date", description=_l("未履约单位须在此日期前整改")
         ),
     ),
 )
@@ -170,22 +165,14 @@ EXPOSURES = Dataset(
             _l("曝光原因"),
             _l("曝光原因代码"),
             EXPOSURE_REASONS,
-            lambda r, n=None: r.reason,
             _l("未履约或交易数据造假"),
-            "non_compliant, falsified",
         ),
         Column("period", _l("履约期"), lambda r, n: r.period_year, kind="integer", unit=_l("年")),
-        Column("trade_number", _l("成交编号"), lambda r, n: r.trade_number, kind="code"),
-        Column("detail", _l("事实说明"), lambda r, n: r.detail),
-        Column("exposed_on", _l("曝光日期"), lambda r, n: r.exposed_on, kind="date"),
+        attr_column("trade_number", _l("成交编号"), kind="code"),
+        attr_column("detail", _l("事实说明")),
+        attr_column("exposed_on", _l("曝光日期"), kind="date"),
         *labelled_columns(
-            "status",
-            _l("状态"),
-            _l("状态代码"),
-            EXPOSURE_STATUS,
-            lambda r, n=None: r.status,
-            _l("已曝光，或已撤销"),
-            "confirmed, withdrawn",
+            "status", _l("状态"), _l("状态代码"), EXPOSURE_STATUS, _l("已曝光，或已撤销")
         ),
         Column("withdrawn_on", _l("撤销日期"), lambda r, n: r.withdrawn_at, kind="datetime"),
         Column(

@@ -9,14 +9,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from portal.compliance import labels
 from portal.forms import DecimalField, FlaskForm, IntegerField
 from portal.lists import (
-    DIVISIONS,
-    INDUSTRIES,
-    VARIETIES,
-    Choice,
     ChoiceFilterForm,
     fixed_choices,
     label_choices,
     optional_choice,
+    sort_choice,
 )
 
 
@@ -25,12 +22,9 @@ class ComplianceFilterForm(ChoiceFilterForm):
     industry = optional_choice(_l("行业"))
     variety = optional_choice(_l("交易品种"))
     status = optional_choice(_l("履约状态"))
-    sort = Choice(_l("排序"), validators=[Optional()], default="name")
+    sort = sort_choice("name")
 
     CHOICES = {
-        "division": DIVISIONS,
-        "industry": INDUSTRIES,
-        "variety": VARIETIES,
         "status": label_choices(labels.COMPLIANCE_STATUS),
         "sort": fixed_choices(
             ("name", _l("按单位名称")),
@@ -92,5 +86,4 @@ class ExposureFilterForm(ChoiceFilterForm):
         "reason": fixed_choices(
             ("", _l("全部")), ("non_compliant", _l("未履约")), ("falsified", _l("交易数据造假"))
         ),
-        "division": DIVISIONS,
     }

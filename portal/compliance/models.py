@@ -101,25 +101,12 @@ class ComplianceRecord(db.Model):
         # Decimal even when there is no holding: a unit with no entries holds zero.
         return Decimal(getattr(self.holding, name, None) or 0).quantize(QUANTUM)
 
-    @property
-    def quota(self) -> Decimal:
-        return self._part("allocated")
-
-    @property
-    def bought(self) -> Decimal:
-        return self._part("bought")
-
-    @property
-    def sold(self) -> Decimal:
-        return self._part("sold")
-
-    @property
-    def taken_back(self) -> Decimal:
-        return self._part("taken_back")
-
-    @property
-    def surrendered(self) -> Decimal:
-        return self._part("surrendered")
+    # The holding's components, read as record figures (quota is what the registry allocated).
+    quota = property(lambda self: self._part("allocated"))
+    bought = property(lambda self: self._part("bought"))
+    sold = property(lambda self: self._part("sold"))
+    taken_back = property(lambda self: self._part("taken_back"))
+    surrendered = property(lambda self: self._part("surrendered"))
 
     @property
     def holdings(self) -> Decimal:

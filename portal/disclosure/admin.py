@@ -99,15 +99,13 @@ def market_record(kind: str):
                     "success",
                 )
                 return redirect_after_post(url_for(".market_record", kind=kind))
-    response = render(
+    return render(
         "disclosure/admin_record.html",
         form=form,
         kind=kind,
         breadcrumbs=_crumbs(_("录入挂牌") if kind == "listings" else _("录入成交")),
+        status_code=400 if request.method == "POST" else 200,
     )
-    if request.method == "POST":
-        response.status_code = 400
-    return response
 
 
 def _import_form():
@@ -147,18 +145,18 @@ def import_preview():
     if form.validate_on_submit() and (upload is None or not upload.filename):
         form.file.errors = [_("请选择要导入的文件。")]
     if form.errors or not form.validate_on_submit():
-        response = render("disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs())
-        response.status_code = 400
-        return response
+        return render(
+            "disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs(), status_code=400
+        )
     data = upload.read(current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024 + 1)
     ext = Path(upload.filename or "").suffix.lower().lstrip(".")
     try:
         rows = market.read_rows(upload.filename, data)
     except market.ImportFileError as error:
         form.file.errors = [error.message]
-        response = render("disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs())
-        response.status_code = 400
-        return response
+        return render(
+            "disclosure/admin_market.html", import_form=form, breadcrumbs=_crumbs(), status_code=400
+        )
     token = f"{hashlib.sha256(data).hexdigest()}.{ext}"
     _import_dir().mkdir(parents=True, exist_ok=True)
     (_import_dir() / token).write_bytes(data)

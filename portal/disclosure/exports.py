@@ -23,6 +23,7 @@ from portal.exports import (
     REGISTER,
     Column,
     Dataset,
+    attr_column,
     category_columns,
     industry_columns,
     labelled_columns,
@@ -39,13 +40,7 @@ PROVINCIAL = _l("省级")
 
 
 METHOD_COLUMNS = labelled_columns(
-    "method",
-    _l("交易方式"),
-    _l("交易方式代码"),
-    TRADE_METHOD,
-    lambda r, n=None: r.method,
-    _l("挂牌、协议或竞价"),
-    "listing, agreement, auction",
+    "method", _l("交易方式"), _l("交易方式代码"), TRADE_METHOD, _l("挂牌、协议或竞价")
 )
 
 
@@ -65,12 +60,8 @@ LISTINGS = Dataset(
     order=_l("与页面相同：默认按挂牌开始日期从新到旧"),
     keywords=("用能权", "挂牌", "能耗指标", "煤炭指标"),
     columns=(
-        Column(
-            "number",
-            _l("挂牌编号"),
-            lambda r, n: r.number,
-            kind="code",
-            description=_l("交易平台给出的挂牌编号，唯一"),
+        attr_column(
+            "number", _l("挂牌编号"), kind="code", description=_l("交易平台给出的挂牌编号，唯一")
         ),
         *variety_columns(),
         *category_columns(),
@@ -80,9 +71,7 @@ LISTINGS = Dataset(
             _l("卖方类型"),
             _l("卖方类型代码"),
             SELLER_KIND,
-            lambda r, n=None: r.seller_kind,
             _l("企业、市级主管部门或省级主管部门"),
-            "enterprise, city, province",
         ),
         Column(
             "seller_uscc",
@@ -103,40 +92,25 @@ LISTINGS = Dataset(
             blank=PROVINCIAL,
         ),
         *industry_columns(lambda r: r.industry_code),
-        Column(
-            "quantity",
-            _l("挂牌数量"),
-            lambda r, n: r.quantity,
-            kind="quantity",
-            unit=BY_VARIETY,
-        ),
-        Column(
+        attr_column("quantity", _l("挂牌数量"), kind="quantity", unit=BY_VARIETY),
+        attr_column(
             "remaining_quantity",
             _l("剩余数量"),
-            lambda r, n: r.remaining_quantity,
             kind="quantity",
             unit=BY_VARIETY,
             description=_l("尚未成交的数量"),
         ),
         unit_column(),
-        Column(
-            "listed_price",
-            _l("挂牌价格（元/计量单位）"),
-            lambda r, n: r.listed_price,
-            kind="price",
-            unit=PER_UNIT,
-        ),
-        Column("starts_on", _l("挂牌开始日期"), lambda r, n: r.starts_on, kind="date"),
-        Column("ends_on", _l("挂牌截止日期"), lambda r, n: r.ends_on, kind="date"),
+        attr_column("listed_price", _l("挂牌价格（元/计量单位）"), kind="price", unit=PER_UNIT),
+        attr_column("starts_on", _l("挂牌开始日期"), kind="date"),
+        attr_column("ends_on", _l("挂牌截止日期"), kind="date"),
         *METHOD_COLUMNS,
         *labelled_columns(
             "status",
             _l("挂牌状态"),
             _l("挂牌状态代码"),
             LISTING_STATUS,
-            lambda r, n=None: r.status,
             _l("挂牌中、已成交、部分成交、已撤牌或已过期"),
-            "open, traded, partial, withdrawn, expired",
         ),
         page_column("disclosure.listing_detail", "number"),
     ),
@@ -174,12 +148,8 @@ TRADES = Dataset(
     order=_l("与页面相同：默认按成交日期从新到旧"),
     keywords=("用能权", "成交", "能耗指标", "煤炭指标"),
     columns=(
-        Column(
-            "number",
-            _l("成交编号"),
-            lambda r, n: r.number,
-            kind="code",
-            description=_l("交易平台给出的成交编号，唯一"),
+        attr_column(
+            "number", _l("成交编号"), kind="code", description=_l("交易平台给出的成交编号，唯一")
         ),
         Column(
             "listing",
@@ -190,21 +160,12 @@ TRADES = Dataset(
         ),
         *variety_columns(),
         *category_columns(),
-        Column(
-            "quantity", _l("成交数量"), lambda r, n: r.quantity, kind="quantity", unit=BY_VARIETY
-        ),
+        attr_column("quantity", _l("成交数量"), kind="quantity", unit=BY_VARIETY),
         unit_column(),
-        Column(
-            "unit_price",
-            _l("成交单价（元/计量单位）"),
-            lambda r, n: r.unit_price,
-            kind="price",
-            unit=PER_UNIT,
-        ),
-        Column(
+        attr_column("unit_price", _l("成交单价（元/计量单位）"), kind="price", unit=PER_UNIT),
+        attr_column(
             "amount",
             _l("成交金额（元）"),
-            lambda r, n: r.amount,
             kind="money",
             unit=YUAN,
             description=_l("成交数量 × 成交单价"),
@@ -224,16 +185,14 @@ TRADES = Dataset(
             lambda r: r.seller_division_code,
         ),
         *industry_columns(lambda r: r.industry_code),
-        Column("trade_date", _l("成交日期"), lambda r, n: r.trade_date, kind="date"),
+        attr_column("trade_date", _l("成交日期"), kind="date"),
         *METHOD_COLUMNS,
         *labelled_columns(
             "settlement_status",
             _l("结算状态"),
             _l("结算状态代码"),
             SETTLEMENT_STATUS,
-            lambda r, n=None: r.settlement_status,
             _l("待结算、已结算或已交割"),
-            "pending, settled, delivered",
         ),
         page_column("disclosure.trade_detail", "number"),
     ),
@@ -248,8 +207,8 @@ ENTERPRISES = Dataset(
     order=_l("与页面相同：按单位名称"),
     keywords=("用能权", "参与单位", "统一社会信用代码"),
     columns=(
-        Column("uscc", _l("统一社会信用代码"), lambda r, n: r.uscc, kind="code"),
-        Column("name", _l("单位名称"), lambda r, n: r.name),
+        attr_column("uscc", _l("统一社会信用代码"), kind="code"),
+        attr_column("name", _l("单位名称")),
         *reference_pair(
             "division",
             _l("地区"),
@@ -308,12 +267,8 @@ def _scope_columns():
             ),
             source=REFERENCE,
         ),
-        Column(
-            "category_code",
-            _l("交易类别代码"),
-            lambda r, n: r.category_code,
-            kind="code",
-            description=_l("为空：全部类别合计"),
+        attr_column(
+            "category_code", _l("交易类别代码"), kind="code", description=_l("为空：全部类别合计")
         ),
         Column(
             "division",
@@ -324,10 +279,9 @@ def _scope_columns():
             source=DIVISIONS,
             description=_l("一笔成交计入全省，并计入买方和卖方所在的每个地区各一次"),
         ),
-        Column(
+        attr_column(
             "division_code",
             _l("地区代码"),
-            lambda r, n: r.division_code,
             kind="code",
             source=DIVISIONS,
             description=_l("为空：全省"),
@@ -417,7 +371,7 @@ DAILY_STATISTICS = Dataset(
     order=_l("按品种；先各类别及合计，再各地区"),
     keywords=("用能权", "成交", "日报", "统计"),
     columns=(
-        Column("day", _l("日期"), lambda r, n: r.day, kind="date"),
+        attr_column("day", _l("日期"), kind="date"),
         *variety_columns(),
         unit_column(),
         *_scope_columns(),

@@ -14,16 +14,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal.disclosure import labels
 from portal.forms import FlaskForm
 from portal.lists import (
-    CATEGORIES,
-    DIVISIONS,
-    INDUSTRIES,
-    VARIETIES,
     ChineseDateField,
     Choice,
     ChoiceFilterForm,
     fixed_choices,
     label_choices,
     optional_choice,
+    sort_choice,
 )
 
 
@@ -35,14 +32,10 @@ class ListingFilterForm(ChoiceFilterForm):
     industry = optional_choice(_l("行业"))
     date_from = ChineseDateField(_l("挂牌开始日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
-    sort = Choice(_l("排序"), validators=[Optional()], default="-date")
+    sort = sort_choice("-date")
 
     CHOICES = {
-        "division": DIVISIONS,
-        "variety": VARIETIES,
-        "category": CATEGORIES,
         "status": label_choices(labels.LISTING_STATUS),
-        "industry": INDUSTRIES,
         "sort": fixed_choices(
             ("-date", _l("挂牌日期，新的在前")),
             ("date", _l("挂牌日期，早的在前")),
@@ -61,14 +54,10 @@ class TradeFilterForm(ChoiceFilterForm):
     industry = optional_choice(_l("行业"))
     date_from = ChineseDateField(_l("成交日期 从"), validators=[Optional()])
     date_to = ChineseDateField(_l("至"), validators=[Optional()])
-    sort = Choice(_l("排序"), validators=[Optional()], default="-date")
+    sort = sort_choice("-date")
 
     CHOICES = {
-        "division": DIVISIONS,
-        "variety": VARIETIES,
-        "category": CATEGORIES,
         "method": label_choices(labels.TRADE_METHOD),
-        "industry": INDUSTRIES,
         "sort": fixed_choices(
             ("-date", _l("成交日期，新的在前")),
             ("date", _l("成交日期，早的在前")),
@@ -82,8 +71,6 @@ class TradeFilterForm(ChoiceFilterForm):
 class EnterpriseFilterForm(ChoiceFilterForm):
     division = optional_choice(_l("地区"))
     industry = optional_choice(_l("行业"))
-
-    CHOICES = {"division": DIVISIONS, "industry": INDUSTRIES}
 
 
 # ---- Back-office entry: one listing or trade by hand, or a file of them ----
@@ -169,9 +156,6 @@ class StatisticsFilterForm(ChoiceFilterForm):
 
     CHOICES = {
         "period": lambda: [("", _l("近 24 个月（默认）")), *PERIODS()],
-        "variety": VARIETIES,
-        "category": CATEGORIES,
-        "division": DIVISIONS,
     }
 
     @property
@@ -189,5 +173,3 @@ class DayReportForm(ChoiceFilterForm):
     variety = optional_choice(_l("交易品种"))
     category = optional_choice(_l("交易类别"))
     division = optional_choice(_l("地区（买方或卖方）"))
-
-    CHOICES = {"variety": VARIETIES, "category": CATEGORIES, "division": DIVISIONS}

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
@@ -44,53 +45,62 @@ LABELS = {
 MOVEMENTS_PER_PAGE = 20
 
 
+# list name → its title, first in the breadcrumbs of the list and of each of its records
+TITLES = {"listings": _l("挂牌信息"), "trades": _l("成交公示"), "enterprises": _l("参与单位")}
+
+
+def _crumbs(kind: str, record: str | None = None) -> list:
+    """The breadcrumbs of a market list, or of one record in it."""
+    if record is None:
+        return [(str(TITLES[kind]), None)]
+    return [(str(TITLES[kind]), url_for(f".{kind}")), (record, None)]
+
+
+def _market_list(kind: str, form=None, **context):
+    """One of the market lists (EXPORTS names its filter form and query): the full page, or the
+    results that htmx swaps in."""
+    form_class, query_factory, _dataset, _page = EXPORTS[kind]
+    return render_list(
+        form or form_class(request.args),
+        query_factory,
+        f"disclosure/{kind}.html",
+        f"disclosure/_{kind[:-1]}_results.html",
+        labels=LABELS,
+        **context,
+    )
+
+
+def _market_record(kind: str, row, **context):
+    """The page of one listing or trade, under its number."""
+    name = kind[:-1]
+    return render(
+        f"disclosure/{name}_detail.html",
+        labels=LABELS,
+        breadcrumbs=_crumbs(kind, row.number),
+        **{name: row},
+        **context,
+    )
+
+
 @bp.get("/listings")
 def listings():
-    form = ListingFilterForm(request.args)
-    return render_list(
-        form,
-        services.listings_query,
-        "disclosure/listings.html",
-        "disclosure/_listing_results.html",
-        labels=LABELS,
-        breadcrumbs=[(_("挂牌信息"), None)],
-    )
+    return _market_list("listings", breadcrumbs=_crumbs("listings"))
 
 
 @bp.get("/listings/<number>")
 def listing_detail(number: str):
     listing = services.get_listing_or_404(number)
-    return render(
-        "disclosure/listing_detail.html",
-        listing=listing,
-        trades=services.related_trades_for_listing(listing),
-        labels=LABELS,
-        breadcrumbs=[(_("挂牌信息"), url_for(".listings")), (listing.number, None)],
-    )
+    return _market_record("listings", listing, trades=services.related_trades_for_listing(listing))
 
 
 @bp.get("/trades")
 def trades():
-    form = TradeFilterForm(request.args)
-    return render_list(
-        form,
-        services.trades_query,
-        "disclosure/trades.html",
-        "disclosure/_trade_results.html",
-        labels=LABELS,
-        breadcrumbs=[(_("成交公示"), None)],
-    )
+    return _market_list("trades", breadcrumbs=_crumbs("trades"))
 
 
 @bp.get("/trades/<number>")
 def trade_detail(number: str):
-    trade = services.get_trade_or_404(number)
-    return render(
-        "disclosure/trade_detail.html",
-        trade=trade,
-        labels=LABELS,
-        breadcrumbs=[(_("成交公示"), url_for(".trades")), (trade.number, None)],
-    )
+    return _market_record("trades", services.get_trade_or_404(number))
 
 
 @bp.get("/statistics")
@@ -98,23 +108,19 @@ def statistics():
     """Monthly volume and prices per variety, charts beside their tables, from the daily summary."""
     form = StatisticsFilterForm(request.args)
     crumbs = [(_("市场统计"), None)]
+    return _statistics_page("statistics", form, crumbs, lambda f: {"report": _monthly_report(f)})
+
+
+def _statistics_page(name: str, form, crumbs, report):
+    """A statistics page, or its results alone for htmx: `report(form)` gives the figures of valid
+    choices; invalid ones answer 400 with the form's errors."""
+    template, partial = f"disclosure/{name}.html", f"disclosure/_{name}_results.html"
     if not form.validate():
-        response = render(
-            "disclosure/statistics.html",
-            "disclosure/_statistics_results.html",
-            form=form,
-            report=None,
-            breadcrumbs=crumbs,
+        return render(
+            template, partial, form=form, report=None, breadcrumbs=crumbs, status_code=400
         )
-        response.status_code = 400
-        return response
     return render(
-        "disclosure/statistics.html",
-        "disclosure/_statistics_results.html",
-        form=form,
-        report=_monthly_report(form),
-        fmt=TableFormats(),
-        breadcrumbs=crumbs,
+        template, partial, form=form, fmt=TableFormats(), breadcrumbs=crumbs, **report(form)
     )
 
 
@@ -165,24 +171,7 @@ def statistics_daily():
     """One day's report (日报): per variety and category, per division, and cumulative totals."""
     form = DayReportForm(request.args)
     crumbs = [(_("市场统计"), url_for(".statistics")), (_("成交日报"), None)]
-    if not form.validate():
-        response = render(
-            "disclosure/statistics_daily.html",
-            "disclosure/_statistics_daily_results.html",
-            form=form,
-            report=None,
-            breadcrumbs=crumbs,
-        )
-        response.status_code = 400
-        return response
-    return render(
-        "disclosure/statistics_daily.html",
-        "disclosure/_statistics_daily_results.html",
-        form=form,
-        fmt=TableFormats(),
-        breadcrumbs=crumbs,
-        **_daily_report(form),
-    )
+    return _statistics_page("statistics_daily", form, crumbs, _daily_report)
 
 
 def _daily_report(form) -> dict:
@@ -235,15 +224,7 @@ def _table_download(dataset, form, rows, file_format: str, page_url: str):
 
 @bp.get("/enterprises")
 def enterprises():
-    form = EnterpriseFilterForm(request.args)
-    return render_list(
-        form,
-        services.enterprises_query,
-        "disclosure/enterprises.html",
-        "disclosure/_enterprise_results.html",
-        labels=LABELS,
-        breadcrumbs=[(_("参与单位"), None)],
-    )
+    return _market_list("enterprises", breadcrumbs=_crumbs("enterprises"))
 
 
 @bp.get("/enterprises/<uscc>")
@@ -263,7 +244,7 @@ def enterprise_detail(uscc: str):
         totals=services.enterprise_trade_totals(enterprise.id),
         compliance=compliance.enterprise_compliance_history(enterprise.id),
         labels=LABELS,
-        breadcrumbs=[(_("参与单位"), url_for(".enterprises")), (enterprise.name, None)],
+        breadcrumbs=_crumbs("enterprises", enterprise.name),
         **_registry(enterprise, first_page_only=True),
     )
 
@@ -342,13 +323,7 @@ def _export(kind: str, file_format: str):
     form_class, query_factory, dataset, page = EXPORTS[kind]
     form = form_class(request.args)
     if not form.validate():
-        return render_list(
-            form,
-            query_factory,
-            f"disclosure/{kind}.html",
-            f"disclosure/_{kind[:-1]}_results.html",
-            labels=LABELS,
-        )
+        return _market_list(kind, form)
     stmt, _count = query_factory(form.data)
     stmt = stmt.options(*exports.LOADS[kind])
     return download(dataset, form, stmt, file_format, kind, public_url(page, **form.active))

@@ -192,7 +192,7 @@ def _notice_of(announcement):
 
 def _render_form(form, announcement):
     notice = _notice_of(announcement)
-    response = render(
+    return render(
         "editorial/form.html",
         form=form,
         announcement=announcement,
@@ -207,10 +207,8 @@ def _render_form(form, announcement):
             (_("公告编辑"), url_for(".index")),
             (announcement.title if announcement else _("新建公告"), None),
         ],
+        status_code=400 if request.method == "POST" else 200,
     )
-    if request.method == "POST":
-        response.status_code = 400
-    return response
 
 
 @bp.post("/preview")

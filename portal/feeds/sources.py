@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField
@@ -253,6 +254,23 @@ def _joined(*parts: str) -> str:
     return " · ".join(part for part in parts if part and part != "—")
 
 
+class MarketSource(Source):
+    """A market list (listings, trades, units): its filter form, title and query are the page's."""
+
+    filters: type
+    heading: object  # a lazy string
+    query: staticmethod  # filters → (statement, count), as the page runs it
+
+    def form_class(self):
+        return self.filters
+
+    def title(self, located):
+        return str(self.heading)
+
+    def statement(self, located):
+        return self.query(located.filters)[0]
+
+
 class AnnouncementSource(Source):
     name = "announcements"
     endpoint = "news.index"
@@ -288,18 +306,13 @@ class AnnouncementSource(Source):
         return Announcement.published_at, "app"
 
 
-class ListingSource(Source):
+class ListingSource(MarketSource):
     name = "listings"
     endpoint = "disclosure.listings"
 
-    def form_class(self):
-        return ListingFilterForm
-
-    def title(self, located):
-        return _("挂牌信息")
-
-    def statement(self, located):
-        return disclosure.listings_query(located.filters)[0]
+    filters = ListingFilterForm
+    heading = _l("挂牌信息")
+    query = staticmethod(disclosure.listings_query)
 
     def entry(self, row: Listing, fmt):
         variety = _name(Variety, row.variety_code, fmt)
@@ -335,18 +348,13 @@ class ListingSource(Source):
         return Listing.created_at, "db"
 
 
-class TradeSource(Source):
+class TradeSource(MarketSource):
     name = "trades"
     endpoint = "disclosure.trades"
 
-    def form_class(self):
-        return TradeFilterForm
-
-    def title(self, located):
-        return _("成交公示")
-
-    def statement(self, located):
-        return disclosure.trades_query(located.filters)[0]
+    filters = TradeFilterForm
+    heading = _l("成交公示")
+    query = staticmethod(disclosure.trades_query)
 
     def entry(self, row: Trade, fmt):
         variety = _name(Variety, row.variety_code, fmt)
@@ -475,7 +483,7 @@ class ComplianceRecordSource(Source):
         return list(db.session.scalars(stmt.limit(limit))), total or 0
 
 
-class EnterpriseSource(Source):
+class EnterpriseSource(MarketSource):
     """Public participating units. Not offered by mail: a unit becomes public by a registry entry,
     and no column says when, so "new since" cannot be answered exactly."""
 
@@ -483,14 +491,9 @@ class EnterpriseSource(Source):
     endpoint = "disclosure.enterprises"
     subscribable = False
 
-    def form_class(self):
-        return EnterpriseFilterForm
-
-    def title(self, located):
-        return _("参与单位")
-
-    def statement(self, located):
-        return disclosure.enterprises_query(located.filters)[0]
+    filters = EnterpriseFilterForm
+    heading = _l("参与单位")
+    query = staticmethod(disclosure.enterprises_query)
 
     def entry(self, row, fmt):
         return Entry(

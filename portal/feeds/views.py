@@ -137,16 +137,15 @@ def subscribe():
             db.session.commit()
             return redirect_after_post(url_for(".subscription_sent"))
         status = 400
-    response = render(
+    return render(
         "feeds/subscribe.html",
         form=form,
         located=located,
         what=subscriptions.describe(located) if located is not None else "",
         problem=problem,
         breadcrumbs=[(_("邮件订阅"), None)],
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 def _current_locale() -> str:

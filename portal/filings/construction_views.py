@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.filings import bp, construction
 from portal.filings.construction_forms import StartReportForm
 from portal.uploads import UploadRefused, check_document, send_stored
-from portal.web import current_date, redirect_after_post, render
+from portal.web import current_date, enterprise_crumbs, redirect_after_post, render
 
 
 def report_error_message(error: construction.StartReportError) -> tuple[str, str]:
@@ -42,10 +42,7 @@ def _page(obligation, form, status=200):
         view=view,
         form=form,
         today=current_date(),
-        breadcrumbs=[
-            (_("我的企业"), url_for("enterprise.dashboard")),
-            (_("报告开工"), None),
-        ],
+        breadcrumbs=enterprise_crumbs((_("报告开工"), None)),
     ), status
 
 

@@ -7,6 +7,7 @@ parse gets a Chinese message next to the field, and its column stays empty until
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,15 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from portal.benchmarks import services as benchmarks
-from portal.forms import QUANTITY_LIMIT, FlaskForm, decimal_problem, options, parse_decimal
+from portal.forms import (
+    QUANTITY_LIMIT,
+    DayField,
+    FlaskForm,
+    TypedField,
+    decimal_problem,
+    options,
+    parse_decimal,
+)
 from portal.i18n import fmt_quantity, localized
 from portal.text import to_halfwidth
 
@@ -45,72 +54,27 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class QuantityField(StringField):
+class QuantityField(TypedField):
     """A non-negative decimal with at most 4 places; `.data` is a Decimal or None."""
 
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        self.parse_error = None
-        try:
-            number = parse_decimal(self.raw)
-        except ValueError as error:
-            self.parse_error = str(error)
-            return
-        if number is not None:
-            self.parse_error = decimal_problem(number, places=4, minimum=0, maximum=MAX_QUANTITY)
-            self.data = None if self.parse_error else number
-
-    def _value(self):
-        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
-
-    def pre_validate(self, form):
-        if getattr(self, "parse_error", None):
-            raise ValidationError(self.parse_error)
+    def parse(self, text: str) -> Decimal | None:
+        number = parse_decimal(text)  # raises ValueError with its message
+        if number is None:
+            return None
+        problem = decimal_problem(number, places=4, minimum=0, maximum=MAX_QUANTITY)
+        if problem:
+            raise ValueError(problem)
+        return number
 
 
-class YearField(StringField):
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        self.parse_error = None
-        text = to_halfwidth(self.raw or "").strip().removesuffix("年")
+class YearField(TypedField):
+    def parse(self, text: str) -> int | None:
+        text = to_halfwidth(text or "").strip().removesuffix("年")
         if not text:
-            return
+            return None
         if not (text.isascii() and text.isdigit()) or not 2000 <= int(text) <= 2100:
-            self.parse_error = _("请填写 4 位年份，例如 2024。")
-            return
-        self.data = int(text)
-
-    def _value(self):
-        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
-
-    def pre_validate(self, form):
-        if getattr(self, "parse_error", None):
-            raise ValidationError(self.parse_error)
-
-
-class DayField(StringField):
-    """A date typed as 年-月-日 (the browser's date picker sends that form too)."""
-
-    def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        self.parse_error = None
-        text = to_halfwidth(self.raw or "").strip().replace("/", "-").replace(".", "-")
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError:
-            self.parse_error = _("请按“年-月-日”填写日期，例如 2024-06-30。")
-
-    def _value(self):
-        return getattr(self, "raw", None) or ("" if self.data is None else self.data.isoformat())
-
-    def pre_validate(self, form):
-        if getattr(self, "parse_error", None):
-            raise ValidationError(self.parse_error)
+            raise ValueError(_("请填写 4 位年份，例如 2024。"))
+        return int(text)
 
 
 class YesNoField(RadioField):

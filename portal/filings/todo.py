@@ -9,7 +9,8 @@ from sqlalchemy import select
 from portal.accounts.todo import Todo, collect_todo
 from portal.extensions import db
 from portal.filings.models import NUMBER_PREFIX, Filing, FilingEvent
-from portal.registry.models import ConstructionObligation, ConstructionStartReport
+from portal.registry.models import ConstructionObligation
+from portal.registry.services import awaiting_start
 
 
 @collect_todo.connect
@@ -60,21 +61,10 @@ def _construction_starts(enterprise_id: int) -> list[tuple[ConstructionObligatio
     """Projects that have not started construction and whose indicators were not taken back,
     with the filing that granted them (the obligation names it by its number). A project whose
     start report waits for the city has nothing left to do here."""
-    reported = (
-        select(ConstructionStartReport.id)
-        .where(
-            ConstructionStartReport.obligation_id == ConstructionObligation.id,
-            ConstructionStartReport.status == "pending",
-        )
-        .exists()
-    )
     obligations = list(
         db.session.scalars(
             select(ConstructionObligation).where(
-                ConstructionObligation.enterprise_id == enterprise_id,
-                ConstructionObligation.started_on.is_(None),
-                ConstructionObligation.taken_back_at.is_(None),
-                ~reported,
+                ConstructionObligation.enterprise_id == enterprise_id, *awaiting_start()
             )
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,16 +15,13 @@ from portal.extensions import db
 from portal.filings import bp, services, workflow
 from portal.filings.forms import AttachmentForm, ConfirmForm, RemarkForm
 from portal.uploads import UploadRefused, check_upload, send_stored
-from portal.web import redirect_after_post, render
+from portal.web import enterprise_crumbs, redirect_after_post, render
 
 KIND_LABELS_KEYS = ("voluntary", "retrofit", "closure", "compliance", "purchase")
 
 
 def _crumbs(filing=None, last=None):
-    crumbs = [
-        (_("我的企业"), url_for("enterprise.dashboard")),
-        (_("我的申报"), url_for("filings.index")),
-    ]
+    crumbs = enterprise_crumbs((_("我的申报"), url_for("filings.index")))
     if filing is not None:
         crumbs.append((filing.number, url_for("filings.detail", filing_id=filing.id)))
     if last:
@@ -132,12 +131,22 @@ def _editable_or_redirect(filing_id):
     return filing, None
 
 
+def editable(view):
+    """A view of a draft that its enterprise may still change: it gets the filing, not its id.
+    Another enterprise's filing, or one already submitted, redirects to the filing's page."""
+
+    @functools.wraps(view)
+    def guarded(filing_id: int):
+        filing, gate = _editable_or_redirect(filing_id)
+        return gate if gate is not None else view(filing)
+
+    return guarded
+
+
 @bp.get("/<int:filing_id>/edit")
 @enterprise_required
-def edit(filing_id: int):
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
+@editable
+def edit(filing):
     form = services.build_form(filing)
     # What was typed comes back with its problems in place, as it was when autosaved.
     errors = services.lenient_errors(form) if filing.draft_data else {}
@@ -146,11 +155,9 @@ def edit(filing_id: int):
 
 @bp.post("/<int:filing_id>/draft")
 @enterprise_required
-def save_draft(filing_id: int):
+@editable
+def save_draft(filing):
     """Autosave (htmx) or the 保存草稿 button: store what was typed, answer errors in place."""
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
     errors = _save(filing)
     if request.htmx:
         form = services.build_form(filing)
@@ -168,11 +175,9 @@ def save_draft(filing_id: int):
 
 @bp.post("/<int:filing_id>/submit")
 @enterprise_required
-def submit(filing_id: int):
+@editable
+def submit(filing):
     """Save, check every rule, then show the summary to confirm (or the problems in place)."""
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
     _save(filing)
     form = services.build_form(filing)
     errors = services.strict_errors(filing, form)
@@ -183,10 +188,8 @@ def submit(filing_id: int):
 
 @bp.route("/<int:filing_id>/confirm", methods=["GET", "POST"])
 @enterprise_required
-def confirm(filing_id: int):
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
+@editable
+def confirm(filing):
     form = ConfirmForm(meta={"csrf": False})
     if request.method == "POST":
         try:
@@ -199,7 +202,7 @@ def confirm(filing_id: int):
         except workflow.TransitionError as refused:
             db.session.rollback()
             flash(str(refused.message), "error")
-            return redirect_after_post(url_for("filings.edit", filing_id=filing_id))
+            return redirect_after_post(url_for("filings.edit", filing_id=filing.id))
         db.session.commit()
         flash(
             _("申报已提交，内容已锁定。审核进展会显示在时间线上，并通过消息和邮件通知您。"),
@@ -267,16 +270,14 @@ def copy(filing_id: int):
 
 @bp.post("/<int:filing_id>/delete")
 @enterprise_required
-def delete(filing_id: int):
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
+@editable
+def delete(filing):
     try:
         services.delete_draft(filing, current_user)
     except workflow.TransitionError as refused:
         db.session.rollback()
         flash(str(refused.message), "error")
-        return redirect_after_post(url_for("filings.edit", filing_id=filing_id))
+        return redirect_after_post(url_for("filings.edit", filing_id=filing.id))
     db.session.commit()
     flash(_("草稿已删除。"), "success")
     return redirect_after_post(url_for("filings.index"))
@@ -287,11 +288,9 @@ def delete(filing_id: int):
 
 @bp.post("/<int:filing_id>/attachments")
 @enterprise_required
-def upload(filing_id: int):
+@editable
+def upload(filing):
     """Save the typed fields first, then check the file; a refusal keeps everything typed."""
-    filing, gate = _editable_or_redirect(filing_id)
-    if gate:
-        return gate
     _save(filing)
     try:
         checked = check_upload(request.files.get("file"))

@@ -96,6 +96,13 @@ def _forward(path: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str]
     return steps
 
 
+# The city's review, then the province's; and publicity, then the final step.
+_REVIEWS = [
+    ("review_city", "city", "city_review"),
+    ("review_province", "province", "province_review"),
+]
+_PUBLICITY = [("publish", "province", "publicity"), ("finalize", "province", "final")]
+
 _PATHS = {
     "retrofit": [
         ("review_baseline", "auditor", "baseline_review"),
@@ -103,30 +110,12 @@ _PATHS = {
         ("audit_savings", "auditor", "savings_audit"),
         ("confirm_city", "city", "city_confirmed"),
         ("confirm_province", "province", "province_confirmed"),
-        ("publish", "province", "publicity"),
-        ("finalize", "province", "final"),
+        *_PUBLICITY,
     ],
-    "closure": [
-        ("review_city", "city", "city_review"),
-        ("review_province", "province", "province_review"),
-        ("publish", "province", "publicity"),
-        ("finalize", "province", "final"),
-    ],
-    "purchase": [
-        ("review_city", "city", "city_review"),
-        ("review_province", "province", "province_review"),
-        ("publish", "province", "publicity"),
-        ("finalize", "province", "final"),
-    ],
-    "voluntary": [
-        ("review_city", "city", "city_review"),
-        ("review_province", "province", "final"),
-    ],
-    "compliance": [
-        ("review_city", "city", "city_review"),
-        ("review_province", "province", "province_review"),
-        ("finalize", "province", "final"),
-    ],
+    "closure": [*_REVIEWS, *_PUBLICITY],
+    "purchase": [*_REVIEWS, *_PUBLICITY],
+    "voluntary": [_REVIEWS[0], ("review_province", "province", "final")],
+    "compliance": [*_REVIEWS, ("finalize", "province", "final")],
 }
 
 

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.exports import Column, Dataset, labelled_columns, page_column, reference_pair
+from portal.exports import (
+    Column,
+    Dataset,
+    attr_column,
+    labelled_columns,
+    page_column,
+    reference_pair,
+)
 from portal.news.forms import CATEGORY_LABELS
 
 EDITORS = _l("本平台编辑发布（省级节能主管部门及宣传部门）")
@@ -45,16 +52,14 @@ ANNOUNCEMENTS = Dataset(
     order=_l("按发布时间从新到旧"),
     keywords=("用能权", "通知公告", "公示"),
     columns=(
-        Column("id", _l("公告编号"), lambda r, n: r.id, kind="integer"),
-        Column("title", _l("标题"), lambda r, n: r.title),
+        attr_column("id", _l("公告编号"), kind="integer"),
+        attr_column("title", _l("标题")),
         *labelled_columns(
             "category",
             _l("栏目"),
             _l("栏目代码"),
             CATEGORY_LABELS,
-            lambda r, n=None: r.category,
             _l("通知公告、政策文件、新闻动态或公示公告"),
-            "notice, policy, news, publicity",
         ),
         *reference_pair(
             "division",

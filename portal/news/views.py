@@ -53,7 +53,7 @@ def index():
         page = paginate(db.session, rows, count, page_number)
     category = form.category.data if valid and form.category.data else None
     title = str(CATEGORY_LABELS[category]) if category else _("通知公告")
-    response = render(
+    return render(
         "news/index.html",
         "news/_results.html",
         form=form,
@@ -62,10 +62,8 @@ def index():
         title=title,
         breadcrumbs=[(_("通知公告"), url_for("news.index"))]
         + ([(title, url_for("news.index", category=category))] if category else []),
+        status_code=200 if valid else 400,
     )
-    if not valid:
-        response.status_code = 400
-    return response
 
 
 @bp.get("/<int:id>")

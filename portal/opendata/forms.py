@@ -9,9 +9,6 @@ from wtforms.validators import Length, Optional
 from portal.disclosure.forms import ListingFilterForm, TradeFilterForm
 from portal.forms import IntegerField
 from portal.lists import (
-    CATEGORIES,
-    DIVISIONS,
-    VARIETIES,
     ChoiceFilterForm,
     label_choices,
     optional_choice,
@@ -61,7 +58,6 @@ class PublicityNoticeFilterForm(ChoiceFilterForm):
     CHOICES = {
         "status": label_choices(NOTICE_STATUS),
         "subject": label_choices(NOTICE_SUBJECT),
-        "division": DIVISIONS,
     }
 
 
@@ -77,8 +73,6 @@ class StatisticsFilterForm(ChoiceFilterForm):
     category = optional_choice(_l("交易类别"))
     division = optional_choice(_l("地区（买方或卖方；一笔成交计入双方所在的每个地区各一次）"))
 
-    CHOICES = {"variety": VARIETIES, "category": CATEGORIES, "division": DIVISIONS}
-
 
 class SearchFilterForm(ChoiceFilterForm):
     q = StringField(_l("搜索词（与全站搜索的写法相同）"), validators=[Length(max=200)])
@@ -90,8 +84,6 @@ class SearchFilterForm(ChoiceFilterForm):
 
     CHOICES = {
         "type": label_choices(SEARCH_KINDS),
-        "division": DIVISIONS,
-        "variety": VARIETIES,
         "sort": lambda: [("", _l("相关度")), ("relevance", _l("相关度")), ("date", _l("日期"))],
     }
 

@@ -63,6 +63,23 @@ def _external(endpoint: str, **values) -> str:
     return url_for(endpoint, **values, _external=True)
 
 
+def link_field(name: str, description, endpoint: str, **params: str) -> Field:
+    """The absolute URL of a page or an API resource: each URL parameter from the attribute of the
+    row it names."""
+    return Field(
+        name,
+        Text("uri"),
+        description,
+        lambda row: _external(endpoint, **{key: getattr(row, a) for key, a in params.items()}),
+    )
+
+
+def price_field(name: str, description, *path: str) -> Field:
+    """A price per unit of the variety, from the row's attribute at `path`; null where there was
+    no trade."""
+    return Field(name, MONEY, description, attr(*path), nullable=True, unit=YUAN_PER_UNIT)
+
+
 VARIETY_CODE = attr("variety_code")
 
 
@@ -81,12 +98,7 @@ LISTING = Record(
     _l("挂牌：在省公共资源交易平台上挂出的用能权指标"),
     [
         Field("number", Text(), _l("挂牌编号"), attr("number"), example="YNQ-GP-2025-000001"),
-        Field(
-            "url",
-            Text("uri"),
-            _l("本条挂牌的网页"),
-            lambda r: _external("disclosure.listing_detail", number=r.number),
-        ),
+        link_field("url", _l("本条挂牌的网页"), "disclosure.listing_detail", number="number"),
         Field(
             "variety",
             VARIETY,
@@ -147,12 +159,7 @@ TRADE = Record(
     _l("成交：一笔已完成并公示的交易"),
     [
         Field("number", Text(), _l("成交编号"), attr("number"), example="YNQ-CJ-2025-000001"),
-        Field(
-            "url",
-            Text("uri"),
-            _l("本笔成交的网页"),
-            lambda r: _external("disclosure.trade_detail", number=r.number),
-        ),
+        link_field("url", _l("本笔成交的网页"), "disclosure.trade_detail", number="number"),
         Field(
             "listing",
             Text(),
@@ -270,18 +277,8 @@ COMPLIANCE_PERIOD = Record(
             _l("各履约状态的单位数"),
             lambda p: period_status_counts(p.year),
         ),
-        Field(
-            "records",
-            Text("uri"),
-            _l("本期履约名单（API）"),
-            lambda p: _external("opendata.compliance", year=p.year),
-        ),
-        Field(
-            "url",
-            Text("uri"),
-            _l("本期履约名单的网页"),
-            lambda p: _external("compliance.period", year=p.year),
-        ),
+        link_field("records", _l("本期履约名单（API）"), "opendata.compliance", year="year"),
+        link_field("url", _l("本期履约名单的网页"), "compliance.period", year="year"),
     ],
 )
 
@@ -290,12 +287,7 @@ ANNOUNCEMENT = Record(
     _l("一条已发布的公告"),
     [
         Field("id", Integer(minimum=1), _l("公告编号"), attr("id")),
-        Field(
-            "url",
-            Text("uri"),
-            _l("公告网页"),
-            lambda a: _external("news.detail", id=a.id),
-        ),
+        link_field("url", _l("公告网页"), "news.detail", id="id"),
         Field("category", Code(ANNOUNCEMENT_CATEGORIES), _l("栏目"), attr("category")),
         Field("title", Text(), _l("标题"), attr("title")),
         Field("summary", Text(), _l("摘要；空字符串：无"), attr("summary")),
@@ -340,11 +332,8 @@ ATTACHMENT = Record(
         Field("filename", Text(), _l("文件名"), attr("filename")),
         Field("content_type", Text(), _l("媒体类型"), attr("content_type")),
         Field("size", Integer(minimum=0), _l("大小"), attr("size"), unit=_l("字节")),
-        Field(
-            "url",
-            Text("uri"),
-            _l("下载地址"),
-            lambda f: _external("news.attachment", id=f.announcement_id, attachment_id=f.id),
+        link_field(
+            "url", _l("下载地址"), "news.attachment", id="announcement_id", attachment_id="id"
         ),
     ],
 )
@@ -363,11 +352,8 @@ PUBLICITY_NOTICE = Record(
         Field("id", Integer(minimum=1), _l("公示编号"), attr("id")),
         Field("announcement_id", Integer(minimum=1), _l("公示公告的编号"), attr("announcement_id")),
         Field("title", Text(), _l("标题"), attr("announcement", "title")),
-        Field(
-            "url",
-            Text("uri"),
-            _l("公示网页（可在公示期内提出异议）"),
-            lambda n: _external("news.detail", id=n.announcement_id),
+        link_field(
+            "url", _l("公示网页（可在公示期内提出异议）"), "news.detail", id="announcement_id"
         ),
         Field("subject_type", Code(SUBJECT_TYPES), _l("公示对象类型"), attr("subject_type")),
         Field(
@@ -441,12 +427,7 @@ ENTERPRISE = Record(
         Field("name", Text(), _l("单位名称"), attr("name")),
         Field("division", DIVISION, _l("地区代码"), attr("division_code")),
         Field("industry", INDUSTRY, _l("行业代码"), attr("industry_code")),
-        Field(
-            "url",
-            Text("uri"),
-            _l("单位网页"),
-            lambda e: _external("disclosure.enterprise_detail", uscc=e.uscc),
-        ),
+        link_field("url", _l("单位网页"), "disclosure.enterprise_detail", uscc="uscc"),
     ],
 )
 
@@ -584,11 +565,11 @@ ENTERPRISE_PROFILE = ENTERPRISE.extend(
         _l("注册登记簿中各履约期、各品种的持有量，新的在前；不参与的单位为空列表"),
         attr("period_holdings"),
     ),
-    Field(
+    link_field(
         "movements_url",
-        Text("uri"),
         _l("该单位指标变动列表的接口地址"),
-        lambda p: _external("opendata.enterprise_movements", uscc=p.uscc),
+        "opendata.enterprise_movements",
+        uscc="uscc",
     ),
 )
 
@@ -600,14 +581,7 @@ SNAPSHOT = Record(
         Field("trade_count", Integer(minimum=0), _l("成交笔数"), attr("trade_count")),
         Field("quantity", QUANTITY, _l('成交量；"0.0000"：没有成交'), attr("quantity"), unit=UNIT),
         Field("amount", MONEY, _l("成交金额"), attr("amount"), unit=YUAN),
-        Field(
-            "average_price",
-            MONEY,
-            _l("成交量加权平均价；null：期间没有成交"),
-            attr("average_price"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
+        price_field("average_price", _l("成交量加权平均价；null：期间没有成交"), "average_price"),
     ],
 )
 
@@ -621,30 +595,9 @@ MONTH = Record(
             "quantity", QUANTITY, _l('成交量；"0.0000"：当月没有成交'), attr("quantity"), unit=UNIT
         ),
         Field("amount", MONEY, _l("成交金额"), attr("amount"), unit=YUAN),
-        Field(
-            "average_price",
-            MONEY,
-            _l("成交量加权平均价；null：当月没有成交"),
-            attr("average_price"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
-        Field(
-            "high_price",
-            MONEY,
-            _l("当月最高成交单价；null：当月没有成交"),
-            attr("high_price"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
-        Field(
-            "low_price",
-            MONEY,
-            _l("当月最低成交单价；null：当月没有成交"),
-            attr("low_price"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
+        price_field("average_price", _l("成交量加权平均价；null：当月没有成交"), "average_price"),
+        price_field("high_price", _l("当月最高成交单价；null：当月没有成交"), "high_price"),
+        price_field("low_price", _l("当月最低成交单价；null：当月没有成交"), "low_price"),
         Field(
             "cumulative_trade_count",
             Integer(minimum=0),
@@ -675,30 +628,9 @@ CUMULATIVE = Record(
         Field("trade_count", Integer(minimum=0), _l("成交笔数"), attr("trades")),
         Field("quantity", QUANTITY, _l('成交量；"0.0000"：没有成交'), attr("volume"), unit=UNIT),
         Field("amount", MONEY, _l("成交金额"), attr("amount"), unit=YUAN),
-        Field(
-            "average_price",
-            MONEY,
-            _l("成交量加权平均价；null：没有成交"),
-            attr("average_price"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
-        Field(
-            "high_price",
-            MONEY,
-            _l("最高成交单价；null：没有成交"),
-            attr("high"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
-        Field(
-            "low_price",
-            MONEY,
-            _l("最低成交单价；null：没有成交"),
-            attr("low"),
-            nullable=True,
-            unit=YUAN_PER_UNIT,
-        ),
+        price_field("average_price", _l("成交量加权平均价；null：没有成交"), "average_price"),
+        price_field("high_price", _l("最高成交单价；null：没有成交"), "high"),
+        price_field("low_price", _l("最低成交单价；null：没有成交"), "low"),
     ],
 )
 

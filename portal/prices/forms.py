@@ -11,7 +11,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import AMOUNT_LIMIT, PRICE_LIMIT, DecimalField, FlaskForm, PrefixedIds
+from portal.forms import AMOUNT_LIMIT, FlaskForm, PrefixedIds, money_field
 from portal.text import to_halfwidth
 
 
@@ -40,14 +40,10 @@ class ReferencePriceForm(PrefixedIds, FlaskForm):
     category_code = SelectField(
         _l("交易类别"), validators=[InputRequired(message=_l("请选择交易类别。"))]
     )
-    price = DecimalField(
+    price = money_field(
         _l("参考价格（元/单位）"),
+        InputRequired(message=_l("请填写参考价格。")),
         description=_l("能耗指标为元/吨标准煤，煤炭指标为元/吨；最多两位小数。"),
-        places=2,
-        minimum=0,
-        minimum_inclusive=False,
-        maximum=PRICE_LIMIT,
-        validators=[InputRequired(message=_l("请填写参考价格。"))],
     )
     effective_from = DateField(
         _l("生效日期"),
@@ -71,13 +67,8 @@ class ReceiptForm(PrefixedIds, FlaskForm):
         description=_l("交易平台出具的缴款凭证（回单）编号，每个编号只能登记一次。"),
         validators=[DataRequired(message=_l("请填写交易平台的缴款凭证编号。")), Length(max=64)],
     )
-    paid_amount = DecimalField(
-        _l("实缴金额（元）"),
-        places=2,
-        minimum=0,
-        minimum_inclusive=False,
-        maximum=AMOUNT_LIMIT,
-        validators=[InputRequired(message=_l("请填写实缴金额。"))],
+    paid_amount = money_field(
+        _l("实缴金额（元）"), InputRequired(message=_l("请填写实缴金额。")), maximum=AMOUNT_LIMIT
     )
     paid_on = DateField(
         _l("缴款日期"),
@@ -102,16 +93,31 @@ class ReserveDecisionForm(PrefixedIds, FlaskForm):
         choices=DECISIONS,
         validators=[InputRequired(message=_l("请选择收储或放行。"))],
     )
-    unit_price = DecimalField(
+    unit_price = money_field(
         _l("收储单价（元/单位）"),
+        Optional(),
         description=_l("选择收储时填写；金额 = 数量 × 单价，按分四舍五入。"),
-        places=2,
-        minimum=0,
-        minimum_inclusive=False,
-        maximum=PRICE_LIMIT,
-        validators=[Optional()],
     )
     remark = TextAreaField(_l("说明"), validators=[Optional(), Length(max=1000)])
+
+
+# An auction price and its source, where a notice is priced (the province's approval of a 两高
+# purchase, a reissued notice): empty, the reference price in force applies. Each call makes new
+# fields, which keep their place among the form's other fields.
+def auction_price_field():
+    return money_field(
+        _l("竞价成交单价（元/单位，可选）"),
+        Optional(),
+        description=_l("不填写则按当日现行参考价格计价。"),
+    )
+
+
+def auction_source_field():
+    return TextAreaField(
+        _l("竞价价格来源"),
+        description=_l("填写竞价成交单价时必填，例如竞价公告编号和成交日期。"),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class ReissueForm(PrefixedIds, FlaskForm):
@@ -119,17 +125,5 @@ class ReissueForm(PrefixedIds, FlaskForm):
 
     id_prefix = "reissue-"
 
-    auction_price = DecimalField(
-        _l("竞价成交单价（元/单位，可选）"),
-        description=_l("不填写则按当日现行参考价格计价。"),
-        places=2,
-        minimum=0,
-        minimum_inclusive=False,
-        maximum=PRICE_LIMIT,
-        validators=[Optional()],
-    )
-    auction_source = TextAreaField(
-        _l("竞价价格来源"),
-        description=_l("填写竞价成交单价时必填，例如竞价公告编号和成交日期。"),
-        validators=[Optional(), Length(max=500)],
-    )
+    auction_price = auction_price_field()
+    auction_source = auction_source_field()

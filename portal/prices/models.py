@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
 from portal.columns import Amount, Price, Quantity
 from portal.enterprises.models import Enterprise
-from portal.extensions import db
+from portal.extensions import append_only, db
 from portal.filings.models import Filing
 
 NOTICE_PREFIX = "JK"  # 缴款通知
@@ -53,14 +53,7 @@ class ReferencePrice(db.Model):
     entered_by: Mapped[User | None] = relationship()
 
 
-@event.listens_for(ReferencePrice, "before_update")
-def _refuse_price_update(mapper, connection, target):
-    raise ReferencePriceChanged(f"reference price {target.id} may not be updated")
-
-
-@event.listens_for(ReferencePrice, "before_delete")
-def _refuse_price_delete(mapper, connection, target):
-    raise ReferencePriceChanged(f"reference price {target.id} may not be deleted")
+append_only(ReferencePrice, ReferencePriceChanged, "reference price")
 
 
 class PaymentNotice(db.Model):

@@ -36,7 +36,7 @@ from portal.audit.services import record_event, record_new
 from portal.extensions import db
 from portal.filings import services as filings
 from portal.filings.models import Filing
-from portal.forms import AMOUNT_LIMIT, PRICE_LIMIT, decimal_problem
+from portal.forms import AMOUNT_LIMIT, MONEY_PLACES, PRICE_LIMIT, decimal_problem
 from portal.i18n import fmt_money, fmt_price, fmt_quantity
 from portal.prices.models import (
     OPEN_NOTICE_STATUSES,
@@ -162,12 +162,7 @@ def add_reference_price(
         raise PriceRefusal(_("请选择交易类别。"), "category_code")
     if price is None:
         raise PriceRefusal(_("请填写参考价格。"), "price")
-    price = Decimal(price)
-    problem = decimal_problem(
-        price, places=2, minimum=0, maximum=PRICE_LIMIT, minimum_inclusive=False
-    )
-    if problem:
-        raise PriceRefusal(problem, "price")
+    price = _price(price, "price")
     if effective_from is None:
         raise PriceRefusal(_("请填写生效日期。"), "effective_from")
     source = (source or "").strip()
@@ -245,6 +240,17 @@ def purchase_quantity(filing) -> tuple[str, Decimal | None]:
     return variety, filings.effective_quantity(filing, "required_quantity")
 
 
+def _price(value, field: str) -> Decimal:
+    """A price per unit as a Decimal: above zero, to the fen, within the price column."""
+    value = Decimal(value)
+    problem = decimal_problem(
+        value, places=MONEY_PLACES, minimum=0, maximum=PRICE_LIMIT, minimum_inclusive=False
+    )
+    if problem:
+        raise PriceRefusal(problem, field)
+    return value
+
+
 def check_auction_price(auction_price, auction_source: str) -> tuple[Decimal | None, str]:
     """An auction price typed at approval comes with its source, and fits a price column."""
     auction_source = (auction_source or "").strip()
@@ -252,12 +258,7 @@ def check_auction_price(auction_price, auction_source: str) -> tuple[Decimal | N
         if auction_source:
             raise PriceRefusal(_("填写了价格来源，请同时填写竞价成交单价。"), "auction_price")
         return None, ""
-    auction_price = Decimal(auction_price)
-    problem = decimal_problem(
-        auction_price, places=2, minimum=0, maximum=PRICE_LIMIT, minimum_inclusive=False
-    )
-    if problem:
-        raise PriceRefusal(problem, "auction_price")
+    auction_price = _price(auction_price, "auction_price")
     if not auction_source:
         raise PriceRefusal(
             _("请写明竞价成交单价的来源（如竞价公告编号和成交日期）。"), "auction_source"
@@ -510,15 +511,15 @@ def issue_paid_purchase(filing, *, actor, today: date | None = None) -> bool:
     return True
 
 
+def _overdue(model, status: str, deadline, today: date) -> list:
+    """The rows of `model` still in `status` whose `deadline` is before `today`, oldest first."""
+    stmt = select(model).where(model.status == status, deadline < today).order_by(model.id)
+    return list(db.session.scalars(stmt))
+
+
 def expire_due_notices(today: date, *, actor=None) -> list[PaymentNotice]:
     """Expire every issued notice whose due day has passed; tell each enterprise (idempotent)."""
-    due = list(
-        db.session.scalars(
-            select(PaymentNotice)
-            .where(PaymentNotice.status == "issued", PaymentNotice.due_on < today)
-            .order_by(PaymentNotice.id)
-        )
-    )
+    due = _overdue(PaymentNotice, "issued", PaymentNotice.due_on, today)
     for notice in due:
         with public_record_locale():
             reason = _("逾期未缴款（缴款期限 %(due)s）", due=notice.due_on.isoformat())
@@ -694,12 +695,7 @@ def decide_offer(
     if decision == "buy":
         if unit_price is None:
             raise PriceRefusal(_("收储须填写收储单价。"), "unit_price")
-        unit_price = Decimal(unit_price)
-        problem = decimal_problem(
-            unit_price, places=2, minimum=0, maximum=PRICE_LIMIT, minimum_inclusive=False
-        )
-        if problem:
-            raise PriceRefusal(problem, "unit_price")
+        unit_price = _price(unit_price, "unit_price")
         amount = amount_of(offer.quantity, unit_price)
         if amount >= AMOUNT_LIMIT:
             raise PriceRefusal(_("收储金额过大，请核对单价。"), "unit_price")
@@ -763,13 +759,7 @@ def decide_offer(
 
 def release_lapsed_offers(today: date) -> list[ReserveOffer]:
     """Release to the unit every offer whose decision day has passed undecided (idempotent)."""
-    lapsed = list(
-        db.session.scalars(
-            select(ReserveOffer)
-            .where(ReserveOffer.status == "open", ReserveOffer.decide_by < today)
-            .order_by(ReserveOffer.id)
-        )
-    )
+    lapsed = _overdue(ReserveOffer, "open", ReserveOffer.decide_by, today)
     for offer in lapsed:
         _issue_to_unit(offer, None)
         offer.status = "released"

@@ -61,16 +61,15 @@ def _price_form(data=None) -> ReferencePriceForm:
 
 
 def _render_prices(form=None, status: int = 200):
-    response = render(
+    return render(
         "prices/admin_prices.html",
         form=form
         if form is not None
         else (_price_form() if current_user.role in PRICE_SETTERS else None),
         tables=services.price_tables(),
         breadcrumbs=_crumbs((_("参考价格"), None)),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 @admin_bp.get("/prices")
@@ -94,10 +93,7 @@ def add_price():
                 actor=current_user,
             )
         except services.PriceRefusal as refused:
-            db.session.rollback()
-            form = _price_form(request.form)
-            form.validate()
-            getattr(form, refused.field, form.source).errors = [refused.message]
+            form = _refused(refused, "source", _price_form, request.form)
             return _render_prices(form, 400)
         db.session.commit()
         flash(
@@ -105,6 +101,43 @@ def add_price():
         )
         return redirect_after_post(url_for(".prices"))
     return _render_prices(form, 400)
+
+
+def _refused(refused, fallback: str, form_class, *args):
+    """After a service refused a valid form: roll back, and the posted form again with the refusal
+    next to its field (`fallback` where the field is not on the form)."""
+    db.session.rollback()
+    form = form_class(*args)
+    form.validate()
+    getattr(form, refused.field, form[fallback]).errors = [refused.message]
+    return form
+
+
+def _status_filter(statuses, unknown: str) -> str | None:
+    """The queue's status filter from the query string; 400 for a status it does not have."""
+    status = request.args.get("status") or None
+    if status is not None and status not in statuses:
+        abort(400, description=unknown)
+    return status
+
+
+# page name → (full page, rows partial)
+QUEUES = {
+    "payments": ("prices/admin_payments.html", "prices/_payment_rows.html"),
+    "reserve": ("prices/admin_reserve.html", "prices/_offer_rows.html"),
+}
+
+
+def _render_queue(name: str, query, status, statuses, status_label, breadcrumbs):
+    """A back-office queue filtered by status, or its rows alone for htmx."""
+    return render(
+        *QUEUES[name],
+        page=page_of(query),
+        status=status,
+        statuses=statuses,
+        status_label=status_label,
+        breadcrumbs=breadcrumbs,
+    )
 
 
 # --- back office: payment notices and receipts -------------------------------------------------------
@@ -120,17 +153,14 @@ def get_notice_or_404(notice_id: int):
 @admin_bp.get("/payments")
 @role_required(READERS)
 def payments():
-    status = request.args.get("status") or None
-    if status is not None and status not in NOTICE_STATUSES:
-        abort(400, description=_("没有这个缴款状态。"))
-    return render(
-        "prices/admin_payments.html",
-        "prices/_payment_rows.html",
-        page=page_of(services.notices_query(status)),
-        status=status,
-        statuses=NOTICE_STATUSES,
-        status_label=services.status_label,
-        breadcrumbs=_crumbs((_("缴款通知"), None)),
+    status = _status_filter(NOTICE_STATUSES, _("没有这个缴款状态。"))
+    return _render_queue(
+        "payments",
+        services.notices_query(status),
+        status,
+        NOTICE_STATUSES,
+        services.status_label,
+        _crumbs((_("缴款通知"), None)),
     )
 
 
@@ -140,16 +170,15 @@ def _render_payment(notice, form=None, status: int = 200, reissue=None):
         form = ReceiptForm()
     if reissue is None and clerk and services.can_reissue(notice):
         reissue = ReissueForm()
-    response = render(
+    return render(
         "prices/admin_payment.html",
         notice=notice,
         form=form,
         reissue=reissue,
         status_label=services.status_label,
         breadcrumbs=_crumbs((_("缴款通知"), url_for(".payments")), (notice.number, None)),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 @admin_bp.get("/payments/<int:notice_id>")
@@ -174,11 +203,8 @@ def record_receipt(notice_id: int):
             actor=current_user,
         )
     except services.PriceRefusal as refused:
-        db.session.rollback()
+        form = _refused(refused, "reference", ReceiptForm)
         notice = get_notice_or_404(notice_id)
-        form = ReceiptForm()
-        form.validate()
-        getattr(form, refused.field, form.reference).errors = [refused.message]
         return _render_payment(notice, form, 400)
     db.session.commit()
     flash(_("已登记缴款：%(number)s。", number=notice.number), "success")
@@ -200,11 +226,8 @@ def reissue(notice_id: int):
             auction_source=form.auction_source.data or "",
         )
     except services.PriceRefusal as refused:
-        db.session.rollback()
+        form = _refused(refused, "auction_price", ReissueForm)
         notice = get_notice_or_404(notice_id)
-        form = ReissueForm()
-        form.validate()
-        getattr(form, refused.field, form.auction_price).errors = [refused.message]
         return _render_payment(notice, status=400, reissue=form)
     db.session.commit()
     flash(_("已重新出具缴款通知：%(number)s。", number=new.number), "success")
@@ -226,33 +249,29 @@ def get_offer_or_404(offer_id: int, for_user) -> ReserveOffer:
 @admin_bp.get("/reserve")
 @role_required(RESERVE_READERS)
 def reserve():
-    status = request.args.get("status") or None
-    if status is not None and status not in OFFER_STATUSES:
-        abort(400, description=_("没有这个收储状态。"))
-    return render(
-        "prices/admin_reserve.html",
-        "prices/_offer_rows.html",
-        page=page_of(services.offers_query(current_user, status)),
-        status=status,
-        statuses=OFFER_STATUSES,
-        status_label=services.offer_status_label,
-        breadcrumbs=_crumbs((_("指标收储"), None)),
+    status = _status_filter(OFFER_STATUSES, _("没有这个收储状态。"))
+    return _render_queue(
+        "reserve",
+        services.offers_query(current_user, status),
+        status,
+        OFFER_STATUSES,
+        services.offer_status_label,
+        _crumbs((_("指标收储"), None)),
     )
 
 
 def _render_offer(offer, form=None, status: int = 200):
     if form is None and services.can_decide_offer(current_user, offer):
         form = ReserveDecisionForm()
-    response = render(
+    return render(
         "prices/admin_offer.html",
         offer=offer,
         form=form,
         suggested=services.suggested_reserve_price(offer),
         status_label=services.offer_status_label,
         breadcrumbs=_crumbs((_("指标收储"), url_for(".reserve")), (offer.number, None)),
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 @admin_bp.get("/reserve/<int:offer_id>")
@@ -279,11 +298,8 @@ def decide_offer(offer_id: int):
             remark=form.remark.data or "",
         )
     except services.PriceRefusal as refused:
-        db.session.rollback()
+        form = _refused(refused, "decision", ReserveDecisionForm)
         found = get_offer_or_404(offer_id, current_user)
-        form = ReserveDecisionForm()
-        form.validate()
-        getattr(form, refused.field, form.decision).errors = [refused.message]
         return _render_offer(found, form, 400)
     db.session.commit()
     flash(_("已办理收储决定：%(number)s。", number=found.number), "success")

@@ -52,17 +52,15 @@ def new_objection(announcement_id: int):
             return redirect_after_post(
                 url_for(".objection_received", announcement_id=announcement.id)
             )
-    response = render(
+    return render(
         "publicity/new_objection.html",
         announcement=announcement,
         form=form,
         open_now=open_now,
         withdrawn=withdrawn,
         breadcrumbs=_announcement_crumbs(announcement) + [(_("提出异议"), None)],
+        status_code=(400 if open_now else 409) if request.method == "POST" else 200,
     )
-    if request.method == "POST":
-        response.status_code = 400 if open_now else 409
-    return response
 
 
 @bp.get("/publicity/objections/received/<int:announcement_id>")
@@ -169,13 +167,12 @@ def withdraw_notice(notice_id: int):
             db.session.commit()
             flash(_("公示已撤回。"), "success")
             return redirect_after_post(url_for("news.detail", id=notice.announcement_id))
-    response = render(
+    return render(
         "publicity/withdraw.html",
         notice=notice,
         announcement=notice.announcement,
         form=form,
         withdrawable=notice.status in services.WITHDRAWABLE,
         breadcrumbs=[(_("公示异议"), url_for(".objections")), (_("撤回公示"), None)],
+        status_code=status,
     )
-    response.status_code = status
-    return response

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Quantity
 from portal.enterprises.models import Enterprise
-from portal.extensions import db
+from portal.extensions import append_only, db
 from portal.reference.models import Variety
 
 # issue: 确权/核定 issued to a holder; transfer_out/transfer_in: the two halves of a transfer,
@@ -196,14 +196,7 @@ class ConstructionStartReport(db.Model):
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
 
-@event.listens_for(LedgerEntry, "before_update")
-def _refuse_update(mapper, connection, target):
-    raise LedgerAppendOnly(f"ledger entry {target.id} may not be updated")
-
-
-@event.listens_for(LedgerEntry, "before_delete")
-def _refuse_delete(mapper, connection, target):
-    raise LedgerAppendOnly(f"ledger entry {target.id} may not be deleted")
+append_only(LedgerEntry, LedgerAppendOnly, "ledger entry")
 
 
 class LedgerOpeningSource(db.Model):

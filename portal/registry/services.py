@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -331,33 +332,31 @@ def _debit(
     return _append(kind, holder, variety_code, -quantity, reason, **kw)
 
 
+class EntrySource(TypedDict, total=False):
+    """Where an entry comes from and who wrote it. A retry with the same `idempotency_key` gets
+    the entry the first call wrote, not a second one."""
+
+    source_type: str
+    source_id: str
+    actor: Any
+    idempotency_key: str | None
+    period_year: int | None
+
+
+def _post(kind: str, write, holder, variety_code: str, quantity, reason: str, **kw) -> LedgerEntry:
+    """One entry of `kind` through `write` (_append credits, _debit checks the balance first), or
+    the entry an earlier call with the same idempotency key wrote."""
+    key = kw.get("idempotency_key")
+    if key and (existing := entry_exists(key)):
+        return existing
+    return write(kind, Holder.parse(holder), variety_code, _quantity(quantity), reason, **kw)
+
+
 def issue_indicators(
-    holder,
-    variety_code: str,
-    quantity,
-    reason: str,
-    *,
-    source_type: str = "",
-    source_id: str = "",
-    actor=None,
-    idempotency_key: str | None = None,
-    period_year: int | None = None,
+    holder, variety_code: str, quantity, reason: str, **kw: Unpack[EntrySource]
 ) -> LedgerEntry:
     """Issue confirmed indicators to a holder (确权 → 注册登记)."""
-    if idempotency_key and (existing := entry_exists(idempotency_key)):
-        return existing
-    return _append(
-        "issue",
-        Holder.parse(holder),
-        variety_code,
-        _quantity(quantity),
-        reason,
-        source_type=source_type,
-        source_id=source_id,
-        actor=actor,
-        idempotency_key=idempotency_key,
-        period_year=period_year,
-    )
+    return _post("issue", _append, holder, variety_code, quantity, reason, **kw)
 
 
 def allocate_indicators(
@@ -371,13 +370,12 @@ def allocate_indicators(
     idempotency_key: str | None = None,
 ) -> LedgerEntry:
     """Allocate a period's initial indicators to a unit (初始分配)."""
-    if idempotency_key and (existing := entry_exists(idempotency_key)):
-        return existing
-    return _append(
+    return _post(
         "allocate",
-        Holder.parse(holder),
+        _append,
+        holder,
         variety_code,
-        _quantity(quantity),
+        quantity,
         reason,
         source_type="allocation",
         source_id=str(period_year),
@@ -388,22 +386,13 @@ def allocate_indicators(
 
 
 def transfer_indicators(
-    from_holder,
-    to_holder,
-    variety_code: str,
-    quantity,
-    reason: str,
-    *,
-    source_type: str = "",
-    source_id: str = "",
-    actor=None,
-    idempotency_key: str | None = None,
-    period_year: int | None = None,
+    from_holder, to_holder, variety_code: str, quantity, reason: str, **kw: Unpack[EntrySource]
 ) -> tuple[LedgerEntry, LedgerEntry]:
     """Move indicators between holders: a debit and a credit sharing one transfer id."""
     source, target = Holder.parse(from_holder), Holder.parse(to_holder)
     if source.key == target.key:
         raise LedgerError("same_holder")
+    idempotency_key = kw.pop("idempotency_key", None)
     if idempotency_key and (existing := entry_exists(f"{idempotency_key}:out")):
         pair = db.session.scalars(
             select(LedgerEntry)
@@ -413,13 +402,7 @@ def transfer_indicators(
         return pair[0], pair[1]
     qty = _quantity(quantity)
     transfer_id = str(uuid.uuid4())
-    common = {
-        "source_type": source_type,
-        "source_id": source_id,
-        "actor": actor,
-        "transfer_id": transfer_id,
-        "period_year": period_year,
-    }
+    common = {**kw, "transfer_id": transfer_id}
     out = _debit(
         "transfer_out",
         source,
@@ -442,32 +425,11 @@ def transfer_indicators(
 
 
 def surrender_indicators(
-    holder,
-    variety_code: str,
-    quantity,
-    reason: str,
-    *,
-    source_type: str = "compliance",
-    source_id: str = "",
-    actor=None,
-    idempotency_key: str | None = None,
-    period_year: int | None = None,
+    holder, variety_code: str, quantity, reason: str, **kw: Unpack[EntrySource]
 ) -> LedgerEntry:
     """Cancel indicators a unit surrenders for compliance (履约注销); they settle `period_year`."""
-    if idempotency_key and (existing := entry_exists(idempotency_key)):
-        return existing
-    return _debit(
-        "surrender",
-        Holder.parse(holder),
-        variety_code,
-        _quantity(quantity),
-        reason,
-        source_type=source_type,
-        source_id=source_id,
-        actor=actor,
-        idempotency_key=idempotency_key,
-        period_year=period_year,
-    )
+    kw.setdefault("source_type", "compliance")
+    return _post("surrender", _debit, holder, variety_code, quantity, reason, **kw)
 
 
 def cancel_indicators(
@@ -480,32 +442,10 @@ def cancel_indicators(
 
 
 def take_back_indicators(
-    holder,
-    variety_code: str,
-    quantity,
-    reason: str,
-    *,
-    source_type: str = "",
-    source_id: str = "",
-    actor=None,
-    idempotency_key: str | None = None,
-    period_year: int | None = None,
+    holder, variety_code: str, quantity, reason: str, **kw: Unpack[EntrySource]
 ) -> LedgerEntry:
     """Take indicators back free of charge (无偿收回). At most what the holder still has."""
-    if idempotency_key and (existing := entry_exists(idempotency_key)):
-        return existing
-    return _debit(
-        "take_back",
-        Holder.parse(holder),
-        variety_code,
-        _quantity(quantity),
-        reason,
-        source_type=source_type,
-        source_id=source_id,
-        actor=actor,
-        idempotency_key=idempotency_key,
-        period_year=period_year,
-    )
+    return _post("take_back", _debit, holder, variety_code, quantity, reason, **kw)
 
 
 def correct_entry(entry_id: int, delta, reason: str, *, actor=None) -> LedgerEntry:
@@ -575,6 +515,8 @@ def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntr
     if seller is None:
         return None
     year = trade.trade_date.year if trade.trade_date else None
+    # Both entries name the trade and count in the year it was made.
+    about = EntrySource(source_id=trade.number, actor=actor, period_year=year)
     if seller.kind != "enterprise" and not entry_exists(f"trade:{trade.number}:out"):
         short = _quantity(trade.quantity) - balance(seller, trade.variety_code)
         if short > 0:
@@ -584,10 +526,8 @@ def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntr
                 short,
                 f"储备指标登记（成交 {trade.number}）",
                 source_type="reserve",
-                source_id=trade.number,
-                actor=actor,
                 idempotency_key=f"trade:{trade.number}:reserve",
-                period_year=year,
+                **about,
             )
     return transfer_indicators(
         seller,
@@ -596,10 +536,8 @@ def record_trade_transfer(trade, *, actor=None) -> tuple[LedgerEntry, LedgerEntr
         trade.quantity,
         f"成交 {trade.number}",
         source_type="trade",
-        source_id=trade.number,
-        actor=actor,
         idempotency_key=f"trade:{trade.number}",
-        period_year=year,
+        **about,
     )
 
 
@@ -689,12 +627,9 @@ def mark_construction_warned(obligation: ConstructionObligation) -> None:
     )
 
 
-def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
-    """Take back the indicators of every project that did not start by its deadline (idempotent).
-
-    A start report the city has not yet decided holds the take-back back: the unit reported in
-    time, and a refusal lets the next run take the indicators back.
-    """
+def awaiting_start() -> tuple:
+    """Conditions on ConstructionObligation: the project has not started, its indicators were not
+    taken back, and no start report of it waits for the city's decision."""
     pending_report = (
         select(ConstructionStartReport.id)
         .where(
@@ -703,14 +638,22 @@ def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
         )
         .exists()
     )
+    return (
+        ConstructionObligation.started_on.is_(None),
+        ConstructionObligation.taken_back_at.is_(None),
+        ~pending_report,
+    )
+
+
+def take_back_expired_obligations(today: date) -> list[ConstructionObligation]:
+    """Take back the indicators of every project that did not start by its deadline (idempotent).
+
+    A start report the city has not yet decided holds the take-back back: the unit reported in
+    time, and a refusal lets the next run take the indicators back.
+    """
     due = (
         select(ConstructionObligation)
-        .where(
-            ConstructionObligation.started_on.is_(None),
-            ConstructionObligation.taken_back_at.is_(None),
-            ConstructionObligation.start_deadline < today,
-            ~pending_report,
-        )
+        .where(*awaiting_start(), ConstructionObligation.start_deadline < today)
         .order_by(ConstructionObligation.id)
     )
     if db.session.scalar(due.with_only_columns(ConstructionObligation.id).limit(1)) is None:

@@ -11,8 +11,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import PRICE_LIMIT, DecimalField, FlaskForm, PrefixedIds
+from portal.forms import DecimalField, FlaskForm, PrefixedIds
 from portal.lists import FilterForm, optional_choice
+from portal.prices.forms import auction_price_field, auction_source_field
 
 
 class ActionForm(PrefixedIds, FlaskForm):
@@ -35,20 +36,8 @@ class ActionForm(PrefixedIds, FlaskForm):
     )
     report = FileField(_l("第三方审核报告（PDF）"))
     # The province's approval of a 两高 purchase: empty, the reference price in force applies.
-    auction_price = DecimalField(
-        _l("竞价成交单价（元/单位，可选）"),
-        description=_l("不填写则按当日现行参考价格计价。"),
-        places=2,
-        minimum=0,
-        minimum_inclusive=False,
-        maximum=PRICE_LIMIT,
-        validators=[Optional()],
-    )
-    auction_source = TextAreaField(
-        _l("竞价价格来源"),
-        description=_l("填写竞价成交单价时必填，例如竞价公告编号和成交日期。"),
-        validators=[Optional(), Length(max=500)],
-    )
+    auction_price = auction_price_field()
+    auction_source = auction_source_field()
 
 
 QUEUE_SORT_LABELS = {

@@ -113,11 +113,13 @@ def _queue_context(form):
 def queue():
     form, valid = _queue_form()
     if not valid:
-        response = render(
-            "review/queue.html", "review/_queue_rows.html", page=None, **_queue_context(form)
+        return render(
+            "review/queue.html",
+            "review/_queue_rows.html",
+            page=None,
+            **_queue_context(form),
+            status_code=400,
         )
-        response.status_code = 400
-        return response
     stmt, count = _queue_stmt(form)
     page = paginate(db.session, stmt, count, parse_int(request.args.get("page")))
     return render("review/queue.html", "review/_queue_rows.html", page=page, **_queue_context(form))
@@ -245,7 +247,7 @@ def _versions(filing):
 def _render_filing(filing, form, steps, status: int = 200, assign=None, correction=None):
     submitted = filing.versions[-1].data if filing.versions else filings.snapshot(filing)
     corrections = filings.current_corrections(filing)
-    response = render(
+    return render(
         "review/filing.html",
         filing=filing,
         form=form,
@@ -275,9 +277,8 @@ def _render_filing(filing, form, steps, status: int = 200, assign=None, correcti
             *([(_("待办审核"), url_for(".queue"))] if current_user.role in REVIEWERS else []),
             (filing.number, None),
         ],
+        status_code=status,
     )
-    response.status_code = status
-    return response
 
 
 @bp.get("/filings/<int:filing_id>")
