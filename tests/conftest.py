@@ -144,6 +144,29 @@ def app_config(database_url, tmp_path) -> dict:
     }
 
 
+# Every engine an app makes during a test, held until the test ends and then disposed. A test
+# that makes an app besides `app` would otherwise leave the engine's pooled connections to the
+# garbage collector, whose ResourceWarning (an error here) then fails whichever test is running.
+_MADE_ENGINES: list = []
+_make_engine = db._make_engine
+
+
+def _make_tracked_engine(*args, **kwargs):
+    engine = _make_engine(*args, **kwargs)
+    _MADE_ENGINES.append(engine)
+    return engine
+
+
+db._make_engine = _make_tracked_engine
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    yield
+    while _MADE_ENGINES:
+        _MADE_ENGINES.pop().dispose()
+
+
 @pytest.fixture
 def app(app_config):
     """The app, with no context pushed: each test-client request gets its own, as in production
