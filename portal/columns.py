@@ -19,3 +19,12 @@ def filter_indexes(prefix: str, leading: tuple[str, ...], name_key: str) -> tupl
         Index(f"{prefix}_{kind}_name", *leading, f"{kind}_code", name_key, "id")
         for kind in ("division", "industry")
     )
+
+
+def order_indexes(prefix: str, suffix: str, order: str, *filters: str) -> tuple[Index, ...]:
+    """A list filtered on one column and shown in ``order`` reads one index per filter, named
+    ``{prefix}_{filter}_{suffix}`` (a column's ``_code`` left out of the name)."""
+    return tuple(
+        Index(f"{prefix}_{column.removesuffix('_code')}_{suffix}", column, order)
+        for column in filters
+    )
