@@ -137,7 +137,18 @@ class PrefixedIds:
             field.label.field_id = field.id
 
 
-class DecimalField(wtforms.DecimalField):
+class NumberBox:
+    """A number typed into a box: no value posted keeps the data; otherwise the data is what
+    `number` makes of the text (None for an empty box), and a ValueError is the field's error."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        self.data = self.number(valuelist[0])
+
+
+class DecimalField(NumberBox, wtforms.DecimalField):
     """A finite decimal within [minimum, maximum) with at most `places` decimals; None when empty.
 
     The defaults fit a quantity (Numeric(18, 4), not negative). Pass the bounds of the column and
@@ -159,13 +170,10 @@ class DecimalField(wtforms.DecimalField):
         self.maximum = maximum
         self.minimum_inclusive = minimum_inclusive
 
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        self.data = None
-        number = parse_decimal(valuelist[0])  # raises ValueError with its message
+    def number(self, text: str) -> Decimal | None:
+        number = parse_decimal(text)  # raises ValueError with its message
         if number is None:
-            return
+            return None
         problem = decimal_problem(
             number,
             places=self.places,
@@ -175,7 +183,7 @@ class DecimalField(wtforms.DecimalField):
         )
         if problem:
             raise ValueError(problem)
-        self.data = number
+        return number
 
     def _value(self):
         if self.raw_data:
@@ -240,7 +248,7 @@ class DayField(TypedField):
         return value.isoformat()
 
 
-class IntegerField(wtforms.IntegerField):
+class IntegerField(NumberBox, wtforms.IntegerField):
     """A whole number within [minimum, maximum] (both required); a Chinese message otherwise."""
 
     def __init__(
@@ -251,13 +259,10 @@ class IntegerField(wtforms.IntegerField):
         self.maximum = maximum
         self.message = message
 
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        self.data = None
-        text = to_halfwidth(valuelist[0] or "").strip()
+    def number(self, text: str) -> int | None:
+        text = to_halfwidth(text or "").strip()
         if not text:
-            return
+            return None
         digits = text.removeprefix("-")
         if (
             not (digits.isascii() and digits.isdigit())
@@ -269,7 +274,7 @@ class IntegerField(wtforms.IntegerField):
                 if self.message
                 else _("请填写 %(min)s 到 %(max)s 之间的整数。", min=self.minimum, max=self.maximum)
             )
-        self.data = int(text)
+        return int(text)
 
 
 class ConfirmForm(FlaskForm):

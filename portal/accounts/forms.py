@@ -115,6 +115,23 @@ def strong_password(form, field):
         raise ValidationError("".join(problems))
 
 
+def new_password_field(label) -> PasswordField:
+    """A password being chosen: required, held to the password rules, which it describes."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), strong_password],
+        description=_l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"),
+    )
+
+
+def repeat_password_field(label) -> PasswordField:
+    """The chosen password typed again: it must equal the form's `password` field."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
+    )
+
+
 class RegistrationForm(FlaskForm):
     uscc = USCCField(
         _l("统一社会信用代码"),
@@ -141,15 +158,8 @@ class RegistrationForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=254), email_validator_field],
         description=_l("用于登录和接收通知；注册后需点击邮件中的链接验证。"),
     )
-    password = PasswordField(
-        _l("密码"),
-        validators=[DataRequired(REQUIRED), strong_password],
-        description=_l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"),
-    )
-    confirm = PasswordField(
-        _l("再次输入密码"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
-    )
+    password = new_password_field(_l("密码"))
+    confirm = repeat_password_field(_l("再次输入密码"))
 
     transfer = BooleanField(
         _l("本单位唯一的管理员已离职，申请由所在地市节能主管部门移交管理员"),
@@ -194,36 +204,34 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(REQUIRED), PASSWORD_LENGTH])
 
 
+def code_field(label, *, recovery: bool = False, **kwargs) -> StringField:
+    """A one-time code box: the authenticator's 6 digits (a numeric keypad), or with recovery=True
+    also a recovery code (a text keyboard, longer)."""
+    return StringField(
+        label,
+        validators=[DataRequired(REQUIRED), Length(max=40 if recovery else 10)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text" if recovery else "numeric"},
+        **kwargs,
+    )
+
+
 class SecondFactorForm(FlaskForm):
-    code = StringField(
+    code = code_field(
         _l("动态验证码或恢复码"),
-        validators=[DataRequired(REQUIRED), Length(max=40)],
+        recovery=True,
         description=_l("打开身份验证器 App 查看 6 位数字；手机不在身边时可用一个恢复码。"),
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
     )
 
 
 class TotpSetupForm(FlaskForm):
-    code = StringField(
-        _l("6 位动态验证码"),
-        validators=[DataRequired(REQUIRED), Length(max=10)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
-    )
+    code = code_field(_l("6 位动态验证码"))
 
 
 class TotpRebindForm(TotpSetupForm):
     """Bind a new authenticator: the current one (or a recovery code) proves it is the owner."""
 
-    current_code = StringField(
-        _l("当前验证器上的验证码或一个恢复码"),
-        validators=[DataRequired(REQUIRED), Length(max=40)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
-    )
-    code = StringField(
-        _l("新验证器上的 6 位验证码"),
-        validators=[DataRequired(REQUIRED), Length(max=10)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
-    )
+    current_code = code_field(_l("当前验证器上的验证码或一个恢复码"), recovery=True)
+    code = code_field(_l("新验证器上的 6 位验证码"))
 
 
 class PasswordConfirmForm(FlaskForm):
@@ -231,11 +239,7 @@ class PasswordConfirmForm(FlaskForm):
 
 
 class TotpDisableForm(PasswordConfirmForm):
-    code = StringField(
-        _l("动态验证码或恢复码"),
-        validators=[DataRequired(REQUIRED), Length(max=40)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
-    )
+    code = code_field(_l("动态验证码或恢复码"), recovery=True)
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -245,15 +249,8 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("新密码"),
-        validators=[DataRequired(REQUIRED), strong_password],
-        description=_l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少 3 类。"),
-    )
-    confirm = PasswordField(
-        _l("再次输入新密码"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("两次输入的密码不一致。"))],
-    )
+    password = new_password_field(_l("新密码"))
+    confirm = repeat_password_field(_l("再次输入新密码"))
 
 
 class InviteForm(FlaskForm):

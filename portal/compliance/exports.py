@@ -3,6 +3,7 @@ downloads, the bulk archive and the data dictionary."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -134,16 +135,15 @@ NON_COMPLIANT = Dataset(
 # Every participating unit's status for one period, for 省信用信息共享平台: the public list's own
 # columns (keys and headers), so the platform reads the same fields as anyone who downloads the
 # published list; written in Chinese whatever the exporter's language, and kept as sent.
-CREDIT_EXPORT = Dataset(
+CREDIT_EXPORT = replace(
+    COMPLIANCE_RECORDS,
     name="credit_export",
     title=_l("履约情况（报送省信用信息共享平台）"),
     description=_l(
         "一个履约期中每个参与单位每个交易品种的履约状态，按统一社会信用代码，报送省信用信息共享平台。"
     ),
-    source=COMPLIANCE,
     order=_l("按统一社会信用代码和交易品种"),
     keywords=("用能权", "履约", "信用"),
-    columns=COMPLIANCE_RECORDS.columns,
 )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from portal.columns import Quantity, SortKey
+from portal.columns import Quantity, SortKey, filter_indexes
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.registry.models import Holding
@@ -57,12 +57,7 @@ class ComplianceRecord(db.Model):
         ),
         Index("ix_compliance_period_status", "period_year", "status", "sort_name", "id"),
         Index("ix_compliance_period_sort_name", "period_year", "sort_name", "id"),
-        Index(
-            "ix_compliance_period_division_name", "period_year", "division_code", "sort_name", "id"
-        ),
-        Index(
-            "ix_compliance_period_industry_name", "period_year", "industry_code", "sort_name", "id"
-        ),
+        *filter_indexes("ix_compliance_period", ("period_year",), "sort_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.columns import Amount, Price, Quantity
+from portal.columns import Amount, Price, Quantity, order_indexes
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 
@@ -25,11 +25,16 @@ class Listing(db.Model):
     __tablename__ = "listing"
     __table_args__ = (
         Index("ix_listing_starts", "starts_on", "id"),
-        Index("ix_listing_variety_starts", "variety_code", "starts_on"),
-        Index("ix_listing_status_starts", "status", "starts_on"),
-        Index("ix_listing_division_starts", "division_code", "starts_on"),
-        Index("ix_listing_category_starts", "category_code", "starts_on"),
-        Index("ix_listing_industry_starts", "industry_code", "starts_on"),
+        *order_indexes(
+            "ix_listing",
+            "starts",
+            "starts_on",
+            "variety_code",
+            "status",
+            "division_code",
+            "category_code",
+            "industry_code",
+        ),
         Index("ix_listing_price", "listed_price"),
         Index("ix_listing_quantity", "quantity"),
     )
@@ -71,12 +76,17 @@ class Trade(db.Model):
     __tablename__ = "trade"
     __table_args__ = (
         Index("ix_trade_date", "trade_date", "id"),
-        Index("ix_trade_variety_date", "variety_code", "trade_date"),
-        Index("ix_trade_buyer_division_date", "buyer_division_code", "trade_date"),
-        Index("ix_trade_seller_division_date", "seller_division_code", "trade_date"),
-        Index("ix_trade_category_date", "category_code", "trade_date"),
-        Index("ix_trade_industry_date", "industry_code", "trade_date"),
-        Index("ix_trade_method_date", "method", "trade_date"),
+        *order_indexes(
+            "ix_trade",
+            "date",
+            "trade_date",
+            "variety_code",
+            "buyer_division_code",
+            "seller_division_code",
+            "category_code",
+            "industry_code",
+            "method",
+        ),
         Index("ix_trade_category_method_date", "category_code", "method", "trade_date"),
         Index("ix_trade_amount", "amount"),
         Index("ix_trade_price", "unit_price"),

@@ -82,20 +82,23 @@ def _market_record(kind: str, row, **context):
     )
 
 
-@bp.get("/listings")
-def listings():
-    return _market_list("listings", breadcrumbs=_crumbs("listings"))
+def _list_view(kind: str):
+    def view():
+        return _market_list(kind, breadcrumbs=_crumbs(kind))
+
+    view.__name__ = kind
+    return view
+
+
+# The market lists (listings, trades, units): each at /<kind>, its endpoint named after it.
+for _kind in TITLES:
+    bp.add_url_rule(f"/{_kind}", view_func=_list_view(_kind), methods=["GET"])
 
 
 @bp.get("/listings/<number>")
 def listing_detail(number: str):
     listing = services.get_listing_or_404(number)
     return _market_record("listings", listing, trades=services.related_trades_for_listing(listing))
-
-
-@bp.get("/trades")
-def trades():
-    return _market_list("trades", breadcrumbs=_crumbs("trades"))
 
 
 @bp.get("/trades/<number>")
@@ -220,11 +223,6 @@ def _table_download(dataset, form, rows, file_format: str, page_url: str):
         return csv_response(dataset.columns, rows, f"{filename}.csv")
     about = about_rows(dataset, form.described(), page_url)
     return xlsx_response(dataset.columns, rows, f"{filename}.xlsx", about, str(dataset.title))
-
-
-@bp.get("/enterprises")
-def enterprises():
-    return _market_list("enterprises", breadcrumbs=_crumbs("enterprises"))
 
 
 @bp.get("/enterprises/<uscc>")

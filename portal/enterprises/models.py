@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.columns import SortKey
+from portal.columns import SortKey, filter_indexes
 from portal.extensions import db
 from portal.reference.models import Division, Industry
 from portal.text import pinyin_sort_key
@@ -19,12 +19,7 @@ class Enterprise(db.Model):
         Index("ix_enterprise_name_sort", "name_sort", "id"),
         Index("ix_enterprise_public_name_sort", "is_public", "name_sort", "id"),
         # The public list's two filters, each in name order.
-        Index(
-            "ix_enterprise_public_division_name", "is_public", "division_code", "name_sort", "id"
-        ),
-        Index(
-            "ix_enterprise_public_industry_name", "is_public", "industry_code", "name_sort", "id"
-        ),
+        *filter_indexes("ix_enterprise_public", ("is_public",), "name_sort"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

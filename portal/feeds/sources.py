@@ -270,6 +270,21 @@ class MarketSource(Source):
     def statement(self, located):
         return self.query(located.filters)[0]
 
+    def record_entry(self, row, fmt, variety, title, updated, summary, **more):
+        """A listing or trade, under its number: its page, its variety as the category, and a
+        summary that starts with its trading category."""
+        kind = self.name[:-1]
+        return Entry(
+            key=f"{kind}/{row.number}",
+            title=title,
+            url=absolute_url(f"disclosure.{kind}_detail", number=row.number),
+            updated=from_db_clock(updated),
+            published=from_db_clock(row.created_at),
+            summary=_joined(_name(Category, row.category_code, fmt), *summary),
+            category=(row.variety_code, variety),
+            **more,
+        )
+
 
 class AnnouncementSource(Source):
     name = "announcements"
@@ -316,8 +331,10 @@ class ListingSource(MarketSource):
 
     def entry(self, row: Listing, fmt):
         variety = _name(Variety, row.variety_code, fmt)
-        return Entry(
-            key=f"listing/{row.number}",
+        return self.record_entry(
+            row,
+            fmt,
+            variety,
             title=_(
                 "挂牌 %(number)s：%(seller)s，%(variety)s %(quantity)s，%(price)s",
                 number=row.number,
@@ -326,11 +343,8 @@ class ListingSource(MarketSource):
                 quantity=fmt.qty(row.quantity, row.variety_code),
                 price=fmt.price(row.listed_price, row.variety_code),
             ),
-            url=absolute_url("disclosure.listing_detail", number=row.number),
-            updated=from_db_clock(row.updated_at or row.created_at),
-            published=from_db_clock(row.created_at),
-            summary=_joined(
-                _name(Category, row.category_code, fmt),
+            updated=row.updated_at or row.created_at,
+            summary=(
                 _name(Division, row.division_code, fmt) or _("省级"),
                 _label(LISTING_STATUS, row.status),
                 _(
@@ -340,7 +354,6 @@ class ListingSource(MarketSource):
                 ),
                 _label(TRADE_METHOD, row.method),
             ),
-            category=(row.variety_code, variety),
             author=row.seller_name,
         )
 
@@ -358,8 +371,10 @@ class TradeSource(MarketSource):
 
     def entry(self, row: Trade, fmt):
         variety = _name(Variety, row.variety_code, fmt)
-        return Entry(
-            key=f"trade/{row.number}",
+        return self.record_entry(
+            row,
+            fmt,
+            variety,
             title=_(
                 "成交 %(number)s：%(buyer)s 购入 %(seller)s %(variety)s %(quantity)s",
                 number=row.number,
@@ -368,18 +383,14 @@ class TradeSource(MarketSource):
                 variety=variety,
                 quantity=fmt.qty(row.quantity, row.variety_code),
             ),
-            url=absolute_url("disclosure.trade_detail", number=row.number),
-            updated=from_db_clock(row.created_at),
-            published=from_db_clock(row.created_at),
-            summary=_joined(
-                _name(Category, row.category_code, fmt),
+            updated=row.created_at,
+            summary=(
                 _("成交单价 %(price)s", price=fmt.price(row.unit_price, row.variety_code)),
                 _("成交金额 %(amount)s", amount=fmt.money(row.amount)),
                 _("成交日期 %(date)s", date=fmt.fdate(row.trade_date, "iso")),
                 _label(TRADE_METHOD, row.method),
                 _label(SETTLEMENT_STATUS, row.settlement_status),
             ),
-            category=(row.variety_code, variety),
         )
 
     def newness(self):

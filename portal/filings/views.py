@@ -121,6 +121,19 @@ def detail(filing_id: int):
     )
 
 
+def _attempt(step, *args, **kwargs) -> bool:
+    """Run one workflow step and commit it; a refused step is rolled back and its reason
+    flashed. Says whether the step was taken."""
+    try:
+        step(*args, **kwargs)
+    except workflow.TransitionError as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+        return False
+    db.session.commit()
+    return True
+
+
 def _editable_or_redirect(filing_id):
     filing = services.get_filing_or_404(filing_id, current_user)
     if not workflow.owns(current_user, filing):
@@ -192,18 +205,14 @@ def submit(filing):
 def confirm(filing):
     form = ConfirmForm(meta={"csrf": False})
     if request.method == "POST":
-        try:
-            services.submit_filing(
-                filing,
-                current_user,
-                expected_version=request.form.get("version", type=int),
-                expected_benchmark_id=request.form.get("benchmark_id", type=int),
-            )
-        except workflow.TransitionError as refused:
-            db.session.rollback()
-            flash(str(refused.message), "error")
+        if not _attempt(
+            services.submit_filing,
+            filing,
+            current_user,
+            expected_version=request.form.get("version", type=int),
+            expected_benchmark_id=request.form.get("benchmark_id", type=int),
+        ):
             return redirect_after_post(url_for("filings.edit", filing_id=filing.id))
-        db.session.commit()
         flash(
             _("申报已提交，内容已锁定。审核进展会显示在时间线上，并通过消息和邮件通知您。"),
             "success",
@@ -229,18 +238,13 @@ def withdraw(filing_id: int):
     filing = services.get_filing_or_404(filing_id, current_user)
     form = RemarkForm(meta={"csrf": False})
     form.validate()
-    try:
-        services.withdraw_filing(
-            filing,
-            current_user,
-            remark=form.remark.data or "",
-            expected_version=request.form.get("version", type=int),
-        )
-    except workflow.TransitionError as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
+    if _attempt(
+        services.withdraw_filing,
+        filing,
+        current_user,
+        remark=form.remark.data or "",
+        expected_version=request.form.get("version", type=int),
+    ):
         flash(_("申报已撤回。"), "success")
     return redirect_after_post(url_for("filings.detail", filing_id=filing_id))
 
@@ -272,13 +276,8 @@ def copy(filing_id: int):
 @enterprise_required
 @editable
 def delete(filing):
-    try:
-        services.delete_draft(filing, current_user)
-    except workflow.TransitionError as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
+    if not _attempt(services.delete_draft, filing, current_user):
         return redirect_after_post(url_for("filings.edit", filing_id=filing.id))
-    db.session.commit()
     flash(_("草稿已删除。"), "success")
     return redirect_after_post(url_for("filings.index"))
 
@@ -315,13 +314,7 @@ def upload(filing):
 def remove_attachment(attachment_id: int):
     attachment = services.get_attachment_or_404(attachment_id, current_user)
     filing_id = attachment.filing_id
-    try:
-        services.remove_attachment(attachment, current_user)
-    except workflow.TransitionError as refused:
-        db.session.rollback()
-        flash(str(refused.message), "error")
-    else:
-        db.session.commit()
+    if _attempt(services.remove_attachment, attachment, current_user):
         flash(_("附件已删除。"), "success")
     return redirect_after_post(url_for("filings.edit", filing_id=filing_id) + "#attachments")
 
