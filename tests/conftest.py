@@ -8,10 +8,13 @@ emptied, so tests share no state and may commit, as the app does.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import traceback
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
@@ -158,6 +161,38 @@ def _make_tracked_engine(*args, **kwargs):
 
 
 db._make_engine = _make_tracked_engine
+
+
+# A psycopg connection that reaches the garbage collector still open makes psycopg warn, and the
+# warning (an error here) fails whichever test happens to run at that moment. Each connection
+# notes the test that opened it; one collected open is closed quietly and named in
+# TEST_CONNECTION_LEAKS (a file), so the leak is found where it happens, not by chance.
+_connect = psycopg.Connection.connect.__func__
+_connection_del = psycopg.Connection.__del__
+
+
+def _connect_noting_test(cls, *args, **kwargs):
+    connection = _connect(cls, *args, **kwargs)
+    stack = "".join(traceback.format_stack(limit=16)[:-1])
+    connection._opened_by = (os.environ.get("PYTEST_CURRENT_TEST", "(no test)"), stack)
+    return connection
+
+
+def _collect_connection(self, *args) -> None:
+    if hasattr(self, "pgconn") and not self.closed and not hasattr(self, "_pool"):
+        test, stack = getattr(self, "_opened_by", ("?", ""))
+        leaks = os.environ.get("TEST_CONNECTION_LEAKS")
+        if leaks:
+            with open(leaks, "a", encoding="utf-8") as out:
+                out.write(f"== {test}\n{stack}\n")
+        with contextlib.suppress(Exception):
+            self.close()
+    _connection_del(self, *args)
+
+
+psycopg.Connection.connect = classmethod(_connect_noting_test)
+psycopg.connect = psycopg.Connection.connect  # the module's alias, which SQLAlchemy calls
+psycopg.Connection.__del__ = _collect_connection
 
 
 @pytest.fixture(autouse=True)
