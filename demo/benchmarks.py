@@ -18,23 +18,8 @@ def load_demo(rng, echo) -> None:
         old = benchmarks.current_for("flat_glass_800")
         if old is not None and old.effective_on < date(2024, 1, 1):
             # A revised value, so the public page shows a history (illustrative, like the rest).
-            values = {
-                name: getattr(old, name)
-                for name in (
-                    "product_code",
-                    "industry_code",
-                    "product_name",
-                    "product_name_en",
-                    "output_unit",
-                    "output_unit_en",
-                    "basis",
-                    "value_unit",
-                    "baseline_value",
-                    "max_output",
-                )
-            }
             benchmarks.add_benchmark(
-                values
+                benchmarks.values_of(old)
                 | {
                     "value": Decimal("7.5"),
                     "source": "《工业重点领域能效标杆水平和基准水平（2023年版）》；数值为示意，使用前请与原文核对",

@@ -78,21 +78,7 @@ def new():
         form = _form()
         latest = services.latest_row(request.args.get("product", "")[:40])
         if latest is not None:
-            for name in (
-                "product_code",
-                "industry_code",
-                "product_name",
-                "product_name_en",
-                "output_unit",
-                "output_unit_en",
-                "basis",
-                "value",
-                "value_unit",
-                "baseline_value",
-                "max_output",
-                "source",
-            ):
-                value = getattr(latest, name)
+            for name, value in services.values_of(latest).items():
                 form[name].data = _plain(value) if isinstance(value, Decimal) else value
         status = 200
     return render(

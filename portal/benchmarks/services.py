@@ -187,6 +187,29 @@ def _plain(value) -> str:
 # ---------------------------------------------------------------- changing the table
 
 
+# A product's value as a person records it (all but its effective date, reason and recorder): what
+# the form prefills from the newest row, and what a revision keeps of the row it supersedes.
+VALUE_FIELDS = (
+    "product_code",
+    "industry_code",
+    "product_name",
+    "product_name_en",
+    "output_unit",
+    "output_unit_en",
+    "basis",
+    "value",
+    "value_unit",
+    "baseline_value",
+    "max_output",
+    "source",
+)
+
+
+def values_of(row: EfficiencyBenchmark) -> dict:
+    """The row's VALUE_FIELDS, as add_benchmark takes them (with an effective date added)."""
+    return {name: getattr(row, name) for name in VALUE_FIELDS}
+
+
 def _as_dict(row: EfficiencyBenchmark) -> dict:
     return {
         "product_code": row.product_code,

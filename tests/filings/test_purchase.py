@@ -234,24 +234,8 @@ def test_an_old_filing_keeps_its_benchmark_after_the_table_changes(
         first = db.session.get(ProjectPurchase, filing_id).benchmark_id
         province = db.session.get(User, users["province"])
         old = benchmarks.current_for("cement_clinker")
-        values = {
-            name: getattr(old, name)
-            for name in (
-                "product_code",
-                "industry_code",
-                "product_name",
-                "product_name_en",
-                "output_unit",
-                "output_unit_en",
-                "basis",
-                "value_unit",
-                "baseline_value",
-                "max_output",
-                "source",
-            )
-        }
         benchmarks.add_benchmark(
-            values | {"value": Decimal("90"), "effective_on": old.effective_on},
+            benchmarks.values_of(old) | {"value": Decimal("90"), "effective_on": old.effective_on},
             province,
             "更严的标杆值",
         )
