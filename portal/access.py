@@ -20,11 +20,11 @@ from collections.abc import Iterable
 from functools import wraps
 
 from flask import abort, session
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import login_manager
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 # ---------------------------------------------------------------- roles and groups
 # docs/decisions.md, "Who does what". Each group is a frozenset of role names.

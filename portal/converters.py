@@ -10,8 +10,9 @@ form is a 400 with a clear page before any view runs.
 from __future__ import annotations
 
 from flask import Flask, abort, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
+
+from portal.i18n import lazy_gettext as _l
 
 # The largest id of an `integer` column (PostgreSQL) and the largest page number we read.
 MAX_ID = 2**31 - 1

@@ -12,13 +12,13 @@ import time
 from urllib.parse import quote
 
 from flask import Flask, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Retry-After when the limiter cannot say when its window ends (it always can with its storages).

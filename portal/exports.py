@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import IO, Any
 
 from flask import Response, current_app, send_file, stream_with_context
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -30,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from portal.extensions import db
 from portal.i18n import UNITS, fmt_datetime, is_english
+from portal.i18n import lazy_gettext as _l
 from portal.text import spreadsheet_safe
 from portal.urls import public_adapter, public_url
 from portal.web import reference_name

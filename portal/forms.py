@@ -16,11 +16,11 @@ from decimal import Decimal, InvalidOperation
 import flask_wtf
 import wtforms
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from wtforms.fields import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.i18n import gettext as _
 from portal.text import to_halfwidth
 
 # Exclusive upper bounds, one per kind of column (precision minus scale digits before the point).

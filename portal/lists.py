@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from portal.extensions import db
 from portal.forms import FlaskForm
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import localized
 from portal.reference.services import categories, divisions, industries, varieties
 from portal.web import paginate, parse_int, render

@@ -26,10 +26,10 @@ from pathlib import Path, PurePosixPath
 
 import filetype
 from flask import current_app, send_file
-from flask_babel import gettext as _
 from PIL import Image
 from pypdf import PdfReader
 
+from portal.i18n import gettext as _
 from portal.refusals import Refusal
 
 # content type → what we tell the person

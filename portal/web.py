@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from htmx_flask import make_response
 from sqlalchemy import func, literal, select
@@ -18,6 +17,7 @@ from sqlalchemy import func, literal, select
 from portal import i18n
 from portal.extensions import db
 from portal.i18n import TEMPLATE_HELPERS, localized
+from portal.i18n import lazy_gettext as _l
 from portal.keyset import InvalidCursor, decode_cursor, encode_cursor, ordered, seek, sort_keys
 from portal.reference import services as reference
 

@@ -7,12 +7,12 @@ import hashlib
 import time
 
 from flask import Blueprint, flash, request, session
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 
 from portal import mail
 from portal.accounts.models import User
 from portal.extensions import db, login_manager
+from portal.i18n import gettext as _
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 # The back office of accounts: back-office users (/admin/users, the province) and identity review

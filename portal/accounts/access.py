@@ -32,7 +32,6 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from htmx_flask import make_response
 
@@ -47,6 +46,7 @@ from portal.access import (
 from portal.accounts import bp
 from portal.accounts.models import User
 from portal.extensions import db, login_manager
+from portal.i18n import gettext as _
 from portal.urls import safe_next
 from portal.web import render
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -15,6 +14,7 @@ from portal.accounts.forms import BackOfficeUserForm
 from portal.accounts.models import AuditFirm, User
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.reference.services import divisions
 from portal.web import redirect_after_post, render

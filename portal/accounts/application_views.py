@@ -4,7 +4,6 @@ for access requests and colleagues' roles. Thin views over accounts.identity."""
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import bp, identity, services
@@ -12,6 +11,7 @@ from portal.accounts.access import enterprise_account_required, enterprise_admin
 from portal.accounts.forms import AccessDecisionForm, ApplicationForm, EmptyForm
 from portal.accounts.models import User
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
 from portal.uploads import UploadRefused, check_document
 from portal.web import enterprise_crumbs, redirect_after_post, render
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as stdnum_uscc
 from wtforms import (
     BooleanField,
@@ -30,6 +28,8 @@ from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems
 from portal.accounts.services import MOBILE, is_uscc_registered
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
 from portal.forms import FlaskForm, options
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")

@@ -24,8 +24,6 @@ import difflib
 from dataclasses import dataclass
 
 from flask import abort, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.access import (
@@ -47,6 +45,8 @@ from portal.accounts.models import (
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.mail import absolute_url, queue_mail
 from portal.text import to_halfwidth
 from portal.uploads import CheckedUpload, store_upload

@@ -5,7 +5,6 @@ province and the supervisor read them; only the city of the unit's division deci
 from __future__ import annotations
 
 from flask import abort, flash, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import IDENTITY_READERS, IDENTITY_REVIEWERS, can_decide_identity, role_required
@@ -13,6 +12,7 @@ from portal.accounts import admin_bp as bp
 from portal.accounts import identity
 from portal.accounts.forms import IdentityDecisionForm, IdentityFilterForm
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.uploads import path_for
 from portal.web import paginate, parse_int, redirect_after_post, render
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from flask_babel import gettext as _
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal.i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 8
 # The one maximum: registration, reset, invitation, login and every confirmation form use it.

@@ -22,7 +22,6 @@ from argon2 import PasswordHasher
 from argon2 import profiles as argon2_profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 
@@ -32,6 +31,7 @@ from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # 
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.mail import absolute_url, queue_mail
 
 MAX_FAILURES = 5

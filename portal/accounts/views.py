@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import segno
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -37,6 +36,7 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import Notice, User
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.mail import outbox_page_open, read_outbox
 from portal.reference.models import Division, Industry

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.forms import FlaskForm
+from portal.i18n import lazy_gettext as _l
 
 
 class AuditSearchForm(FlaskForm):

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.access import AUDIT_READERS, role_required
@@ -14,6 +13,7 @@ from portal.audit import bp
 from portal.audit.forms import AuditSearchForm
 from portal.audit.models import AuditEvent
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.web import paginate, parse_int, render
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import BENCHMARK_KEEPERS, READERS, role_required
@@ -14,6 +13,7 @@ from portal.benchmarks import admin_bp as bp
 from portal.benchmarks import services
 from portal.benchmarks.forms import BenchmarkForm
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.reference.services import industries
 from portal.web import redirect_after_post, render

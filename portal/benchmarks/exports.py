@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.benchmarks.forms import BASIS_LABELS, VALUE_UNIT_LABELS
 from portal.benchmarks.models import EfficiencyBenchmark
 from portal.exports import Column, Dataset, attr_column, industry_columns, labelled_columns
+from portal.i18n import lazy_gettext as _l
 
 PER_UNIT = _l("按“数值单位”列，每单位产品")
 

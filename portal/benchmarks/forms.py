@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.benchmarks.models import BASES, VALUE_UNITS
 from portal.forms import DayField, DecimalField, FlaskForm, options
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 REQUIRED = _l("此项必填。")
 CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")

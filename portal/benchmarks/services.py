@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +20,7 @@ from portal.benchmarks import data
 from portal.benchmarks.models import EfficiencyBenchmark
 from portal.extensions import db
 from portal.i18n import fmt_quantity, localized
+from portal.i18n import gettext as _
 from portal.reference.services import industries
 from portal.refusals import Refusal
 from portal.web import current_date

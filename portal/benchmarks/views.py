@@ -3,11 +3,10 @@ same rows as CSV and XLSX."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from portal.benchmarks import bp, exports, services
 from portal.exports import about_rows, csv_response, xlsx_response
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.urls import public_url
 from portal.web import render
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 
 from flask import Response, abort, flash, request, send_file, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -31,6 +29,8 @@ from portal.enterprises.models import Enterprise
 from portal.exports import XLSX_MIMETYPE, about_rows, xlsx_response
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.publicity.services import notice_for_subject
 from portal.urls import safe_next
 from portal.web import paginate, parse_int, redirect_after_post, render

@@ -3,13 +3,13 @@ credit export, and 曝光 entries."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.compliance import labels
 from portal.compliance.admin_queries import UNRECORDED
 from portal.forms import FlaskForm, IntegerField, options
+from portal.i18n import lazy_gettext as _l
 from portal.lists import ChoiceFilterForm, fixed_choices, optional_choice
 
 

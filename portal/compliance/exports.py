@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, lazyload
 
 from portal.compliance.labels import COMPLIANCE_STATUS
@@ -25,6 +24,7 @@ from portal.exports import (
     unit_column,
     variety_columns,
 )
+from portal.i18n import lazy_gettext as _l
 
 COMPLIANCE = _l("省级节能主管部门核定并公布的年度履约名单")
 

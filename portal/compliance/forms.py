@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.compliance import labels
 from portal.forms import DecimalField, FlaskForm, IntegerField
+from portal.i18n import lazy_gettext as _l
 from portal.lists import (
     ChoiceFilterForm,
     fixed_choices,

@@ -1,6 +1,6 @@
 """Labels of the compliance status codes, lazy so each request shows its own language."""
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 
 # After the EU registry's A/B/C compliance legend; zero and missing are never shown alike.
 COMPLIANCE_STATUS = {

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import abort, current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.accounts.services import post_notice
@@ -24,6 +23,7 @@ from portal.filings import services as filings_services
 from portal.filings.models import ComplianceFiling
 from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_quantity
+from portal.i18n import gettext as _
 from portal.lists import equals, filter_conditions, sorted_by
 from portal.news.models import AnnouncementRevision
 from portal.news.services import render_markdown

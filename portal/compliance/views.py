@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_babel import gettext as _
 
 from portal.compliance import bp, credit_services, exports, services
 from portal.compliance.forms import ComplianceFilterForm, ExposureFilterForm
 from portal.compliance.labels import COMPLIANCE_LEGEND, COMPLIANCE_STATUS
 from portal.exports import download
+from portal.i18n import gettext as _
 from portal.lists import render_list
 from portal.urls import public_url
 from portal.web import render

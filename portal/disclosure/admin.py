@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +21,7 @@ from portal.disclosure.labels import (
 )
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.reference.services import categories, varieties
 from portal.registry.services import LedgerError

@@ -19,7 +19,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app, g
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record_event
@@ -42,6 +41,7 @@ from portal.forms import (
     decimal_problem,
     parse_decimal,
 )
+from portal.i18n import gettext as _
 from portal.reference.models import Category, Division, Variety
 from portal.refusals import Refusal
 from portal.registry import services as registry

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from portal.disclosure.labels import (
@@ -32,6 +31,7 @@ from portal.exports import (
     unit_column,
     variety_columns,
 )
+from portal.i18n import lazy_gettext as _l
 
 PLATFORM = _l("河南省公共资源交易平台（由省级节能主管部门同步或录入本平台）")
 PER_UNIT = _l("元 / 计量单位")

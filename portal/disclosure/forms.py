@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     RadioField,
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.disclosure import labels
 from portal.forms import FlaskForm
+from portal.i18n import lazy_gettext as _l
 from portal.lists import (
     ChineseDateField,
     Choice,

@@ -1,6 +1,6 @@
 """Display labels for stored codes. Lazy, so each request shows them in its own language."""
 
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 
 LISTING_STATUS = {
     "open": _l("挂牌中"),

@@ -6,14 +6,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from flask import redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.compliance import services as compliance
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import bp, exports, ledger, services
 from portal.disclosure import statistics as stats
-from portal.disclosure.formats import TableFormats
 from portal.disclosure.forms import (
     DayReportForm,
     EnterpriseFilterForm,
@@ -29,7 +26,9 @@ from portal.disclosure.labels import (
 )
 from portal.exports import about_rows, csv_response, download, xlsx_response
 from portal.extensions import db
-from portal.i18n import localized
+from portal.i18n import formats, localized
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.lists import render_list
 from portal.reference.services import varieties
 from portal.urls import public_url
@@ -122,9 +121,7 @@ def _statistics_page(name: str, form, crumbs, report):
         return render(
             template, partial, form=form, report=None, breadcrumbs=crumbs, status_code=400
         )
-    return render(
-        template, partial, form=form, fmt=TableFormats(), breadcrumbs=crumbs, **report(form)
-    )
+    return render(template, partial, form=form, fmt=formats(), breadcrumbs=crumbs, **report(form))
 
 
 def _scope(form) -> stats.Scope:
@@ -268,7 +265,7 @@ def _registry(enterprise, *, first_page_only: bool = False) -> dict:
     return {
         "participates": True,
         # Bound once per render: a page formats a few dozen quantities and labels.
-        "fmt": TableFormats(),
+        "fmt": formats(),
         "kinds": {kind: str(label) for kind, label in MOVEMENT_KIND.items()},
         "variety_names": {v.code: localized(v) for v in varieties()},
         "holdings": holdings,

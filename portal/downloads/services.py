@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.benchmarks import exports as benchmarks
@@ -33,6 +32,7 @@ from portal.exports import (
     write_xlsx,
 )
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.news import exports as news
 from portal.news.services import filter_announcements
 from portal.urls import public_url

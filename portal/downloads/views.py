@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, send_file, url_for
-from flask_babel import gettext as _
 
 from portal.downloads import bp, services
 from portal.exports import LICENCE_LEGALCODE, LICENCE_NAME, LICENCE_TITLE, LICENCE_URL
 from portal.i18n import file_size
+from portal.i18n import gettext as _
 from portal.urls import public_url
 from portal.web import render
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -14,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import FlaskForm, PrefixedIds
+from portal.i18n import lazy_gettext as _l
 
 PUBLISH_MODES = [
     SelectChoice("draft", _l("保存为草稿")),

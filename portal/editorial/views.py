@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +14,8 @@ from portal.access import EDITORS, role_required
 from portal.editorial import bp, services
 from portal.editorial.forms import AnnouncementForm, WithdrawForm
 from portal.extensions import db
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import localized
 from portal.news.forms import CATEGORY_LABELS
 from portal.news.models import ANNOUNCEMENT_CATEGORIES, Announcement

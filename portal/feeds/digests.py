@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -41,6 +40,7 @@ from portal.feeds.subscriptions import (
     unsubscribe_url,
 )
 from portal.i18n import RequestFormats, is_english
+from portal.i18n import gettext as _
 from portal.mail import queue_mail
 
 log = logging.getLogger(__name__)

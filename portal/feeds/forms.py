@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.accounts.forms import email_validator_field
 from portal.forms import FlaskForm
+from portal.i18n import lazy_gettext as _l
 
 FREQUENCY_CHOICES = [
     SelectChoice("immediate", _l("有新信息即发送")),

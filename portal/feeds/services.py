@@ -14,11 +14,11 @@ from urllib.parse import quote, urlencode
 from feedgen.feed import FeedGenerator
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from portal.feeds.sources import Entry, Located, Source
 from portal.i18n import RequestFormats, available_locales
+from portal.i18n import gettext as _
 from portal.mail import absolute_url
 
 FEED_SIZE = 50

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import abort, current_app, g
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField
@@ -30,6 +28,8 @@ from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_ME
 from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
 from portal.i18n import RequestFormats
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.mail import absolute_url
 from portal.news.forms import CATEGORY_LABELS, AnnouncementFilterForm
 from portal.news.models import Announcement

@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -31,6 +30,7 @@ from portal.audit.services import record_event
 from portal.extensions import db
 from portal.feeds.models import FREQUENCIES, DigestDelivery, Subscription
 from portal.feeds.sources import Located, source_for_endpoint, utcnow
+from portal.i18n import gettext as _
 from portal.i18n import is_english
 from portal.mail import absolute_url, queue_mail
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.extensions import csrf, db, limiter
 from portal.feeds import bp, subscriptions
@@ -13,7 +11,9 @@ from portal.feeds.forms import ConfirmForm, ForgetForm, FrequencyForm, Subscribe
 from portal.feeds.services import FORMATS, as_aware, etag_of, render_feed
 from portal.feeds.sources import BY_NAME, SOURCES, Located, canonical_query
 from portal.feeds.subscriptions import SubscriptionError
+from portal.i18n import gettext as _
 from portal.i18n import is_english
+from portal.i18n import lazy_gettext as _l
 from portal.web import redirect_after_post, render
 
 # Feed readers ask often; a shared cache may keep a feed this long (conditional GETs are cheap).

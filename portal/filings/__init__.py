@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import ROLE_LABELS
 from portal.filings import construction, services, workflow
+from portal.i18n import lazy_gettext as _l
 
 bp = Blueprint(
     "filings", __name__, url_prefix="/filings", static_folder="static", static_url_path="/static"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.access import can_see_enterprise
@@ -24,6 +23,7 @@ from portal.accounts.services import post_notice
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.news.models import Announcement
 from portal.refusals import CodedRefusal
 from portal.registry import services as registry

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, FileField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.accounts.forms import ChoiceRadioField
 from portal.forms import FlaskForm, options
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 REQUIRED = _l("此项必填。")
 

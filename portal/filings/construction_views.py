@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -11,6 +10,7 @@ from portal.accounts.access import enterprise_required
 from portal.extensions import db
 from portal.filings import bp, construction
 from portal.filings.construction_forms import StartReportForm
+from portal.i18n import gettext as _
 from portal.uploads import UploadRefused, check_document, send_stored
 from portal.web import current_date, enterprise_crumbs, redirect_after_post, render
 

@@ -3,13 +3,13 @@ holdings. It is about filings, so it lives here; accounts, a layer below, keeps 
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.access import enterprise_required
 from portal.accounts.services import notices_for
 from portal.accounts.todo import todo_for
 from portal.filings import construction, home_bp, services
+from portal.i18n import gettext as _
 from portal.web import render
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
@@ -26,6 +24,8 @@ from portal.forms import (
     parse_decimal,
 )
 from portal.i18n import fmt_quantity, localized
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.text import to_halfwidth
 
 REQUIRED = _l("此项必填。")

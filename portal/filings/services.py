@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import abort, has_request_context, url_for
-from flask_babel import gettext as _
 from sqlalchemy import or_, select, union
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -38,6 +37,7 @@ from portal.filings.models import (
 )
 from portal.filings.signals import filing_transitioned
 from portal.i18n import fmt_date, fmt_quantity
+from portal.i18n import gettext as _
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.uploads import store_upload

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,6 +13,7 @@ from portal.accounts.access import enterprise_required
 from portal.extensions import db
 from portal.filings import bp, services, workflow
 from portal.filings.forms import AttachmentForm, ConfirmForm, RemarkForm
+from portal.i18n import gettext as _
 from portal.uploads import UploadRefused, check_upload, send_stored
 from portal.web import enterprise_crumbs, redirect_after_post, render
 

@@ -24,13 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import lazy_gettext as _l
-
 from portal.access import QUEUE, REVIEWERS, ROLE_LABELS
 from portal.accounts.models import User
 from portal.audit.services import record_event
 from portal.extensions import db
 from portal.filings.signals import filing_transitioned
+from portal.i18n import lazy_gettext as _l
 
 TERMINAL = frozenset({"final", "rejected", "withdrawn"})
 EDITABLE = frozenset({"draft", "returned"})

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal.exports import (
     Column,
@@ -16,6 +15,7 @@ from portal.exports import (
     page_column,
     reference_pair,
 )
+from portal.i18n import lazy_gettext as _l
 from portal.news.forms import CATEGORY_LABELS
 
 EDITORS = _l("本平台编辑发布（省级节能主管部门及宣传部门）")

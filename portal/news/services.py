@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import markdown
 import nh3
 from flask import abort, current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
 
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.news.models import Announcement, Attachment
 from portal.text import to_halfwidth
 

@@ -5,10 +5,10 @@ Their Atom and RSS feeds are built by portal/feeds from the same query as the li
 from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.i18n import file_size, localized
+from portal.i18n import gettext as _
 from portal.news import bp
 from portal.news.forms import CATEGORY_LABELS, AnnouncementFilterForm
 from portal.news.services import (

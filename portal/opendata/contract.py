@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import attrgetter
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateField, SelectField, StringField
 
 from portal.forms import IntegerField
+from portal.i18n import gettext as _
 
 # ---- value types ----------------------------------------------------------------------------------
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.disclosure.forms import ListingFilterForm, TradeFilterForm
 from portal.forms import IntegerField
+from portal.i18n import lazy_gettext as _l
 from portal.lists import (
     ChoiceFilterForm,
     label_choices,

@@ -7,9 +7,9 @@ the request's language, and the server URL is the host the client asked.
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 
 from portal.errors import PROBLEM_MEDIA_TYPE
+from portal.i18n import gettext as _
 from portal.opendata.contract import ENDPOINTS, Endpoint, Record
 
 # The API's version: docs/api.md keeps its changelog. v1 stays compatible from 1.1.0 on.

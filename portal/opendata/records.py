@@ -6,7 +6,6 @@ Each record is declared once here; views dump rows with it and the OpenAPI docum
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
 from portal.compliance.models import COMPLIANCE_STATUSES
 from portal.compliance.services import period_status_counts
@@ -17,6 +16,7 @@ from portal.disclosure.models import (
     SETTLEMENT_STATUSES,
     TRADE_METHODS,
 )
+from portal.i18n import lazy_gettext as _l
 from portal.news.models import ANNOUNCEMENT_CATEGORIES
 from portal.news.services import announcement_body_html
 from portal.opendata.contract import (

@@ -12,8 +12,6 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload
 
 from portal.compliance import services as compliance_services
@@ -27,6 +25,8 @@ from portal.enterprises.models import Enterprise
 from portal.errors import problem
 from portal.errors import titles as error_titles
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.lists import UNKNOWN_CHOICE
 from portal.news import services as news
 from portal.opendata import bp, records

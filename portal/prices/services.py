@@ -27,7 +27,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +37,7 @@ from portal.filings import services as filings
 from portal.filings.models import Filing
 from portal.forms import AMOUNT_LIMIT, MONEY_PLACES, PRICE_LIMIT, decimal_problem
 from portal.i18n import fmt_money, fmt_price, fmt_quantity
+from portal.i18n import gettext as _
 from portal.prices.models import (
     OPEN_NOTICE_STATUSES,
     PaymentNotice,

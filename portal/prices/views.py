@@ -5,7 +5,6 @@ receipts (the province) and reserve offers (the city of the unit decides). Thin:
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -21,6 +20,7 @@ from portal.access import (
     role_required,
 )
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.prices import admin_bp, bp, services
 from portal.prices.forms import ReceiptForm, ReferencePriceForm, ReissueForm, ReserveDecisionForm

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import abort, current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.accounts.services import post_notice
@@ -14,6 +13,7 @@ from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.i18n import fmt_quantity
+from portal.i18n import gettext as _
 from portal.mail import absolute_url
 from portal.news.models import Announcement
 from portal.news.services import render_markdown

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +13,8 @@ from portal.access import (
     role_required,
 )
 from portal.extensions import db, limiter
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.news.models import Announcement
 from portal.news.services import get_public_announcement_or_404
 from portal.publicity import bp, services

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.forms import QUANTITY_LIMIT, DecimalField, FlaskForm
+from portal.i18n import lazy_gettext as _l
 
 MANUAL_KINDS = [
     SelectChoice("issue", _l("发放（核定/确权）")),

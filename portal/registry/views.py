@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
@@ -22,6 +21,7 @@ from portal.access import (
 from portal.enterprises.models import Enterprise
 from portal.enterprises.services import InvalidUSCC, normalize_uscc
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import localized
 from portal.reference.services import varieties
 from portal.registry import bp, services

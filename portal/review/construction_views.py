@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import LEDGER, role_required
@@ -11,6 +10,7 @@ from portal.extensions import db
 from portal.filings import construction
 from portal.filings.construction_forms import StartDecisionForm
 from portal.filings.construction_views import report_error_message
+from portal.i18n import gettext as _
 from portal.review import bp
 from portal.uploads import send_stored
 from portal.web import redirect_after_post, render

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -12,6 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.forms import DecimalField, FlaskForm, PrefixedIds
+from portal.i18n import lazy_gettext as _l
 from portal.lists import FilterForm, optional_choice
 from portal.prices.forms import auction_price_field, auction_source_field
 

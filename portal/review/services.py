@@ -17,8 +17,6 @@ from decimal import Decimal
 
 from flask import has_request_context, url_for
 from flask_babel import get_timezone
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from portal.accounts.models import AuditFirm, User
@@ -36,6 +34,8 @@ from portal.filings.models import (
 )
 from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.prices import services as prices
 from portal.publicity import services as publicity
 from portal.review import deadlines

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -28,6 +26,8 @@ from portal.filings import workflow
 from portal.filings.models import KINDS, Filing, FilingAttachment
 from portal.forms import whole_number
 from portal.i18n import fmt_datetime, localized
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.lists import ALL
 from portal.publicity.services import notice_for_subject
 from portal.reference.services import divisions

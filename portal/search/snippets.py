@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import labels
 from portal.i18n import RequestFormats
+from portal.i18n import gettext as _
 from portal.reference.models import Category, Division, Industry, Variety
 from portal.reference.services import by_code
 from portal.search.analysis import fold

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, make_response, redirect, request, url_for
-from flask_babel import gettext as _
 
 from portal.i18n import RequestFormats, localized
+from portal.i18n import gettext as _
 from portal.reference.services import divisions, varieties
 from portal.search import bp, snippets
 from portal.search.services import Hit, record_endpoint, search, search_arguments, suggest

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
 from flask import Response, abort, current_app, redirect, request, send_file, url_for
-from flask_babel import gettext as _
 
 from portal.disclosure.services import market_snapshot, open_listing_count
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.i18n import is_english
 from portal.news.forms import CATEGORY_LABELS
 from portal.news.services import filter_announcements, get_public_announcement_or_404

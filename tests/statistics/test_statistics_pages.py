@@ -193,25 +193,3 @@ def test_page_queries_do_not_grow_with_trades_or_months(
             )
         db.session.commit()
     assert len(count_queries(page)) == few
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_table_formats_write_what_babel_writes(app, lang):
-    from portal.disclosure.formats import TableFormats
-    from portal.i18n import RequestFormats
-
-    with app.test_request_context(f"/statistics?lang={lang}"):
-        fast, babel = TableFormats(), RequestFormats()
-        assert fast.fast
-        for text in ("0", "0.5", "12.3456", "1000", "1234567.8900", "999999999999.99", "7.0001"):
-            value = Decimal(text)
-            assert fast.qty(value, "energy") == babel.qty(value, "energy")
-            assert fast.qty(value) == babel.qty(value)
-            assert fast.money(value.quantize(Decimal("0.01"))) == babel.money(value)
-            assert fast.price(value.quantize(Decimal("0.01")), "coal") == babel.price(value, "coal")
-        # Ledger debits are negative quantities.
-        for text in ("-0.5", "-12.3456", "-1234567.8900", "-120"):
-            assert fast.qty(Decimal(text), "coal") == babel.qty(Decimal(text), "coal")
-        for n in (0, 7, 1234, 10_000_000):
-            assert fast.num(n) == babel.num(n)
-        assert fast.qty(None) == babel.qty(None) == "—"
