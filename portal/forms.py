@@ -16,9 +16,11 @@ from decimal import Decimal, InvalidOperation
 import flask_wtf
 import wtforms
 from flask_babel import format_decimal
+from markupsafe import Markup, escape
 from wtforms.fields import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select
 
 from portal.i18n import gettext as _
 from portal.text import to_halfwidth
@@ -119,6 +121,36 @@ class FlaskForm(flask_wtf.FlaskForm):
                 field.errors = [*field.errors, message]
                 valid = False
         return valid
+
+
+class OptionsSelect(Select):
+    """WTForms' <select>, its plain options written directly.
+
+    WTForms writes each option through its general attribute writer (a sorted dict and a
+    Markup.format per attribute) and inspects render_option's signature once per select: on a list
+    page with a filter bar of a hundred options that was a tenth of the page's CPU. An option with
+    extra attributes still goes through WTForms; the text is the same either way.
+    """
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = choice.value
+        if isinstance(value, bool):
+            value = str(value)
+        value = escape(value).replace(Markup('"'), Markup("&quot;"))
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        return Markup(f'<option {selected}value="{value}">{label}</option>')
+
+
+class SelectField(wtforms.SelectField):
+    widget = OptionsSelect()
 
 
 class PrefixedIds:

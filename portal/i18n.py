@@ -177,6 +177,8 @@ class RequestFormats:
         self.tzinfo = get_timezone()
         self.translations = get_translations()
         self.english = str(self.locale).startswith("en")
+        # Translated template texts without variables, by (text, autoescape).
+        self.texts: dict[tuple[str, bool], str] = {}
 
     @cached_property
     def units(self) -> dict[str, str]:
@@ -287,6 +289,17 @@ class FastFormats(RequestFormats):
         number = self._grouped(Decimal(value).quantize(Decimal("0.01")), 2)
         return f"{self.money_prefix}{number}{self.money_suffix}"
 
+    def fdate(self, value, style: str = "medium") -> str:
+        # "iso" (yyyy-MM-dd, the lists' dates) is the ISO date of the day in the portal's zone.
+        if style == "iso" and value is not None:
+            day = (
+                _as_utc(value).astimezone(self.tzinfo).date()
+                if isinstance(value, datetime)
+                else value
+            )
+            return day.isoformat()
+        return super().fdate(value, style)
+
 
 def formats() -> RequestFormats:
     """The request's formatters and catalog, made once per request and language.
@@ -308,8 +321,21 @@ def formats() -> RequestFormats:
 @pass_eval_context
 def _template_gettext(eval_ctx, string: str, **variables) -> str:
     """Jinja's newstyle gettext, with the catalog of `formats()`: autoescaped, and always a
-    %-format (as Jinja's own), so a translated `%` is written `%%` either way."""
-    text = formats().translations.ugettext(string)
+    %-format (as Jinja's own), so a translated `%` is written `%%` either way. A text without
+    variables is the same every time in a request (a column's label on every row), so it is
+    made once."""
+    fmt = formats()
+    if not variables:
+        key = (string, eval_ctx.autoescape)
+        done = fmt.texts.get(key)
+        if done is None:
+            done = fmt.texts[key] = _translated(fmt, eval_ctx, string, variables)
+        return done
+    return _translated(fmt, eval_ctx, string, variables)
+
+
+def _translated(fmt: RequestFormats, eval_ctx, string: str, variables: dict) -> str:
+    text = fmt.translations.ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables

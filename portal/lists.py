@@ -12,11 +12,11 @@ from datetime import datetime
 
 from flask import request
 from sqlalchemy import or_
-from wtforms import DateField, SelectField
+from wtforms import DateField
 from wtforms.validators import Optional, ValidationError
 
 from portal.extensions import db
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, SelectField
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import localized
 from portal.reference.services import categories, divisions, industries, varieties

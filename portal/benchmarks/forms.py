@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.benchmarks.models import BASES, VALUE_UNITS
-from portal.forms import DayField, DecimalField, FlaskForm, options
+from portal.forms import DayField, DecimalField, FlaskForm, SelectField, options
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from portal.compliance import labels
-from portal.forms import DecimalField, FlaskForm, IntegerField
+from portal.forms import DecimalField, FlaskForm, IntegerField, SelectField
 from portal.i18n import lazy_gettext as _l
 from portal.lists import (
     ChoiceFilterForm,

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from flask import abort, current_app, g
 from sqlalchemy import String, func, select, type_coerce
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateField, SelectField
+from wtforms import BooleanField, DateField
 
 from portal.compliance import services as compliance
 from portal.compliance.forms import ComplianceFilterForm
@@ -27,6 +27,7 @@ from portal.disclosure.forms import EnterpriseFilterForm, ListingFilterForm, Tra
 from portal.disclosure.labels import LISTING_STATUS, SETTLEMENT_STATUS, TRADE_METHOD
 from portal.disclosure.models import Listing, Trade
 from portal.extensions import db
+from portal.forms import SelectField
 from portal.i18n import RequestFormats
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from wtforms import FileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FileField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, ValidationError
 
@@ -18,6 +18,7 @@ from portal.forms import (
     QUANTITY_LIMIT,
     DayField,
     FlaskForm,
+    SelectField,
     TypedField,
     decimal_problem,
     options,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, SearchField, SelectField
+from wtforms import BooleanField, DateField, SearchField
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, SelectField
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import localized

@@ -17,9 +17,9 @@ from decimal import Decimal
 from operator import attrgetter
 
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, StringField
 
-from portal.forms import IntegerField
+from portal.forms import IntegerField, SelectField
 from portal.i18n import gettext as _
 
 # ---- value types ----------------------------------------------------------------------------------

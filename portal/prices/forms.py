@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from wtforms import DateField as _DateField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.forms import AMOUNT_LIMIT, FlaskForm, PrefixedIds, money_field
+from portal.forms import AMOUNT_LIMIT, FlaskForm, PrefixedIds, SelectField, money_field
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.text import to_halfwidth

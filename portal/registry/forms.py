@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from portal.forms import QUANTITY_LIMIT, DecimalField, FlaskForm
+from portal.forms import QUANTITY_LIMIT, DecimalField, FlaskForm, SelectField
 from portal.i18n import lazy_gettext as _l
 
 MANUAL_KINDS = [

@@ -60,6 +60,8 @@ def test_fast_formats_write_what_babel_writes(app, lang):
         for n in (0, 7, 1234, 10_000_000):
             assert fast.num(n) == babel.num(n)
         assert fast.qty(None) == babel.qty(None) == "—"
+        for moment in (date(2025, 1, 9), datetime(2025, 3, 1, 15, 59), datetime(2025, 3, 1, 16, 1)):
+            assert fast.fdate(moment, "iso") == babel.fdate(moment, "iso")
         # Amounts with more places than the currency's are rounded as Babel rounds them.
         for text in ("12.345", "0.005", "2.675", "0.015", "99.99999"):
             assert fast.money(Decimal(text)) == babel.money(Decimal(text))
