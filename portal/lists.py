@@ -172,8 +172,11 @@ def sorted_by(stmt, sorts: dict, choice: str | None, default: str):
 # ---- One page ----
 
 
-def render_list(form, query_factory, template: str, partial: str, **context):
-    """Validate the filters, run one page, and render the full page or the results fragment."""
+def render_list(form, query_factory, template: str, partial: str, *, total=None, **context):
+    """Validate the filters, run one page, and render the full page or the results fragment.
+
+    `total`, when given, says from the filters how many rows there are, or None where it cannot
+    tell (then the rows are counted)."""
     page_number = parse_int(request.args.get("page"))
     if not form.validate():
         return render(template, partial, form=form, page=None, **context, status_code=400)
@@ -185,5 +188,6 @@ def render_list(form, query_factory, template: str, partial: str, **context):
         keyset=True,
         after=request.args.get("after"),
         before=request.args.get("before"),
+        total=total(form.data) if total else None,
     )
     return render(template, partial, form=form, page=page, **context)

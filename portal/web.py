@@ -185,10 +185,13 @@ def paginate(
     keyset: bool = False,
     after: str | None = None,
     before: str | None = None,
+    total: int | None = None,
 ) -> Page:
     """Run one page of `statement`; a numbered page past the end is a 404, not an empty page.
 
-    Without `count_statement`, the rows are counted up to COUNT_CAP (see Page.capped).
+    `total` is the number of rows when the caller knows it already (from a summary); else
+    `count_statement` counts them, and without either the rows are counted up to COUNT_CAP
+    (see Page.capped).
     With `keyset`, every page carries cursors of its first and last rows: page numbers reach the
     pages the count covers, and `after`/`before` (a cursor) reach every page past them at the
     same cost (portal/keyset.py). A page number beyond the counted pages is then a 404 that
@@ -196,7 +199,9 @@ def paginate(
     that exists (the parameter itself is well-formed, so it is not a 400).
     """
     per_page = per_page or current_app.config["PAGE_SIZE"]
-    if count_statement is None:
+    if total is not None:
+        capped = False
+    elif count_statement is None:
         total = session.scalar(capped_count(statement)) or 0
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)

@@ -584,6 +584,15 @@ def compliance_query(year: int, filters: dict, *, with_unit: bool = False):
     return stmt, count.where(*conditions)
 
 
+def period_total(counts: dict[str, int], filters: dict) -> int | None:
+    """How many rows a period's list shows, from its status counts, when no filter but the
+    status is on; None otherwise (the rows are then counted)."""
+    if any(filters.get(name) for name in COMPLIANCE_FILTERS if name != "status"):
+        return None
+    status = filters.get("status")
+    return counts.get(status, 0) if status else sum(counts.values())
+
+
 def published_periods() -> list[CompliancePeriod]:
     stmt = (
         select(CompliancePeriod)

@@ -34,15 +34,17 @@ def index():
 def period(year: int):
     shown = services.get_published_period_or_404(year)
     form = ComplianceFilterForm(request.args)
+    counts = services.period_status_counts(year)
     return render_list(
         form,
         lambda filters: services.compliance_query(year, filters),
         "compliance/period.html",
         "compliance/_results.html",
+        total=lambda filters: services.period_total(counts, filters),
         labels=LABELS,
         period=shown,
         periods=services.published_periods(),
-        counts=services.period_status_counts(year),
+        counts=counts,
         legend=COMPLIANCE_LEGEND,
         breadcrumbs=[
             (_("履约名单"), url_for(".index")),
