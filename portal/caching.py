@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -708,21 +709,32 @@ def _storable(response) -> bool:
 def release_of(app: Flask) -> str:
     """A digest of the code, templates, catalogs, static files and settings: a new release never
     serves a page another release rendered (a shared Redis outlives deployments)."""
-    root = Path(app.root_path)
-    digest = hashlib.sha256()
-    for folder, pattern in ((root, "**/*.py"), (root, "**/*.html"), (root, "static/**/*")):
-        for path in sorted(folder.glob(pattern)):
-            stat = path.stat()
-            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    for path in sorted(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]).glob("*/*/*.mo")):
-        stat = path.stat()
-        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest = hashlib.sha256(
+        _files_digest(app.root_path, app.config["BABEL_TRANSLATION_DIRECTORIES"]).encode()
+    )
     # And the settings (a restart with another SITE_NAME or page size renders other pages).
     for key in sorted(app.config):
         value = app.config[key]
         if isinstance(value, str | int | float | bool | list | tuple | dict | None):
             digest.update(f"{key}={value!r}".encode())
     return digest.hexdigest()[:16]
+
+
+@functools.cache
+def _files_digest(root_path: str, catalogs: str) -> str:
+    """The files' part of the release, read once per process: the process runs the code it
+    loaded, so a later edit is a new release only after a restart anyway (and an app made again
+    in the same process, as the tests do, need not walk the tree again)."""
+    root = Path(root_path)
+    digest = hashlib.sha256()
+    for folder, pattern in ((root, "**/*.py"), (root, "**/*.html"), (root, "static/**/*")):
+        for path in sorted(folder.glob(pattern)):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for path in sorted(Path(catalogs).glob("*/*/*.mo")):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
 
 
 def init_app(app: Flask) -> None:
