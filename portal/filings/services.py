@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import abort, has_request_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, union
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -37,7 +38,7 @@ from portal.filings.models import (
     VoluntaryApplication,
 )
 from portal.filings.signals import filing_transitioned
-from portal.i18n import fmt_date, fmt_quantity
+from portal.i18n import Message, fmt_date, fmt_quantity
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.uploads import store_upload
@@ -569,11 +570,11 @@ filing_transitioned.connect(_decision_taken, order=-1)
 
 def notify_decision(filing: Filing, step, remark: str) -> None:
     """Tell the enterprise about a back-office decision: inbox and mail."""
-    status = str(workflow.STATUS_LABELS.get(step.target, step.target))
+    status = workflow.STATUS_LABELS.get(step.target, step.target)
     post_notice(
         filing.enterprise_id,
-        _("申报 %(number)s：%(status)s", number=filing.number, status=status),
-        _("办理意见：%(remark)s", remark=remark) if remark else "",
+        Message(_l("申报 %(number)s：%(status)s"), number=filing.number, status=status),
+        Message(_l("办理意见：%(remark)s"), remark=Message.remark(remark)) if remark else "",
         link=_url("filings.detail", filing_id=filing.id),
     )
 
