@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -17,7 +18,7 @@ from babel.numbers import (
 from babel.support import NullTranslations
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_app_context, request
-from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import force_locale, get_locale, get_timezone, get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
@@ -53,6 +54,13 @@ LANGUAGE_ARGUMENTS = {
 # Units of the two varieties, never mixed: 能耗指标 in 吨标准煤 (tce), 煤炭指标 in 吨 (t); the variety
 # code is the key everywhere.
 UNITS = {"energy": _l("吨标准煤"), "coal": _l("吨")}
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+# One way to write a day and a moment on every page, in both languages: lists, cards, prose and
+# notices alike (Babel patterns). A page that mixed 2026-11-25 with 2025/8/15 or 2025年8月15日
+# read as three kinds of date.
+DATE_PATTERN = "yyyy-MM-dd"
+DATETIME_PATTERN = "yyyy-MM-dd HH:mm"
 
 
 def init_app(app: Flask) -> None:
@@ -112,6 +120,38 @@ def colon() -> str:
     return ": " if is_english() else "："
 
 
+def paren(text) -> Markup:
+    """An aside in brackets: full-width （…） in Chinese, (…) in English."""
+    return Markup("(%s)" if is_english() else "（%s）") % text
+
+
+def zh(text) -> Markup:
+    """Chinese content (a name, a title, a remark) marked `lang="zh-CN"` on a page in another
+    language, so a screen reader speaks it as Chinese; on a Chinese page, the text as it is."""
+    if text is None or text == "":
+        return Markup("")
+    if not is_english() or not CJK.search(str(text)):
+        return escape(text)
+    return Markup('<span lang="zh-CN">%s</span>') % text
+
+
+def remark(text) -> Markup:
+    """A stored remark: a remark the system wrote (a msgid) in the reader's language, one a
+    person wrote as it is (marked as Chinese on an English page)."""
+    if not text:
+        return Markup("")
+    translated = gettext(text)
+    return escape(translated) if translated != text else zh(text)
+
+
+def is_msgid(text: str) -> bool:
+    """Whether a stored text is one of the portal's own strings (the English catalog has it)."""
+    if not text:
+        return False
+    with force_locale("en"):
+        return gettext(text) != text
+
+
 def localized(obj, attr: str = "name") -> str:
     """Return obj.<attr>_en in English when it is set, else the Chinese obj.<attr>."""
     return formats().localized(obj, attr)
@@ -136,12 +176,14 @@ def fmt_price(value: Decimal | None, variety: str | None = None) -> str:
     return formats().price(value, variety)
 
 
-def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
-    return formats().fdate(value, style)
+def fmt_date(value: date | datetime | None, pattern: str = DATE_PATTERN) -> str:
+    """A day, e.g. 2026-11-25 (a moment is shown as the day it falls on in the portal's zone)."""
+    return formats().fdate(value, pattern)
 
 
-def fmt_datetime(value: datetime | None, style: str = "medium") -> str:
-    return formats().fdatetime(value, style)
+def fmt_datetime(value: datetime | None, pattern: str = DATETIME_PATTERN) -> str:
+    """A moment in the portal's time zone, e.g. 2026-11-25 14:30."""
+    return formats().fdatetime(value, pattern)
 
 
 def local_today() -> date:
@@ -210,20 +252,21 @@ class RequestFormats:
         unit = self.units.get(variety or "")
         return f"{self.money(value)}/{unit}" if unit else self.money(value)
 
-    def fdate(self, value, style: str = "medium") -> str:
+    def fdate(self, value, pattern: str = DATE_PATTERN) -> str:
         if value is None:
             return "—"
-        pattern = "yyyy-MM-dd" if style == "iso" else style
         if isinstance(value, datetime):
             return dates.format_datetime(
                 _as_utc(value), pattern, tzinfo=self.tzinfo, locale=self.locale
             )
         return dates.format_date(value, pattern, locale=self.locale)
 
-    def fdatetime(self, value, style: str = "medium") -> str:
+    def fdatetime(self, value, pattern: str = DATETIME_PATTERN) -> str:
         if value is None:
             return "—"
-        return dates.format_datetime(_as_utc(value), style, tzinfo=self.tzinfo, locale=self.locale)
+        return dates.format_datetime(
+            _as_utc(value), pattern, tzinfo=self.tzinfo, locale=self.locale
+        )
 
     def localized(self, obj, attr: str = "name") -> str:
         if obj is None:
@@ -289,16 +332,16 @@ class FastFormats(RequestFormats):
         number = self._grouped(Decimal(value).quantize(Decimal("0.01")), 2)
         return f"{self.money_prefix}{number}{self.money_suffix}"
 
-    def fdate(self, value, style: str = "medium") -> str:
-        # "iso" (yyyy-MM-dd, the lists' dates) is the ISO date of the day in the portal's zone.
-        if style == "iso" and value is not None:
+    def fdate(self, value, pattern: str = DATE_PATTERN) -> str:
+        # yyyy-MM-dd (every page's dates) is the ISO date of the day in the portal's zone.
+        if pattern == "yyyy-MM-dd" and value is not None:
             day = (
                 _as_utc(value).astimezone(self.tzinfo).date()
                 if isinstance(value, datetime)
                 else value
             )
             return day.isoformat()
-        return super().fdate(value, style)
+        return super().fdate(value, pattern)
 
 
 def formats() -> RequestFormats:
@@ -369,5 +412,133 @@ TEMPLATE_HELPERS = {
     "fdatetime": fmt_datetime,
     "localized": localized,
     "is_english": is_english,
+    "remark": remark,
+    "paren": paren,
     "unit_of": lambda variety: UNITS.get(variety, ""),
 }
+
+
+TEMPLATE_FILTERS = {"zh": zh}
+
+
+# ---------------------------------------------------------------- texts kept to be shown later
+
+
+class Message:
+    """A text kept in the database to be shown later in the reader's language: a msgid and its
+    parameters (JSON), translated each time it is shown.
+
+    An inbox notice outlives the request that wrote it (a Chinese-speaking official's, or
+    `flask tick`'s), so text translated when it was written would stay in that language.
+    A parameter is kept as what it is, not as text: a Message or lazy string (translated when
+    shown), `Message.day(...)`, `.quantity(...)`, `.money(...)`, `.price(...)`, `.reference(...)`
+    (formatted when shown) or `.chinese(...)` (a name or remark someone typed); a str or int
+    as it is.
+    """
+
+    def __init__(self, msgid, **params):
+        # the msgid of `_l("…")`: the catalogs find it there, the message keeps the string itself
+        self.msgid = str(msgid._args[0]) if isinstance(msgid, LazyString) else str(msgid)
+        self.params = {name: _kept(value) for name, value in params.items()}
+
+    @staticmethod
+    def day(value: date) -> dict:
+        return {"day": value.isoformat()}
+
+    @staticmethod
+    def quantity(value, variety: str | None) -> dict:
+        return {"quantity": str(value), "variety": variety}
+
+    @staticmethod
+    def money(value) -> dict:
+        return {"money": str(value)}
+
+    @staticmethod
+    def price(value, variety: str | None) -> dict:
+        return {"price": str(value), "variety": variety}
+
+    @staticmethod
+    def reference(kind: str, code: str) -> dict:
+        return {"reference": kind, "code": code}
+
+    @staticmethod
+    def chinese(text: str) -> dict:
+        return {"chinese": text or ""}
+
+    @classmethod
+    def remark(cls, text: str):
+        """A remark: one the portal wrote (its own msgid) translated, one a person typed as is."""
+        return cls(text) if is_msgid(text) else cls.chinese(text)
+
+    def to_json(self) -> dict:
+        return {"msgid": self.msgid, "params": self.params}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Message:
+        message = cls(data["msgid"])
+        message.params = dict(data.get("params") or {})
+        return message
+
+    def text(self) -> str:
+        """The text in the current language (for mail, and the stored fallback)."""
+        return str(self._render(html=False))
+
+    def html(self) -> Markup:
+        """The text in the current language, escaped, Chinese content marked as such."""
+        return self._render(html=True)
+
+    __str__ = text
+
+    def _render(self, html: bool):
+        template = gettext(self.msgid)
+        if not self.params:
+            return escape(template) if html else template
+        shown = {name: _shown(value, html) for name, value in self.params.items()}
+        if html:
+            return Markup(escape(template)) % shown
+        return template % shown
+
+
+def shown_text(data: dict | None, fallback: str, html: bool = True):
+    """A kept Message (its JSON) in the reader's language, else the text stored beside it."""
+    if data:
+        message = Message.from_json(data)
+        return message.html() if html else message.text()
+    return zh(fallback) if html else fallback
+
+
+def _kept(value):
+    if isinstance(value, Message):
+        return {"message": value.to_json()}
+    if isinstance(value, LazyString):
+        return {"message": Message(value).to_json()}
+    if isinstance(value, date):
+        return Message.day(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | dict):
+        return value
+    raise TypeError(f"a Message parameter cannot keep {type(value).__name__}")
+
+
+def _shown(value, html: bool):
+    if not isinstance(value, dict):
+        return "" if value is None else value
+    if "message" in value:
+        return Message.from_json(value["message"])._render(html)
+    if "day" in value:
+        return fmt_date(date.fromisoformat(value["day"]))
+    if "quantity" in value:
+        return fmt_quantity(Decimal(value["quantity"]), value.get("variety"))
+    if "money" in value:
+        return fmt_money(Decimal(value["money"]))
+    if "price" in value:
+        return fmt_price(Decimal(value["price"]), value.get("variety"))
+    if "reference" in value:
+        # local: the reference tables sit beside this module and name their rows through it
+        from portal.web import reference_name
+
+        return reference_name(value["reference"], value["code"])
+    if "chinese" in value:
+        return zh(value["chinese"]) if html else value["chinese"]
+    raise ValueError(f"unknown Message parameter {sorted(value)}")

@@ -16,7 +16,7 @@ from sqlalchemy import func, literal, select
 
 from portal import i18n
 from portal.extensions import db
-from portal.i18n import TEMPLATE_HELPERS, localized
+from portal.i18n import TEMPLATE_FILTERS, TEMPLATE_HELPERS, localized
 from portal.i18n import lazy_gettext as _l
 from portal.keyset import InvalidCursor, decode_cursor, encode_cursor, ordered, seek, sort_keys
 from portal.reference import services as reference
@@ -322,6 +322,7 @@ def url_with(**changes: Any) -> str:
 def init_app(app: Flask) -> None:
     i18n.init_app(app)  # lazy translated strings are text, never markup
     app.jinja_env.globals.update(TEMPLATE_HELPERS)
+    app.jinja_env.filters.update(TEMPLATE_FILTERS)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["ref"] = reference_name
     app.jinja_env.trim_blocks = True

@@ -45,6 +45,7 @@ from portal.accounts.models import (
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import Message
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.mail import absolute_url, queue_mail
@@ -504,30 +505,38 @@ def _tell_applicant(application: IdentityApplication, approved: bool) -> None:
     """A notice in the applicant's inbox and a mail (portal.mail) with the decision."""
     name = application.enterprise.name if application.enterprise else application.enterprise_name
     if application.kind == "recheck":
-        title = _("您的管理员身份已复核通过") if approved else _("您的管理员身份未通过复核")
-    else:
-        title = _("身份核验已通过") if approved else _("身份核验未通过")
-    if approved:
-        body = _(
-            "所在地市节能主管部门已核实您的身份，您现在是 %(name)s 的管理员。审核意见：%(remark)s",
-            name=name,
-            remark=application.remark,
+        title = Message(
+            _l("您的管理员身份已复核通过") if approved else _l("您的管理员身份未通过复核")
         )
     else:
-        body = _(
-            "所在地市节能主管部门未能核实您代表 %(name)s 的身份，您的账号不能办理该单位的业务。审核意见：%(remark)s\n您可以补充材料后重新申请。",
-            name=name,
-            remark=application.remark,
+        title = Message(_l("身份核验已通过") if approved else _l("身份核验未通过"))
+    if approved:
+        body = Message(
+            _l(
+                "所在地市节能主管部门已核实您的身份，您现在是 %(name)s 的管理员。审核意见：%(remark)s"
+            ),
+            name=Message.chinese(name),
+            remark=Message.chinese(application.remark),
+        )
+    else:
+        body = Message(
+            _l(
+                "所在地市节能主管部门未能核实您代表 %(name)s 的身份，您的账号不能办理该单位的业务。审核意见：%(remark)s\n您可以补充材料后重新申请。"
+            ),
+            name=Message.chinese(name),
+            remark=Message.chinese(application.remark),
         )
     applicant = application.user
     db.session.add(
         Notice(
             user_id=applicant.id,
-            title=title[:200],
-            body=body,
+            title=title.text()[:200],
+            body=body.text(),
             link=url_for("accounts.application"),
+            message={"title": title.to_json(), "body": body.to_json()},
         )
     )
+    title, body = title.text(), body.text()
     queue_mail(applicant.email, title, body + "\n" + absolute_url("accounts.application"))
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, func
+from sqlalchemy import JSON, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.access import BACK_OFFICE
 from portal.accounts.crypto import decrypt_secret, encrypt_secret
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import shown_text
 from portal.reference.models import Division
 
 
@@ -197,3 +198,12 @@ class Notice(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     read_at: Mapped[datetime | None]
+    # {"title": Message JSON, "body": Message JSON}: title and body shown in the reader's
+    # language (portal.i18n.Message); title and body above hold the text as first written.
+    message: Mapped[dict | None] = mapped_column(JSON)
+
+    def title_html(self):
+        return shown_text((self.message or {}).get("title"), self.title)
+
+    def body_html(self):
+        return shown_text((self.message or {}).get("body"), self.body)

@@ -31,7 +31,9 @@ from portal.accounts.passwords import MAX_PASSWORD_LENGTH, password_problems  # 
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.i18n import Message
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.mail import absolute_url, queue_mail
 
 MAX_FAILURES = 5
@@ -190,11 +192,11 @@ def request_access(uscc: str, name: str, email: str, phone: str, message: str) -
     db.session.flush()
     post_notice(
         enterprise.id,
-        _("%(name)s 申请加入本企业账号", name=request_row.name),
-        _(
-            "邮箱：%(email)s；说明：%(message)s",
+        Message(_l("%(name)s 申请加入本企业账号"), name=Message.chinese(request_row.name)),
+        Message(
+            _l("邮箱：%(email)s；说明：%(message)s"),
             email=request_row.email,
-            message=request_row.message,
+            message=Message.chinese(request_row.message),
         ),
         link=url_for("accounts.access_requests"),
         mail=True,
@@ -533,14 +535,30 @@ def remove_colleague(admin: User, colleague: User) -> None:
 
 def post_notice(
     enterprise_id: int,
-    title: str,
-    body: str = "",
+    title: str | Message,
+    body: str | Message = "",
     link: str = "",
     mail: bool = True,
     admins_only: bool = False,
 ) -> Notice:
-    """Put a notice in the enterprise's inbox and, by default, mail its users."""
-    notice = Notice(enterprise_id=enterprise_id, title=title[:200], body=body, link=link)
+    """Put a notice in the enterprise's inbox and, by default, mail its users.
+
+    A title or body given as a Message is shown in each reader's language; the mail goes out in
+    the language of the moment.
+    """
+    kept = {
+        part: text.to_json()
+        for part, text in (("title", title), ("body", body))
+        if isinstance(text, Message)
+    }
+    title, body = str(title), str(body)
+    notice = Notice(
+        enterprise_id=enterprise_id,
+        title=title[:200],
+        body=body,
+        link=link,
+        message=kept or None,
+    )
     db.session.add(notice)
     db.session.flush()
     if mail:

@@ -22,8 +22,8 @@ from portal.extensions import db
 from portal.filings import services as filings_services
 from portal.filings.models import ComplianceFiling
 from portal.filings.signals import filing_transitioned
-from portal.i18n import fmt_quantity
-from portal.i18n import gettext as _
+from portal.i18n import Message
+from portal.i18n import lazy_gettext as _l
 from portal.lists import equals, filter_conditions, sorted_by
 from portal.news.models import AnnouncementRevision
 from portal.news.services import render_markdown
@@ -269,12 +269,14 @@ def _notify_deadline(record: ComplianceRecord) -> None:
     """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
     post_notice(
         record.enterprise_id,
-        _("%(year)s 年度履约：请限期履约", year=record.period_year),
-        _(
-            "贵单位 %(year)s 年度实际用能量超过持有指标，缺口 %(shortfall)s，请于 %(deadline)s 前完成履约。",
+        Message(_l("%(year)s 年度履约：请限期履约"), year=record.period_year),
+        Message(
+            _l(
+                "贵单位 %(year)s 年度实际用能量超过持有指标，缺口 %(shortfall)s，请于 %(deadline)s 前完成履约。"
+            ),
             year=record.period_year,
-            shortfall=fmt_quantity(record.shortfall, record.variety_code),
-            deadline=record.rectify_by.isoformat() if record.rectify_by else "—",
+            shortfall=Message.quantity(record.shortfall, record.variety_code),
+            deadline=record.rectify_by or "—",
         ),
     )
 

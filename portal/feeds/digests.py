@@ -178,8 +178,8 @@ def _mail_digest(
                 "您订阅的“%(what)s”有 %(count)s 条新信息（%(start)s 至 %(end)s）：",
                 what=what,
                 count=fmt.num(total),
-                start=fmt.fdatetime(start, "short"),
-                end=fmt.fdatetime(end, "short"),
+                start=fmt.fdatetime(start),
+                end=fmt.fdatetime(end),
             ),
             "",
         ]

@@ -350,8 +350,8 @@ class ListingSource(MarketSource):
                 _label(LISTING_STATUS, row.status),
                 _(
                     "挂牌期 %(start)s 至 %(end)s",
-                    start=fmt.fdate(row.starts_on, "iso"),
-                    end=fmt.fdate(row.ends_on, "iso"),
+                    start=fmt.fdate(row.starts_on),
+                    end=fmt.fdate(row.ends_on),
                 ),
                 _label(TRADE_METHOD, row.method),
             ),
@@ -388,7 +388,7 @@ class TradeSource(MarketSource):
             summary=(
                 _("成交单价 %(price)s", price=fmt.price(row.unit_price, row.variety_code)),
                 _("成交金额 %(amount)s", amount=fmt.money(row.amount)),
-                _("成交日期 %(date)s", date=fmt.fdate(row.trade_date, "iso")),
+                _("成交日期 %(date)s", date=fmt.fdate(row.trade_date)),
                 _label(TRADE_METHOD, row.method),
                 _label(SETTLEMENT_STATUS, row.settlement_status),
             ),

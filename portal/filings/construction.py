@@ -23,7 +23,8 @@ from portal.accounts.services import post_notice
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.i18n import gettext as _
+from portal.i18n import Message
+from portal.i18n import lazy_gettext as _l
 from portal.news.models import Announcement
 from portal.refusals import CodedRefusal
 from portal.registry import services as registry
@@ -286,20 +287,28 @@ def decide_start_report(
         actor=actor,
     )
     if confirm:
-        title = _("开工报告已确认：%(name)s", name=obligation.project_name)
-        body = _(
-            "贵单位项目“%(name)s”的开工报告已经确认，开工日期 %(day)s 已登记，指标不再因逾期未开工被收回。%(remark)s",
-            name=obligation.project_name,
-            day=report.started_on.isoformat(),
-            remark=report.remark,
+        title = Message(
+            _l("开工报告已确认：%(name)s"), name=Message.chinese(obligation.project_name)
+        )
+        body = Message(
+            _l(
+                "贵单位项目“%(name)s”的开工报告已经确认，开工日期 %(day)s 已登记，指标不再因逾期未开工被收回。%(remark)s"
+            ),
+            name=Message.chinese(obligation.project_name),
+            day=report.started_on,
+            remark=Message.chinese(report.remark),
         )
     else:
-        title = _("开工报告未通过：%(name)s", name=obligation.project_name)
-        body = _(
-            "贵单位项目“%(name)s”的开工报告未通过，理由：%(remark)s 项目须在 %(deadline)s 前开工，逾期未开工的指标由政府无偿收回；可补充材料后重新报告。",
-            name=obligation.project_name,
-            remark=report.remark,
-            deadline=obligation.start_deadline.isoformat(),
+        title = Message(
+            _l("开工报告未通过：%(name)s"), name=Message.chinese(obligation.project_name)
+        )
+        body = Message(
+            _l(
+                "贵单位项目“%(name)s”的开工报告未通过，理由：%(remark)s 项目须在 %(deadline)s 前开工，逾期未开工的指标由政府无偿收回；可补充材料后重新报告。"
+            ),
+            name=Message.chinese(obligation.project_name),
+            remark=Message.chinese(report.remark),
+            deadline=obligation.start_deadline,
         )
     post_notice(report.enterprise_id, title, body, link="dashboard")
     return report

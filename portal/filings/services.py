@@ -36,8 +36,9 @@ from portal.filings.models import (
     VoluntaryApplication,
 )
 from portal.filings.signals import filing_transitioned
-from portal.i18n import fmt_date, fmt_quantity
+from portal.i18n import Message, fmt_date, fmt_quantity
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.uploads import store_upload
@@ -569,11 +570,11 @@ filing_transitioned.connect(_decision_taken, order=-1)
 
 def notify_decision(filing: Filing, step, remark: str) -> None:
     """Tell the enterprise about a back-office decision: inbox and mail."""
-    status = str(workflow.STATUS_LABELS.get(step.target, step.target))
+    status = workflow.STATUS_LABELS.get(step.target, step.target)
     post_notice(
         filing.enterprise_id,
-        _("申报 %(number)s：%(status)s", number=filing.number, status=status),
-        _("办理意见：%(remark)s", remark=remark) if remark else "",
+        Message(_l("申报 %(number)s：%(status)s"), number=filing.number, status=status),
+        Message(_l("办理意见：%(remark)s"), remark=Message.remark(remark)) if remark else "",
         link=_url("filings.detail", filing_id=filing.id),
     )
 

@@ -36,8 +36,9 @@ from portal.extensions import db
 from portal.filings import services as filings
 from portal.filings.models import Filing
 from portal.forms import AMOUNT_LIMIT, MONEY_PLACES, PRICE_LIMIT, decimal_problem
-from portal.i18n import fmt_money, fmt_price, fmt_quantity
+from portal.i18n import Message, fmt_money, fmt_price, fmt_quantity
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.prices.models import (
     OPEN_NOTICE_STATUSES,
     PaymentNotice,
@@ -207,10 +208,11 @@ def pay_to_text() -> str:
     return (current_app.config.get("PAYMENT_PAY_TO") or "").strip()
 
 
+DEFAULT_PAY_TO = _l("河南省公共资源交易平台（用能权交易）：登录平台，按缴款通知编号缴纳。")
+
+
 def pay_to_of(notice: PaymentNotice) -> str:
-    return notice.pay_to or _(
-        "河南省公共资源交易平台（用能权交易）：登录平台，按缴款通知编号缴纳。"
-    )
+    return notice.pay_to or str(DEFAULT_PAY_TO)
 
 
 def notices_of(filing) -> list[PaymentNotice]:
@@ -328,16 +330,20 @@ def price_purchase(
     )
     post_notice(
         filing.enterprise_id,
-        _("缴款通知 %(number)s：申报 %(filing)s", number=notice.number, filing=filing.number),
-        _(
-            "应缴金额：%(quantity)s × %(price)s = %(amount)s（价格依据：%(source)s）。"
-            "请于 %(due)s 前缴纳：%(pay_to)s 缴款确认后发放指标。",
-            quantity=fmt_quantity(quantity, variety),
-            price=fmt_price(unit_price, variety),
-            amount=fmt_money(amount),
-            source=source,
-            due=notice.due_on.isoformat(),
-            pay_to=pay_to_of(notice),
+        Message(
+            _l("缴款通知 %(number)s：申报 %(filing)s"), number=notice.number, filing=filing.number
+        ),
+        Message(
+            _l(
+                "应缴金额：%(quantity)s × %(price)s = %(amount)s（价格依据：%(source)s）。"
+                "请于 %(due)s 前缴纳：%(pay_to)s 缴款确认后发放指标。"
+            ),
+            quantity=Message.quantity(quantity, variety),
+            price=Message.price(unit_price, variety),
+            amount=Message.money(amount),
+            source=Message.chinese(source),
+            due=notice.due_on,
+            pay_to=Message.chinese(notice.pay_to) if notice.pay_to else DEFAULT_PAY_TO,
         ),
         link=_link("filings.detail", filing_id=filing.id),
     )
@@ -352,8 +358,10 @@ def cancel_open_notice(filing, reason: str, *, actor) -> PaymentNotice | None:
     _close(notice, "cancelled", reason, actor)
     post_notice(
         filing.enterprise_id,
-        _("缴款通知 %(number)s 已作废", number=notice.number),
-        _("申报 %(filing)s 已退回或不予通过，缴款通知作废，请勿缴款。", filing=filing.number),
+        Message(_l("缴款通知 %(number)s 已作废"), number=notice.number),
+        Message(
+            _l("申报 %(filing)s 已退回或不予通过，缴款通知作废，请勿缴款。"), filing=filing.number
+        ),
         link=_link("filings.detail", filing_id=filing.id),
     )
     return notice
@@ -457,10 +465,10 @@ def record_receipt(
     issued = issue_paid_purchase(filing, actor=actor, today=today)
     post_notice(
         notice.enterprise_id,
-        _("缴款已确认：缴款通知 %(number)s", number=notice.number),
-        _("指标已发放到贵单位的持有账户。")
+        Message(_l("缴款已确认：缴款通知 %(number)s"), number=notice.number),
+        Message(_l("指标已发放到贵单位的持有账户。"))
         if issued
-        else _("公示期满办结后，指标将发放到贵单位的持有账户。"),
+        else Message(_l("公示期满办结后，指标将发放到贵单位的持有账户。")),
         link=_link("filings.detail", filing_id=notice.filing_id),
     )
     return notice
@@ -526,11 +534,13 @@ def expire_due_notices(today: date, *, actor=None) -> list[PaymentNotice]:
         _close(notice, "expired", reason, actor)
         post_notice(
             notice.enterprise_id,
-            _("缴款通知 %(number)s 已逾期失效", number=notice.number),
-            _(
-                "缴款通知 %(number)s 未在 %(due)s 前缴款，已失效，相应指标不予发放。如需继续申购，请联系省级节能主管部门。",
+            Message(_l("缴款通知 %(number)s 已逾期失效"), number=notice.number),
+            Message(
+                _l(
+                    "缴款通知 %(number)s 未在 %(due)s 前缴款，已失效，相应指标不予发放。如需继续申购，请联系省级节能主管部门。"
+                ),
                 number=notice.number,
-                due=notice.due_on.isoformat(),
+                due=notice.due_on,
             ),
             link=_link("filings.detail", filing_id=notice.filing_id),
         )
@@ -637,11 +647,13 @@ def offer_to_reserve(filing, quantities, *, actor, today: date | None = None) ->
     if made:
         post_notice(
             filing.enterprise_id,
-            _("申报 %(number)s 已办结：指标先由所在地市收储", number=filing.number),
-            _(
-                "按规定，关停和节能改造腾出的指标先由所在地市政府收储。地市节能主管部门将在 %(day)s 前决定收储或放行；"
-                "收储的按其价格付款，放行或逾期未决定的指标发放到贵单位的持有账户。",
-                day=made[0].decide_by.isoformat(),
+            Message(_l("申报 %(number)s 已办结：指标先由所在地市收储"), number=filing.number),
+            Message(
+                _l(
+                    "按规定，关停和节能改造腾出的指标先由所在地市政府收储。地市节能主管部门将在 %(day)s 前决定收储或放行；"
+                    "收储的按其价格付款，放行或逾期未决定的指标发放到贵单位的持有账户。"
+                ),
+                day=made[0].decide_by,
             ),
             link=_link("filings.detail", filing_id=filing.id),
         )
@@ -722,20 +734,20 @@ def decide_offer(
         offer.status = "bought"
         offer.unit_price = unit_price.quantize(CENT)
         offer.amount = amount
-        title = _("收储决定：%(number)s 由地市收储", number=offer.filing.number)
-        body = _(
-            "所在地市以 %(price)s 收储 %(quantity)s，金额 %(amount)s，款项通过交易平台结算。",
-            price=fmt_price(unit_price, offer.variety_code),
-            quantity=fmt_quantity(offer.quantity, offer.variety_code),
-            amount=fmt_money(amount),
+        title = Message(_l("收储决定：%(number)s 由地市收储"), number=offer.filing.number)
+        body = Message(
+            _l("所在地市以 %(price)s 收储 %(quantity)s，金额 %(amount)s，款项通过交易平台结算。"),
+            price=Message.price(unit_price, offer.variety_code),
+            quantity=Message.quantity(offer.quantity, offer.variety_code),
+            amount=Message.money(amount),
         )
     elif decision == "release":
         _issue_to_unit(offer, actor)
         offer.status = "released"
-        title = _("收储决定：%(number)s 的指标放行给贵单位", number=offer.filing.number)
-        body = _(
-            "所在地市不收储，%(quantity)s 已发放到贵单位的持有账户。",
-            quantity=fmt_quantity(offer.quantity, offer.variety_code),
+        title = Message(_l("收储决定：%(number)s 的指标放行给贵单位"), number=offer.filing.number)
+        body = Message(
+            _l("所在地市不收储，%(quantity)s 已发放到贵单位的持有账户。"),
+            quantity=Message.quantity(offer.quantity, offer.variety_code),
         )
     else:
         raise PriceRefusal(_("请选择收储或放行。"), "decision")
@@ -776,10 +788,10 @@ def release_lapsed_offers(today: date) -> list[ReserveOffer]:
         )
         post_notice(
             offer.enterprise_id,
-            _("收储期限已过：%(number)s 的指标放行给贵单位", number=offer.filing.number),
-            _(
-                "%(quantity)s 已发放到贵单位的持有账户。",
-                quantity=fmt_quantity(offer.quantity, offer.variety_code),
+            Message(_l("收储期限已过：%(number)s 的指标放行给贵单位"), number=offer.filing.number),
+            Message(
+                _l("%(quantity)s 已发放到贵单位的持有账户。"),
+                quantity=Message.quantity(offer.quantity, offer.variety_code),
             ),
             link=_link("filings.detail", filing_id=offer.filing_id),
         )

@@ -12,8 +12,8 @@ from portal.accounts.services import post_notice
 from portal.audit.services import record_event, record_new
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.i18n import fmt_quantity
-from portal.i18n import gettext as _
+from portal.i18n import Message
+from portal.i18n import lazy_gettext as _l
 from portal.mail import absolute_url
 from portal.news.models import Announcement
 from portal.news.services import render_markdown
@@ -22,7 +22,7 @@ from portal.refusals import CodedRefusal
 from portal.registry import services as registry
 from portal.registry.models import LedgerEntry
 from portal.signals import OrderedSignal
-from portal.web import public_record_locale, reference_name, render_text
+from portal.web import public_record_locale, render_text
 
 
 def utcnow() -> datetime:
@@ -506,13 +506,15 @@ def publish_take_backs(obligations, today: date, *, now: datetime | None = None)
     for row in rows:
         post_notice(
             row.enterprise_id,
-            _("项目用能权指标已无偿收回：%(name)s", name=row.project),
-            _(
-                "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。",
-                name=row.project,
-                deadline=row.deadline.isoformat(),
-                variety=reference_name("variety", row.variety_code),
-                quantity=fmt_quantity(row.quantity, row.variety_code),
+            Message(_l("项目用能权指标已无偿收回：%(name)s"), name=Message.chinese(row.project)),
+            Message(
+                _l(
+                    "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。"
+                ),
+                name=Message.chinese(row.project),
+                deadline=row.deadline,
+                variety=Message.reference("variety", row.variety_code),
+                quantity=Message.quantity(row.quantity, row.variety_code),
                 link=link,
             ),
         )
@@ -523,11 +525,13 @@ def _warn_construction(obligation) -> None:
     """Tell the enterprise its project must start before the deadline (inbox and mail)."""
     post_notice(
         obligation.enterprise_id,
-        _("项目开工期限提醒：%(name)s", name=obligation.project_name),
-        _(
-            "贵单位项目“%(name)s”取得的用能权指标须在 %(deadline)s 前开工建设，逾期未开工的将由政府无偿收回。",
-            name=obligation.project_name,
-            deadline=obligation.start_deadline.isoformat(),
+        Message(_l("项目开工期限提醒：%(name)s"), name=Message.chinese(obligation.project_name)),
+        Message(
+            _l(
+                "贵单位项目“%(name)s”取得的用能权指标须在 %(deadline)s 前开工建设，逾期未开工的将由政府无偿收回。"
+            ),
+            name=Message.chinese(obligation.project_name),
+            deadline=obligation.start_deadline,
         ),
     )
 

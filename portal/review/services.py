@@ -34,6 +34,7 @@ from portal.filings.models import (
 )
 from portal.filings.signals import filing_transitioned
 from portal.forms import decimal_problem
+from portal.i18n import Message
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.prices import services as prices
@@ -471,7 +472,10 @@ def _filing_publicity_ended(_subject_type, notice, actor) -> None:
     if latest is None or latest.id != notice.id:
         return  # an earlier 公示 of this filing: only the current one decides
     # The registry entries follow from the step (_on_filing_transitioned).
-    _workflow().transition(filing, "finalize", actor, remark=_("公示期满，无成立的异议。"))
+    # Kept as the msgid, whoever's request ends the period: each reader sees it in their language.
+    with public_record_locale():
+        remark = _("公示期满，无成立的异议。")
+    _workflow().transition(filing, "finalize", actor, remark=remark)
 
 
 def _filing_in_publicity(notice) -> Filing | None:
@@ -627,8 +631,8 @@ def correct_quantity(filing, field: str, corrected, reason: str, actor, expected
     )
     post_notice(
         filing.enterprise_id,
-        _("申报 %(number)s：数量已核减", number=filing.number),
-        _("核减理由：%(reason)s", reason=reason),
+        Message(_l("申报 %(number)s：数量已核减"), number=filing.number),
+        Message(_l("核减理由：%(reason)s"), reason=Message.chinese(reason)),
         link=url_for("filings.detail", filing_id=filing.id) if has_request_context() else "",
     )
     return row

@@ -107,7 +107,7 @@ def test_public_page_lists_the_table_in_force_and_its_history(app, client):
     assert page.status_code == 200
     row = html.split('id="in-force-cement_clinker"')[1].split("</tr>")[0]
     assert "水泥熟料" in row and "100 千克标准煤/吨熟料" in row and "117" in row
-    assert "2021年版" in row and "2021年11月15日" in row
+    assert "2021年版" in row and "2021-11-15" in row
     assert 'id="product-cement_clinker"' in html and "现行" in html
     # Linked from the site map, the about page and the purchase kind's explanation.
     assert "/benchmarks" in client.get("/sitemap").get_data(as_text=True)
