@@ -116,7 +116,9 @@ def _after_commit(session: Session) -> None:
         return
     app = current_app._get_current_object()
     try:
-        apply_outbox(app, timeout=app.config["SEARCH_LOCK_TIMEOUT"])
+        apply_outbox(
+            app, timeout=app.config["SEARCH_LOCK_TIMEOUT"], limit=app.config["SEARCH_CATCH_UP_ROWS"]
+        )
     except LockBusy:
         log.info("index writer busy; the change is applied by the next search or sync")
     except Exception:  # noqa: BLE001 - the commit has happened; a stale index must not make it a 500
@@ -215,6 +217,7 @@ def _recheck_gaps(store, ix, path, session: Session, gaps: dict, gap_seconds: fl
         ).all()
     for i in range(0, len(found), BATCH):
         _write_rows(store, ix, session, found[i : i + BATCH])
+    before = len(gaps)
     for row in found:
         gaps.pop(row.id, None)
     now = time.time()
@@ -225,7 +228,8 @@ def _recheck_gaps(store, ix, path, session: Session, gaps: dict, gap_seconds: fl
             settled = now - seen["seen"] > gap_seconds
         if settled:
             del gaps[ident]
-    store.set_gaps(gaps, path)
+    if len(gaps) != before:
+        store.set_gaps(gaps, path)
     return len(found)
 
 
@@ -260,20 +264,34 @@ def _apply_new(store, ix, path, session: Session, gaps: dict, limit: int | None)
     return applied, more is not None
 
 
-def _record_position(session: Session, app: Flask, store: IndexStore, path) -> None:
-    """Write this server's position, low-water mark and the time to `search_position`; commit."""
+_recorded: dict[str, tuple] = {}
+# How often an unchanged position is written again, to say that the server is still there.
+RECORD_SECONDS = 60
+
+
+def _record_position(
+    session: Session, app: Flask, store: IndexStore, path, force: bool = False
+) -> None:
+    """Write this server's position, low-water mark and the time to `search_position`; commit.
+    Skipped when nothing changed since this process wrote it less than RECORD_SECONDS ago."""
     gaps = store.gaps(path)
+    state = (store.position(path), store.low(path), len(gaps))
+    name = server_id(app)
+    last = _recorded.get(name)
+    now = time.monotonic()
+    if not force and last and last[0] == state and now - last[1] < RECORD_SECONDS:
+        return
     values = {
-        "position": store.position(path),
-        "low": store.low(path),
-        "gaps": len(gaps),
+        "position": state[0],
+        "low": state[1],
+        "gaps": state[2],
         "seen_at": documents.utcnow(),
     }
     table = SearchPosition.__table__
-    name = server_id(app)
     if not session.execute(update(table).where(table.c.server == name).values(**values)).rowcount:
         session.execute(insert(table).values(server=name, **values))
     session.commit()
+    _recorded[name] = (state, now)
 
 
 @dataclass
@@ -468,8 +486,17 @@ def prune_outbox(days: int = 7) -> int:
         )
         if lowest is not None:
             bounds.append(lowest)
+        # A server gone for twice the keeping time is forgotten; if it comes back, the pruned
+        # horizon tells it to rebuild.
+        session.execute(
+            delete(SearchPosition).where(
+                SearchPosition.server != SearchPosition.PRUNED,
+                SearchPosition.seen_at < cutoff - timedelta(days=days),
+            )
+        )
         bound = min(bounds)
         if bound <= (horizon or 0):
+            session.commit()
             return 0
         result = session.execute(delete(SearchOutbox).where(SearchOutbox.id <= bound))
         table = SearchPosition.__table__
@@ -527,7 +554,7 @@ def reindex_all(progress=print, app: Flask | None = None) -> int:
             _recheck_gaps(store, ix, path, session, gaps, app.config["SEARCH_GAP_SECONDS"])
             _apply_new(store, ix, path, session, gaps, None)
             store.swap(path)
-            _record_position(session, app, store, path)
+            _record_position(session, app, store, path, force=True)
     caching.bump_generation(app)  # search pages stored before the swap answered from the old index
     progress(f"完成：{count} 条，用时 {time.perf_counter() - started:.1f}s，当前索引 {path.name}")
     return count
