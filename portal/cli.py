@@ -17,6 +17,7 @@ from portal.prices import services as prices_services
 from portal.publicity.services import run_tick
 from portal.registry import services as registry_services
 from portal.search import reindex_all, sync_pending
+from portal.search import services as search_services
 
 
 def init_app(app: Flask) -> None:
@@ -69,7 +70,16 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         # Scheduled announcements whose time has come, and this tick's changes, reach the index.
         try:
-            sync_pending(app)
+            sync_pending(app, rebuild="inline")
+            # Every SEARCH_VERIFY_MINUTES: the index against the database, differences repaired.
+            checked = search_services.verify_when_due(app)
+            if checked and (checked["missing"] or checked["extra"] or checked["stale"]):
+                click.echo(
+                    "search index repaired: "
+                    f"{len(checked['missing'])} missing, {len(checked['extra'])} extra, "
+                    f"{len(checked['stale'])} stale",
+                    err=True,
+                )
         except Exception as error:  # noqa: BLE001 — search catches up on its own later
             click.echo(f"search sync skipped: {error}", err=True)
         # Pages whose content changed with the time alone (a scheduled announcement now public,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, func
+from sqlalchemy import BigInteger, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -20,3 +20,23 @@ class SearchOutbox(db.Model):
     record_id: Mapped[str] = mapped_column(String(64))
     op: Mapped[str] = mapped_column(String(8))  # "upsert" or "delete"
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class SearchPosition(db.Model):
+    """How far each app server's index has applied the outbox, and the pruned horizon.
+
+    `position` is the highest outbox id applied; `low` the highest id below which every row is
+    applied or known never to commit (position, or just under the lowest open gap). Pruning stays
+    at or below the lowest `low` of the servers seen recently. The row named PRUNED holds in
+    `position` the highest id pruned: a server whose `low` is below it has missed rows and rebuilds.
+    """
+
+    __tablename__ = "search_position"
+
+    PRUNED = "(pruned)"
+
+    server: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    low: Mapped[int] = mapped_column(BigInteger, default=0)
+    gaps: Mapped[int] = mapped_column(default=0)
+    seen_at: Mapped[datetime]

@@ -8,15 +8,30 @@ applies the same rows to its own index (on its next search, or with `flask searc
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy import (
+    DateTime,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from portal import caching
@@ -27,7 +42,7 @@ from portal.extensions import db
 from portal.news.models import Announcement, Attachment
 from portal.reference.services import divisions
 from portal.search import documents, engine
-from portal.search.models import SearchOutbox
+from portal.search.models import SearchOutbox, SearchPosition
 from portal.search.store import IndexStore, IndexUnavailable, LockBusy
 
 log = logging.getLogger(__name__)
@@ -101,7 +116,9 @@ def _after_commit(session: Session) -> None:
         return
     app = current_app._get_current_object()
     try:
-        apply_outbox(app, timeout=app.config["SEARCH_LOCK_TIMEOUT"])
+        apply_outbox(
+            app, timeout=app.config["SEARCH_LOCK_TIMEOUT"], limit=app.config["SEARCH_CATCH_UP_ROWS"]
+        )
     except LockBusy:
         log.info("index writer busy; the change is applied by the next search or sync")
     except Exception:  # noqa: BLE001 - the commit has happened; a stale index must not make it a 500
@@ -126,53 +143,244 @@ def listen() -> None:
 
 
 # ---- applying changes ---------------------------------------------------------------------------
+#
+# Outbox ids are taken when a transaction flushes, not when it commits: on PostgreSQL a transaction
+# holding id 7 may commit after one holding id 8 has been applied. So an id below the position
+# that is not visible yet is a *gap*, kept beside the position and looked up again on every
+# apply until its row appears (applied then) or it is known never to commit: on PostgreSQL once
+# every transaction that was running when the gap was first seen has ended (the snapshot's xmin
+# has passed the xmax noted then); elsewhere after SEARCH_GAP_SECONDS. docs/search.md.
+
+BATCH = 2000
+
+
+def server_id(app: Flask) -> str:
+    """This index's name in `search_position`: SEARCH_SERVER_ID, else host and index folder."""
+    configured = app.config.get("SEARCH_SERVER_ID") or ""
+    if configured:
+        return configured[:255]
+    folder = os.path.abspath(app.config["SEARCH_INDEX_DIR"])
+    return f"{socket.gethostname()}:{folder}"[-255:]
 
 
 def _latest_outbox_id(session: Session) -> int:
     return session.scalar(select(func.max(SearchOutbox.id))) or 0
 
 
-def _apply_rows(store: IndexStore, ix, path, since: int) -> int:
-    """Apply outbox rows after `since` to the index at `path`; return how many."""
-    applied = 0
-    with Session(db.engine) as session:
-        while True:
-            rows = session.execute(
-                select(SearchOutbox.id, SearchOutbox.model, SearchOutbox.record_id)
-                .where(SearchOutbox.id > since)
-                .order_by(SearchOutbox.id)
-                .limit(2000)
-            ).all()
-            if not rows:
-                return applied
-            names = documents.Names(session)
-            deletes: list[str] = []
-            docs: list[dict] = []
-            for model, record_id in dict.fromkeys((r.model, r.record_id) for r in rows):
-                keys, found = documents.documents_for(session, model, record_id, names)
-                deletes.extend(keys)
-                docs.extend(found)
-            store.write(deletes, docs, ix=ix)
-            since = rows[-1].id
-            store.set_position(since, path)
-            applied += len(rows)
-            session.expunge_all()
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
-def apply_outbox(app: Flask | None = None, timeout: float = 30.0) -> int:
-    """Apply every outbox row this server's index has not seen; the writer lock keeps it single."""
-    store = get_store(app)
-    if store.generation() is None:
+def _snapshot(session: Session, end: str) -> int:
+    """pg_snapshot_xmin (every transaction below it has ended) or _xmax (no transaction at or
+    above it had started) of the current statement's snapshot."""
+    return int(session.scalar(text(f"SELECT pg_snapshot_{end}(pg_current_snapshot())::text")))
+
+
+def _pruned_horizon(session: Session) -> int | None:
+    """The highest outbox id pruned, or None where it was never recorded."""
+    return session.scalar(
+        select(SearchPosition.position).where(SearchPosition.server == SearchPosition.PRUNED)
+    )
+
+
+_COLUMNS = (SearchOutbox.id, SearchOutbox.model, SearchOutbox.record_id)
+
+
+def _write_rows(store: IndexStore, ix, session: Session, rows) -> None:
+    """Bring the documents of these outbox rows' records to the database's present state."""
+    names = documents.Names(session)
+    deletes: list[str] = []
+    docs: list[dict] = []
+    for model, record_id in dict.fromkeys((r.model, r.record_id) for r in rows):
+        keys, found = documents.documents_for(session, model, record_id, names)
+        deletes.extend(keys)
+        docs.extend(found)
+    store.write(deletes, docs, ix=ix)
+    # The next batch reads the records again, not the objects of this one.
+    session.expunge_all()
+
+
+def _recheck_gaps(store, ix, path, session: Session, gaps: dict, gap_seconds: float) -> int:
+    """Apply the gaps whose rows have appeared; forget those known never to commit."""
+    if not gaps:
         return 0
+    # Taken before the rows are read: a transaction that has ended by now is seen by the read.
+    xmin = _snapshot(session, "xmin") if _is_postgresql(session) else None
+    ids = sorted(gaps)
+    found = []
+    for i in range(0, len(ids), 1000):
+        found += session.execute(
+            select(*_COLUMNS)
+            .where(SearchOutbox.id.in_(ids[i : i + 1000]))
+            .order_by(SearchOutbox.id)
+        ).all()
+    for i in range(0, len(found), BATCH):
+        _write_rows(store, ix, session, found[i : i + BATCH])
+    before = len(gaps)
+    for row in found:
+        gaps.pop(row.id, None)
+    now = time.time()
+    for ident, seen in list(gaps.items()):
+        if xmin is not None and seen.get("xmax") is not None:
+            settled = seen["xmax"] <= xmin
+        else:
+            settled = now - seen["seen"] > gap_seconds
+        if settled:
+            del gaps[ident]
+    if len(gaps) != before:
+        store.set_gaps(gaps, path)
+    return len(found)
+
+
+def _apply_new(store, ix, path, session: Session, gaps: dict, limit: int | None):
+    """Apply rows above the position, at most `limit`; (rows applied, whether more are waiting)."""
+    position = store.position(path)
+    postgresql = _is_postgresql(session)
+    applied = 0
+    while limit is None or applied < limit:
+        size = BATCH if limit is None else min(BATCH, limit - applied)
+        rows = session.execute(
+            select(*_COLUMNS)
+            .where(SearchOutbox.id > position)
+            .order_by(SearchOutbox.id)
+            .limit(size)
+        ).all()
+        if not rows:
+            return applied, False
+        # Taken after the read: the transaction holding a missing id had its xid before that.
+        xmax = _snapshot(session, "xmax") if postgresql else None
+        seen = {r.id for r in rows}
+        now = time.time()
+        for ident in range(position + 1, rows[-1].id):
+            if ident not in seen:
+                gaps[ident] = {"seen": now, "xmax": xmax}
+        _write_rows(store, ix, session, rows)
+        position = rows[-1].id
+        store.set_gaps(gaps, path)
+        store.set_position(position, path)
+        applied += len(rows)
+    more = session.scalar(select(SearchOutbox.id).where(SearchOutbox.id > position).limit(1))
+    return applied, more is not None
+
+
+_recorded: dict[str, tuple] = {}
+# How often an unchanged position is written again, to say that the server is still there.
+RECORD_SECONDS = 60
+
+
+def _record_position(
+    session: Session, app: Flask, store: IndexStore, path, force: bool = False
+) -> None:
+    """Write this server's position, low-water mark and the time to `search_position`; commit.
+    Skipped when nothing changed since this process wrote it less than RECORD_SECONDS ago."""
+    gaps = store.gaps(path)
+    state = (store.position(path), store.low(path), len(gaps))
+    name = server_id(app)
+    last = _recorded.get(name)
+    now = time.monotonic()
+    if not force and last and last[0] == state and now - last[1] < RECORD_SECONDS:
+        return
+    values = {
+        "position": state[0],
+        "low": state[1],
+        "gaps": state[2],
+        "seen_at": documents.utcnow(),
+    }
+    table = SearchPosition.__table__
+    if not session.execute(update(table).where(table.c.server == name).values(**values)).rowcount:
+        session.execute(insert(table).values(server=name, **values))
+    session.commit()
+    _recorded[name] = (state, now)
+
+
+@dataclass
+class Applied:
+    rows: int = 0
+    more: bool = False  # rows were left for later (the limit was reached)
+    behind: bool = False  # rows this index never applied were pruned: it must be rebuilt
+
+
+def _apply(app: Flask, timeout: float, limit: int | None) -> Applied:
+    store = get_store(app)
+    outcome = Applied()
+    if store.generation() is None:
+        return outcome
     with store.lock(timeout=timeout):
         ix = store.open_index()
         path = store.root / store.generation()
-        applied = _apply_rows(store, ix, path, store.position(path))
-    if applied:
+        with Session(db.engine) as session:
+            horizon = _pruned_horizon(session) or 0
+            if store.low(path) < horizon:
+                outcome.behind = True
+            else:
+                gaps = store.gaps(path)
+                outcome.rows = _recheck_gaps(
+                    store, ix, path, session, gaps, app.config["SEARCH_GAP_SECONDS"]
+                )
+                rows, outcome.more = _apply_new(store, ix, path, session, gaps, limit)
+                outcome.rows += rows
+            _record_position(session, app, store, path)
+    if outcome.rows:
         # The commit that wrote these rows advanced the response cache's generation before the
         # index held them: a search page rendered in between must not outlive it.
         caching.bump_generation(app)
-    return applied
+    return outcome
+
+
+def apply_outbox(
+    app: Flask | None = None,
+    timeout: float = 30.0,
+    limit: int | None = None,
+    rebuild: str | None = None,
+) -> int:
+    """Apply the outbox rows this server's index has not seen, and recheck its gaps; return how
+    many rows were applied. With `limit`, at most that many new rows now and the rest in a
+    background thread. An index behind the pruned horizon is rebuilt instead (`rebuild`:
+    "inline" or "background", default SEARCH_REBUILD)."""
+    app = app or current_app._get_current_object()
+    outcome = _apply(app, timeout, limit)
+    if outcome.behind:
+        log.warning("search index is behind the pruned outbox; rebuilding it")
+        start_rebuild(app, rebuild)
+    elif outcome.more:
+        start_catch_up(app)
+    return outcome.rows
+
+
+_catching_up: dict[str, threading.Thread] = {}
+
+
+def start_catch_up(app: Flask) -> None:
+    """Apply the rest of the outbox in a thread (one per index and process), a batch per lock."""
+    key = str(get_store(app).root)
+    thread = _catching_up.get(key)
+    if thread is not None and thread.is_alive():
+        return
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                while True:
+                    outcome = _apply(app, app.config["SEARCH_LOCK_TIMEOUT"], BATCH)
+                    if outcome.behind:
+                        start_rebuild(app)
+                    if not outcome.more or outcome.behind:
+                        return
+            except LockBusy:
+                log.info("index writer busy; the next search or sync goes on catching up")
+            except Exception:  # noqa: BLE001 - a thread's failure is logged; the next search retries
+                log.exception("catching up with the outbox in the background failed")
+
+    thread = threading.Thread(target=run, name="search-catch-up", daemon=True)
+    _catching_up[key] = thread
+    thread.start()
+
+
+def wait_for_catch_up(app: Flask, timeout: float = 60.0) -> None:
+    thread = _catching_up.get(str(get_store(app).root))
+    if thread is not None:
+        thread.join(timeout)
 
 
 def index_documents(records) -> int:
@@ -207,48 +415,103 @@ def _write_records(records) -> int:
     return len(docs)
 
 
-def sync_pending(app: Flask | None = None, timeout: float = 30.0) -> dict:
+def sync_pending(
+    app: Flask | None = None,
+    timeout: float = 30.0,
+    limit: int | None = None,
+    rebuild: str | None = None,
+) -> dict:
     """Apply the outbox and index announcements whose scheduled time has come.
 
-    Call it from `flask search sync` (cron) or `flask tick`; searches also call it, at most once a
-    minute per process, so scheduled announcements appear without a scheduler.
+    Call it from `flask search sync` (cron) or `flask tick`; searches also check for scheduled
+    announcements, at most once a minute per process, so they appear without a scheduler.
     """
     app = app or current_app._get_current_object()
+    applied = apply_outbox(app, timeout=timeout, limit=limit, rebuild=rebuild)
+    return {"applied": applied, "scheduled": _index_due_announcements(app, timeout)}
+
+
+def _index_due_announcements(app: Flask, timeout: float) -> int:
     store = get_store(app)
-    applied = apply_outbox(app, timeout=timeout)
+    if store.generation() is None:
+        return 0
     due = 0
-    if store.generation() is not None:
-        with store.lock(timeout=timeout):
-            now = documents.utcnow()
-            since = store.reconciled_at()
-            with Session(db.engine) as session:
-                stmt = select(Announcement.id).where(
-                    Announcement.status == "published", Announcement.published_at <= now
-                )
-                if since:
-                    stmt = stmt.where(Announcement.published_at > datetime.fromisoformat(since))
-                ids = list(session.scalars(stmt))
-                if ids:
-                    names = documents.Names(session)
-                    docs = []
-                    keys = []
-                    for ident in ids:
-                        k, d = documents.documents_for(session, "announcement", str(ident), names)
-                        keys += k
-                        docs += d
-                    store.write(keys, docs)
-                    due = len(docs)
-            store.set_reconciled_at(now.isoformat(sep=" "))
-        if due:
-            caching.bump_generation(app)
-    return {"applied": applied, "scheduled": due}
+    with store.lock(timeout=timeout):
+        now = documents.utcnow()
+        since = store.reconciled_at()
+        with Session(db.engine) as session:
+            stmt = select(Announcement.id).where(
+                Announcement.status == "published", Announcement.published_at <= now
+            )
+            if since:
+                stmt = stmt.where(Announcement.published_at > datetime.fromisoformat(since))
+            ids = list(session.scalars(stmt))
+            if ids:
+                names = documents.Names(session)
+                docs = []
+                keys = []
+                for ident in ids:
+                    k, d = documents.documents_for(session, "announcement", str(ident), names)
+                    keys += k
+                    docs += d
+                store.write(keys, docs)
+                due = len(docs)
+        store.set_reconciled_at(now.isoformat(sep=" "))
+    if due:
+        caching.bump_generation(app)
+    return due
 
 
 def prune_outbox(days: int = 7) -> int:
-    """Delete outbox rows older than `days` days: every server has applied them by then."""
+    """Delete outbox rows older than `days` days that every server seen in that time has applied.
+
+    The rows deleted are always those up to one id (the pruned horizon, recorded), so a server
+    knows from its own low-water mark whether it missed any: then it rebuilds. The newest row is
+    kept, so SQLite never hands out an id again.
+    """
     cutoff = documents.utcnow() - timedelta(days=days)
     with Session(db.engine) as session:
-        result = session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < cutoff))
+        horizon = _pruned_horizon(session)
+        latest = _latest_outbox_id(session)
+        bounds = [latest - 1]
+        newer = session.scalar(
+            select(func.min(SearchOutbox.id)).where(SearchOutbox.created_at >= cutoff)
+        )
+        if newer is not None:
+            bounds.append(newer - 1)
+        lowest = session.scalar(
+            select(func.min(SearchPosition.low)).where(
+                SearchPosition.server != SearchPosition.PRUNED, SearchPosition.seen_at >= cutoff
+            )
+        )
+        if lowest is not None:
+            bounds.append(lowest)
+        # A server gone for twice the keeping time is forgotten; if it comes back, the pruned
+        # horizon tells it to rebuild.
+        session.execute(
+            delete(SearchPosition).where(
+                SearchPosition.server != SearchPosition.PRUNED,
+                SearchPosition.seen_at < cutoff - timedelta(days=days),
+            )
+        )
+        bound = min(bounds)
+        if bound <= (horizon or 0):
+            session.commit()
+            return 0
+        result = session.execute(delete(SearchOutbox).where(SearchOutbox.id <= bound))
+        table = SearchPosition.__table__
+        if horizon is None:
+            session.execute(
+                insert(table).values(
+                    server=SearchPosition.PRUNED, position=bound, low=0, gaps=0, seen_at=cutoff
+                )
+            )
+        else:
+            session.execute(
+                update(table)
+                .where(table.c.server == SearchPosition.PRUNED, table.c.position < bound)
+                .values(position=bound, seen_at=documents.utcnow())
+            )
         session.commit()
         return result.rowcount or 0
 
@@ -264,6 +527,7 @@ def reindex_all(progress=print, app: Flask | None = None) -> int:
     with store.lock("rebuild.lock", timeout=None):
         with Session(db.engine) as session:
             start_position = _latest_outbox_id(session)
+            gaps = _holes(session, start_position)
             total = documents.count_public(session)
             path = store.new_generation()
             ix = store.create(path)
@@ -282,14 +546,40 @@ def reindex_all(progress=print, app: Flask | None = None) -> int:
             progress(f"  写入磁盘 {count} 条…")
             writer.commit()
         store.set_position(start_position, path)
+        store.set_gaps(gaps, path)
         store.set_reconciled_at(documents.utcnow().isoformat(sep=" "), path)
-        with store.lock():
-            # Changes committed while we were building.
-            _apply_rows(store, ix, path, start_position)
+        with store.lock(), Session(db.engine) as session:
+            # Changes committed while we were building, and those of transactions still open
+            # when it started (the gaps).
+            _recheck_gaps(store, ix, path, session, gaps, app.config["SEARCH_GAP_SECONDS"])
+            _apply_new(store, ix, path, session, gaps, None)
             store.swap(path)
+            _record_position(session, app, store, path, force=True)
     caching.bump_generation(app)  # search pages stored before the swap answered from the old index
     progress(f"完成：{count} 条，用时 {time.perf_counter() - started:.1f}s，当前索引 {path.name}")
     return count
+
+
+def _holes(session: Session, upper: int) -> dict[int, dict]:
+    """The outbox ids up to `upper` above the pruned horizon that the session cannot see: rows of
+    transactions still open, or of rolled-back ones. A new index starts with them as its gaps."""
+    horizon = _pruned_horizon(session)
+    if horizon is None:
+        horizon = (session.scalar(select(func.min(SearchOutbox.id))) or 1) - 1
+    ids = session.scalars(
+        select(SearchOutbox.id)
+        .where(SearchOutbox.id > horizon, SearchOutbox.id <= upper)
+        .order_by(SearchOutbox.id)
+    )
+    xmax = _snapshot(session, "xmax") if _is_postgresql(session) else None
+    now = time.time()
+    holes: dict[int, dict] = {}
+    expected = horizon + 1
+    for ident in ids:
+        for missing in range(expected, ident):
+            holes[missing] = {"seen": now, "xmax": xmax}
+        expected = ident + 1
+    return holes
 
 
 def _bulk_writer(ix, app: Flask):
@@ -322,13 +612,25 @@ def ensure_index(app: Flask):
     except IndexUnavailable as error:
         log.warning("search index unavailable (%s); rebuilding", str(error))
     store.forget()
-    if app.config["SEARCH_REBUILD"] == "inline":
+    if start_rebuild(app):
+        try:
+            return store.open_index()
+        except IndexUnavailable:
+            return None
+    return None
+
+
+def start_rebuild(app: Flask, mode: str | None = None) -> bool:
+    """Rebuild this server's index: during the call with mode "inline", else in a background
+    thread (one per index and process). True when an inline rebuild finished."""
+    store = get_store(app)
+    if (mode or app.config["SEARCH_REBUILD"]) == "inline":
         try:
             reindex_all(progress=log.info, app=app)
-            return store.open_index()
+            return True
         except Exception:  # noqa: BLE001 - the page says search is unavailable instead of a 500
             log.exception("inline rebuild failed")
-            return None
+            return False
     key = str(store.root)
     thread = _rebuilding.get(key)
     if thread is None or not thread.is_alive():
@@ -343,7 +645,7 @@ def ensure_index(app: Flask):
         thread = threading.Thread(target=run, name="search-rebuild", daemon=True)
         _rebuilding[key] = thread
         thread.start()
-    return None
+    return False
 
 
 def wait_for_rebuild(app: Flask, timeout: float = 60.0) -> None:
@@ -401,17 +703,18 @@ _last_check: dict[str, float] = {}
 
 
 def _catch_up(app: Flask, store: IndexStore) -> None:
-    """Apply outbox rows from other servers, and scheduled announcements, without waiting."""
+    """Apply outbox rows from other servers, and scheduled announcements, without waiting: at most
+    SEARCH_CATCH_UP_ROWS new rows during the search, the rest in a background thread."""
     key = str(store.root)
     now = time.monotonic()
     try:
         with Session(db.engine) as session:
             latest = _latest_outbox_id(session)
-        if latest > store.position():
-            apply_outbox(app, timeout=0)
+        if latest > store.position() or store.gaps():
+            apply_outbox(app, timeout=0, limit=app.config["SEARCH_CATCH_UP_ROWS"])
         if now - _last_check.get(key, 0) > RECONCILE_SECONDS:
             _last_check[key] = now
-            sync_pending(app, timeout=0)
+            _index_due_announcements(app, timeout=0)
     except LockBusy:
         pass
     except IndexUnavailable:
@@ -523,6 +826,131 @@ def suggest(prefix: str, limit: int = 8, app: Flask | None = None) -> list[Hit]:
     return results.hits
 
 
+def _database_now(session: Session) -> datetime:
+    """The database's clock on the basis of `created_at` (its server default)."""
+    if _is_postgresql(session):
+        return session.scalar(select(func.localtimestamp()))
+    return session.scalar(select(type_coerce(func.current_timestamp(), DateTime)))
+
+
 def status(app: Flask | None = None) -> dict:
+    """How far this server's index is behind the outbox, and every server's recorded position."""
+    app = app or current_app._get_current_object()
     store = get_store(app)
-    return {"generation": store.generation(), "position": store.position()}
+    position = store.position()
+    gaps = store.gaps()
+    with Session(db.engine) as session:
+        now = _database_now(session)
+        pending = SearchOutbox.id > position
+        if gaps:
+            pending = or_(pending, SearchOutbox.id.in_(sorted(gaps)[:1000]))
+        rows, oldest = session.execute(
+            select(func.count(), func.min(SearchOutbox.created_at)).where(pending)
+        ).one()
+        servers = []
+        for row in session.scalars(
+            select(SearchPosition)
+            .where(SearchPosition.server != SearchPosition.PRUNED)
+            .order_by(SearchPosition.server)
+        ):
+            behind, since = session.execute(
+                select(func.count(), func.min(SearchOutbox.created_at)).where(
+                    SearchOutbox.id > row.position
+                )
+            ).one()
+            servers.append(
+                {
+                    "server": row.server,
+                    "position": row.position,
+                    "low": row.low,
+                    "gaps": row.gaps,
+                    "seen_at": row.seen_at,
+                    "rows_behind": behind,
+                    "seconds_behind": _seconds(now, since),
+                }
+            )
+        return {
+            "server": server_id(app),
+            "generation": store.generation(),
+            "position": position,
+            "low": store.low(),
+            "gaps": sorted(gaps),
+            "latest": _latest_outbox_id(session),
+            "rows_behind": rows,
+            "seconds_behind": _seconds(now, oldest),
+            "pruned_up_to": _pruned_horizon(session) or 0,
+            "servers": servers,
+        }
+
+
+def _seconds(now: datetime, since: datetime | None) -> float:
+    return max(0.0, (now - since).total_seconds()) if since is not None else 0.0
+
+
+# ---- checking the index against the database -------------------------------------------------
+
+
+def _stamp(document: dict, stored: tuple[str, ...]) -> str:
+    """A digest of a document's stored fields: equal when the index holds what the database says."""
+    values = {k: document[k] for k in stored if document.get(k) not in (None, "")}
+    return hashlib.sha1(
+        json.dumps(values, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def verify(app: Flask | None = None, repair: bool = False, timeout: float = 60.0) -> dict:
+    """Compare every document in this server's index with the one the database gives today.
+
+    The outbox is applied first and the write lock is held throughout, so a difference is one
+    that the outbox did not carry. `missing`: public records not in the index; `extra`: documents
+    of records that are gone or no longer public; `stale`: documents whose stored fields differ.
+    With `repair`, those records' documents are written again from the database.
+    """
+    app = app or current_app._get_current_object()
+    store = get_store(app)
+    apply_outbox(app, timeout=timeout)
+    started = time.perf_counter()
+    with store.lock(timeout=timeout):
+        ix = store.open_index()
+        stored = tuple(name for name, f in ix.schema.items() if f.stored)
+        with ix.searcher() as searcher:
+            indexed = {d["key"]: _stamp(d, stored) for d in searcher.all_stored_fields()}
+        with Session(db.engine) as session:
+            wanted = {d["key"]: _stamp(d, stored) for d in documents.all_documents(session)}
+            missing = sorted(wanted.keys() - indexed.keys())
+            extra = sorted(indexed.keys() - wanted.keys())
+            stale = sorted(k for k in wanted.keys() & indexed.keys() if wanted[k] != indexed[k])
+            if repair and (missing or extra or stale):
+                names = documents.Names(session)
+                deletes: list[str] = []
+                docs: list[dict] = []
+                for key in (*missing, *extra, *stale):
+                    model, record_id = key.split(":", 1)
+                    keys, found = documents.documents_for(session, model, record_id, names)
+                    deletes += [key, *keys]
+                    docs += found
+                store.write(list(dict.fromkeys(deletes)), docs, ix=ix)
+        store.set_verified_at(documents.utcnow().isoformat(sep=" "))
+    if repair and (missing or extra or stale):
+        caching.bump_generation(app)
+    return {
+        "documents": len(wanted),
+        "indexed": len(indexed),
+        "missing": missing,
+        "extra": extra,
+        "stale": stale,
+        "repaired": repair,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def verify_when_due(app: Flask) -> dict | None:
+    """verify(repair=True) if SEARCH_VERIFY_MINUTES have passed since the last check (for tick)."""
+    minutes = app.config["SEARCH_VERIFY_MINUTES"]
+    store = get_store(app)
+    if not minutes or store.generation() is None:
+        return None
+    last = store.verified_at()
+    if last and documents.utcnow() - datetime.fromisoformat(last) < timedelta(minutes=minutes):
+        return None
+    return verify(app, repair=True)

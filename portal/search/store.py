@@ -3,9 +3,11 @@
     SEARCH_INDEX_DIR/
       CURRENT            the live generation's name; replaced with os.replace, so readers see
                          either the old or the new name, never half of one
-      gen-000007/        a Whoosh index, plus `outbox_position` (last outbox id applied here)
+      gen-000007/        a Whoosh index, plus `outbox_position` (highest outbox id applied here)
+                         and `outbox_gaps` (ids below it not seen yet, rechecked until settled)
       write.lock         fcntl lock: one writer at a time, across threads, workers and the CLI
       rebuild.lock       fcntl lock: one full rebuild at a time
+      verified_at        when the index was last checked against the database
 
 A rebuild writes gen-N+1 beside the live one, applies the outbox rows committed meanwhile, then
 swaps the pointer. Readers that still hold gen-N keep answering; the generation before the previous
@@ -18,6 +20,7 @@ import contextlib
 import fcntl
 import functools
 import gc
+import json
 import os
 import shutil
 import time
@@ -31,7 +34,9 @@ from portal.search.analysis import chinese_analyzer
 
 POINTER = "CURRENT"
 POSITION = "outbox_position"
+GAPS = "outbox_gaps"
 RECONCILED = "reconciled_at"
+VERIFIED = "verified_at"
 
 
 class IndexUnavailable(Exception):
@@ -177,6 +182,24 @@ class IndexStore:
         path = path or self.root / (self.generation() or "none")
         self._write_text(path / POSITION, str(value))
 
+    def gaps(self, path: Path | None = None) -> dict[int, dict]:
+        """Outbox ids below the position not seen yet: id → {"seen": epoch s, "xmax": xid or None}."""
+        path = path or self.root / (self.generation() or "none")
+        try:
+            raw = json.loads((path / GAPS).read_text(encoding="ascii") or "{}")
+        except (FileNotFoundError, ValueError):
+            return {}
+        return {int(k): v for k, v in raw.items()}
+
+    def set_gaps(self, gaps: dict[int, dict], path: Path | None = None) -> None:
+        path = path or self.root / (self.generation() or "none")
+        self._write_text(path / GAPS, json.dumps({str(k): v for k, v in sorted(gaps.items())}))
+
+    def low(self, path: Path | None = None) -> int:
+        """Every outbox id up to this one is applied here or known never to commit."""
+        gaps = self.gaps(path)
+        return min(min(gaps) - 1, self.position(path)) if gaps else self.position(path)
+
     def reconciled_at(self) -> str:
         try:
             return (self.root / (self.generation() or "none") / RECONCILED).read_text().strip()
@@ -186,6 +209,16 @@ class IndexStore:
     def set_reconciled_at(self, value: str, path: Path | None = None) -> None:
         path = path or self.root / (self.generation() or "none")
         self._write_text(path / RECONCILED, value)
+
+    def verified_at(self) -> str:
+        """When `flask search verify` last compared this server's index with the database."""
+        try:
+            return (self.root / VERIFIED).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return ""
+
+    def set_verified_at(self, value: str) -> None:
+        self._write_text(self.root / VERIFIED, value)
 
     # ---- locks -------------------------------------------------------------------------------
 
