@@ -1,7 +1,7 @@
 """search_position: each app server's outbox position, and the highest outbox id pruned
 
-Revision ID: 0025_search_positions
-Revises: 0024_compliance_unit_copies
+Revision ID: 0026_search_positions
+Revises: 0025_notice_message
 Create Date: 2026-12-02 09:00:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-02 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_search_positions"
-down_revision = "0024_compliance_unit_copies"
+revision = "0026_search_positions"
+down_revision = "0025_notice_message"
 branch_labels = None
 depends_on = None
 
