@@ -6,7 +6,12 @@ import hashlib
 import re
 from pathlib import Path
 
+import brotli
+from sqlalchemy import select
+
 from portal import assets
+from portal.disclosure.models import Trade
+from portal.extensions import db
 
 STATIC = Path(assets.__file__).resolve().parent / "static"
 
@@ -44,3 +49,32 @@ def test_unknown_files_and_paths_outside_the_folder_are_404(client):
         "/static/%2e%2e/__init__.py",
     ):
         assert client.get(path).status_code == 404, path
+
+
+PAGE_BUDGET = 60 * 1024
+
+
+def test_every_full_page_with_its_css_and_javascript_fits_the_budget_compressed(
+    client, public_records
+):
+    """A first visit on a phone: the HTML and every stylesheet and script it loads, as sent
+    (brotli), at most 60 KB for the home page, a list, a detail page and search."""
+    with client.application.app_context():
+        number = db.session.scalar(select(Trade.number))
+    for path in ("/", "/trades?variety=energy", f"/trades/{number}", "/search?q=郑州"):
+        response = client.get(path, headers={"Accept-Encoding": "br"})
+        assert response.status_code == 200, path
+        assert response.headers["Content-Encoding"] == "br", path
+        html = brotli.decompress(response.get_data()).decode()
+        total = len(response.get_data())
+        linked = re.findall(
+            r'<(?:link[^>]+rel="stylesheet"|script)[^>]+(?:href|src)="([^"]+)"', html
+        )
+        assert any(url.endswith(".css") for url in linked) and any(
+            url.endswith(".js") for url in linked
+        ), path
+        for url in linked:
+            with client.get(url, headers={"Accept-Encoding": "br"}) as asset:
+                assert asset.status_code == 200, url
+                total += len(asset.get_data())
+        assert total <= PAGE_BUDGET, f"{path}: {total} bytes"
