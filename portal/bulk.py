@@ -9,6 +9,7 @@ the ones SQLAlchemy would bind), and the driver's executemany gets the rows dire
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Table, insert
 
@@ -61,3 +62,22 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> 
             params = [dict(zip(columns, row, strict=True)) for row in processed]
         connection.exec_driver_sql(sql, params)
     return len(rows)
+
+
+@contextmanager
+def indexes_deferred(tables: Sequence[Table]):
+    """Drop the tables' secondary indexes for the duration of a load, then build them again.
+
+    A load that writes hundreds of thousands of rows in random key order pays for every index
+    entry as it goes (a page read and written per entry once the index outgrows the cache);
+    building an index afterwards sorts its entries once. Unique indexes are built again too, so
+    a duplicate still fails the load, at the end. Only for a load into tables nobody else
+    is writing (the demo's, into a fresh database), in the caller's transaction.
+    """
+    connection = db.session.connection()
+    dropped = [index for table in tables for index in table.indexes]
+    for index in dropped:
+        index.drop(connection, checkfirst=True)
+    yield
+    for index in dropped:
+        index.create(connection)

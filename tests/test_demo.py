@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
@@ -360,6 +360,11 @@ def test_flask_demo_loads_the_database(app, runner):
         # A confirmed mail subscription to new 郑州 listings, made through the services.
         followed = db.session.execute(select(Subscription.target, Subscription.status)).all()
         assert followed == [("/listings?division=410100", "active")]
+        # The load builds the indexes it set aside again: every index of the schema is there.
+        inspector = inspect(db.engine)
+        for table in db.metadata.sorted_tables:
+            present = {index["name"] for index in inspector.get_indexes(table.name)}
+            assert {index.name for index in table.indexes} <= present, table.name
         # Explicit ids must leave the sequences usable (PostgreSQL): a new row gets a fresh id.
         db.session.add(
             Announcement(category="news", title="新增", status="draft", body_md="", body_html="")
