@@ -28,11 +28,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from portal.extensions import db
-from portal.i18n import UNITS, fmt_datetime, is_english
+from portal.i18n import UNITS, fmt_datetime, is_english, reference_name
 from portal.i18n import lazy_gettext as _l
 from portal.text import spreadsheet_safe
 from portal.urls import public_adapter, public_url
-from portal.web import reference_name
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

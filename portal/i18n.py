@@ -23,6 +23,8 @@ from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
+from portal.reference import services as reference
+
 
 def gettext(string: str, **variables) -> str:
     """Flask-Babel's gettext, with the catalog `formats()` keeps for the request; outside an app
@@ -150,6 +152,18 @@ def is_msgid(text: str) -> bool:
         return False
     with force_locale("en"):
         return gettext(text) != text
+
+
+def reference_name(kind: str, code: str | None) -> str:
+    """The localized name of a division, industry, variety or category code ("" for None)."""
+    models = {
+        "division": reference.Division,
+        "industry": reference.Industry,
+        "variety": reference.Variety,
+        "category": reference.Category,
+    }
+    row = reference.by_code(models[kind], code)
+    return localized(row) if row is not None else (code or "")
 
 
 def localized(obj, attr: str = "name") -> str:
@@ -535,9 +549,6 @@ def _shown(value, html: bool):
     if "price" in value:
         return fmt_price(Decimal(value["price"]), value.get("variety"))
     if "reference" in value:
-        # local: the reference tables sit beside this module and name their rows through it
-        from portal.web import reference_name
-
         return reference_name(value["reference"], value["code"])
     if "chinese" in value:
         return zh(value["chinese"]) if html else value["chinese"]

@@ -16,10 +16,9 @@ from sqlalchemy import func, literal, select
 
 from portal import i18n
 from portal.extensions import db
-from portal.i18n import TEMPLATE_FILTERS, TEMPLATE_HELPERS, localized
+from portal.i18n import TEMPLATE_FILTERS, TEMPLATE_HELPERS, reference_name
 from portal.i18n import lazy_gettext as _l
 from portal.keyset import InvalidCursor, decode_cursor, encode_cursor, ordered, seek, sort_keys
-from portal.reference import services as reference
 
 CARE_COOKIE = "care"
 
@@ -443,18 +442,6 @@ def parse_int(value: str | None, default: int = 1, maximum: int = 2**31 - 1) -> 
     if abs(number) > maximum:
         abort(400, description=_l("页码超出范围，最大为 %(max)s。", max=maximum))
     return number
-
-
-def reference_name(kind: str, code: str | None) -> str:
-    """The localized name of a division, industry, variety or category code ("" for None)."""
-    models = {
-        "division": reference.Division,
-        "industry": reference.Industry,
-        "variety": reference.Variety,
-        "category": reference.Category,
-    }
-    row = reference.by_code(models[kind], code)
-    return localized(row) if row is not None else (code or "")
 
 
 def render_text(template: str, **context) -> str:

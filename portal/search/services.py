@@ -41,7 +41,7 @@ from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement, Attachment
 from portal.reference.services import divisions
-from portal.search import documents, engine
+from portal.search import analysis, documents, engine, nearby
 from portal.search.models import SearchOutbox, SearchPosition
 from portal.search.store import IndexStore, IndexUnavailable, LockBusy
 
@@ -693,6 +693,10 @@ class Results:
     unavailable: bool = False
     redirect: Hit | None = None
     parsed_words: list[str] = field(default_factory=list)
+    # A query that found nothing, searched again as what it probably meant (search.nearby).
+    corrected: str | None = None
+    # Records whose number contains the fragment typed, when no number equals it.
+    numbers: bool = False
 
     @property
     def pages(self) -> int:
@@ -762,12 +766,47 @@ def search(
             results.redirect = _hit(view, docnum, [])
             return results
     outcome = engine.execute(view, parsed, merged, sort, page, per_page)
+    if outcome.total == 0 and _near_miss(view, str(ix.storage.folder), query, merged, results):
+        return results
     results.total = outcome.total
     results.facets = outcome.facets
     results.notices += [n for n in outcome.notices if n not in results.notices]
     terms = parsed.words + parsed.phrases
     results.hits = [_hit(view, docnum, terms) for docnum in outcome.docnums]
     return results
+
+
+def _near_miss(view, folder: str, query: str, filters: dict, results: Results) -> bool:
+    """Fill `results` with what a query that found nothing probably meant: the records whose
+    number contains the fragment typed, or the query with sound-alike characters put right."""
+    fragment = analysis.normalize_code(query or "")
+    numbers = nearby.numbers_containing(fragment) if results.page == 1 else []
+    hits = [
+        _hit(view, engine.bits_to_ids(bits)[0], [])
+        for _kind, number in numbers
+        if (bits := view.term("code", number))
+    ]
+    if len(hits) == 1:
+        results.redirect = hits[0]
+        return True
+    if hits:
+        results.hits, results.total, results.numbers = hits, len(hits), True
+        return True
+    corrected = nearby.sound_alike_query(view, folder, query or "")
+    if corrected is None:
+        return False
+    again = engine.parse(corrected, view.searcher.schema, divisions_by_code())
+    if again.query is None:
+        return False
+    outcome = engine.execute(view, again, filters, results.sort, results.page, results.per_page)
+    if not outcome.total:
+        return False
+    terms = again.words + again.phrases
+    results.corrected = corrected
+    results.total, results.facets = outcome.total, outcome.facets
+    results.parsed_words = terms
+    results.hits = [_hit(view, docnum, terms) for docnum in outcome.docnums]
+    return True
 
 
 def _hit(view, docnum: int, terms: list[str]) -> Hit:
