@@ -401,6 +401,21 @@ class View:
             total |= self._leaf_term(leaf, fieldname, text) << offset
         return total & self.live
 
+    def preload(self, words, fields=("title", "body"), budget: int | None = None) -> int:
+        """Read these words' bitsets into the cache (a new worker's warm-up): the common words
+        are the ones whose postings take longest to read (up to 60 ms at 444,000 documents).
+        Stops at `budget` bytes of cache (half of it by default); returns how many were read."""
+        budget = _cache.limit // 2 if budget is None else budget
+        read = 0
+        for word in words:
+            for fieldname in fields:
+                if _cache.bytes >= budget:
+                    return read
+                for leaf, _offset in self.leaves:
+                    self._leaf_term(leaf, fieldname, word)
+                read += 1
+        return read
+
     def cached(self, kind: str, key, make):
         """A per-view cache entry ("phrase" or "result"), in the shared byte budget."""
         if kind == "result" and not SETTINGS["result_cache"]:

@@ -41,7 +41,7 @@ from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.news.models import Announcement, Attachment
 from portal.reference.services import divisions
-from portal.search import documents, engine
+from portal.search import analysis, documents, engine
 from portal.search.models import SearchOutbox, SearchPosition
 from portal.search.store import IndexStore, IndexUnavailable, LockBusy
 
@@ -995,10 +995,22 @@ def warm(app: Flask) -> dict:
             ix = store.open_index()
         except IndexUnavailable:
             return {"index": "unavailable"}
-        engine.view_for(ix)
+        view = engine.view_for(ix)
         done["view_ms"] = round((time.perf_counter() - started) * 1000)
+        done["words"] = view.preload(_common_words())
+        done["words_ms"] = round((time.perf_counter() - started) * 1000) - done["view_ms"]
         search("用能权 郑州", app=app)
         for name in ("search/results.html", "search/_results.html"):
             app.jinja_env.get_template(name)
     done["total_ms"] = round((time.perf_counter() - started) * 1000)
     return done
+
+
+def _common_words() -> list[str]:
+    """The domain dictionary's words and the division names, as a query would look them up."""
+    words: list[str] = []
+    lines = analysis.USER_DICT.read_text(encoding="utf-8").splitlines()
+    names = [line.split()[0] for line in lines if line.strip()] + list(divisions_by_code().values())
+    for name in names:
+        words.extend(w for w in analysis.query_words(name) if w not in words)
+    return words
