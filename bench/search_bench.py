@@ -1,7 +1,10 @@
-"""Search benchmark: reindex time, segmentation speed, query latency (with the steps that got it
-there), SQLite FTS5 trigram as a reference, and relevance over the judged set.
+"""Search benchmark: reindex time (CPU, peak RSS, disk), the search page served by one gunicorn
+worker (first request, p50/p95 over 200 distinct queries, the worker's memory), segmentation
+speed, query latency (with the steps that got it there), SQLite FTS5 trigram as a reference, and
+relevance over the judged set.
 
-    python -m bench.search_bench             # alone; BENCH_SCALE (default 100000)
+    python -m bench.search_bench             # alone; BENCH_SEARCH_SCALE (default 22600)
+    python -m bench.search_bench served|reindex DB_URL INDEX_DIR   # one measure, as JSON
     bench.run calls main(results)            # `make bench`
 
 The corpus is `flask demo --scale N` in a scratch SQLite file (or BENCH_DATABASE_URL when bench.run
@@ -392,6 +395,12 @@ def _worker_memory(master: int) -> dict:
     return values
 
 
+def _worker_cpu_seconds(master: int) -> float:
+    child = Path(f"/proc/{master}/task/{master}/children").read_text().split()[0]
+    fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def bench_served(url: str, index_dir: Path, count: int = 200) -> dict:
     """One gunicorn worker with deploy/gunicorn.conf.py: the first search in the fresh worker,
     then `count` distinct search pages over loopback, and the worker's memory afterwards."""
@@ -410,14 +419,18 @@ def bench_served(url: str, index_dir: Path, count: int = 200) -> dict:
     try:
         status, first = _get(port, "/search?" + urllib.parse.urlencode({"q": "用能权 郑州"}))
         memory_first = _worker_memory(process.pid)
+        cpu_before = _worker_cpu_seconds(process.pid)
         samples = []
         statuses: dict[int, int] = {}
         for path in served_queries(count):
             status, ms = _get(port, path)
             statuses[status] = statuses.get(status, 0) + 1
             samples.append(ms)
+        # The worker's own CPU time: steadier than wall time on a shared machine.
+        cpu_ms = (_worker_cpu_seconds(process.pid) - cpu_before) * 1000 / count
         return {
             "first_request_ms": round(first, 1),
+            "worker_cpu_ms_per_request": round(cpu_ms, 1),
             "after_first": memory_first,
             "requests": count,
             "statuses": statuses,
@@ -483,17 +496,19 @@ def main(results: dict | None = None) -> dict:
         load_demo(url, scale)
     results["machine"] = machine()
 
-    app = make_app(url, SCRATCH / f"index-{scale}")
+    index_dir = SCRATCH / f"index-{scale}"
+    # `flask reindex` in its own process, so its CPU time, peak RSS and disk use are its own.
+    results["reindex"] = bench_reindex_process(url, index_dir)
+    print("reindex:", results["reindex"])
+    # One gunicorn worker: first search after boot, 200 distinct search pages, its memory.
+    results["served"] = bench_served(url, index_dir)
+    print("served:", results["served"])
+    app = make_app(url, index_dir)
     with app.test_request_context():
-        from portal.search import reindex_all
         from portal.search.services import get_store
 
-        start = time.perf_counter()
-        docs = reindex_all(progress=print, app=app)
-        results["reindex"] = {"documents": docs, "seconds": round(time.perf_counter() - start, 1)}
-        print("reindex:", results["reindex"])
-
         ix = get_store(app).open_index()
+        results["reindex"]["documents"] = ix.doc_count()
         with ix.searcher() as searcher:
             texts = []
             for fields in searcher.all_stored_fields():

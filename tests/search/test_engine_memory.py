@@ -161,6 +161,15 @@ def test_cache_stays_within_its_byte_budget(segmented):
         engine.configure(engine.CACHE_BYTES)
 
 
+def test_preload_stops_at_its_budget(segmented):
+    view = engine.view_for(segmented)
+    engine._cache.clear()
+    assert view.preload(["示例", "用能权", "煤炭"]) == 6
+    size = engine._cache.bytes
+    engine._cache.clear()
+    assert view.preload(["示例", "用能权", "煤炭"], budget=size // 2) < 6
+
+
 def test_a_new_generation_drops_the_old_views_entries(segmented):
     view = engine.view_for(segmented)
     view.cached("phrase", ("title", "示例"), lambda: 1 << 5000)
@@ -219,7 +228,10 @@ def test_warm_builds_the_view_a_first_search_then_uses(many):
         reindex_all(progress=lambda _m: None, app=many)
     engine.clear_caches()
     done = services.warm(many)
-    assert set(done) == {"view_ms", "total_ms"}
+    assert set(done) == {"view_ms", "words", "words_ms", "total_ms"}
+    # The domain words and division names were read into the cache, in title and body.
+    assert done["words"] >= 2 * 37
+    assert any(k[0] == "seg" and k[2:] == ("body", "用能权") for k in engine._cache.data)
     ix = get_store(many).open_index()
     with engine._views_lock:
         warmed = dict(engine._views)
