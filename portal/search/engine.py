@@ -142,6 +142,7 @@ _cache = ByteLRU(CACHE_BYTES)
 # query needs them).
 _segments: dict[str, SegmentTables] = {}
 _views: dict[tuple, View] = {}
+MAX_FOLDERS = 4
 _views_lock = threading.Lock()
 SETTINGS = {"result_cache": True, "term_cache": True}
 
@@ -461,6 +462,10 @@ def view_for(ix) -> View:
         else:
             _views[key] = view
         old = [_views.pop(k) for k in [k for k in _views if k[0] == key[0] and k != key]]
+        # Views of other index folders (tests, benchmarks) are kept for a few folders only: each
+        # holds its segments' files open.
+        while len(_views) > MAX_FOLDERS:
+            old.append(_views.pop(next(iter(_views))))
     if spare is not None:
         spare.searcher.close()
     _forget(old)

@@ -236,3 +236,22 @@ def test_warm_builds_the_view_a_first_search_then_uses(many):
     with engine._views_lock:
         warmed = dict(engine._views)
     assert engine.view_for(ix) is warmed[(ix.storage.folder, ix.latest_generation())]
+
+
+def test_views_are_kept_for_a_few_index_folders_only(tmp_path, monkeypatch):
+    from whoosh import index
+
+    monkeypatch.setattr(engine, "MAX_FOLDERS", 2)
+    engine.clear_caches()
+    views = []
+    for n in range(4):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        ix = index.create_in(str(folder), make_schema())
+        writer = ix.writer()
+        writer.add_document(key=f"listing:{n}", kind="listing", title="示例", date="2024-01-01")
+        writer.commit()
+        views.append(engine.view_for(ix))
+    assert len(engine._views) == 2
+    assert views[0].searcher.is_closed and not views[3].searcher.is_closed
+    engine.clear_caches()
