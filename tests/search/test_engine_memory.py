@@ -228,7 +228,8 @@ def test_warm_builds_the_view_a_first_search_then_uses(many):
         reindex_all(progress=lambda _m: None, app=many)
     engine.clear_caches()
     done = services.warm(many)
-    assert set(done) == {"view_ms", "words", "words_ms", "total_ms"}
+    assert set(done) == {"view_ms", "words", "words_ms", "page_status", "total_ms"}
+    assert done["page_status"] == 200
     # The domain words and division names were read into the cache, in title and body.
     assert done["words"] >= 2 * 37
     assert any(k[0] == "seg" and k[2:] == ("body", "用能权") for k in engine._cache.data)
