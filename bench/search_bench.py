@@ -1,7 +1,10 @@
-"""Search benchmark: reindex time, segmentation speed, query latency (with the steps that got it
-there), SQLite FTS5 trigram as a reference, and relevance over the judged set.
+"""Search benchmark: reindex time (CPU, peak RSS, disk), the search page served by one gunicorn
+worker (first request, p50/p95 over 200 distinct queries, the worker's memory), segmentation
+speed, query latency (with the steps that got it there), SQLite FTS5 trigram as a reference, and
+relevance over the judged set.
 
-    python -m bench.search_bench             # alone; BENCH_SCALE (default 100000)
+    python -m bench.search_bench             # alone; BENCH_SEARCH_SCALE (default 22600)
+    python -m bench.search_bench served|reindex DB_URL INDEX_DIR   # one measure, as JSON
     bench.run calls main(results)            # `make bench`
 
 The corpus is `flask demo --scale N` in a scratch SQLite file (or BENCH_DATABASE_URL when bench.run
@@ -12,15 +15,19 @@ into its own scratch file.
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import os
 import platform
+import random
 import re
 import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -318,6 +325,167 @@ def bench_relevance(default_url: str) -> dict:
     }
 
 
+# Words for the served mix: MIX's plus places, kinds and years, combined at random.
+EXTRA = [
+    "洛阳",
+    "南阳",
+    "新乡",
+    "开封",
+    "安阳",
+    "许昌",
+    "焦作",
+    "周口",
+    "信阳",
+    "商丘",
+    "化工",
+    "电力",
+]
+
+
+def served_queries(count: int, seed: int = 7) -> list[str]:
+    """`count` distinct search URLs: MIX's queries, pairs of words, filters, pages and orders."""
+    rng = random.Random(seed)
+    words = [q for q in MIX if ":" not in q and '"' not in q and "-" not in q] + EXTRA
+    urls: list[str] = []
+    seen: set[str] = set()
+    while len(urls) < count:
+        roll = rng.random()
+        if roll < 0.3:
+            q = rng.choice(MIX)
+        elif roll < 0.7:
+            q = " ".join(rng.sample(words, 2))
+        else:
+            q = rng.choice(words)
+        args = {"q": q}
+        if rng.random() < 0.25:
+            args["type"] = rng.choice(["listing", "trade", "compliance", "enterprise"])
+        if rng.random() < 0.15:
+            args["sort"] = "date"
+        if rng.random() < 0.2:
+            args["page"] = str(rng.randint(2, 5))
+        url = "/search?" + urllib.parse.urlencode(args)
+        if url not in seen:
+            seen.add(url)
+            urls.append(url)
+    return urls
+
+
+def _get(port: int, path: str) -> tuple[int, float]:
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", path, headers={"Accept": "text/html"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, (time.perf_counter() - start) * 1000
+
+
+def _worker_memory(master: int) -> dict:
+    """RSS, peak RSS, and RSS split into anonymous and file-backed pages (MB) of the gunicorn
+    master's first child."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    status = Path(f"/proc/{children[0]}/status").read_text()
+    names = {"VmRSS": "rss_mb", "VmHWM": "peak_rss_mb", "RssAnon": "anon_mb", "RssFile": "file_mb"}
+    values = {}
+    for line in status.splitlines():
+        name, _, rest = line.partition(":")
+        if name in names:
+            values[names[name]] = round(int(rest.split()[0]) / 1024, 1)
+    # file_mb: pages of the index files Whoosh maps into memory (the kernel can drop them).
+    return values
+
+
+def _worker_cpu_seconds(master: int) -> float:
+    child = Path(f"/proc/{master}/task/{master}/children").read_text().split()[0]
+    fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def bench_served(url: str, index_dir: Path, count: int = 200) -> dict:
+    """One gunicorn worker with deploy/gunicorn.conf.py: the first search in the fresh worker,
+    then `count` distinct search pages over loopback, and the worker's memory afterwards."""
+    from bench.cache_bench import free_port, serve, stop
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SEARCH_INDEX_DIR": str(index_dir),
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_MAX_REQUESTS": "0",
+        "PYTHONDONTWRITEBYTECODE": "",
+    }
+    port = free_port()
+    process = serve("wsgi:app", env, port)  # returns once /healthz answers: the worker is booted
+    try:
+        # Not the page the worker's warm-up asks for (that one is in the response cache).
+        first_url = "/search?" + urllib.parse.urlencode({"q": "煤炭 南阳", "type": "trade"})
+        status, first = _get(port, first_url)
+        memory_first = _worker_memory(process.pid)
+        cpu_before = _worker_cpu_seconds(process.pid)
+        samples = []
+        statuses: dict[int, int] = {}
+        for path in served_queries(count):
+            status, ms = _get(port, path)
+            statuses[status] = statuses.get(status, 0) + 1
+            samples.append(ms)
+        # The worker's own CPU time: steadier than wall time on a shared machine.
+        cpu_ms = (_worker_cpu_seconds(process.pid) - cpu_before) * 1000 / count
+        return {
+            "first_request_ms": round(first, 1),
+            "worker_cpu_ms_per_request": round(cpu_ms, 1),
+            "after_first": memory_first,
+            "requests": count,
+            "statuses": statuses,
+            **summary(samples),
+            "worker": _worker_memory(process.pid),
+        }
+    finally:
+        stop(process)
+
+
+def _tree_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def bench_reindex_process(url: str, index_dir: Path) -> dict:
+    """`flask reindex` in its own process: wall and CPU seconds, peak RSS, and the most the index
+    folder held while it ran over what it holds at the end (the posting runs spilled to disk)."""
+    env = {**os.environ, "DATABASE_URL": url, "SEARCH_INDEX_DIR": str(index_dir)}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "reindex"]
+    before = _tree_bytes(index_dir)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    reaped: dict = {}
+    # wait4 gives this child's own CPU time and peak RSS; the folder is sampled meanwhile.
+    waiter = threading.Thread(target=lambda: reaped.update(w=os.wait4(process.pid, 0)))
+    waiter.start()
+    most = 0
+    while waiter.is_alive():
+        most = max(most, _tree_bytes(index_dir) - before)
+        waiter.join(1)
+    wall = time.perf_counter() - start
+    _pid, status, usage = reaped["w"]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"flask reindex failed with {process.returncode}")
+    generation = index_dir / (index_dir / "CURRENT").read_text().strip()
+    final = _tree_bytes(generation)
+    return {
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "index_mb": round(final / 2**20, 1),
+        "most_on_disk_mb": round(most / 2**20, 1),
+    }
+
+
 def main(results: dict | None = None) -> dict:
     results = {} if results is None else results
     # `flask demo --scale N` makes about 4.4 public documents per unit of N (measured: N=3000 gave
@@ -330,17 +498,19 @@ def main(results: dict | None = None) -> dict:
         load_demo(url, scale)
     results["machine"] = machine()
 
-    app = make_app(url, SCRATCH / f"index-{scale}")
+    index_dir = SCRATCH / f"index-{scale}"
+    # `flask reindex` in its own process, so its CPU time, peak RSS and disk use are its own.
+    results["reindex"] = bench_reindex_process(url, index_dir)
+    print("reindex:", results["reindex"])
+    # One gunicorn worker: first search after boot, 200 distinct search pages, its memory.
+    results["served"] = bench_served(url, index_dir)
+    print("served:", results["served"])
+    app = make_app(url, index_dir)
     with app.test_request_context():
-        from portal.search import reindex_all
         from portal.search.services import get_store
 
-        start = time.perf_counter()
-        docs = reindex_all(progress=print, app=app)
-        results["reindex"] = {"documents": docs, "seconds": round(time.perf_counter() - start, 1)}
-        print("reindex:", results["reindex"])
-
         ix = get_store(app).open_index()
+        results["reindex"]["documents"] = ix.doc_count()
         with ix.searcher() as searcher:
             texts = []
             for fields in searcher.all_stored_fields():
@@ -373,4 +543,10 @@ def main(results: dict | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m bench.search_bench served DB_URL INDEX_DIR` or `... reindex DB_URL INDEX_DIR`:
+    # one measure on an existing database, printed as JSON.
+    if len(sys.argv) == 4 and sys.argv[1] in ("served", "reindex"):
+        measure = bench_served if sys.argv[1] == "served" else bench_reindex_process
+        print(json.dumps(measure(sys.argv[2], Path(sys.argv[3])), indent=1))
+    else:
+        main()

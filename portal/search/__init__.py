@@ -25,9 +25,12 @@ DEFAULTS = {
     # Processes for a full rebuild. Whoosh's multiprocess writer was slower here (docs/search.md).
     "SEARCH_REBUILD_PROCS": 1,
     "SEARCH_OUTBOX_KEEP_DAYS": 7,
-    # Whoosh's posting pool for a rebuild, in its own size estimate (MB); past it, sorted runs go
-    # to temporary files and are merged at commit (docs/search.md).
-    "SEARCH_REBUILD_LIMITMB": 2048,
+    # Whoosh's posting buffer for a rebuild, in its own size estimate (MB). A rebuild writes a
+    # segment each time the buffer is nearly full, so nothing spills to disk. 1024 peaked at
+    # 2.07 GB at 444,000 documents; 768 is below 2 GB (docs/search.md).
+    "SEARCH_REBUILD_LIMITMB": 768,
+    # Bytes of term bitsets, phrase matches and results one process keeps (a byte-counted LRU).
+    "SEARCH_CACHE_BYTES": 64 * 2**20,
     # Outbox rows a search (or a commit) applies itself; the rest go on in a background thread.
     "SEARCH_CATCH_UP_ROWS": 100,
     # Not on PostgreSQL (which knows when a transaction has ended): how long an outbox id that
@@ -61,6 +64,7 @@ def init_app(app: Flask) -> None:
         raw = os.environ.get(key)
         if key not in app.config:
             app.config[key] = value if raw is None else parse_setting(key, raw, value)
+    engine.configure(app.config["SEARCH_CACHE_BYTES"])
     services.listen()
 
     @app.cli.group("search")
@@ -153,4 +157,4 @@ def sync_pending(app: Flask | None = None, **kwargs) -> dict:
     return services.sync_pending(app, **kwargs)
 
 
-from portal.search import services, views  # noqa: E402,F401  (views attach to bp)
+from portal.search import engine, services, views  # noqa: E402,F401  (views attach to bp)

@@ -10,13 +10,17 @@ first, then records whose title holds every word, then the rest; newest first wi
 
 from __future__ import annotations
 
+import itertools
 import re
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.qparser import AndGroup, MultifieldParser, PlusMinusPlugin, syntax
 from whoosh.qparser.plugins import (
     BoostPlugin,
@@ -65,35 +69,92 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": 
 _CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z\-]{5,31}$")
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 PHRASE_VERIFY_LIMIT = 20000
-TERM_CACHE_SIZE = 20000
-RESULT_CACHE_SIZE = 512
+# Up to this many documents of a year are sorted by rank; more are found by walking the order.
+FEW_BY_RANK = 4096
+# Bytes of bitsets and results the cache below may hold in one process (SEARCH_CACHE_BYTES).
+CACHE_BYTES = 64 * 2**20
 
 
-class LRU(OrderedDict):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
+def _sizeof(value) -> int:
+    if isinstance(value, int):
+        return sys.getsizeof(value)
+    if isinstance(value, Outcome):
+        facets = sum(64 + 72 * len(values) for values in value.facets.values())
+        return 256 + 36 * len(value.docnums) + facets
+    return sys.getsizeof(value)
+
+
+class ByteLRU:
+    """A least-recently-used cache bounded by the bytes of its values (sys.getsizeof for ints)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.bytes = 0
+        self.data: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.data)
 
     def fetch(self, key, make):
         with self.lock:
-            if key in self:
-                self.move_to_end(key)
-                return self[key]
+            found = self.data.get(key)
+            if found is not None:
+                self.data.move_to_end(key)
+                return found[0]
         value = make()
+        size = _sizeof(value)
         with self.lock:
-            self[key] = value
-            if len(self) > self.size:
-                self.popitem(last=False)
+            if key not in self.data and size <= self.limit:
+                self.data[key] = (value, size)
+                self.bytes += size
+                self._trim()
         return value
 
+    def _trim(self) -> None:
+        while self.bytes > self.limit and self.data:
+            _key, (_value, size) = self.data.popitem(last=False)
+            self.bytes -= size
 
-# Per-segment bitsets survive new generations of the TOC: a segment is immutable (except for
-# deletions, applied separately through the live mask).
-_segment_bits = LRU(TERM_CACHE_SIZE)
+    def resize(self, limit: int) -> None:
+        with self.lock:
+            self.limit = limit
+            self._trim()
+
+    def discard(self, drop) -> None:
+        """Remove every entry whose key `drop(key)` is true."""
+        with self.lock:
+            for key in [k for k in self.data if drop(k)]:
+                self.bytes -= self.data.pop(key)[1]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+            self.bytes = 0
+
+
+# One budget for every cached bitset and result of this process. Keys:
+#   ("seg", segment id, field, text)       a term's postings in one segment (segments are
+#                                          immutable; deletions go through the view's live mask)
+#   ("phrase" | "result", view token, …)   per view, dropped with the view
+_cache = ByteLRU(CACHE_BYTES)
+# Facet and date tables per segment, kept while a view uses the segment (not in the LRU: every
+# query needs them).
+_segments: dict[str, SegmentTables] = {}
 _views: dict[tuple, View] = {}
+MAX_FOLDERS = 4
 _views_lock = threading.Lock()
 SETTINGS = {"result_cache": True, "term_cache": True}
+
+
+def configure(cache_bytes: int) -> None:
+    """Set the cache budget in bytes (the app's SEARCH_CACHE_BYTES)."""
+    if cache_bytes != _cache.limit:
+        _cache.resize(cache_bytes)
+
+
+def cache_stats() -> dict:
+    return {"entries": len(_cache), "bytes": _cache.bytes, "limit": _cache.limit}
 
 
 def ids_to_bits(ids, size: int) -> int:
@@ -104,17 +165,21 @@ def ids_to_bits(ids, size: int) -> int:
 
 
 _BYTE_BITS = [tuple(j for j in range(8) if b >> j & 1) for b in range(256)]
+_NONZERO = re.compile(rb"[^\x00]+")
 
 
 def bits_to_ids(bits: int, reverse: bool = False) -> list[int]:
     if not bits:
         return []
     data = bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
-    out = []
-    for index, byte in enumerate(data):
-        if byte:
+    out: list[int] = []
+    # Runs of non-zero bytes are found in C: a sparse bitset costs its set bits, not its length.
+    for run in _NONZERO.finditer(data):
+        index = run.start()
+        for byte in run.group():
             base = index << 3
             out.extend(base + j for j in _BYTE_BITS[byte])
+            index += 1
     if reverse:
         out.reverse()
     return out
@@ -133,11 +198,111 @@ class BitFilter:
         return True
 
 
+def _segid(leaf) -> str:
+    return leaf.segment().segment_id()
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+def postings_array(leaf, fieldname: str, text: str) -> np.ndarray:
+    """The document numbers of a term in one segment, deleted documents included (callers mask
+    them with the view's live bits), as a numpy array.
+
+    Whoosh's own `all_ids()` decodes each posting in Python (≈ 1 µs each: 0.3 s for a word in
+    284,000 documents). Its W3 blocks hold the numbers delta-encoded, so a block is decoded here
+    with one cumulative sum; any other matcher goes through `all_ids()`."""
+    try:
+        terms = getattr(leaf, "_terms", None)
+        if terms is not None and fieldname in leaf.schema:
+            # A segment's own matcher: `postings()` wraps it in a filter of the deleted
+            # documents, which has already moved it past the first deleted ones.
+            tbytes = leaf._text_to_bytes(fieldname, text)
+            matcher = terms.matcher(fieldname, tbytes, leaf.schema[fieldname].format)
+        else:
+            matcher = leaf.postings(fieldname, text)
+    except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
+        return _NO_IDS
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        parts = []
+        while matcher.is_active():
+            matcher._read_data()
+            parts.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+            matcher._next_block()
+        return np.concatenate(parts) if parts else _NO_IDS
+    return np.fromiter(matcher.all_ids(), dtype=np.int64)
+
+
+def array_to_bits(ids: np.ndarray, size: int) -> int:
+    """A bitset (bit n = document n) from an array of document numbers below `size`."""
+    if not len(ids):
+        return 0
+    flags = np.zeros(size, dtype=bool)
+    flags[ids] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+class SegmentTables:
+    """One segment's facet bitsets and its documents by day, read once from its postings.
+
+    Days are kept as arrays of document numbers (4 bytes a document), not as one bitset per day:
+    a day's bitset is as long as the segment (2,000 days × 444,000 documents is 110 MB)."""
+
+    def __init__(self, leaf) -> None:
+        count = leaf.doc_count_all()
+        self.facets: dict[str, dict[str, int]] = {}
+        for name in FACETS:
+            values = {}
+            for raw in leaf.lexicon(name):
+                value = raw.decode("utf-8")
+                if value:
+                    bits = array_to_bits(postings_array(leaf, name, value), count)
+                    if bits:
+                        values[value] = bits
+            self.facets[name] = values
+        self.days: list[tuple[str, np.ndarray]] = []
+        for raw in leaf.lexicon("date"):
+            day = raw.decode("utf-8")
+            if day:
+                ids = postings_array(leaf, "date", day).astype(np.uint32)
+                if len(ids):
+                    self.days.append((day, ids))
+        self.days.sort(key=lambda item: item[0], reverse=True)
+        years: dict[str, list[np.ndarray]] = {}
+        for day, ids in self.days:
+            years.setdefault(day[:4], []).append(ids)
+        self.years = {
+            year: array_to_bits(np.concatenate(parts), count) for year, parts in years.items()
+        }
+
+
+def _tables(leaf) -> SegmentTables:
+    key = _segid(leaf)
+    tables = _segments.get(key)
+    if tables is None:
+        tables = SegmentTables(leaf)
+        _segments[key] = tables
+    return tables
+
+
+def _combine(parts: list[tuple[int, int]]) -> int:
+    """OR of (bits, offset) pairs; the bits themselves when there is one, at offset 0."""
+    if len(parts) == 1 and parts[0][1] == 0:
+        return parts[0][0]
+    total = 0
+    for bits, offset in parts:
+        total |= bits << offset
+    return total
+
+
 class View:
     """One consistent snapshot of the index (a searcher), with its bitsets."""
 
+    _tokens = itertools.count(1)
+
     def __init__(self, searcher) -> None:
         self.searcher = searcher
+        self.token = next(View._tokens)
         reader = searcher.reader()
         # An empty index has an EmptyReader leaf with no segment: nothing to read there.
         self.leaves = [
@@ -146,75 +311,117 @@ class View:
             if getattr(leaf, "segment", lambda: None)() is not None
         ]
         self.size = reader.doc_count_all()
-        self.terms = LRU(4096)
+        self.segment_ids = {_segid(leaf) for leaf, _offset in self.leaves}
         self.live = 0
+        deletions = False
         for leaf, offset in self.leaves:
-            self.live |= self._leaf_live(leaf) << offset
-        self.facets = {name: self._field_bits(name) for name in FACETS}
-        days = self._field_bits("date")
-        self.days_by_year: dict[str, list[tuple[str, int]]] = {}
-        for day in sorted(days, reverse=True):
-            self.days_by_year.setdefault(day[:4], []).append((day, days[day]))
+            live, deleted = self._leaf_live(leaf)
+            self.live |= live << offset
+            deletions = deletions or deleted
+        # One segment without deletions: a term's segment bitset is already the view's.
+        self.simple = len(self.leaves) == 1 and self.leaves[0][1] == 0 and not deletions
+        tables = [(_tables(leaf), offset) for leaf, offset in self.leaves]
+        # Facet bitsets may include deleted documents: they are only ever ANDed with a match,
+        # which is within `live`.
+        self.facets: dict[str, dict[str, int]] = {}
+        for name in FACETS:
+            parts: dict[str, list[tuple[int, int]]] = {}
+            for table, offset in tables:
+                for value, bits in table.facets[name].items():
+                    parts.setdefault(value, []).append((bits, offset))
+            self.facets[name] = {value: _combine(p) for value, p in parts.items()}
+        self._order_by_date(tables)
+
+    def _order_by_date(self, tables) -> None:
+        """`order`: the dated documents, newest day first and the higher document number first
+        within a day; `rank[docnum]`: a document's place there; `years`: (year, start, end)."""
+        by_day: dict[str, list[tuple[int, np.ndarray]]] = {}
+        year_parts: dict[str, list[tuple[int, int]]] = {}
+        for table, offset in tables:
+            for day, ids in table.days:
+                by_day.setdefault(day, []).append((offset, ids))
+            for year, bits in table.years.items():
+                year_parts.setdefault(year, []).append((bits, offset))
+        parts: list[np.ndarray] = []
+        placed = 0
+        spans: list[list] = []
+        for day in sorted(by_day, reverse=True):
+            if not spans or spans[-1][0] != day[:4]:
+                spans.append([day[:4], placed, placed])
+            for offset, ids in sorted(by_day[day], key=lambda part: part[0], reverse=True):
+                parts.append(ids[::-1] + np.uint32(offset))
+                placed += len(ids)
+            spans[-1][2] = placed
+        self.order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+        self.years = [tuple(span) for span in spans]
+        self.rank = np.zeros(self.size, dtype=np.uint32)
+        self.rank[self.order] = np.arange(len(self.order), dtype=np.uint32)
         # The documents dated in each calendar year. Not the `year` facet: a compliance record's
         # year is its period, while its date is when the period's list was published.
-        self.dated_in_year: dict[str, int] = {}
-        for year, year_days in self.days_by_year.items():
-            bits = 0
-            for _day, day_bits in year_days:
-                bits |= day_bits
-            self.dated_in_year[year] = bits
-        self.undated = self.live
-        for day_bits in days.values():
-            self.undated &= ~day_bits
-        self.results = LRU(RESULT_CACHE_SIZE)
-        self.phrases = LRU(256)
+        self.dated_in_year = {year: _combine(parts) for year, parts in year_parts.items()}
+        dated = 0
+        for bits in self.dated_in_year.values():
+            dated |= bits
+        self.undated = self.live & ~dated
+
+    def first_by_date(self, within: int, count: int, span: tuple, want: int) -> list[int]:
+        """The first `want` documents of `within` (`count` of them, all dated in the year of
+        `span`) in date order."""
+        _year, start, end = span
+        # Few: take the set bits and sort them by rank. Many: mark them, walk the year's order.
+        if count <= FEW_BY_RANK:
+            ids = np.array(bits_to_ids(within), dtype=np.int64)
+            return ids[np.argsort(self.rank[ids], kind="stable")][:want].tolist()
+        data = np.frombuffer(within.to_bytes((self.size >> 3) + 1, "little"), dtype=np.uint8)
+        flags = np.unpackbits(data, bitorder="little")
+        year = self.order[start:end]
+        return year[flags[year].astype(bool)][:want].tolist()
 
     @staticmethod
-    def _segid(leaf) -> str:
-        return leaf.segment().segment_id()
-
-    def _leaf_live(self, leaf) -> int:
+    def _leaf_live(leaf) -> tuple[int, bool]:
         count = leaf.doc_count_all()
         ones = (1 << count) - 1
         segment = leaf.segment()
         if segment.has_deletions():
-            ones &= ~ids_to_bits(segment.deleted_docs(), count)
-        return ones
+            return ones & ~ids_to_bits(segment.deleted_docs(), count), True
+        return ones, False
 
     def _leaf_term(self, leaf, fieldname: str, text: str) -> int:
         def make() -> int:
-            try:
-                postings = leaf.postings(fieldname, text)
-            except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound and friends
-                return 0
-            return ids_to_bits(postings.all_ids(), leaf.doc_count_all())
+            return array_to_bits(postings_array(leaf, fieldname, text), leaf.doc_count_all())
 
         if not SETTINGS["term_cache"]:
             return make()
-        return _segment_bits.fetch((self._segid(leaf), fieldname, text), make)
+        return _cache.fetch(("seg", _segid(leaf), fieldname, text), make)
 
     def term(self, fieldname: str, text: str) -> int:
-        def make() -> int:
-            total = 0
-            for leaf, offset in self.leaves:
-                total |= self._leaf_term(leaf, fieldname, text) << offset
-            return total & self.live
+        if self.simple:
+            return self._leaf_term(self.leaves[0][0], fieldname, text)
+        total = 0
+        for leaf, offset in self.leaves:
+            total |= self._leaf_term(leaf, fieldname, text) << offset
+        return total & self.live
 
-        if not SETTINGS["term_cache"]:
+    def preload(self, words, fields=("title", "body"), budget: int | None = None) -> int:
+        """Read these words' bitsets into the cache (a new worker's warm-up): the common words
+        are the ones whose postings take longest to read (up to 60 ms at 444,000 documents).
+        Stops at `budget` bytes of cache (half of it by default); returns how many were read."""
+        budget = _cache.limit // 2 if budget is None else budget
+        read = 0
+        for word in words:
+            for fieldname in fields:
+                if _cache.bytes >= budget:
+                    return read
+                for leaf, _offset in self.leaves:
+                    self._leaf_term(leaf, fieldname, word)
+                read += 1
+        return read
+
+    def cached(self, kind: str, key, make):
+        """A per-view cache entry ("phrase" or "result"), in the shared byte budget."""
+        if kind == "result" and not SETTINGS["result_cache"]:
             return make()
-        return self.terms.fetch((fieldname, text), make)
-
-    def _field_bits(self, fieldname: str) -> dict[str, int]:
-        values: set[str] = set()
-        for leaf, _offset in self.leaves:
-            values.update(t.decode("utf-8") for t in leaf.lexicon(fieldname))
-        out = {}
-        for value in values:
-            if value:
-                bits = self.term(fieldname, value)
-                if bits:
-                    out[value] = bits
-        return out
+        return _cache.fetch((kind, self.token, key), make)
 
     def is_stored(self, fieldname: str) -> bool:
         schema = self.searcher.schema
@@ -222,6 +429,21 @@ class View:
 
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)
+
+
+def _forget(views: list[View]) -> None:
+    """Close replaced views and drop the cache entries only they used."""
+    if not views:
+        return
+    tokens = {view.token for view in views}
+    for view in views:
+        view.searcher.close()
+    with _views_lock:
+        in_use = set().union(*(v.segment_ids for v in _views.values()))
+    gone = set().union(*(v.segment_ids for v in views)) - in_use
+    _cache.discard(lambda k: k[1] in gone if k[0] == "seg" else k[1] in tokens)
+    for segment_id in gone:
+        _segments.pop(segment_id, None)
 
 
 def view_for(ix) -> View:
@@ -234,9 +456,19 @@ def view_for(ix) -> View:
         return found
     view = View(ix.searcher())
     with _views_lock:
-        for old in [k for k in _views if k[0] == key[0] and k != key]:
-            _views.pop(old).searcher.close()
-        _views[key] = view
+        spare = None
+        if key in _views:  # another thread built it meanwhile
+            spare, view = view, _views[key]
+        else:
+            _views[key] = view
+        old = [_views.pop(k) for k in [k for k in _views if k[0] == key[0] and k != key]]
+        # Views of other index folders (tests, benchmarks) are kept for a few folders only: each
+        # holds its segments' files open.
+        while len(_views) > MAX_FOLDERS:
+            old.append(_views.pop(next(iter(_views))))
+    if spare is not None:
+        spare.searcher.close()
+    _forget(old)
     return view
 
 
@@ -246,7 +478,8 @@ def clear_caches() -> None:
         for view in _views.values():
             view.searcher.close()
         _views.clear()
-    _segment_bits.clear()
+    _cache.clear()
+    _segments.clear()
 
 
 # ---- parsing ---------------------------------------------------------------------------------
@@ -430,7 +663,7 @@ class Matcher:
                     keep.append(docnum)
             return ids_to_bits(keep, self.view.size)
 
-        return self.view.phrases.fetch((fieldname, text), make)
+        return self.view.cached("phrase", (fieldname, text), make)
 
 
 @dataclass
@@ -452,11 +685,7 @@ def execute(
         page,
         per_page,
     )
-    if SETTINGS["result_cache"]:
-        return view.results.fetch(
-            key, lambda: _execute(view, parsed, filters, sort, page, per_page)
-        )
-    return _execute(view, parsed, filters, sort, page, per_page)
+    return view.cached("result", key, lambda: _execute(view, parsed, filters, sort, page, per_page))
 
 
 def _execute(view, parsed, filters, sort, page, per_page) -> Outcome:
@@ -515,27 +744,20 @@ def _page_by_date(view: View, tiers: list[int], skip: int, limit: int) -> list[i
         if skip >= count:
             skip -= count
             continue
-        for year, days in view.days_by_year.items():
-            within = tier & view.dated_in_year[year]
+        for span in view.years:
+            within = tier & view.dated_in_year[span[0]]
             if not within:
                 continue
             year_count = within.bit_count()
             if skip >= year_count:
                 skip -= year_count
                 continue
-            for _day, bits in days:
-                hits = within & bits
-                if not hits:
-                    continue
-                n = hits.bit_count()
-                if skip >= n:
-                    skip -= n
-                    continue
-                ids = bits_to_ids(hits, reverse=True)[skip:]
-                skip = 0
-                out.extend(ids[: limit - len(out)])
-                if len(out) >= limit:
-                    return out
+            wanted = skip + limit - len(out)
+            ids = view.first_by_date(within, year_count, span, wanted)
+            out.extend(ids[skip:wanted])
+            skip = 0
+            if len(out) >= limit:
+                return out
         rest = tier & undated
         if rest:
             ids = bits_to_ids(rest, reverse=True)[skip:]
