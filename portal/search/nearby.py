@@ -72,8 +72,12 @@ def title_words(view, folder: str) -> Words:
         return kept[1]
     best: dict[str, tuple[int, str]] = {}
     known = set()
-    for term, info in view.searcher.reader().iter_field("title"):
+    # Terms are sorted by their UTF-8 bytes: the Chinese ones form one stretch of the list, from
+    # U+3400 up to U+9FFF; the codes, numbers and Latin words before it are never read.
+    for term, info in view.searcher.reader().iter_field("title", "\u3400"):
         text = term.decode("utf-8", "replace") if isinstance(term, bytes) else term
+        if text[:1] > "\u9fff":
+            break
         if not _CJK.match(text):
             continue
         known.add(text)
