@@ -191,3 +191,12 @@ def test_ledger_sources_are_shown_by_their_label(app, client, users, sign_in):
         )
         assert label in html
         assert "filing JN000007" not in html
+
+
+def test_names_in_the_public_lists_are_marked_chinese_on_english_pages(client, public_records):
+    client.set_cookie("lang", "en")
+    for path in ("/trades", "/listings", "/compliance/2024"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<span lang="zh-CN">示例' in page, path
+    client.set_cookie("lang", "zh_Hans_CN")
+    assert 'lang="zh-CN">示例' not in client.get("/trades").get_data(as_text=True)
