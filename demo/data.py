@@ -1552,6 +1552,15 @@ def load_demo(
     if scale is not None and scale < 1:
         raise click.BadParameter("must be at least 1", param_hint="--scale")
     started = timer.perf_counter()
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The load writes a million index entries in random key order: with SQLite's default
+        # 2 MB page cache most of them read and write a page on disk (the connection's own
+        # setting, for this load only).
+        db.session.execute(sql(f"PRAGMA cache_size=-{LOAD_CACHE_KB}"))
+        # Sorts (index builds, the market summary) in memory, and no wait for the disk at
+        # the commit: a load cut short leaves a database to delete, never one to keep.
+        db.session.execute(sql("PRAGMA temp_store=MEMORY"))
+        db.session.execute(sql("PRAGMA synchronous=OFF"))
     existing = _existing_rows(DemoData())
     if existing:
         listed = ", ".join(f"{name} ({count:,})" for name, count in existing.items())
@@ -1570,15 +1579,6 @@ def load_demo(
     data = generate(seed, scale)
     echo(f"  generated in {timer.perf_counter() - started:.1f}s")
     try:
-        if db.session.get_bind().dialect.name == "sqlite":
-            # The load writes a million index entries in random key order: with SQLite's default
-            # 2 MB page cache most of them read and write a page on disk (the connection's own
-            # setting, for this load only).
-            db.session.execute(sql(f"PRAGMA cache_size=-{LOAD_CACHE_KB}"))
-            # Sorts (index builds, the market summary) in memory, and no wait for the disk at
-            # the commit: a load cut short leaves a database to delete, never one to keep.
-            db.session.execute(sql("PRAGMA temp_store=MEMORY"))
-            db.session.execute(sql("PRAGMA synchronous=OFF"))
         # First, so that a later --reset can tell this database is the demo's.
         write_marker(db.session, seed, scale)
         loaded = [model.__table__ for model, _rows in data.tables()]
@@ -1598,6 +1598,11 @@ def load_demo(
         run_feature_hooks(seed, echo)
         db.session.commit()
         echo(f"  feature data and commit in {timer.perf_counter() - step:.1f}s")
+        if db.session.get_bind().dialect.name == "sqlite":
+            # Back to the portal's own settings for whatever this connection does next.
+            for pragma in ("cache_size=-2000", "temp_store=DEFAULT", "synchronous=NORMAL"):
+                db.session.execute(sql(f"PRAGMA {pragma}"))
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
