@@ -395,14 +395,33 @@ def gunicorn_settings(env: dict) -> dict:
     }
 
 
-def worker_processes(master_pid: int) -> int:
+def worker_pids(master_pid: int) -> list[int]:
     try:
         done = subprocess.run(
             ["ps", "--ppid", str(master_pid), "-o", "pid="], capture_output=True, text=True
         )
     except OSError:
-        return -1
-    return len(done.stdout.split())
+        return []
+    return [int(pid) for pid in done.stdout.split()]
+
+
+def stat_cpu_ticks(stat: str) -> int:
+    """User plus system CPU time, in clock ticks, from the text of /proc/<pid>/stat."""
+    # The command name, in parentheses, may hold spaces: count the fields after its ")".
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of proc(5)
+
+
+def workers_cpu_seconds(master_pid: int) -> dict[int, float]:
+    """CPU seconds each gunicorn worker has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in worker_pids(master_pid):
+        try:
+            used[pid] = stat_cpu_ticks(Path(f"/proc/{pid}/stat").read_text()) / ticks
+        except (OSError, ValueError, IndexError):
+            continue
+    return used
 
 
 def load_average() -> list[float]:
@@ -449,12 +468,13 @@ def run_database(name: str, url: str, config: dict) -> dict:
     port = free_port()
     process = serve("wsgi:app", env, port)
     try:
-        out["gunicorn"]["worker_processes_seen"] = worker_processes(process.pid)
+        out["gunicorn"]["worker_processes_seen"] = len(worker_pids(process.pid))
         if config["warmup_seconds"] > 0:
             run_wrk(port, urls_file, 10, config["warmup_seconds"], 1, config["timeout"])
         # Only the measured run's lines are read back from the log.
         log_offset = log_file.stat().st_size if log_file.exists() else 0
         out["load_average_before"] = load_average()
+        cpu_before = workers_cpu_seconds(process.pid)
         print(
             f"{name}: {config['users']} users for {config['seconds']} s "
             f"(load average {out['load_average_before'][0]})",
@@ -471,6 +491,13 @@ def run_database(name: str, url: str, config: dict) -> dict:
             )
         )
         out["load_average_after"] = load_average()
+        cpu_after = workers_cpu_seconds(process.pid)
+        # The app's CPU per request, whatever else the machine runs (without the database
+        # server's: PostgreSQL's backends are other processes). A worker recycled during the
+        # run (max_requests) takes its CPU with it, so this can only be too low.
+        used = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
+        out["app_cpu_ms_per_request"] = round(1000 * used / max(out["requests"], 1), 2)
+        out["gunicorn"]["workers_replaced"] = len(set(cpu_before) - set(cpu_after))
     finally:
         stop(process)
     with log_file.open("rb") as log:
@@ -530,6 +557,7 @@ def results_markdown(results: dict) -> str:
             ),
         )
         row("**errors**", lambda r: f"**{r['errors']}**")
+        row("app CPU ms per request (workers)", lambda r: r["app_cpu_ms_per_request"])
         row("cache hits / misses", lambda r: f"{r['cache']['hit']} / {r['cache']['miss']}")
         row(
             "load average before → after (1 min)",

@@ -1,6 +1,7 @@
 """The load test's own arithmetic (bench/load.py) and its wrk script's counting (bench/load.lua)."""
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -176,3 +177,16 @@ def test_the_wrk_script_counts_each_status_class(tmp_path):
     assert sum(statuses.values()) == figures["requests"]
     assert figures["errors"] == statuses["5xx"] + sum(figures["socket_errors"].values())
     assert figures["cache"]["hit"] == statuses["2xx"]
+
+
+def test_stat_cpu_ticks_adds_user_and_system_time():
+    # A command name with a space and a parenthesis must not shift the fields.
+    stat = "4242 (gunicorn: w (1)) S 4200 4200 4200 0 -1 4194560 900 0 0 0 731 129 0 0 20 0 1 0"
+    assert load.stat_cpu_ticks(stat) == 731 + 129
+
+
+def test_stat_cpu_ticks_of_this_process_matches_os_times():
+    with open(f"/proc/{os.getpid()}/stat") as stat:
+        ticks = load.stat_cpu_ticks(stat.read())
+    times = os.times()
+    assert abs(ticks - (times.user + times.system) * os.sysconf("SC_CLK_TCK")) <= 2
