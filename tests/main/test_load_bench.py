@@ -139,29 +139,23 @@ class _Answers(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make load-deps)")
-def test_the_wrk_script_counts_each_status_class(tmp_path):
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (make load-deps)"
+)
+
+
+def run_script(tmp_path, think_ms: int) -> dict:
+    """bench/load.lua for one second, four connections, against a server of fixed answers."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     urls = tmp_path / "urls.txt"
     urls.write_text("/200\n/302\n/404\n/429\n/500\n", encoding="utf-8")
+    address = f"http://127.0.0.1:{server.server_address[1]}"
+    command = ["wrk", "-t", "2", "-c", "4", "-d", "1s", "-s", str(load.SCRIPT), address]
     try:
         done = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                "2",
-                "-c",
-                "4",
-                "-d",
-                "1s",
-                "-s",
-                str(load.SCRIPT),
-                f"http://127.0.0.1:{server.server_address[1]}",
-                "--",
-                str(urls),
-            ],
+            [*command, "--", str(urls), str(think_ms)],
             capture_output=True,
             text=True,
             check=True,
@@ -170,13 +164,25 @@ def test_the_wrk_script_counts_each_status_class(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
-    figures = load.parse_wrk(done.stdout)
+    return load.parse_wrk(done.stdout)
+
+
+@needs_wrk
+def test_the_wrk_script_counts_each_status_class(tmp_path):
+    figures = run_script(tmp_path, think_ms=0)
     statuses = figures["statuses"]
     assert figures["requests"] > 50
     assert all(statuses[name] > 0 for name in ("2xx", "3xx", "4xx", "429", "5xx"))
     assert sum(statuses.values()) == figures["requests"]
     assert figures["errors"] == statuses["5xx"] + sum(figures["socket_errors"].values())
     assert figures["cache"]["hit"] == statuses["2xx"]
+
+
+@needs_wrk
+def test_the_wrk_script_pauses_between_requests(tmp_path):
+    # Four connections pausing 0–400 ms (200 on average) send about 20 requests in a second.
+    figures = run_script(tmp_path, think_ms=200)
+    assert 4 <= figures["requests"] <= 40
 
 
 def test_stat_cpu_ticks_adds_user_and_system_time():
