@@ -1,8 +1,7 @@
 -- wrk script of `make load` (bench/load.py writes its arguments):
---   wrk ... -s bench/load.lua http://127.0.0.1:PORT -- URLS_FILE [THINK_MS]
+--   wrk ... -s bench/load.lua http://127.0.0.1:PORT -- URLS_FILE
 -- Every request is an anonymous GET of a path drawn at random from URLS_FILE (one path a line;
--- the file repeats paths in proportion to their share of the mix). THINK_MS (default 0): each
--- connection's mean pause before its next request, drawn from 0 to twice it. Each thread counts the
+-- the file repeats paths in proportion to their share of the mix). Each thread counts the
 -- answers by class; done() adds them up and prints one line, "LOAD-RESULT {json}".
 
 local COUNTERS = {
@@ -18,7 +17,6 @@ function setup(thread)
 end
 
 local paths = {}
-local think_ms = 0
 local headers = {
   ["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
   ["Accept-Encoding"] = "gzip, deflate, br",
@@ -35,7 +33,6 @@ function init(args)
   end
   file:close()
   assert(#paths > 0, "the URL list is empty")
-  think_ms = tonumber(args[2] or "0") or 0
   math.randomseed(7919 * thread_number)
   for _, name in ipairs(COUNTERS) do
     _G[name] = 0
@@ -44,14 +41,6 @@ end
 
 function request()
   return wrk.format("GET", paths[math.random(#paths)], headers)
-end
-
--- wrk waits this many ms before the connection's next request (not counted in its latency).
-function delay()
-  if think_ms <= 0 then
-    return 0
-  end
-  return math.random(0, 2 * think_ms)
 end
 
 function response(status, response_headers, body)

@@ -6,8 +6,10 @@ LOAD_PG_URL, created if missing), build its search index, serve it with gunicorn
 deployment's settings (deploy/gunicorn.conf.py, through bench/cache_bench.py's helpers), then let
 wrk (bench/load.lua) keep LOAD_USERS connections busy for LOAD_SECONDS with a mix of public pages:
 home, filtered lists, compliance lists, detail pages and profiles of real records, search, the
-statistics, news, feeds and a little of the JSON API. No think time by default: each user sends
-its next request as soon as the last one is answered.
+statistics, news, feeds and a little of the JSON API. No think time: each user sends its next
+request as soon as the last one is answered. (wrk's delay() would open the connection first and
+pause before sending: against gunicorn's sync workers without nginx in front, each pause holds a
+worker, so the figures would measure that, not the pages.)
 
 The rate limits stay on but are raised (API_RATE_LIMIT), and 429 answers are counted apart from
 errors. Errors are 5xx answers and socket errors (connect, read, write, timeout after
@@ -20,8 +22,7 @@ Settings (environment): LOAD_USERS (200), LOAD_SECONDS (60), LOAD_SCALE (100000)
 LOAD_DATABASES (sqlite,postgresql), LOAD_PG_URL (postgresql+psycopg://postgres@127.0.0.1:5432/
 bench_load, bench_load_<scale> for another scale), LOAD_THREADS (wrk threads, 2), LOAD_TIMEOUT
 (10s), LOAD_WARMUP (seconds of warm-up at 10 users before the measured run, 5),
-LOAD_THINK_MS (each user's mean pause between an answer and its next request, drawn
-uniformly from 0 to twice it; 0, the default, sends at once), LOAD_API_RATE_LIMIT (the API's budget during the run, "1000000 per minute"; the default's
+LOAD_API_RATE_LIMIT (the API's budget during the run, "1000000 per minute"; the default's
 "120 per minute" shows the 429 count at work), GUNICORN_WORKERS (the deployment's default:
 2 × cores + 1).
 """
@@ -112,7 +113,6 @@ def settings() -> dict:
         "timeout": os.environ.get("LOAD_TIMEOUT", "10s"),
         "warmup_seconds": int(os.environ.get("LOAD_WARMUP", "5")),
         "api_rate_limit": os.environ.get("LOAD_API_RATE_LIMIT", RAISED_API_LIMIT),
-        "think_ms": int(os.environ.get("LOAD_THINK_MS", "0")),
     }
 
 
@@ -302,7 +302,7 @@ def parse_wrk(output: str) -> dict:
 
 
 def run_wrk(
-    port: int, urls_file: Path, users: int, seconds: int, threads: int, timeout: str, think: int
+    port: int, urls_file: Path, users: int, seconds: int, threads: int, timeout: str
 ) -> dict:
     command = [
         "wrk",
@@ -320,7 +320,6 @@ def run_wrk(
         f"http://127.0.0.1:{port}",
         "--",
         str(urls_file),
-        str(think),
     ]
     done = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 120
@@ -478,7 +477,7 @@ def run_database(name: str, url: str, config: dict) -> dict:
         while len(worker_pids(process.pid)) < gunicorn["workers"] and time.time() < deadline:
             time.sleep(0.5)
         if config["warmup_seconds"] > 0:
-            run_wrk(port, urls_file, 10, config["warmup_seconds"], 1, config["timeout"], 0)
+            run_wrk(port, urls_file, 10, config["warmup_seconds"], 1, config["timeout"])
         out["gunicorn"]["worker_processes_seen"] = len(worker_pids(process.pid))
         # Only the measured run's lines are read back from the log.
         log_offset = log_file.stat().st_size if log_file.exists() else 0
@@ -497,7 +496,6 @@ def run_database(name: str, url: str, config: dict) -> dict:
                 config["seconds"],
                 config["wrk_threads"],
                 config["timeout"],
-                config["think_ms"],
             )
         )
         out["load_average_after"] = load_average()
@@ -526,15 +524,12 @@ def run_database(name: str, url: str, config: dict) -> dict:
 
 def results_markdown(results: dict) -> str:
     config = results["settings"]
-    think = (
-        f"mean think time {config['think_ms']} ms" if config.get("think_ms") else "no think time"
-    )
     lines = [
         f"# Load test ({results['when']})",
         "",
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores. "
-        f"{config['users']} simultaneous users (wrk, {config['wrk_threads']} threads, "
-        f"{think}) for {config['seconds']} s over loopback; `flask demo --scale {config['scale']}`; "
+        f"{config['users']} simultaneous users (wrk, {config['wrk_threads']} threads, no think "
+        f"time) for {config['seconds']} s over loopback; `flask demo --scale {config['scale']}`; "
         f"timeout {config['timeout']}. Goal: 0 errors, p95 ≤ {GOAL_P95_MS} ms.",
         "",
     ]
