@@ -7,7 +7,7 @@ export FLASK_APP := wsgi
 # `make run PORT=8080` serves on another port; mail links follow unless PUBLIC_BASE_URL is set.
 PORT   ?= 5000
 
-.PHONY: run install install-test constraints translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench lint clean probe api-contract
+.PHONY: run install install-test constraints translations translations-compile db demo reindex test test-sqlite test-pg browser-deps bench load load-deps lint clean probe api-contract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,20 @@ api-contract: install-test translations-compile
 
 bench: install-test translations-compile
 	$(BIN)/python -m bench.run
+
+## wrk, the HTTP load generator `make load` drives (Debian package).
+load-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else echo "Install Debian's wrk (sudo apt-get install wrk) to run the load test"; exit 1; fi; \
+	fi
+
+## LOAD_USERS (200) simultaneous anonymous users for LOAD_SECONDS (60) against gunicorn over
+## loopback, on the `flask demo --scale LOAD_SCALE` (100000) data set, for each of LOAD_DATABASES
+## (sqlite,postgresql; PostgreSQL at LOAD_PG_URL). Writes bench/load-results.json and .md.
+load: export PYTHONDONTWRITEBYTECODE =
+load: install-test translations-compile load-deps
+	$(BIN)/python -m bench.load
 
 lint: install-test
 	$(BIN)/ruff check portal demo tests bench
