@@ -30,6 +30,8 @@
     });
   };
   if (narrow.matches) collapse(document);
+  // Lets portal.css draw the drawers again: until now it hid an open one's form on a phone.
+  document.documentElement.setAttribute("data-enhanced", "");
   document.addEventListener("htmx:beforeSwap", function (event) {
     var drawer = event.detail.target.querySelector("details[data-collapse-narrow]");
     drawerWasOpen = drawer ? drawer.open : null;
