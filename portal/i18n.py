@@ -480,6 +480,16 @@ class Message:
         return {"chinese": text or ""}
 
     @classmethod
+    def pair(cls, title, body, **params) -> tuple[Message, Message]:
+        """A notice's title and body from the same parameters (each uses those it names)."""
+        return cls(title, **params), cls(body, **params)
+
+    @classmethod
+    def about(cls, msgid, name: str, **params) -> Message:
+        """A message about something named in Chinese (a project, a unit): its `%(name)s`."""
+        return cls(msgid, name=cls.chinese(name), **params)
+
+    @classmethod
     def remark(cls, text: str):
         """A remark: one the portal wrote (its own msgid) translated, one a person typed as is."""
         return cls(text) if is_msgid(text) else cls.chinese(text)

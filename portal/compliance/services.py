@@ -267,18 +267,16 @@ def recompute_shortfalls(year: int | None = None, *, actor=None) -> int:
 
 def _notify_deadline(record: ComplianceRecord) -> None:
     """Tell a non-compliant unit its shortfall and deadline (inbox and mail)."""
-    post_notice(
-        record.enterprise_id,
-        Message(_l("%(year)s 年度履约：请限期履约"), year=record.period_year),
-        Message(
-            _l(
-                "贵单位 %(year)s 年度实际用能量超过持有指标，缺口 %(shortfall)s，请于 %(deadline)s 前完成履约。"
-            ),
-            year=record.period_year,
-            shortfall=Message.quantity(record.shortfall, record.variety_code),
-            deadline=record.rectify_by or "—",
+    title, body = Message.pair(
+        _l("%(year)s 年度履约：请限期履约"),
+        _l(
+            "贵单位 %(year)s 年度实际用能量超过持有指标，缺口 %(shortfall)s，请于 %(deadline)s 前完成履约。"
         ),
+        year=record.period_year,
+        shortfall=Message.quantity(record.shortfall, record.variety_code),
+        deadline=record.rectify_by or "—",
     )
+    post_notice(record.enterprise_id, title, body)
 
 
 @filing_transitioned.connect

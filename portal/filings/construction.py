@@ -286,28 +286,25 @@ def decide_start_report(
         remark=report.remark,
         actor=actor,
     )
+    project, remark = obligation.project_name, Message.chinese(report.remark)
     if confirm:
-        title = Message(
-            _l("开工报告已确认：%(name)s"), name=Message.chinese(obligation.project_name)
-        )
-        body = Message(
+        title = Message.about(_l("开工报告已确认：%(name)s"), project)
+        body = Message.about(
             _l(
                 "贵单位项目“%(name)s”的开工报告已经确认，开工日期 %(day)s 已登记，指标不再因逾期未开工被收回。%(remark)s"
             ),
-            name=Message.chinese(obligation.project_name),
+            project,
             day=report.started_on,
-            remark=Message.chinese(report.remark),
+            remark=remark,
         )
     else:
-        title = Message(
-            _l("开工报告未通过：%(name)s"), name=Message.chinese(obligation.project_name)
-        )
-        body = Message(
+        title = Message.about(_l("开工报告未通过：%(name)s"), project)
+        body = Message.about(
             _l(
                 "贵单位项目“%(name)s”的开工报告未通过，理由：%(remark)s 项目须在 %(deadline)s 前开工，逾期未开工的指标由政府无偿收回；可补充材料后重新报告。"
             ),
-            name=Message.chinese(obligation.project_name),
-            remark=Message.chinese(report.remark),
+            project,
+            remark=remark,
             deadline=obligation.start_deadline,
         )
     post_notice(report.enterprise_id, title, body, link="dashboard")

@@ -506,12 +506,12 @@ def publish_take_backs(obligations, today: date, *, now: datetime | None = None)
     for row in rows:
         post_notice(
             row.enterprise_id,
-            Message(_l("项目用能权指标已无偿收回：%(name)s"), name=Message.chinese(row.project)),
-            Message(
+            Message.about(_l("项目用能权指标已无偿收回：%(name)s"), row.project),
+            Message.about(
                 _l(
                     "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。"
                 ),
-                name=Message.chinese(row.project),
+                row.project,
                 deadline=row.deadline,
                 variety=Message.reference("variety", row.variety_code),
                 quantity=Message.quantity(row.quantity, row.variety_code),
@@ -525,12 +525,12 @@ def _warn_construction(obligation) -> None:
     """Tell the enterprise its project must start before the deadline (inbox and mail)."""
     post_notice(
         obligation.enterprise_id,
-        Message(_l("项目开工期限提醒：%(name)s"), name=Message.chinese(obligation.project_name)),
-        Message(
+        Message.about(_l("项目开工期限提醒：%(name)s"), obligation.project_name),
+        Message.about(
             _l(
                 "贵单位项目“%(name)s”取得的用能权指标须在 %(deadline)s 前开工建设，逾期未开工的将由政府无偿收回。"
             ),
-            name=Message.chinese(obligation.project_name),
+            obligation.project_name,
             deadline=obligation.start_deadline,
         ),
     )

@@ -415,19 +415,15 @@ def _write_records(records) -> int:
     return len(docs)
 
 
-def sync_pending(
-    app: Flask | None = None,
-    timeout: float = 30.0,
-    limit: int | None = None,
-    rebuild: str | None = None,
-) -> dict:
-    """Apply the outbox and index announcements whose scheduled time has come.
+def sync_pending(app: Flask | None = None, timeout: float = 30.0, **options) -> dict:
+    """Apply the outbox (`options`: apply_outbox's limit and rebuild) and index announcements
+    whose scheduled time has come.
 
     Call it from `flask search sync` (cron) or `flask tick`; searches also check for scheduled
     announcements, at most once a minute per process, so they appear without a scheduler.
     """
     app = app or current_app._get_current_object()
-    applied = apply_outbox(app, timeout=timeout, limit=limit, rebuild=rebuild)
+    applied = apply_outbox(app, timeout=timeout, **options)
     return {"applied": applied, "scheduled": _index_due_announcements(app, timeout)}
 
 
