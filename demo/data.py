@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import math
+import operator
 import random
 import re
 import time as timer
@@ -1442,9 +1443,12 @@ def _bulk_insert(model, rows: list[dict], echo) -> None:
     started = timer.perf_counter()
     if rows:
         columns = list(rows[0])
+        # itemgetter gives a tuple for two or more keys, the bare value for one.
+        pick = operator.itemgetter(*columns)
+        values = pick if len(columns) > 1 else (lambda row: (pick(row),))
         for start in range(0, len(rows), CHUNK * 4):
             chunk = rows[start : start + CHUNK * 4]
-            insert_rows(model.__table__, columns, [tuple(row[c] for c in columns) for row in chunk])
+            insert_rows(model.__table__, columns, [values(row) for row in chunk])
             if len(rows) > CHUNK * 4:
                 echo(
                     f"  {model.__tablename__}: {min(start + CHUNK * 4, len(rows)):,}/{len(rows):,}"
