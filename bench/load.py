@@ -43,7 +43,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.cache_bench import free_port, serve, stop
-from bench.run import DATA, STATISTICS_URLS, machine, percentile, prepare_database
+from bench.run import (
+    DATA,
+    MARKET_LISTS,
+    STATISTICS_URLS,
+    machine,
+    percentile,
+    prepare_database,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -68,18 +75,7 @@ MIX = {
     "api": 4,
 }
 
-LIST_PATHS = [
-    "/listings",
-    "/listings?variety=energy&status=open",
-    "/listings?division=410100&sort=-price",
-    "/listings?category=voluntary&date_from=2023-01-01&date_to=2024-12-31",
-    "/listings?industry=steel&page=3",
-    "/trades",
-    "/trades?variety=coal&sort=-amount",
-    "/trades?division=410600&date_from=2022-01-01",
-    "/trades?category=new_project&method=auction",
-    "/trades?industry=chemical&page=5",
-]
+LIST_PATHS = MARKET_LISTS
 COMPLIANCE_FILTERS = [
     "",
     "?status=non_compliant",

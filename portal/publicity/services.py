@@ -504,20 +504,18 @@ def publish_take_backs(obligations, today: date, *, now: datetime | None = None)
     db.session.flush()
     link = absolute_url("news.detail", id=notice.announcement_id)
     for row in rows:
-        post_notice(
-            row.enterprise_id,
-            Message.about(_l("项目用能权指标已无偿收回：%(name)s"), row.project),
-            Message.about(
-                _l(
-                    "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。"
-                ),
-                row.project,
-                deadline=row.deadline,
-                variety=Message.reference("variety", row.variety_code),
-                quantity=Message.quantity(row.quantity, row.variety_code),
-                link=link,
+        title, body = Message.pair(
+            _l("项目用能权指标已无偿收回：%(name)s"),
+            _l(
+                "贵单位项目“%(name)s”未在 %(deadline)s 前开工建设，按规定由政府无偿收回其用能权指标（%(variety)s）%(quantity)s。收回已在公示中列出：%(link)s 如项目已按期开工，请在公示期内实名提出异议，并附开工证明材料。"
             ),
+            name=Message.chinese(row.project),
+            deadline=row.deadline,
+            variety=Message.reference("variety", row.variety_code),
+            quantity=Message.quantity(row.quantity, row.variety_code),
+            link=link,
         )
+        post_notice(row.enterprise_id, title, body)
     return notice
 
 
