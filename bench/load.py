@@ -23,8 +23,9 @@ LOAD_DATABASES (sqlite,postgresql), LOAD_PG_URL (postgresql+psycopg://postgres@1
 bench_load, bench_load_<scale> for another scale), LOAD_THREADS (wrk threads, 2), LOAD_TIMEOUT
 (10s), LOAD_WARMUP (seconds of warm-up at 10 users before the measured run, 5),
 LOAD_API_RATE_LIMIT (the API's budget during the run, "1000000 per minute"; the default's
-"120 per minute" shows the 429 count at work), GUNICORN_WORKERS (the deployment's default:
-2 × cores + 1).
+"120 per minute" shows the 429 count at work), LOAD_REDIS_URL (redis://127.0.0.1:6379: the rate
+limits and the response cache shared by the workers, as in production; empty: each worker's own),
+GUNICORN_WORKERS (the deployment's default: 2 × cores + 1).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+import redis
 
 from bench.cache_bench import free_port, serve, stop
 from bench.run import (
@@ -109,7 +112,23 @@ def settings() -> dict:
         "timeout": os.environ.get("LOAD_TIMEOUT", "10s"),
         "warmup_seconds": int(os.environ.get("LOAD_WARMUP", "5")),
         "api_rate_limit": os.environ.get("LOAD_API_RATE_LIMIT", RAISED_API_LIMIT),
+        "redis": os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379"),
     }
+
+
+def shared_state(redis_url: str) -> dict:
+    """The settings of several workers in production: rate limits and the response cache in one
+    Redis (databases 14 and 15, emptied first, so the run starts cold and leaves nothing behind
+    in the others); {} when the Redis does not answer (each worker then keeps its own)."""
+    if not redis_url:
+        return {}
+    try:
+        for db_number in (14, 15):
+            redis.Redis.from_url(f"{redis_url}/{db_number}", socket_timeout=2).flushdb()
+    except Exception as error:  # noqa: BLE001 - any failure means: run without it, and say so
+        print(f"Redis at {redis_url} not used ({error}): each worker keeps its own cache")
+        return {}
+    return {"RATELIMIT_STORAGE_URI": f"{redis_url}/14", "CACHE_REDIS_URL": f"{redis_url}/15"}
 
 
 # ---- the URL mix -------------------------------------------------------------------------------
@@ -449,6 +468,7 @@ def run_database(name: str, url: str, config: dict) -> dict:
         "DATABASE_URL": url,
         "SEARCH_INDEX_DIR": str(index_dir),
         "API_RATE_LIMIT": config["api_rate_limit"],
+        **shared_state(config["redis"]),
         "LOG_FORMAT": "json",
         "PYTHONPATH": str(ROOT),
         # gunicorn's own log and the workers' stderr (the app's log) into one file.
@@ -463,6 +483,7 @@ def run_database(name: str, url: str, config: dict) -> dict:
         "enterprises": records["enterprises"],
         "gunicorn": gunicorn,
         "mix_percent": {k: round(100 * n / len(urls), 1) for k, n in kinds.items()},
+        "shared_redis": "CACHE_REDIS_URL" in env,
         "distinct_paths": len(set(urls)),
     }
     port = free_port()

@@ -229,3 +229,16 @@ def test_an_unreachable_postgresql_is_reported_not_raised():
         port = probe.getsockname()[1]
     problem = load.ensure_pg_database(f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench_x")
     assert problem and "OperationalError" in problem
+
+
+def test_workers_share_redis_when_it_answers_and_keep_their_own_when_not():
+    assert load.shared_state("") == {}
+    assert load.shared_state("redis://127.0.0.1:1") == {}
+    try:
+        load.redis.Redis.from_url("redis://127.0.0.1:6379", socket_timeout=2).ping()
+    except load.redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    assert load.shared_state("redis://127.0.0.1:6379") == {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/15",
+    }
