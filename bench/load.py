@@ -161,27 +161,23 @@ def url_mix(records: dict, size: int = 20000, seed: int = 7) -> list[str]:
     return [rng.choice(pools[kind]) for kind in rng.choices(kinds, weights, k=size)]
 
 
+# Each MIX kind by how its paths begin (or end, for feeds), first match wins; the rest are lists.
+KIND_OF_PATH = (
+    (lambda p: p == "/", "home"),
+    (lambda p: p.startswith("/api/"), "api"),
+    (lambda p: p.endswith(".atom"), "feeds"),
+    (lambda p: p.startswith("/search"), "search"),
+    (lambda p: p.startswith("/statistics"), "statistics"),
+    (lambda p: p.startswith("/news/"), "news"),
+    (lambda p: p.startswith("/compliance/"), "compliance"),
+    (lambda p: p.startswith("/enterprises/"), "profiles"),
+    (lambda p: re.match(r"^/(listings|trades)/[^/?]+$", p) is not None, "details"),
+)
+
+
 def path_kind(path: str) -> str:
     """The MIX kind a path of url_mix() belongs to."""
-    if path == "/":
-        return "home"
-    if path.startswith("/api/"):
-        return "api"
-    if path.endswith(".atom"):
-        return "feeds"
-    if path.startswith("/search"):
-        return "search"
-    if path.startswith("/statistics"):
-        return "statistics"
-    if path.startswith("/news/"):
-        return "news"
-    if path.startswith("/compliance/"):
-        return "compliance"
-    if path.startswith("/enterprises/"):
-        return "profiles"
-    if re.match(r"^/(listings|trades)/[^/?]+$", path):
-        return "details"
-    return "lists"
+    return next((kind for matches, kind in KIND_OF_PATH if matches(path)), "lists")
 
 
 def sample_records(url: str, index_dir: Path, count: int = 5000) -> dict:

@@ -39,7 +39,7 @@ from portal.feeds.subscriptions import (
     purge_unconfirmed,
     unsubscribe_url,
 )
-from portal.i18n import RequestFormats, is_english
+from portal.i18n import formats, is_english
 from portal.i18n import gettext as _
 from portal.mail import queue_mail
 
@@ -155,7 +155,7 @@ def _new_entries(subscription: Subscription, start: datetime, end: datetime):
         # The page is gone for now (a withdrawn compliance list): nothing of it is public.
         return None, [], 0
     with force_locale(subscription.locale):
-        fmt = RequestFormats()
+        fmt = formats()
         rows, total = located.source.new_rows(located, start, end, DIGEST_MAX_ITEMS)
         entries = [located.source.entry(row, fmt) for row in rows]
     return located, entries, total
@@ -170,7 +170,7 @@ def _mail_digest(
     end: datetime,
 ) -> None:
     with force_locale(subscription.locale):
-        fmt = RequestFormats()
+        fmt = formats()
         what = describe(located)
         site = current_app.config["SITE_NAME_EN" if is_english() else "SITE_NAME"]
         lines = [

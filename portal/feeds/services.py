@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from portal.feeds.sources import Entry, Located, Source
-from portal.i18n import RequestFormats, available_locales
+from portal.i18n import available_locales, formats
 from portal.i18n import gettext as _
 from portal.mail import absolute_url
 
@@ -70,7 +70,7 @@ def feed_url(located: Located, fmt: str, locale: str | None = None) -> str:
 def feed_entries(located: Located, locale: str, limit: int = FEED_SIZE) -> list[Entry]:
     source = located.source
     with force_locale(locale):
-        fmt = RequestFormats()
+        fmt = formats()
         return [source.entry(row, fmt) for row in source.rows(located, limit)]
 
 

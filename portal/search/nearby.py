@@ -132,7 +132,7 @@ def numbers_containing(fragment: str) -> list[tuple[str, str]]:
                 return found
             numbers = db.session.scalars(
                 select(model.number)
-                .where(model.number.like(pattern, escape="\\"))
+                .where(model.number.like(pattern))
                 .order_by(model.id.desc())
                 .limit(left)
             ).all()

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from portal.compliance.labels import COMPLIANCE_STATUS
 from portal.disclosure import labels
-from portal.i18n import RequestFormats
+from portal.i18n import RequestFormats, formats
 from portal.i18n import gettext as _
 from portal.reference.models import Category, Division, Industry, Variety
 from portal.reference.services import by_code
@@ -44,7 +44,7 @@ class Lines:
     """Builds summary lines for one request's hits (one locale, one set of formatters)."""
 
     def __init__(self, fmt: RequestFormats | None = None) -> None:
-        self.fmt = fmt or RequestFormats()
+        self.fmt = fmt or formats()
 
     def name(self, model, code: str | None) -> str:
         return self.fmt.localized(by_code(model, code)) if code else ""

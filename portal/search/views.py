@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, make_response, redirect, request, url_for
 
-from portal.i18n import RequestFormats, localized
+from portal.i18n import formats, localized
 from portal.i18n import gettext as _
 from portal.reference.services import divisions, varieties
 from portal.search import bp, snippets
@@ -40,7 +40,7 @@ def results():
             return redirect_after_post(target) if request.htmx else redirect(target, code=303)
     if found.total and page > found.pages:
         abort(404)
-    snippets.fill(found.hits, RequestFormats())
+    snippets.fill(found.hits, formats())
     response = make_response(
         render(
             "search/results.html",
