@@ -13,19 +13,22 @@ naive UTC, as everywhere in the database.
 
 from __future__ import annotations
 
-import functools
+import gc
 import hashlib
 import json
 import math
+import multiprocessing
 import operator
 import random
 import re
 import time as timer
+import traceback
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from queue import Empty
 
 from babel.numbers import format_decimal
 from flask import current_app
@@ -134,8 +137,20 @@ def organization_code(rng: random.Random) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
-# A name's pinyin key, once per name: a unit's compliance rows carry its key too.
-_sort_key = functools.lru_cache(maxsize=None)(pinyin_sort_key)
+class _SortKeys:
+    """The pinyin keys the lists sort by (enterprise.name_sort, compliance_record.sort_name), added
+    to the rows apart from the generator, by whoever writes them: in a background load the
+    writing process computes them while the generating one builds the next part."""
+
+    def __init__(self):
+        self.of_unit: dict[int, str] = {}
+
+    def add(self, part: dict) -> dict:
+        for row in part.get("enterprises", ()):
+            row["name_sort"] = self.of_unit[row["id"]] = pinyin_sort_key(row["name"])
+        for row in part.get("compliance_records", ()):
+            row["sort_name"] = self.of_unit[row["enterprise_id"]]
+        return part
 
 
 def make_uscc(rng: random.Random, division_code: str, taken: set[str]) -> str:
@@ -203,15 +218,7 @@ class DemoData:
     def tables(self):
         """(model, rows) pairs in an order that respects foreign keys."""
 
-        return [
-            (AuditFirm, self.audit_firms),
-            (Enterprise, self.enterprises),
-            (Listing, self.listings),
-            (Trade, self.trades),
-            (CompliancePeriod, self.periods),
-            (ComplianceRecord, self.compliance_records),
-            (Announcement, self.announcements),
-        ]
+        return [(model, getattr(self, name)) for name, model in TABLES.items()]
 
     def counts(self) -> dict[str, int]:
         return {name: len(rows) for name, rows in vars(self).items()}
@@ -224,6 +231,18 @@ class DemoData:
             for row in rows:
                 sha.update(json.dumps(row, sort_keys=True, default=str).encode())
         return sha.hexdigest()
+
+
+# The DemoData fields inserted as rows, and their models, in an order that respects foreign keys.
+TABLES = {
+    "audit_firms": AuditFirm,
+    "enterprises": Enterprise,
+    "listings": Listing,
+    "trades": Trade,
+    "periods": CompliancePeriod,
+    "compliance_records": ComplianceRecord,
+    "announcements": Announcement,
+}
 
 
 @dataclass
@@ -258,6 +277,75 @@ def generate(seed: int = 20211, scale: int | None = None) -> DemoData:
     return _Generator(seed, scale).run()
 
 
+# From this many rows of each kind, a load generates the later parts in a second process (when
+# the platform can fork) while it writes the earlier ones: two cores instead of one.
+BACKGROUND_FROM_SCALE = 5000
+
+
+def generated_parts(seed: int, scale: int | None, background: bool | None = None):
+    """Yield the data set in the order generate() builds it, one part at a time: a dict of the
+    DemoData fields a step filled and their rows. The parts add up to generate(seed, scale)."""
+    if background is None:
+        background = bool(scale and scale >= BACKGROUND_FROM_SCALE)
+    keys = _SortKeys()
+    parts = _Generator(seed, scale).parts()
+    if background and "fork" in multiprocessing.get_all_start_methods():
+        parts = _rest_in_child(parts)
+    for part in parts:
+        yield keys.add(part)
+
+
+def _rest_in_child(parts):
+    """Take the parts up to the trades here, then fork: the child goes on with the generator's
+    state where it stands and queues each later part as soon as it is complete, while the caller
+    writes the first ones. Here, because sending the listings and trades through the queue (their
+    Decimals and dates, pickled) would cost more than generating them."""
+    first = []
+    for part in parts:
+        first.append(part)
+        if "trades" in part:
+            break
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(
+        target=_queue_rest, args=(parts, queue), name="demo-generate", daemon=True
+    )
+    child.start()
+    try:
+        yield from first
+        while True:
+            try:
+                kind, payload = queue.get(timeout=1)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(
+                        f"The demo data's generating process ended (exit code {child.exitcode})"
+                    ) from None
+                continue
+            if kind == "done":
+                break
+            if kind == "error":
+                raise RuntimeError(f"Generating the demo data failed:\n{payload}")
+            yield payload
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        queue.close()
+
+
+def _queue_rest(parts, queue) -> None:
+    """The child process: generate the remaining parts and queue each one. It never touches the
+    database connection it inherited."""
+    try:
+        for part in parts:
+            queue.put(("part", part))
+    except BaseException:
+        queue.put(("error", traceback.format_exc()))
+        raise
+    queue.put(("done", None))
+
+
 class _Generator:
     def __init__(self, seed: int, scale: int | None):
         self.rng = random.Random(seed)
@@ -282,13 +370,26 @@ class _Generator:
         self.figures: dict[tuple[int, int, str], dict[str, Decimal]] = {}
 
     def run(self) -> DemoData:
-        self.make_audit_firms()
-        self.make_enterprises()
-        self.make_listings_and_trades()
-        self.make_compliance()
-        self.make_ledger()
-        self.make_announcements()
+        keys = _SortKeys()
+        for part in self.parts():
+            keys.add(part)
         return self.data
+
+    def parts(self):
+        """Run the steps in order; after each, yield the fields it filled, with their rows. A later
+        step reads the earlier rows but never changes them, so a part is final once yielded.
+        The consumer adds the sort keys (_SortKeys)."""
+        steps = (
+            (self.make_audit_firms, ("audit_firms",)),
+            (self.make_enterprises, ("enterprises",)),
+            (self.make_listings_and_trades, ("listings", "trades")),
+            (self.make_compliance, ("periods", "compliance_records")),
+            (self.make_ledger, ("ledger",)),
+            (self.make_announcements, ("announcements",)),
+        )
+        for step, names in steps:
+            step()
+            yield {name: getattr(self.data, name) for name in names}
 
     # -- people ----------------------------------------------------------------------------------
 
@@ -377,7 +478,6 @@ class _Generator:
                     "id": i,
                     "uscc": make_uscc(rng, division, self.usccs),
                     "name": name,
-                    "name_sort": _sort_key(name),
                     "division_code": division,
                     "industry_code": industry,
                     "address": f"河南省{DIVISION_NAMES[division]}{county}"
@@ -755,7 +855,6 @@ class _Generator:
         self.figures[(unit.id, year, variety)] = figures
         row = {
             "enterprise_id": unit.id,
-            "sort_name": _sort_key(unit.name),
             "division_code": unit.division_code,
             "industry_code": unit.industry_code,
             "period_year": year,
@@ -1550,7 +1649,21 @@ def load_demo(
     echo=print,
     reset: bool = False,
 ) -> DemoData | None:
-    """Generate the demo data set and insert it in one transaction; return what was loaded."""
+    """Generate the demo data set and insert it in one transaction; return what was loaded.
+
+    Python's cyclic garbage collector is paused meanwhile: the load builds millions of rows that
+    live until it ends and form no cycles, and the collector walked them all again and again
+    (about a tenth of the load's time at --scale 100000)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(scale, if_empty, seed, echo, reset)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(scale, if_empty, seed, echo, reset) -> DemoData | None:
     import click
 
     if scale is not None and scale < 1:
@@ -1560,6 +1673,10 @@ def load_demo(
         # The load writes a million index entries in random key order: with SQLite's default
         # 2 MB page cache most of them read and write a page on disk (the connection's own
         # setting, for this load only).
+        # A rollback journal instead of the write-ahead log: in WAL mode every page of the load
+        # is written twice, to the log and then, when the log is checkpointed, to the database.
+        # Before the first write, while no transaction is open; WAL again after the commit.
+        db.session.execute(sql("PRAGMA journal_mode=DELETE"))
         db.session.execute(sql(f"PRAGMA cache_size=-{LOAD_CACHE_KB}"))
         # Sorts (index builds, the market summary) in memory, and no wait for the disk at
         # the commit: a load cut short leaves a database to delete, never one to keep.
@@ -1579,23 +1696,35 @@ def load_demo(
                 "reference data first."
             )
         reset_database(echo)
-    echo(f"Generating demo data (seed {seed}, scale {scale or 'default'})…")
-    data = generate(seed, scale)
-    echo(f"  generated in {timer.perf_counter() - started:.1f}s")
+    echo(f"Generating and loading demo data (seed {seed}, scale {scale or 'default'})…")
+    data = DemoData()
     try:
         # First, so that a later --reset can tell this database is the demo's.
         write_marker(db.session, seed, scale)
-        loaded = [model.__table__ for model, _rows in data.tables()]
+        loaded = [model.__table__ for model in TABLES.values()]
         loaded += [LedgerEntry.__table__, Holding.__table__, AuditEvent.__table__]
-        with indexes_deferred(loaded):
-            for model, rows in data.tables():
-                _bulk_insert(model, rows, echo)
+        with indexes_deferred(loaded) as indexes:
+            # Each part is written while the next one is generated (see generated_parts); the
+            # parts come in foreign-key order, the ledger after the units and trades it names.
+            waited = timer.perf_counter()
+            for part in generated_parts(seed, scale):
+                echo(f"  generated {', '.join(part)} ({timer.perf_counter() - waited:.1f}s waited)")
+                for name, rows in part.items():
+                    setattr(data, name, rows)
+                    if name in TABLES:
+                        _bulk_insert(TABLES[name], rows, echo)
+                        # Its rows are all in: its indexes now, often while the next part is
+                        # still being generated.
+                        indexes.build(TABLES[name].__table__)
+                if "trades" in part:
+                    # Bulk-inserted trades skip the ORM hook that keeps the market summary.
+                    step = timer.perf_counter()
+                    rebuild_summary(db.session.connection())
+                    echo(f"  market summary in {timer.perf_counter() - step:.1f}s")
+                if "ledger" in part:
+                    load_ledger(data, echo)
+                waited = timer.perf_counter()
             _fix_sequences(data)
-            # The trades went in by bulk insert, past the ORM hook that keeps the market summary.
-            step = timer.perf_counter()
-            rebuild_summary(db.session.connection())
-            echo(f"  market summary in {timer.perf_counter() - step:.1f}s")
-            load_ledger(data, echo)
             started_indexes = timer.perf_counter()
         echo(f"  indexes built in {timer.perf_counter() - started_indexes:.1f}s")
         step = timer.perf_counter()
@@ -1606,6 +1735,8 @@ def load_demo(
             # Back to the portal's own settings for whatever this connection does next.
             for pragma in ("cache_size=-2000", "temp_store=DEFAULT", "synchronous=NORMAL"):
                 db.session.execute(sql(f"PRAGMA {pragma}"))
+            db.session.commit()
+            db.session.execute(sql("PRAGMA journal_mode=WAL"))
             db.session.commit()
     except Exception:
         db.session.rollback()

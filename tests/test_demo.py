@@ -18,8 +18,17 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
 from demo import benchmarks as demo_benchmarks
+from demo import data as demo_data
 from demo.cli import demo as demo_command
-from demo.data import ANCHOR, PERIODS, generate, run_feature_hooks
+from demo.data import (
+    ANCHOR,
+    PERIODS,
+    TABLES,
+    DemoData,
+    generate,
+    generated_parts,
+    run_feature_hooks,
+)
 from demo.reset import MARKER_ACTION, check_development_database, is_development_url
 from portal.compliance.models import COMPLIANCE_STATUSES
 from portal.disclosure.models import LISTING_STATUSES
@@ -84,6 +93,41 @@ def test_all_divisions_and_categories_used_with_pilots_over_represented(data):
 def test_same_seed_gives_the_same_rows_and_another_seed_does_not(data):
     assert generate(20211).digest() == data.digest()
     assert generate(7).digest() != data.digest()
+
+
+def test_parts_from_a_second_process_add_up_to_the_same_rows(data):
+    # A large load generates in a forked process and writes each part as it arrives; what it
+    # writes must be what generate() builds, part by part and in foreign-key order.
+    for background in (False, True):
+        streamed = DemoData()
+        order = []
+        for part in generated_parts(20211, None, background=background):
+            order += list(part)
+            for name, rows in part.items():
+                setattr(streamed, name, rows)
+        assert streamed.digest() == data.digest()
+        assert order == [
+            "audit_firms",
+            "enterprises",
+            "listings",
+            "trades",
+            "periods",
+            "compliance_records",
+            "ledger",
+            "announcements",
+        ]
+        assert set(order) == {*TABLES, "ledger"}
+
+
+def test_a_failure_in_the_generating_process_stops_the_load(monkeypatch):
+    def broken(self):
+        raise ValueError("no ledger today")
+
+    monkeypatch.setattr(demo_data._Generator, "make_ledger", broken)
+    parts = generated_parts(1, 40, background=True)
+    with pytest.raises(RuntimeError, match="no ledger today"):
+        for _part in parts:
+            pass
 
 
 def test_listing_status_and_remaining_quantity_agree_with_trades(data):
