@@ -34,6 +34,7 @@ from babel.numbers import format_decimal
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
+from sqlalchemy.exc import OperationalError
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
@@ -44,6 +45,7 @@ from portal.accounts.models import AuditFirm
 from portal.audit.models import AuditEvent
 from portal.bulk import indexes_deferred, insert_rows
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
+from portal.config import SQLITE_BUSY_TIMEOUT_MS
 from portal.disclosure.models import Listing, Trade
 from portal.disclosure.summary import rebuild_summary
 from portal.enterprises.models import Enterprise
@@ -1642,6 +1644,25 @@ def run_feature_hooks(seed: int, echo=print) -> None:
 LOAD_CACHE_KB = 512 * 1024
 
 
+def _rollback_journal() -> bool:
+    """Switch a large load's SQLite connection from the write-ahead log to a rollback journal,
+    if no other connection has the database open; say whether it did.
+
+    In WAL mode every page of the load is written twice: to the log, and again when the log is
+    checkpointed into the database. Run before the first write, while no transaction is open;
+    the caller sets WAL again after its commit, and every new connection sets it anyway.
+    """
+    connection = db.session.connection()
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")  # another reader: keep WAL, at once
+    try:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
+    except OperationalError:
+        mode = "wal"
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return str(mode).lower() == "delete"
+
+
 def load_demo(
     scale: int | None = None,
     if_empty: bool = False,
@@ -1673,10 +1694,7 @@ def _load(scale, if_empty, seed, echo, reset) -> DemoData | None:
         # The load writes a million index entries in random key order: with SQLite's default
         # 2 MB page cache most of them read and write a page on disk (the connection's own
         # setting, for this load only).
-        # A rollback journal instead of the write-ahead log: in WAL mode every page of the load
-        # is written twice, to the log and then, when the log is checkpointed, to the database.
-        # Before the first write, while no transaction is open; WAL again after the commit.
-        db.session.execute(sql("PRAGMA journal_mode=DELETE"))
+        rollback_journal = bool(scale and scale >= BACKGROUND_FROM_SCALE) and _rollback_journal()
         db.session.execute(sql(f"PRAGMA cache_size=-{LOAD_CACHE_KB}"))
         # Sorts (index builds, the market summary) in memory, and no wait for the disk at
         # the commit: a load cut short leaves a database to delete, never one to keep.
@@ -1736,8 +1754,9 @@ def _load(scale, if_empty, seed, echo, reset) -> DemoData | None:
             for pragma in ("cache_size=-2000", "temp_store=DEFAULT", "synchronous=NORMAL"):
                 db.session.execute(sql(f"PRAGMA {pragma}"))
             db.session.commit()
-            db.session.execute(sql("PRAGMA journal_mode=WAL"))
-            db.session.commit()
+            if rollback_journal:
+                db.session.execute(sql("PRAGMA journal_mode=WAL"))
+                db.session.commit()
     except Exception:
         db.session.rollback()
         raise

@@ -43,7 +43,13 @@ from portal import (
     sharing,
     web,
 )
-from portal.config import ROOT, from_environment, secret_key, under_gunicorn
+from portal.config import (
+    ROOT,
+    SQLITE_BUSY_TIMEOUT_MS,
+    from_environment,
+    secret_key,
+    under_gunicorn,
+)
 
 # Every table, so that the ORM and Alembic see the whole schema (the feature packages above import
 # most models through their views; reference data and enterprises have no views of their own).
@@ -183,7 +189,7 @@ def _tune_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
+# How long a SQLite connection waits for another's write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 class Config:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import random
+import sqlite3
+import time
 import tomllib
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -14,11 +16,13 @@ import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
+from sqlalchemy import text as sql
 from stdnum.cn import uscc as stdnum_uscc
 
 from demo import accounts as demo_accounts
 from demo import benchmarks as demo_benchmarks
 from demo import data as demo_data
+from demo import reset as demo_reset
 from demo.cli import demo as demo_command
 from demo.data import (
     ANCHOR,
@@ -30,10 +34,17 @@ from demo.data import (
     run_feature_hooks,
 )
 from demo.reset import MARKER_ACTION, check_development_database, is_development_url
+from portal import create_app
+from portal.audit.models import AuditEvent
 from portal.compliance.models import COMPLIANCE_STATUSES
+from portal.config import SQLITE_BUSY_TIMEOUT_MS
 from portal.disclosure.models import LISTING_STATUSES
+from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.news.models import Announcement
 from portal.reference.data import CATEGORIES, DIVISIONS
+from portal.registry.models import LedgerEntry
+from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED_YEARS = [year for year, (_deadline, published) in PERIODS.items() if published]
@@ -628,3 +639,54 @@ def test_small_scale_loads_n_of_each_kind(app, runner):
 def test_scale_must_be_positive(runner):
     result = runner.invoke(demo_command, ["--scale", "0"])
     assert result.exit_code != 0 and "--scale" in result.output
+
+
+def test_a_large_load_on_sqlite_takes_a_rollback_journal_only_when_alone(app_config, tmp_path):
+    # A rollback journal writes each page once (WAL writes it to the log and again at the
+    # checkpoint); with another connection open the switch cannot happen and the load keeps WAL,
+    # without waiting for the busy timeout. A file of its own: nothing else has it open.
+    path = tmp_path / "journal.db"
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        assert demo_data._rollback_journal() is True
+        db.session.connection().exec_driver_sql("PRAGMA journal_mode=WAL")
+        db.session.connection().exec_driver_sql("CREATE TABLE t (x)")
+        db.session.commit()
+        db.session.remove()
+        other = sqlite3.connect(path)
+        try:
+            other.execute("SELECT count(*) FROM t").fetchone()
+            started = time.perf_counter()
+            assert demo_data._rollback_journal() is False
+            assert time.perf_counter() - started < 1
+            timeout = db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert timeout == SQLITE_BUSY_TIMEOUT_MS
+        finally:
+            other.close()
+            db.session.remove()
+
+
+def test_postgresql_tables_are_emptied_by_delete_or_truncate(app, database_url, monkeypatch):
+    # Small tables by DELETE, large ones and the append-only ledger (whose trigger refuses a
+    # DELETE) by TRUNCATE; every used id sequence starts again at 1 either way.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's TRUNCATE and triggers")
+    monkeypatch.setattr(demo_reset, "TRUNCATE_FROM_ROWS", 3)
+    with app.app_context():
+        units = [factories.make_enterprise(f"测试企业{i}") for i in range(4)]  # large: truncated
+        factories.announcement()  # small: deleted
+        factories.holdings(units[0], quota=100)  # the ledger: truncated, its trigger untouched
+        db.session.commit()
+        with db.engine.begin() as connection:
+            demo_reset.empty_tables(connection, db.metadata)
+        for model in (Enterprise, Announcement, LedgerEntry, AuditEvent):
+            assert _count(model) == 0, model
+        again = factories.make_enterprise("又一家")
+        factories.announcement()
+        db.session.commit()
+        assert again.id == 1
+        assert db.session.scalar(select(Announcement.id)) == 1
+        trigger = db.session.scalar(
+            sql("SELECT count(*) FROM pg_trigger WHERE tgname = 'ledger_entry_append_only'")
+        )
+        assert trigger == 1
