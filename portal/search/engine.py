@@ -144,6 +144,11 @@ _segments: dict[str, SegmentTables] = {}
 _views: dict[tuple, View] = {}
 MAX_FOLDERS = 4
 _views_lock = threading.Lock()
+# A view's Whoosh readers seek and read file objects that every thread of the process shares: two
+# threads reading at once read each other's bytes (seen under gunicorn's threaded workers as
+# failed searches). So one thread at a time reads through the views, and a replaced view is
+# closed only between readings. Reentrant: a search may build a view while it holds it.
+read_lock = threading.RLock()
 SETTINGS = {"result_cache": True, "term_cache": True}
 
 
@@ -436,8 +441,9 @@ def _forget(views: list[View]) -> None:
     if not views:
         return
     tokens = {view.token for view in views}
-    for view in views:
-        view.searcher.close()
+    with read_lock:
+        for view in views:
+            view.searcher.close()
     with _views_lock:
         in_use = set().union(*(v.segment_ids for v in _views.values()))
     gone = set().union(*(v.segment_ids for v in views)) - in_use
@@ -474,7 +480,7 @@ def view_for(ix) -> View:
 
 def clear_caches() -> None:
     """Drop every cached view and bitset (benchmarks and tests)."""
-    with _views_lock:
+    with read_lock, _views_lock:
         for view in _views.values():
             view.searcher.close()
         _views.clear()

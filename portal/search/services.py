@@ -780,6 +780,11 @@ def search(
     results.filters = merged
     if parsed.query is None and not parsed.filters:
         return results
+    with engine.read_lock:  # one reading thread at a time (threaded workers)
+        return _read(ix, parsed, merged, query, sort, page, per_page, results)
+
+
+def _read(ix, parsed, merged: dict, query: str, sort: str, page: int, per_page: int, results):
     view = engine.view_for(ix)
     if parsed.code and page == 1:
         exact = view.term("code", parsed.code)
@@ -1030,9 +1035,10 @@ def warm(app: Flask) -> dict:
             ix = store.open_index()
         except IndexUnavailable:
             return {"index": "unavailable"}
-        view = engine.view_for(ix)
-        done["view_ms"] = round((time.perf_counter() - started) * 1000)
-        done["words"] = view.preload(_common_words())
+        with engine.read_lock:
+            view = engine.view_for(ix)
+            done["view_ms"] = round((time.perf_counter() - started) * 1000)
+            done["words"] = view.preload(_common_words())
         done["words_ms"] = round((time.perf_counter() - started) * 1000) - done["view_ms"]
     # One whole search page, as a visitor would ask for it: the segmenter's dictionary, the query
     # parser, and every template the page includes are loaded and compiled here, not by the first
