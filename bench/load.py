@@ -25,7 +25,7 @@ bench_load, bench_load_<scale> for another scale), LOAD_THREADS (wrk threads, 2)
 LOAD_API_RATE_LIMIT (the API's budget during the run, "1000000 per minute"; the default's
 "120 per minute" shows the 429 count at work), LOAD_REDIS_URL (redis://127.0.0.1:6379: the rate
 limits and the response cache shared by the workers, as in production; empty: each worker's own),
-GUNICORN_WORKERS (the deployment's default: 2 × cores + 1).
+GUNICORN_WORKERS (the deployment's default: cores + 1).
 """
 
 from __future__ import annotations
