@@ -96,7 +96,11 @@ class Probe:
         self.csp = response.headers.get("content-security-policy")
         self.page.wait_for_load_state("load")
         self.page.wait_for_function("() => window.htmx !== undefined")
-        self.page.wait_for_timeout(150)
+        # htmx fires hx-trigger="load" and sends its request while it starts, at DOMContentLoaded,
+        # and an <img>'s onerror runs before the load event; the browser reports both before the
+        # load event, so a short wait is a margin, not the time the attack needs. The control
+        # page above is caught with the same wait.
+        self.page.wait_for_timeout(50)
         return list(self.events)
 
 
