@@ -448,8 +448,10 @@ class AuthActions:
             made = enterprise(
                 name, division_code, industry=kw.pop("industry_code", "chemical"), **kw
             )
+            db.session.flush()
+            made_id = made.id  # before the commit expires the row (a reload costs a SELECT)
             db.session.commit()
-            return made.id
+            return made_id
 
     def make_user(self, role: str = "enterprise", email: str | None = None, **kw) -> int:
         import pyotp
@@ -473,10 +475,12 @@ class AuthActions:
                 verified=True,
                 **kw,
             )
+            db.session.flush()
+            person_id, secret = person.id, person.totp_secret  # before the commit expires them
             db.session.commit()
             if totp:
-                self.secrets[person.id] = person.totp_secret
-            return person.id
+                self.secrets[person_id] = secret
+            return person_id
 
     def login(self, role_or_user="enterprise", password: str = TEST_PASSWORD, **kw) -> int:
         """Log in (creating the user when given a role); returns the user's id."""
