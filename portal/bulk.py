@@ -122,6 +122,8 @@ def indexes_deferred(tables: Sequence[Table]):
 
 
 class DeferredIndexes:
+    """The dropped indexes of a load's tables, by table, until each is built again."""
+
     def __init__(self, connection, tables: Sequence[Table]):
         self.connection = connection
         self.pending = {table.name: list(table.indexes) for table in tables}
