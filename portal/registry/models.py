@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Quantity
@@ -50,6 +50,13 @@ class LedgerAppendOnly(RuntimeError):
     """A ledger entry was about to be updated or deleted; entries are never changed in place."""
 
 
+def _referring_index(name: str, column: str) -> Index:
+    """An index on a column that refers to a ledger entry, over the rows that do (few). Without
+    it, finding what refers to an entry (SQLite checks it for each entry deleted) reads the ledger."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
 class LedgerEntry(db.Model):
     """One signed change to one holder's balance of one variety."""
 
@@ -59,6 +66,7 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entry_source", "source_type", "source_id"),
         # A holder's movements, newest first (the public profile pages them by keyset on id).
         Index("ix_ledger_entry_holder_id", "holder_key", "id"),
+        _referring_index("ix_ledger_entry_corrects_entry_id", "corrects_entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +149,9 @@ class ConstructionObligation(db.Model):
     """Indicators for a new project: construction must start within 2 years, or they are taken back."""
 
     __tablename__ = "construction_obligation"
+    __table_args__ = (
+        _referring_index("ix_construction_obligation_take_back_entry_id", "take_back_entry_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
