@@ -43,8 +43,12 @@ def empty_tables(connection: Connection, metadata: MetaData, keep=REFERENCE_TABL
     if connection.dialect.name == "postgresql":
         _empty_postgresql(connection, tables)
     else:
-        for table in tables:
-            connection.execute(table.delete())
+        # One statement finds the tables with rows; a DELETE for each of the ~50 tables, most of
+        # them empty after a test, cost 13 ms.
+        filled = _tables_with_rows(connection, [t.name for t in tables])
+        for table in tables:  # dependants first
+            if table.name in filled:
+                connection.execute(table.delete())
     return len(tables)
 
 
@@ -58,8 +62,11 @@ def _empty_postgresql(connection: Connection, tables: list) -> None:
     table (the demo at --scale) is truncated, and so is one whose triggers refuse a DELETE (the
     append-only ledger: TRUNCATE fires no row trigger). Either way the id sequences start at 1."""
     names = [t.name for t in tables]
-    rows = _row_counts(connection, names, cap=TRUNCATE_FROM_ROWS)
-    guarded = _tables_with_triggers(connection)
+    rows = dict.fromkeys(names, 0)
+    filled = _tables_with_rows(connection, names)
+    if filled:
+        rows.update(_row_counts(connection, sorted(filled), cap=TRUNCATE_FROM_ROWS))
+    guarded = _tables_with_triggers(connection) if filled else set()
     truncated = [
         name
         for name in names
@@ -86,6 +93,15 @@ def _tables_with_triggers(connection: Connection) -> set[str]:
             )
         )
     )
+
+
+def _tables_with_rows(connection: Connection, names: list[str]) -> set[str]:
+    """The tables of `names` that hold a row, in one statement (on PostgreSQL a fifth of the time
+    of counting them, which plans a subquery per table)."""
+    found = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
+    )
+    return set(connection.scalars(sql(found)))
 
 
 def _row_counts(connection: Connection, names: list[str], cap: int) -> dict[str, int]:
