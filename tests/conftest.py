@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from jinja2 import BytecodeCache
+from psycopg import sql as pgsql
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.routing import Rule
 
@@ -210,6 +211,7 @@ def _connect_noting_test(cls, *args, **kwargs):
     key = repr((args, sorted((k, v) for k, v in kwargs.items() if k != "context")))
     try:
         connection = _IDLE_CONNECTIONS.get(key, []).pop()
+        connection._idle = False
     except IndexError:  # none idle (or another thread took the last)
         connection = _connect(cls, *args, **kwargs)
     connection._reuse_key = key
@@ -225,22 +227,27 @@ def _connect_noting_test(cls, *args, **kwargs):
 # handed to the next connect with the same arguments.
 _IDLE_CONNECTIONS: dict[str, list[psycopg.Connection]] = {}
 _KEEP_IDLE = 8
-# DISCARD ALL but its DISCARD PLANS: the plans of the foreign-key checks stay (replanning them made
-# emptying user_account 10 ms); the prepared statements go, with psycopg's note of them.
+# What DISCARD ALL does but DISCARD PLANS and DEALLOCATE ALL. The plans of the foreign-key checks
+# stay (replanning them made emptying user_account 10 ms). psycopg's own prepared statements stay
+# too, in step with its record of them (it deallocates them itself on a rollback; a DEALLOCATE ALL
+# it has seen before it does not notice, and then asks for statements that are gone); any other
+# prepared statement is deallocated.
 _SESSION_RESETS = (
     "CLOSE ALL",
     "SET SESSION AUTHORIZATION DEFAULT",
     "RESET ALL",
-    "DEALLOCATE ALL",
     "UNLISTEN *",
     "SELECT pg_advisory_unlock_all()",
     "DISCARD TEMP",
     "DISCARD SEQUENCES",
 )
+_FOREIGN_STATEMENTS = "SELECT name FROM pg_prepared_statements WHERE name NOT LIKE '\\_pg3\\_%'"
 _close = psycopg.Connection.close
 
 
 def _close_to_idle(self) -> None:
+    if getattr(self, "_idle", False):
+        return  # closed again while kept: kept once, or two engines would share it
     idle = _IDLE_CONNECTIONS.setdefault(getattr(self, "_reuse_key", ""), [])
     if self.closed or self.broken or not hasattr(self, "_reuse_key") or len(idle) >= _KEEP_IDLE:
         _close(self)
@@ -250,11 +257,14 @@ def _close_to_idle(self) -> None:
         self.autocommit = True
         for reset in _SESSION_RESETS:
             self.execute(reset)
+        for (name,) in self.execute(_FOREIGN_STATEMENTS).fetchall():
+            self.execute(pgsql.SQL("DEALLOCATE {}").format(pgsql.Identifier(name)))
         self.autocommit = False
         self.isolation_level = self.read_only = self.deferrable = None
     except psycopg.Error:
         _close(self)
         return
+    self._idle = True
     idle.append(self)
 
 

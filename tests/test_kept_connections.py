@@ -8,11 +8,15 @@ import pytest
 from sqlalchemy import make_url
 
 
-def test_a_kept_connection_starts_as_a_new_session(database_url):
+def _conninfo(database_url: str) -> str:
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL connections only")
     url = make_url(database_url)
-    conninfo = f"host={url.host} port={url.port or 5432} dbname={url.database} user={url.username}"
+    return f"host={url.host} port={url.port or 5432} dbname={url.database} user={url.username}"
+
+
+def test_a_kept_connection_starts_as_a_new_session(database_url):
+    conninfo = _conninfo(database_url)
     first = psycopg.connect(conninfo)
     server = first.info.backend_pid
     first.execute("SET application_name = 'left-over'")
@@ -35,3 +39,19 @@ def test_a_kept_connection_starts_as_a_new_session(database_url):
         assert not second.autocommit
     finally:
         second.close()
+
+
+def test_statements_psycopg_prepared_still_run_after_the_connection_is_kept_again_and_again(
+    database_url,
+):
+    """psycopg prepares a statement run five times; a reset that deallocated it behind psycopg's
+    back made the next run fail ("prepared statement _pg3_0 does not exist")."""
+    conninfo = _conninfo(database_url)
+    for _round in range(3):
+        connection = psycopg.connect(conninfo)
+        try:
+            for _ in range(6):
+                assert connection.execute("SELECT count(*) FROM division").fetchone()[0] > 0
+            connection.commit()  # as a pool returns it: no rollback to deallocate them
+        finally:
+            connection.close()
