@@ -2,7 +2,7 @@
 
 Revision ID: 0027_ledger_reference_indexes
 Revises: 0026_search_positions
-Create Date: 2026-12-03 09:00:00
+Create Date: 2026-12-01 13:00:00
 
 Without them, each check of a reference to an entry (the corrections of an entry; SQLite's foreign
 key check when an entry's row goes) reads the whole ledger. Partial: most rows refer to none.
