@@ -223,8 +223,8 @@ def _connect_noting_test(cls, *args, **kwargs):
 # Each test's app has an engine of its own, disposed at the end of the test. A new PostgreSQL
 # connection starts a server process whose catalogue caches are cold: its first statements on
 # each of the ~50 tables cost 20–30 ms a test. A connection its pool closes is therefore kept,
-# reset to a new session's state (settings, prepared statements, temporary tables, locks), and
-# handed to the next connect with the same arguments.
+# reset to a new session's state (settings, temporary tables, locks, prepared statements but
+# psycopg's own), and handed to the next connect with the same arguments.
 _IDLE_CONNECTIONS: dict[str, list[psycopg.Connection]] = {}
 _KEEP_IDLE = 8
 # What DISCARD ALL does but DISCARD PLANS and DEALLOCATE ALL. The plans of the foreign-key checks
@@ -248,8 +248,9 @@ _close = psycopg.Connection.close
 def _close_to_idle(self) -> None:
     if getattr(self, "_idle", False):
         return  # closed again while kept: kept once, or two engines would share it
-    idle = _IDLE_CONNECTIONS.setdefault(getattr(self, "_reuse_key", ""), [])
-    if self.closed or self.broken or not hasattr(self, "_reuse_key") or len(idle) >= _KEEP_IDLE:
+    key = getattr(self, "_reuse_key", None)  # None: opened before the conftest's patch
+    idle = _IDLE_CONNECTIONS.setdefault(key, []) if key else []
+    if key is None or self.closed or self.broken or len(idle) >= _KEEP_IDLE:
         _close(self)
         return
     try:
