@@ -26,6 +26,7 @@ from demo.reset import REFERENCE_TABLES, empty_tables
 from portal import create_app
 from portal.extensions import db
 from tests import factories
+from tests.demo_copy import put_demo
 from tests.factories import (
     TEST_SECRET_KEY,
     AuthActions,
@@ -440,6 +441,13 @@ def public_records(app):
         factories.period(2024)
         factories.compliance(zz, 2024, "on_time")
         db.session.commit()
+
+
+@pytest.fixture
+def demo_data(app, tmp_path_factory):
+    """The demo data set (`flask demo`) in the test's database and folders: loaded by the first
+    test of a worker, a copy of those rows and files after (tests/demo_copy.py)."""
+    put_demo(app, tmp_path_factory.mktemp("demo-files"))
 
 
 def pytest_collection_finish(session):

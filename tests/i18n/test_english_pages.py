@@ -12,7 +12,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from demo.cli import demo as demo_command
 from portal.extensions import db
 from portal.registry import services as registry
 from tests.factories import login, make_enterprise
@@ -34,9 +33,7 @@ OTHER_DATE_STYLES = re.compile(
 
 
 @pytest.fixture
-def demo_site(app, runner, compiled_catalogs):  # noqa: F811  (the imported fixture)
-    result = runner.invoke(demo_command, [])
-    assert result.exit_code == 0, result.output
+def demo_site(app, demo_data, compiled_catalogs):  # noqa: F811  (the imported fixture)
     from portal.accounts.models import User
     from portal.enterprises.models import Enterprise
     from portal.filings.models import Filing

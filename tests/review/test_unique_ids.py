@@ -13,7 +13,6 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from demo.accounts import DOMAIN
-from demo.data import load_demo
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.filings import services as filings
@@ -68,9 +67,8 @@ def _crawl(client) -> tuple[set[str], dict[str, list[str]]]:
 
 
 @pytest.fixture
-def demo(app):
+def demo(app, demo_data):
     with app.app_context():
-        load_demo(echo=lambda *_args, **_kw: None)
         # A retrofit claim waiting for its auditor: its page has the assignment form as well.
         owner = db.session.scalar(select(User).where(User.email == f"qiye@{DOMAIN}"))
         firm_id = db.session.scalar(

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from flask import url_for
 from sqlalchemy import select
 
-from demo.data import load_demo
 from portal.access import back_office_menu
 from portal.accounts.models import User
 from portal.extensions import db
@@ -71,9 +70,8 @@ def _walk(client, start: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def test_no_id_repeats_on_any_back_office_page(app):
+def test_no_id_repeats_on_any_back_office_page(app, demo_data):
     with app.app_context():
-        load_demo(echo=lambda *_args: None)
         users = {
             role: db.session.scalar(select(User).where(User.role == role).order_by(User.id))
             for role in ROLES
