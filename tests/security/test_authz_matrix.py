@@ -747,8 +747,6 @@ class World:
 
     def __init__(self, config: dict):
         self.app = create_app(config)
-        # Answer as in production: TESTING only opens the development mailbox.
-        self.app.config["TESTING"] = False
         self.ids: dict[str, object] = {}
         self.secrets: dict[str, str] = {}
         self.clients = {}
@@ -757,6 +755,9 @@ class World:
             self._build()
             db.session.commit()
         self._sign_in()
+        # Built and signed in with the suite's cheap password hashing (production's costs 0.1 s a
+        # hash), then it answers as in production: TESTING only opens the development mailbox.
+        self.app.config["TESTING"] = False
 
     # -- objects
 
@@ -1040,11 +1041,12 @@ def _world_store(database_url):
 
 
 @pytest.fixture
-def world(_world_store, app_config) -> World:
-    """The module's one world, made with the first test's settings (tests/conftest.py)."""
+def world(_world_store, request) -> World:
+    """The module's one world, made with the first test's settings (tests/conftest.py). Later
+    tests do not ask for the settings: each would make a temporary folder for nothing."""
     if "world" not in _world_store:
         try:
-            _world_store["world"] = World(dict(app_config))
+            _world_store["world"] = World(dict(request.getfixturevalue("app_config")))
         except Exception as error:
             _world_store["world"] = error
             raise
