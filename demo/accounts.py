@@ -46,6 +46,7 @@ from portal.prices import services as prices
 from portal.publicity import services as publicity
 from portal.registry.models import Holding
 from portal.uploads import CheckedUpload
+from portal.web import current_date
 
 DEMO_PASSWORD = "Demo-Pass-2024"
 DOMAIN = "demo.ynq.example"
@@ -72,7 +73,7 @@ def _load(rng, echo) -> None:
         in_zhengzhou.where(
             Enterprise.id.in_(
                 select(Holding.enterprise_id).where(
-                    Holding.period_year == date.today().year - 1, Holding.allocated > 0
+                    Holding.period_year == current_date().year - 1, Holding.allocated > 0
                 )
             )
         ).order_by(Enterprise.id)
@@ -222,7 +223,7 @@ def _demo_filings(admin, city, province, firm) -> None:
                 "facility_name": "2 号立窑",
                 "facility_description": "Φ3.2 m 机立窑一座，年产熟料 8 万吨。",
                 "is_grid_coal_unit": "no",
-                "closure_date": (date.today() - timedelta(days=60)).isoformat(),
+                "closure_date": (current_date() - timedelta(days=60)).isoformat(),
                 "prior_year_energy": "9800.5",
                 "prior_year_coal": "12500",
             }
@@ -240,7 +241,7 @@ def _demo_filings(admin, city, province, firm) -> None:
                 "facility_name": "1 号石灰窑",
                 "facility_description": "双膛石灰窑一座，年产活性石灰 6 万吨。",
                 "is_grid_coal_unit": "no",
-                "closure_date": (date.today() - timedelta(days=120)).isoformat(),
+                "closure_date": (current_date() - timedelta(days=120)).isoformat(),
                 "prior_year_energy": "7300",
             }
         ),
@@ -271,7 +272,7 @@ def _demo_filings(admin, city, province, firm) -> None:
     compliance = services.create_filing("compliance", admin)
     services.save_draft(
         compliance,
-        MultiDict({"period_year": str(date.today().year - 1), "actual_energy": "81234.5"}),
+        MultiDict({"period_year": str(current_date().year - 1), "actual_energy": "81234.5"}),
         admin,
     )
     evidence(compliance, "verification_report")
@@ -349,7 +350,7 @@ def _reference_prices(province) -> None:
         "energy",
         "new_project",
         Decimal("318.50"),
-        date.today() - timedelta(days=200),
+        current_date() - timedelta(days=200),
         "省公共资源交易平台用能权指标竞价成交均价（示例数据）",
         actor=province,
     )
@@ -388,7 +389,9 @@ def _paid_purchase(admin, city, province, evidence) -> None:
     workflow.transition(purchase, "publish", province, "公示 7 天。")
     _end_publicity(purchase)
     notice = prices.open_notice(purchase)
-    prices.record_receipt(notice, "GGZY-YNQ-DEMO-0001", notice.amount, date.today(), actor=province)
+    prices.record_receipt(
+        notice, "GGZY-YNQ-DEMO-0001", notice.amount, current_date(), actor=province
+    )
     assert purchase.status == "final" and notice.status == "paid"
 
 
@@ -402,7 +405,7 @@ def _bought_back_closure(admin, city, province, evidence) -> None:
                 "facility_name": "3 号回转窑",
                 "facility_description": "Φ3.0×48 m 回转窑一座，已拆除（示例）。",
                 "is_grid_coal_unit": "no",
-                "closure_date": (date.today() - timedelta(days=200)).isoformat(),
+                "closure_date": (current_date() - timedelta(days=200)).isoformat(),
                 "prior_year_energy": "4200",
             }
         ),

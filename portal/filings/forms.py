@@ -6,7 +6,6 @@ parse gets a Chinese message next to the field, and its column stays empty until
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from wtforms import FileField, RadioField, StringField, TextAreaField
@@ -28,6 +27,7 @@ from portal.i18n import fmt_quantity, localized
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.text import to_halfwidth
+from portal.web import current_date
 
 REQUIRED = _l("此项必填。")
 MAX_QUANTITY = QUANTITY_LIMIT  # Numeric(18,4)
@@ -195,7 +195,7 @@ class ClosureForm(FilingForm):
             raise ValidationError(_("统调燃煤机组不纳入用能权指标来源，关停指标申报不能提交。"))
 
     def validate_closure_date(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > current_date():
             raise ValidationError(_("关停日期不能晚于今天；尚未关停的设施请关停后再申报。"))
 
 

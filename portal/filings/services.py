@@ -42,6 +42,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.registry import services as registry
 from portal.registry.models import Holding
 from portal.uploads import store_upload
+from portal.web import current_date
 
 MODELS = {
     "voluntary": VoluntaryApplication,
@@ -756,7 +757,7 @@ def computed_for(filing: Filing) -> dict:
             "required": filing.required_quantity,
             "variety": filing.variety_code,
             "granted_on": granted,
-            "deadline": construction_deadline(granted or date.today()),
+            "deadline": construction_deadline(granted or current_date()),
             "benchmark": row,
             "output": filing.designed_output,
             "need": benchmarks.requirement(

@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.filings import services, workflow
 from portal.filings.models import FilingVersion
+from portal.web import current_date
 from tests import factories
 
 
@@ -119,7 +120,7 @@ def test_purchase_computes_from_the_product_and_output(enterprise_user):
     computed = services.computed_for(filing)
     assert computed["required"] == Decimal("420000.0000")
     assert computed["benchmark"].product_code == "methanol_coal"
-    assert computed["deadline"] == services.construction_deadline(date.today())
+    assert computed["deadline"] == services.construction_deadline(current_date())
 
 
 def test_retrofit_needs_evidence_and_an_approved_auditor(ctx, auth):
