@@ -72,15 +72,23 @@ def _empty_postgresql(connection: Connection, tables: list) -> None:
         for name in names
         if rows[name] >= TRUNCATE_FROM_ROWS or (rows[name] and name in guarded)
     ]
+    # The statements go to the server together: one round trip, not one a table.
+    statements = []
     if truncated:
         listed = ", ".join(f'"{name}"' for name in truncated)
-        connection.execute(sql(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
-    for table in tables:  # dependants first
-        if rows[table.name] and table.name not in truncated:
-            connection.execute(table.delete())
-    for name, sequence in _used_sequences(connection):
-        if name in rows and name not in truncated:
-            connection.execute(sql("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
+        statements.append(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+    statements += [
+        f'DELETE FROM "{table.name}"'  # dependants first
+        for table in tables
+        if rows[table.name] and table.name not in truncated
+    ]
+    statements += [
+        restart
+        for name, restart in _used_sequences(connection)
+        if name in rows and name not in truncated
+    ]
+    if statements:
+        connection.exec_driver_sql("; ".join(statements))
 
 
 def _tables_with_triggers(connection: Connection) -> set[str]:
@@ -114,11 +122,12 @@ def _row_counts(connection: Connection, names: list[str], cap: int) -> dict[str,
 
 
 def _used_sequences(connection: Connection) -> list[tuple[str, str]]:
-    """(table, sequence) for each sequence owned by a table of this schema and used since its
-    last restart (a rolled-back insert leaves no row but moves the sequence)."""
+    """(table, the statement that restarts it) for each sequence owned by a table of this schema
+    and used since its last restart (a rolled-back insert leaves no row but moves the sequence)."""
     return connection.execute(
         sql(
-            "SELECT t.relname, format('%I.%I', s.schemaname, s.sequencename) FROM pg_sequences s "
+            "SELECT t.relname, format('SELECT setval(%L, 1, false)', "
+            "format('%I.%I', s.schemaname, s.sequencename)) FROM pg_sequences s "
             "JOIN pg_class q ON q.relname = s.sequencename AND q.relkind = 'S' "
             "JOIN pg_namespace n ON n.oid = q.relnamespace AND n.nspname = s.schemaname "
             "JOIN pg_depend d ON d.objid = q.oid AND d.deptype IN ('a', 'i') "
