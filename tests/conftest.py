@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from jinja2 import BytecodeCache
 from psycopg import sql as pgsql
 from sqlalchemy import create_engine, make_url, text
@@ -134,6 +136,7 @@ class _SharedTemplateCode(BytecodeCache):
 
 
 _TEMPLATE_CODE = _SharedTemplateCode()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +158,7 @@ def database_url(tmp_path_factory) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
     return url
 
@@ -440,6 +443,21 @@ def public_records(app):
         factories.period(2024)
         factories.compliance(zz, 2024, "on_time")
         db.session.commit()
+
+
+@pytest.fixture
+def compiled_catalogs():
+    """Compile the catalogs when a .mo is missing or older than its .po, as `make` would."""
+    for po in sorted((ROOT / "translations").glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source, abort_invalid=True)
+            # Written beside and renamed into place: another xdist worker may be reading it.
+            partial = mo.with_name(f"{mo.name}.{os.getpid()}")
+            with partial.open("wb") as out:
+                write_mo(out, catalog)
+            os.replace(partial, mo)
 
 
 @pytest.fixture

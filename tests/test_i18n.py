@@ -37,7 +37,6 @@ def _read(path: Path):
 
 def _keep_dir(dirpath: str) -> bool:
     import fnmatch
-    import os
 
     name = os.path.basename(dirpath)
     return not any(fnmatch.fnmatch(name, pattern) for pattern in IGNORED_DIRS)
@@ -139,19 +138,6 @@ def test_chinese_catalog_leaves_msgstr_empty():
     """zh_Hans_CN shows the msgid itself (see the comment at the top of its .po)."""
     filled = [m.id for m in _read(ZH_PO) if m.id and m.string]
     assert not filled, repr(filled)
-
-
-@pytest.fixture
-def compiled_catalogs():
-    """Compile the catalogs when the .mo is missing or older than its .po, as `make` would."""
-    for po in (EN_PO, ZH_PO):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            # Written beside and renamed into place: another xdist worker may be reading it.
-            partial = mo.with_name(f"{mo.name}.{os.getpid()}")
-            with partial.open("wb") as fh:
-                write_mo(fh, _read(po))
-            os.replace(partial, mo)
 
 
 def test_english_page_shows_english_navigation(client, compiled_catalogs):

@@ -21,7 +21,6 @@ from tests.i18n.english_text import (
     stray_punctuation,
     unmarked_chinese,
 )
-from tests.test_i18n import compiled_catalogs  # noqa: F401  (a fixture: .mo files up to date)
 
 PUBLIC_PAGES = ("/", "/listings", "/trades", "/compliance", "/enterprises", "/news/")
 ENTERPRISE_PAGES = ("/accounts/", "/accounts/notices", "/filings/")
@@ -33,7 +32,7 @@ OTHER_DATE_STYLES = re.compile(
 
 
 @pytest.fixture
-def demo_site(app, demo_data, compiled_catalogs):  # noqa: F811  (the imported fixture)
+def demo_site(app, demo_data, compiled_catalogs):
     from portal.accounts.models import User
     from portal.enterprises.models import Enterprise
     from portal.filings.models import Filing
