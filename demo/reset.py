@@ -28,79 +28,101 @@ DEVELOPMENT_NAMES = {"dev", "test"}
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
-def empty_tables(connection: Connection, metadata: MetaData, keep=REFERENCE_TABLES) -> int:
+def empty_tables(connection: Connection, metadata: MetaData, keep=REFERENCE_TABLES) -> None:
     """Delete every row of every table but `keep`, inside the connection's transaction.
 
     Only tables that the migrations have created: a feature may have models but no table yet.
-    Returns how many tables were emptied.
     """
-    present = set(inspect(connection).get_table_names())
-    tables = [
-        t for t in reversed(metadata.sorted_tables) if t.name in present and t.name not in keep
-    ]
-    if not tables:
-        return 0
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in keep]  # dependants first
     if connection.dialect.name == "postgresql":
-        _empty_postgresql(connection, tables)
-    else:
-        # One statement finds the tables with rows; a DELETE for each of the ~50 tables, most of
-        # them empty after a test, cost 13 ms.
-        filled = _tables_with_rows(connection, [t.name for t in tables])
-        for table in tables:  # dependants first
-            if table.name in filled:
-                connection.execute(table.delete())
-    return len(tables)
+        _empty_postgresql(connection, [t.name for t in tables])
+        return
+    present = set(inspect(connection).get_table_names())
+    tables = [t for t in tables if t.name in present]
+    if not tables:
+        return
+    # One statement finds the tables with rows; a DELETE for each of the ~50 tables, most of
+    # them empty after a test, cost 13 ms.
+    filled = _tables_with_rows(connection, [t.name for t in tables])
+    for table in tables:
+        if table.name in filled:
+            connection.execute(table.delete())
 
 
 # From this many rows a PostgreSQL table is truncated rather than deleted from.
 TRUNCATE_FROM_ROWS = 5000
 
 
-def _empty_postgresql(connection: Connection, tables: list) -> None:
+def _empty_postgresql(connection: Connection, names: list[str]) -> None:
     """TRUNCATE makes new files for a table and each of its indexes: about 6 ms a table even when
     it is empty, most of a short test's time. DELETE costs less while a table is small. A large
     table (the demo at --scale) is truncated, and so is one whose triggers refuse a DELETE (the
-    append-only ledger: TRUNCATE fires no row trigger). Either way the id sequences start at 1."""
-    names = [t.name for t in tables]
-    rows = dict.fromkeys(names, 0)
-    filled = _tables_with_rows(connection, names)
-    if filled:
-        rows.update(_row_counts(connection, sorted(filled), cap=TRUNCATE_FROM_ROWS))
-    guarded = _tables_with_triggers(connection) if filled else set()
-    truncated = [
-        name
-        for name in names
-        if rows[name] >= TRUNCATE_FROM_ROWS or (rows[name] and name in guarded)
-    ]
-    # The statements go to the server together: one round trip, not one a table.
-    statements = []
-    if truncated:
-        listed = ", ".join(f'"{name}"' for name in truncated)
-        statements.append(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
-    statements += [
-        f'DELETE FROM "{table.name}"'  # dependants first
-        for table in tables
-        if rows[table.name] and table.name not in truncated
-    ]
-    statements += [
-        restart
-        for name, restart in _used_sequences(connection)
-        if name in rows and name not in truncated
-    ]
-    if statements:
-        connection.exec_driver_sql("; ".join(statements))
+    append-only ledger: TRUNCATE fires no row trigger). Either way the used id sequences start at
+    1 again. It all runs on the server, in one block: a statement a step, each a round trip, took
+    16 ms after a short test."""
+    if not names:
+        return
+    listed = ", ".join(_literal(name) for name in names)  # dependants first
+    block = _EMPTY_BLOCK.replace("{names}", listed).replace("{cap}", str(int(TRUNCATE_FROM_ROWS)))
+    connection.exec_driver_sql(block.replace("%", "%%"))  # the driver reads % as a placeholder
 
 
-def _tables_with_triggers(connection: Connection) -> set[str]:
-    return set(
-        connection.scalars(
-            sql(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
-            )
-        )
-    )
+def _literal(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+# Tables the migrations have not created (a model without a table yet) are skipped.
+_EMPTY_BLOCK = """
+DO $empty$
+DECLARE
+  name text;
+  found bigint;
+  guarded text[];
+  emptied text[] := '{}';
+  truncated text[] := '{}';
+  deleted text[] := '{}';
+  sequence text;
+BEGIN
+  FOREACH name IN ARRAY ARRAY[{names}]::text[] LOOP
+    CONTINUE WHEN to_regclass(quote_ident(name)) IS NULL;
+    emptied := emptied || name;
+    EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %I LIMIT {cap}) s', name) INTO found;
+    CONTINUE WHEN found = 0;
+    IF guarded IS NULL THEN
+      SELECT coalesce(array_agg(c.relname::text), '{}') INTO guarded
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT t.tgisinternal AND n.nspname = current_schema();
+    END IF;
+    IF found >= {cap} OR name = ANY (guarded) THEN
+      truncated := truncated || name;
+    ELSE
+      deleted := deleted || name;
+    END IF;
+  END LOOP;
+  IF cardinality(truncated) > 0 THEN
+    EXECUTE 'TRUNCATE ' || (SELECT string_agg(quote_ident(t), ', ') FROM unnest(truncated) t)
+      || ' RESTART IDENTITY CASCADE';
+  END IF;
+  FOREACH name IN ARRAY deleted LOOP
+    EXECUTE format('DELETE FROM %I', name);
+  END LOOP;
+  -- Each sequence a remaining table owns that was used since its last restart (a rolled-back
+  -- insert leaves no row but moves the sequence).
+  FOR sequence IN
+    SELECT format('%I.%I', s.schemaname, s.sequencename) FROM pg_sequences s
+    JOIN pg_class q ON q.relname = s.sequencename AND q.relkind = 'S'
+    JOIN pg_namespace n ON n.oid = q.relnamespace AND n.nspname = s.schemaname
+    JOIN pg_depend d ON d.objid = q.oid AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL
+      AND t.relname::text = ANY (emptied) AND NOT t.relname::text = ANY (truncated)
+  LOOP
+    PERFORM setval(sequence, 1, false);
+  END LOOP;
+END
+$empty$
+"""
 
 
 def _tables_with_rows(connection: Connection, names: list[str]) -> set[str]:
@@ -110,31 +132,6 @@ def _tables_with_rows(connection: Connection, names: list[str]) -> set[str]:
         f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
     )
     return set(connection.scalars(sql(found)))
-
-
-def _row_counts(connection: Connection, names: list[str], cap: int) -> dict[str, int]:
-    """Each table's number of rows, counted up to `cap`, in one statement."""
-    counts = " UNION ALL ".join(
-        f"SELECT '{name}', (SELECT count(*) FROM (SELECT 1 FROM \"{name}\" LIMIT {cap}) s)"
-        for name in names
-    )
-    return dict(connection.execute(sql(counts)).all())
-
-
-def _used_sequences(connection: Connection) -> list[tuple[str, str]]:
-    """(table, the statement that restarts it) for each sequence owned by a table of this schema
-    and used since its last restart (a rolled-back insert leaves no row but moves the sequence)."""
-    return connection.execute(
-        sql(
-            "SELECT t.relname, format('SELECT setval(%L, 1, false)', "
-            "format('%I.%I', s.schemaname, s.sequencename)) FROM pg_sequences s "
-            "JOIN pg_class q ON q.relname = s.sequencename AND q.relkind = 'S' "
-            "JOIN pg_namespace n ON n.oid = q.relnamespace AND n.nspname = s.schemaname "
-            "JOIN pg_depend d ON d.objid = q.oid AND d.deptype IN ('a', 'i') "
-            "JOIN pg_class t ON t.oid = d.refobjid "
-            "WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL"
-        )
-    ).all()
 
 
 def is_development_url(url: str, instance_dirs: list[Path]) -> bool:

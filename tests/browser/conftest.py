@@ -20,12 +20,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _serving(server) -> threading.Thread:
+    """Serve in a thread. The loop looks for shutdown every 20 ms: at the default 0.5 s, stopping
+    the server took a quarter of a second on average, after every browser test."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.fixture
 def live_server(app):
     """Serve `app` on a free port; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = _serving(server)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
@@ -37,7 +44,11 @@ def live_server(app):
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # An assertion waits as long as a page action may (page.set_default_timeout in the tests):
+    # with the browser tests on both cores, a submit answered after expect's default 5 s once.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -73,8 +84,7 @@ def other_origin():
             return [html.encode("utf-8")]
 
         server = make_server("127.0.0.1", 0, page, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        thread = _serving(server)
         servers.append((server, thread))
         return f"http://localhost:{server.server_port}/"
 
