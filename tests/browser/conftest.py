@@ -21,8 +21,8 @@ CHROMIUM_ARGS = [
 
 
 def _serving(server) -> threading.Thread:
-    """Serve in a thread. The loop looks for shutdown every 20 ms: at the default 0.5 s, stopping
-    the server took a quarter of a second on average, after every browser test."""
+    """Serve in a thread. The loop looks for shutdown every 20 ms: at Werkzeug's 0.5 s, stopping
+    the server waited up to half a second after every browser test."""
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     return thread
