@@ -55,3 +55,18 @@ def test_statements_psycopg_prepared_still_run_after_the_connection_is_kept_agai
             connection.commit()  # as a pool returns it: no rollback to deallocate them
         finally:
             connection.close()
+
+
+def test_a_connection_closed_in_its_pool_is_replaced_at_checkout(app, database_url):
+    _conninfo(database_url)
+    from portal.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as connection:
+            pooled = connection.connection.dbapi_connection
+            connection.exec_driver_sql("SELECT 1")
+        pooled.pgconn.finish()  # closed under the pool, not through it
+        assert pooled.closed
+        with db.engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not pooled
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
