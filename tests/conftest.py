@@ -218,9 +218,11 @@ def _make_tracked_engine(bind_key, options, app):
 def _refuse_closed_connection(dbapi_connection, _record, _proxy) -> None:
     """A pooled PostgreSQL connection found closed is replaced, and named in the leak file.
 
-    Once in about ten PostgreSQL passes a request met a pooled connection that something had
-    closed while it sat in its pool (a kept connection is handed on between the tests' engines;
-    what closed it is not yet found). DisconnectionError makes the pool open another."""
+    Once in about ten PostgreSQL passes a request met a pooled connection that had been closed.
+    The likely path: a test leaks a connection; when it is collected, the pool's finalizer keeps
+    it for reuse, then the connection's own finalizer (above) closes it, while it sits among the
+    kept ones. A closed one is no longer handed on, and DisconnectionError here makes the pool
+    open another for any other path."""
     if getattr(dbapi_connection, "closed", False):
         leaks = os.environ.get("TEST_CONNECTION_LEAKS")
         if leaks:
