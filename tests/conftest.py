@@ -199,7 +199,7 @@ _make_engine = db._make_engine
 # time). The tests' engines for one URL and options therefore share the first one's dialect and
 # cache, as one production process shares its one engine across all its requests. Only a dialect
 # that has met the database (its first connection sets it up: server version, schema) is shared.
-_SHARED_DIALECTS: dict[str, object] = {}
+_SHARED_DIALECTS: dict[str, tuple] = {}  # options → (dialect, compiled-statement cache)
 
 
 def _make_tracked_engine(bind_key, options, app):
@@ -207,10 +207,10 @@ def _make_tracked_engine(bind_key, options, app):
     _MADE_ENGINES.append(engine)
     key = repr(sorted((name, repr(value)) for name, value in options.items()))
     shared = _SHARED_DIALECTS.get(key)
-    if shared is not None and "server_version_info" in vars(shared.dialect):
-        engine.dialect, engine._compiled_cache = shared.dialect, shared._compiled_cache
+    if shared is not None and "server_version_info" in vars(shared[0]):
+        engine.dialect, engine._compiled_cache = shared
     else:
-        _SHARED_DIALECTS[key] = engine
+        _SHARED_DIALECTS[key] = (engine.dialect, engine._compiled_cache)
     event.listen(engine, "checkout", _refuse_closed_connection)
     return engine
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Integer, Table, inspect, select, text
 
 from demo.data import load_demo
-from demo.reset import REFERENCE_TABLES, _tables_with_rows
+from demo.reset import REFERENCE_TABLES, tables_with_rows
 from portal.caching import GENERATION_TABLE
 from portal.extensions import db
 
@@ -69,7 +69,7 @@ def table_rows(connection: Connection) -> list[tuple[Table, list[dict]]]:
         for table in db.metadata.sorted_tables
         if table.name in present and table.name not in NOT_COPIED
     ]
-    filled = _tables_with_rows(connection, [table.name for table in tables])
+    filled = tables_with_rows(connection, [table.name for table in tables])
     copied = []
     for table in tables:
         if table.name not in filled:

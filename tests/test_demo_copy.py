@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from demo.reset import empty_tables
 from portal.extensions import db
 from tests import demo_copy, factories
 
@@ -33,8 +34,6 @@ def test_a_copy_of_the_demo_has_the_rows_and_files_of_the_load(app, demo_data, t
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            from demo.reset import empty_tables
-
             empty_tables(connection, db.metadata)
     for name in demo_copy.FOLDERS:
         shutil.rmtree(app.config[name])
