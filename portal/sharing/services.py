@@ -20,11 +20,20 @@ from portal.i18n import is_english
 from portal.news.services import public_announcements
 from portal.urls import public_adapter, public_url
 
+# Pages whose canonical address keeps only some of the query: every filtered or later page of a
+# search's results points crawlers at the one page of that query.
+CANONICAL_ARGS = {"search.results": frozenset({"q"})}
+
 
 def _current_url(lang: str | None) -> str:
     """This page's address under PUBLIC_BASE_URL, with `lang` set to `lang` (None: removed)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    kept = CANONICAL_ARGS.get(request.endpoint)
+    args = [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if key != "lang" and (kept is None or key in kept)
+    ]
     if lang:
         args.append(("lang", lang))
     query = urlencode(args)

@@ -90,12 +90,12 @@ def widgets():
 def robots():
     lines = [
         "User-agent: *",
-        # Back office, accounts and filings are behind login; search result pages and the API
-        # repeat what the lists and the sitemap already lead to.
+        # Back office, accounts and filings are behind login; the API repeats what the lists
+        # and the sitemap already lead to. A search's results may be crawled: each names the one
+        # canonical page of its query, and its filter and page links say nofollow.
         "Disallow: /admin/",
         "Disallow: /accounts/",
         "Disallow: /filings/",
-        "Disallow: /search",
         "Disallow: /api/",
         "Allow: /",
         "",

@@ -159,16 +159,27 @@ def test_ids_are_unique_and_headings_do_not_skip_a_level(client, public_records,
         assert after <= before + 1, f"{path}: h{before} is followed by h{after}"
 
 
-@pytest.mark.parametrize("kind", ["home", "list", "detail"])
+@pytest.mark.parametrize("kind", PAGES)
 def test_public_pages_may_be_indexed(client, public_records, kind):
+    """Lighthouse's is-crawlable: no noindex, and robots.txt lets crawlers in."""
     path, tree = _page(client, kind, False)
     assert not tree.xpath('//meta[@name="robots" and contains(@content, "noindex")]'), path
     assert tree.xpath('//head/link[@rel="canonical"]/@href'), path
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    disallowed = re.findall(r"^Disallow: (\S+)", robots, flags=re.MULTILINE)
+    assert not [prefix for prefix in disallowed if path.startswith(prefix)], (path, disallowed)
 
 
-def test_search_results_are_kept_out_of_the_index(client, public_records):
-    """Lighthouse's is-crawlable fails here by design: a results page is thin and endless, so it
-    says noindex and robots.txt disallows /search; the records it finds are in the sitemap."""
-    _path_, tree = _page(client, "search", False)
-    assert tree.xpath('//head/meta[@name="robots"]/@content') == ["noindex"]
-    assert "Disallow: /search" in client.get("/robots.txt").get_data(as_text=True)
+def test_a_search_names_one_canonical_page_and_its_variants_say_nofollow(client, public_records):
+    """Every filtered, sorted or later page of a query points at the query's one page, and the
+    links between those variants ask crawlers not to follow them: a results page is endless."""
+    response = client.get("/search?q=郑州&kind=trade&sort=date&page=1")
+    tree = lxml_html.fromstring(response.get_data(as_text=True))
+    assert tree.xpath('//head/link[@rel="canonical"]/@href') == [
+        "http://localhost/search?q=%E9%83%91%E5%B7%9E"
+    ]
+    variants = tree.xpath('//*[@id="results"]//a[@hx-get]')
+    assert variants
+    assert all("nofollow" in (link.get("rel") or "") for link in variants), [
+        link.get("href") for link in variants if "nofollow" not in (link.get("rel") or "")
+    ]
