@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sqlite3
 import traceback
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import Flask
 from jinja2 import BytecodeCache
 from psycopg import sql as pgsql
 from sqlalchemy import create_engine, event, exc, make_url, text
@@ -34,6 +36,7 @@ from tests.factories import (
     AuthActions,
     make_uscc,  # noqa: F401  (a test module imports it from here)
 )
+from tests.shared_routing import SharedRuleMap
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -120,6 +123,9 @@ def _shared_parse(rule_object: Rule, rule: str):
 
 Rule._parse_rule = _shared_parse
 
+# And the bound rules and the matcher built from them: one set for every app (tests/shared_routing.py).
+Flask.url_map_class = SharedRuleMap
+
 
 class _SharedTemplateCode(BytecodeCache):
     """Compiled templates in memory, keyed by name and checked against the source's checksum."""
@@ -160,7 +166,22 @@ def database_url(tmp_path_factory) -> str:
 
         upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
+    if url.startswith("sqlite"):
+        _keep_sqlite_open(make_url(url).database)
     return url
+
+
+# In WAL mode the last connection to close checkpoints the log into the database and deletes it:
+# 3.6 ms when each test's app closed its connection, a twentieth of a short test. One connection
+# kept open for the whole run (idle, no transaction) makes every other close a plain close; the
+# log is still checkpointed, by the commit that fills it past 1,000 pages.
+_SQLITE_KEEPERS: list = []
+
+
+def _keep_sqlite_open(path: str) -> None:
+    keeper = sqlite3.connect(path)
+    keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    _SQLITE_KEEPERS.append(keeper)
 
 
 @pytest.fixture
@@ -330,6 +351,8 @@ psycopg.Connection.close = _close_to_idle
 
 
 def pytest_sessionfinish(session, exitstatus):
+    while _SQLITE_KEEPERS:
+        _SQLITE_KEEPERS.pop().close()
     for idle in _IDLE_CONNECTIONS.values():
         while idle:
             _close(idle.pop())
