@@ -63,7 +63,8 @@ browser-deps:
 
 ## Both cores for the tests without a browser (pytest-xdist, a database per worker; on PostgreSQL
 ## <name>_gw0 and <name>_gw1 beside TEST_DATABASE_URL's); the browser tests one at a time (on two
-## workers they took 80–110 s instead of 124 s, but the enterprise journey missed its wait once).
+## workers they took 80–110 s instead of 124 s, but the enterprise journey missed its wait once),
+## collected from tests/browser only, where all of them are.
 TEST_WORKERS ?= 2
 # Keep the bytecode of the code under test and of pytest's rewritten plugins between processes
 # (some machines set PYTHONDONTWRITEBYTECODE, which made every worker compile them again).
@@ -71,7 +72,7 @@ test probe api-contract bench: export PYTHONDONTWRITEBYTECODE =
 
 test: install-test translations-compile browser-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"
-	$(BIN)/python -m pytest -m browser
+	$(BIN)/python -m pytest -m browser tests/browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  PORTAL_TEST_DB=postgresql $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; \

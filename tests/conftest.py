@@ -8,10 +8,12 @@ emptied, so tests share no state and may commit, as the app does.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import os
 import sqlite3
+import sys
 import traceback
 from datetime import date
 from pathlib import Path
@@ -512,6 +514,42 @@ def demo_data(app, tmp_path_factory):
     """The demo data set (`flask demo`) in the test's database and folders: loaded by the first
     test of a worker, a copy of those rows and files after (tests/demo_copy.py)."""
     put_demo(app, tmp_path_factory.mktemp("demo-files"))
+
+
+# The modules with the longest tests (the fuzzer's form walk, 10–14 s; each demo load, 1–2 s) run
+# first: run last, as their place in the tree had them, one xdist worker finished up to 6 s
+# before the other and waited.
+LONGEST_FIRST = ("tests/security/test_fuzz.py", "tests/test_demo.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest modules first; and `make test` collects the browser tests from tests/browser
+    only, so one marked elsewhere would never run there."""
+    browser = ROOT / "tests" / "browser"
+    misplaced = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("browser") and not item.path.is_relative_to(browser)
+    ]
+    if misplaced:
+        raise pytest.UsageError(f"browser tests outside tests/browser: {misplaced}")
+    first = [ROOT / name for name in LONGEST_FIRST]
+    items.sort(key=lambda item: 0 if item.path in first else 1)  # stable: the rest keep order
+
+
+# An xdist worker whose tests are done and reported ends at once: tearing down its interpreter
+# (every module and object of thousands of test apps) kept the run waiting about 3 s. By then
+# pytest has cleaned up (its last collection for unraisable exceptions included) and the exit
+# handlers registered after this module ran; those registered before it (the standard library's,
+# such as logging's flush, whose handlers here write each record as it comes) are skipped.
+def _end_worker_at_once() -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+atexit.register(_end_worker_at_once)
 
 
 def pytest_collection_finish(session):

@@ -125,8 +125,9 @@ def test_every_public_page_fits_the_screen_width(browser, market, artefacts, scr
             assert response.status == 200, path
             if care:
                 assert "care" in (page.locator("html").get_attribute("class") or "")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            inner = page.evaluate("window.innerWidth")
+            width, inner = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth]"
+            )
             assert inner == screen["width"]
             if width > inner:
                 overflowing.append((path, width, page.evaluate(WIDEST)))
