@@ -65,7 +65,8 @@ def _empty_postgresql(connection: Connection, names: list[str]) -> None:
     their last restart (a rolled-back insert leaves no row but moves its sequence), and one
     empties them. The first keeps its text from call to call, so the driver prepares it and the
     server plans it once per connection. A server-side block with a query per table (planned
-    each time) took 4.8 ms after a short test; this takes about 2 ms."""
+    each time) took 4.8 ms after a short test; this takes 1.4 ms (0.5 ms when nothing was
+    written)."""
     schema = _schema(connection, tuple(names))
     if not schema.tables:
         return
@@ -103,8 +104,8 @@ class _Schema:
     probe: str  # the statement finding the tables with rows and the used sequences
 
 
-# The catalog read once per database and list of tables: the schema does not change while the
-# process runs (the migrations run before).
+# The catalog read once per database, list of tables and row cap (the probe counts up to it): the
+# schema does not change while the process runs (the migrations run before).
 _SCHEMAS: dict[tuple, _Schema] = {}
 
 _CATALOG = """
@@ -128,7 +129,8 @@ SELECT 'sequence', t.relname::text, format('%%I.%%I', n.nspname, q.relname)
 
 
 def _schema(connection: Connection, names: tuple[str, ...]) -> _Schema:
-    key = (connection.engine.url.render_as_string(hide_password=False), names)
+    cap = int(TRUNCATE_FROM_ROWS)
+    key = (connection.engine.url.render_as_string(hide_password=False), names, cap)
     if key in _SCHEMAS:
         return _SCHEMAS[key]
     present, guarded, sequences = set(), set(), {}
@@ -140,7 +142,6 @@ def _schema(connection: Connection, names: tuple[str, ...]) -> _Schema:
         else:
             sequences[sequence] = table
     tables = [name for name in names if name in present]
-    cap = int(TRUNCATE_FROM_ROWS)
     probe = [
         f"SELECT 't', {_literal(name)}, (SELECT count(*) FROM (SELECT 1 FROM {_identifier(name)}"
         f" LIMIT {cap}) s) WHERE EXISTS (SELECT 1 FROM {_identifier(name)})"

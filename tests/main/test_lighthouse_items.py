@@ -2,7 +2,7 @@
 HTML of the home page, a list, a detail page and search, in Chinese and in English: the language,
 a title, a description, a viewport that lets the reader zoom, icons and every linked file that
 exists, images with alternative text, links, buttons and fields with names, unique ids, and one
-h1 with no heading level skipped. docs/operations.md has the Lighthouse scores."""
+h1 with no heading level skipped. docs/decisions.md has the Lighthouse scores."""
 
 from __future__ import annotations
 
@@ -173,7 +173,8 @@ def test_public_pages_may_be_indexed(client, public_records, kind):
 def test_a_search_names_one_canonical_page_and_its_variants_say_nofollow(client, public_records):
     """Every filtered, sorted or later page of a query points at the query's one page, and the
     links between those variants ask crawlers not to follow them: a results page is endless."""
-    response = client.get("/search?q=郑州&kind=trade&sort=date&page=1")
+    response = client.get("/search?q=郑州&type=trade&sort=date&page=1")
+    assert response.status_code == 200
     tree = lxml_html.fromstring(response.get_data(as_text=True))
     assert tree.xpath('//head/link[@rel="canonical"]/@href') == [
         "http://localhost/search?q=%E9%83%91%E5%B7%9E"
