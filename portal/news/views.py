@@ -49,8 +49,16 @@ def index():
     valid = form.validate()
     page = None
     if valid:
-        rows, count = announcements_query(form.data)
-        page = paginate(db.session, rows, count, page_number)
+        # Counted up to the cap, as every public list is; cursors reach the rows past it.
+        rows, _exact_count = announcements_query(form.data)
+        page = paginate(
+            db.session,
+            rows,
+            page=page_number,
+            keyset=True,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+        )
     category = form.category.data if valid and form.category.data else None
     title = str(CATEGORY_LABELS[category]) if category else _("通知公告")
     return render(

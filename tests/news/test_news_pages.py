@@ -111,6 +111,28 @@ def test_pagination_links_keep_filters(app, client, make_announcement):
     assert 'href="/news/?category=notice&amp;page=3"' in html
 
 
+def test_count_stops_at_the_cap_and_cursors_reach_every_announcement(
+    app, client, make_announcement, monkeypatch
+):
+    """The list counts to the cap as every public list does; past the counted pages the
+    "next" links carry a cursor, and following them reaches each announcement once."""
+    from portal import web
+
+    monkeypatch.setattr(web, "COUNT_CAP", 3)
+    app.config["PAGE_SIZE"] = 2
+    for n in range(7):
+        make_announcement(title=f"公告{n}号", published_at=utcnow() - timedelta(hours=n + 1))
+    html = client.get("/news/").get_data(as_text=True)
+    assert "超过 3 条" in html
+    seen, url = [], "/news/"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += re.findall(r">公告(\d)号</a>", html)
+        found = re.search(r'href="([^"]+)"[^>]*rel="next"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == [str(n) for n in range(7)]
+
+
 def test_empty_filtered_list_says_why_and_offers_to_clear(client, make_announcement):
     make_announcement(title="通知", category="notice")
     html = client.get("/news/?category=policy&from=2020-01-01&to=2020-01-31").get_data(as_text=True)
