@@ -57,10 +57,11 @@ from portal.enterprises import models as enterprise_models  # noqa: F401
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from portal.reference import models as reference_models  # noqa: F401
 from portal.search import models as search_models  # noqa: F401
+from portal.urls import PortalFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    app = PortalFlask(__name__, instance_relative_config=False)
     app.config.update(from_environment())
     if config:
         app.config.update(config)

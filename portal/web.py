@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
@@ -305,8 +306,17 @@ def _cursor_page(session, statement, keys, values, backwards, per_page, total, c
     )
 
 
+# The characters werkzeug leaves unquoted in a query (the WHATWG URL spec's query set).
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
 def url_with(**changes: Any) -> str:
-    """The current URL with some query arguments changed (None removes one); page resets to 1."""
+    """The current URL with some query arguments changed (None removes one); page resets to 1.
+
+    The path is built from the endpoint and its view arguments alone, and the query is written
+    as werkzeug writes it: a query argument that shares a name with a path variable or with one
+    of url_for's own (`?year=`, `?_anchor=`) stays a query argument.
+    """
     args = request.args.to_dict(flat=False)
     if "page" not in changes:
         args.pop("page", None)
@@ -315,7 +325,10 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = [str(value)]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    pairs = [(key, value) for key, values in args.items() for value in values]
+    query = urlencode(pairs, safe=QUERY_SAFE)
+    return f"{path}?{query}" if query else path
 
 
 def init_app(app: Flask) -> None:
