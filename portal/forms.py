@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from wtforms.fields import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import Select
+from wtforms.widgets import Select, html_params
 
 from portal.i18n import gettext as _
 from portal.text import to_halfwidth
@@ -131,6 +131,36 @@ class OptionsSelect(Select):
     page with a filter bar of a hundred options that was a tenth of the page's CPU. An option with
     extra attributes still goes through WTForms; the text is the same either way.
     """
+
+    # (id of the choices, coerce, selected value) → (the choices, their options written); the
+    # choices are kept so that an id reused by another tuple is not mistaken for them.
+    _written: dict = {}
+    WRITTEN_MAX = 2048
+
+    def __call__(self, field, **kwargs):
+        """A select whose choices are a shared tuple (lists.per_language) writes its options
+        once per selected value; any other select is written as WTForms writes it."""
+        choices = field.choices
+        if self.multiple or type(choices) is not tuple:
+            return super().__call__(field, **kwargs)
+        try:
+            key = (id(choices), field.coerce, field.data)
+            kept = self._written.get(key)
+        except TypeError:  # an unhashable value
+            return super().__call__(field, **kwargs)
+        if kept is None or kept[0] is not choices:
+            if field.has_groups():
+                return super().__call__(field, **kwargs)
+            options = "".join(self.render_option(c) for c in field._iter_choices_normalized())
+            if len(self._written) >= self.WRITTEN_MAX:
+                self._written.clear()
+            kept = self._written[key] = (choices, options)
+        kwargs.setdefault("id", field.id)
+        flags = field.flags
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{kept[1]}</select>")
 
     @classmethod
     def _dispatch_render_option(cls):

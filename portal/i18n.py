@@ -154,15 +154,17 @@ def is_msgid(text: str) -> bool:
         return gettext(text) != text
 
 
+REFERENCE_MODELS = {
+    "division": reference.Division,
+    "industry": reference.Industry,
+    "variety": reference.Variety,
+    "category": reference.Category,
+}
+
+
 def reference_name(kind: str, code: str | None) -> str:
     """The localized name of a division, industry, variety or category code ("" for None)."""
-    models = {
-        "division": reference.Division,
-        "industry": reference.Industry,
-        "variety": reference.Variety,
-        "category": reference.Category,
-    }
-    row = reference.by_code(models[kind], code)
+    row = reference.by_code(REFERENCE_MODELS[kind], code)
     return localized(row) if row is not None else (code or "")
 
 

@@ -17,8 +17,8 @@ from wtforms.validators import Optional, ValidationError
 
 from portal.extensions import db
 from portal.forms import FlaskForm, SelectField
+from portal.i18n import formats, localized
 from portal.i18n import lazy_gettext as _l
-from portal.i18n import localized
 from portal.reference.services import categories, divisions, industries, varieties
 from portal.web import paginate, parse_int, render
 
@@ -103,16 +103,32 @@ class FilterForm(FlaskForm):
         }
 
 
+def per_language(make):
+    """Choices made once per language: a tuple of (value, text) pairs that every request in that
+    language shares. Their rows (reference data, fixed labels) change only with a release; being
+    the same tuple each time lets the select keep its options written (forms.OptionsSelect)."""
+    made: dict = {}
+
+    def choices() -> tuple:
+        language = formats().locale
+        found = made.get(language)
+        if found is None:
+            found = made[language] = tuple((value, str(label)) for value, label in make())
+        return found
+
+    return choices
+
+
 def reference_choices(rows):
-    return lambda: [ALL] + [(row.code, localized(row)) for row in rows()]
+    return per_language(lambda: [ALL] + [(row.code, localized(row)) for row in rows()])
 
 
 def label_choices(mapping):
-    return lambda: [ALL] + list(mapping.items())
+    return per_language(lambda: [ALL] + list(mapping.items()))
 
 
 def fixed_choices(*pairs):
-    return lambda: list(pairs)
+    return per_language(lambda: pairs)
 
 
 def optional_choice(label):

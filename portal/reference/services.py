@@ -39,11 +39,17 @@ def categories() -> tuple[Category, ...]:
     return _rows(Category)
 
 
+@cache
+def _by_code(model) -> dict:
+    return {row.code: row for row in _rows(model)}
+
+
 def by_code(model, code: str | None):
     if code is None:
         return None
-    return next((row for row in _rows(model) if row.code == code), None)
+    return _by_code(model).get(code)
 
 
 def clear_cache() -> None:
     _rows.cache_clear()
+    _by_code.cache_clear()
