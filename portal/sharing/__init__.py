@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
         public_url=public_url,
         canonical_url=services.canonical_url,
         language_alternates=services.language_alternates,
-        share_qr=services.qr_svg_data_uri,
+        share_qr=services.qr_image_url,
         site_json_ld=services.organization_json_ld,
         news_article_json_ld=services.news_article_json_ld,
         share_image_url=images.share_image_url,

@@ -3,6 +3,7 @@ and the URLs listed in the sitemaps."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
@@ -10,7 +11,7 @@ from html import escape
 from urllib.parse import urlencode
 
 import segno
-from flask import current_app, request
+from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
 from portal.compliance.models import CompliancePeriod
@@ -51,11 +52,29 @@ def language_alternates() -> list[tuple[str, str]]:
     return [("zh-CN", chinese), ("en", _current_url("en")), ("x-default", chinese)]
 
 
+# The longest on-site address (path and query) a QR code is drawn for: a code this long still
+# scans from a printed page.
+QR_MAX_TARGET = 1000
+
+
+def qr_image_url(url: str) -> str:
+    """The address of the QR code image of `url`, one of this site's pages under PUBLIC_BASE_URL.
+
+    The image is its own request (sharing.views.qr_code), loaded when the share panel scrolls into
+    view and cached by the browser: drawing a code takes about 4 ms, which a page of a record
+    (each with its own address) would otherwise spend on every uncached view."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    target = url[len(base) :] if url.startswith(base) else url
+    return url_for("sharing.qr_code", to=target or "/")
+
+
 @lru_cache(maxsize=512)
-def qr_svg_data_uri(url: str) -> str:
-    """A QR code of `url` as an SVG data URI, for <img src> (the CSP allows data: images)."""
+def qr_svg(url: str) -> bytes:
+    """A QR code of `url` as an SVG document."""
     code = segno.make(url, error="m", micro=False)
-    return code.svg_data_uri(scale=4, border=4, dark="#000", light="#fff")
+    out = io.BytesIO()
+    code.save(out, kind="svg", scale=4, border=4, dark="#000", light="#fff", xmldecl=False)
+    return out.getvalue()
 
 
 def widget_snippet(url: str, title: str, height: int = 420) -> str:

@@ -14,11 +14,12 @@ from portal.i18n import is_english
 from portal.news.forms import CATEGORY_LABELS
 from portal.news.services import filter_announcements, get_public_announcement_or_404
 from portal.sharing import bp, images, services
-from portal.urls import public_url
+from portal.urls import is_safe_path, public_url
 from portal.web import frameable, parse_int, render
 
 WIDGET_CACHE = "public, max-age=300"
 SITEMAP_CACHE = "public, max-age=3600"
+QR_CACHE = "public, max-age=86400"
 
 
 @bp.get("/share/announcements/<int:id>.png")
@@ -188,6 +189,18 @@ def manifest():
     response = current_app.json.response(body)
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/share/qr.svg")
+def qr_code():
+    """The QR code of one of this site's pages (`to`: its path and query), for the share panel."""
+    target = request.args.get("to", "")
+    if len(target) > services.QR_MAX_TARGET or not is_safe_path(target):
+        abort(400, description=_("二维码只能指向本站的页面。"))
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    response = Response(services.qr_svg(base + target), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = QR_CACHE
     return response
 
 

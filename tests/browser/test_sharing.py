@@ -102,7 +102,14 @@ def test_the_qr_code_on_the_page_decodes_to_its_address(page, shared_site, tmp_p
     base = shared_site["base"]
     page.goto(f"{base}/news/{shared_site['announcement']}")
     shot = tmp_path / "qr.png"
-    page.locator(".share-panel .qr img").screenshot(path=str(shot))
+    image = page.locator(".share-panel .qr img")
+    # The code is its own image, loaded when the panel scrolls into view (loading="lazy").
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.share-panel .qr img');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    image.screenshot(path=str(shot))
     found = zxingcpp.read_barcodes(Image.open(shot))
     assert [code.text for code in found] == [f"{base}/news/{shared_site['announcement']}"]
     copy = page.get_by_role("button", name="复制链接")

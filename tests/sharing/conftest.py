@@ -50,12 +50,17 @@ def _svg_modules(svg: str) -> tuple[int, set[tuple[int, int]]]:
 
 @pytest.fixture
 def decode_qr():
-    """Read a QR code with zxing-cpp, from an SVG data URI (rasterised here) or a PNG image."""
+    """Read a QR code with zxing-cpp, from an SVG document or data URI (rasterised here) or a PNG
+    image."""
 
     def decode(source) -> str:
+        if isinstance(source, bytes):
+            source = source.decode()
         if isinstance(source, str):
-            assert source.startswith("data:image/svg+xml")
-            modules, dark = _svg_modules(unquote(source.split(",", 1)[1]))
+            if source.startswith("data:"):
+                assert source.startswith("data:image/svg+xml")
+                source = unquote(source.split(",", 1)[1])
+            modules, dark = _svg_modules(source)
             image = Image.new("L", (modules, modules), 255)
             for point in dark:
                 image.putpixel(point, 0)

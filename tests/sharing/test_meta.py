@@ -58,7 +58,10 @@ def test_records_carry_canonical_open_graph_twitter_and_qr(client, records, deco
     # The QR code in the share panel opens the same page.
     panel = tree.xpath('//section[@class="share-panel"]')[0]
     qr = panel.xpath('.//figure[@class="qr"]/img/@src')[0]
-    assert decode_qr(qr) == canonical[0]
+    image = client.get(qr)
+    assert image.mimetype == "image/svg+xml"
+    assert image.headers["Cache-Control"] == "public, max-age=86400"
+    assert decode_qr(image.get_data()) == canonical[0]
     assert panel.xpath('.//input[@id="share-link"]/@value') == canonical
     assert panel.xpath(".//button[@data-print]") and panel.xpath(".//button[@data-copy]")
 
@@ -152,3 +155,19 @@ def test_json_ld_cannot_close_its_script_element(app, client):
     tree = lxml_html.fromstring(html)
     article = next(i for i in _json_ld(tree) if i["@type"] == "NewsArticle")
     assert article["headline"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "", "/" + "a" * 1000],
+)
+def test_a_qr_code_points_only_at_a_page_of_this_site(client, target):
+    response = client.get("/share/qr.svg", query_string={"to": target})
+    assert response.status_code == 400
+    assert "二维码只能指向本站的页面" in response.get_data(as_text=True)
+
+
+def test_a_qr_code_of_an_english_page_keeps_its_query(client, decode_qr):
+    response = client.get("/share/qr.svg", query_string={"to": "/listings?lang=en"})
+    assert response.status_code == 200
+    assert decode_qr(response.get_data()) == "http://localhost/listings?lang=en"
