@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.disclosure import statistics
 from portal.disclosure.models import Listing, Trade
@@ -135,15 +136,21 @@ def enterprises_query(filters: dict):
     return stmt, select(func.count(Enterprise.id)).where(*conditions)
 
 
-def get_listing_or_404(number: str) -> Listing:
-    listing = db.session.scalar(select(Listing).where(Listing.number == number))
+def get_listing_or_404(number: str, *options) -> Listing:
+    listing = db.session.scalar(select(Listing).where(Listing.number == number).options(*options))
     if listing is None:
         abort(404)
     return listing
 
 
-def get_trade_or_404(number: str) -> Trade:
-    trade = db.session.scalar(select(Trade).where(Trade.number == number))
+# What a record's page shows of its relations, read in the record's own query (outer joins)
+# instead of one query each as the template reaches them.
+LISTING_PAGE = (joinedload(Listing.seller),)
+TRADE_PAGE = (joinedload(Trade.buyer), joinedload(Trade.seller), joinedload(Trade.listing))
+
+
+def get_trade_or_404(number: str, *options) -> Trade:
+    trade = db.session.scalar(select(Trade).where(Trade.number == number).options(*options))
     if trade is None:
         abort(404)
     return trade
@@ -157,21 +164,39 @@ def get_public_enterprise_or_404(uscc: str) -> Enterprise:
 
 
 def enterprise_trade_totals(enterprise_id: int) -> list[dict]:
-    """Bought and sold per variety, over all disclosed trades."""
-    out = []
-    for variety in varieties():
-        bought = db.session.scalar(
-            select(func.coalesce(func.sum(Trade.quantity), 0)).where(
-                Trade.buyer_enterprise_id == enterprise_id, Trade.variety_code == variety.code
-            )
+    """Bought and sold per variety, over all disclosed trades: one query over the unit's trades
+    (the buyer's and the seller's index), summed per variety and side."""
+
+    def side(column):
+        return func.coalesce(
+            func.sum(case((column == enterprise_id, Trade.quantity), else_=None)), 0
         )
-        sold = db.session.scalar(
-            select(func.coalesce(func.sum(Trade.quantity), 0)).where(
-                Trade.seller_enterprise_id == enterprise_id, Trade.variety_code == variety.code
+
+    sums = {
+        variety: (bought, sold)
+        for variety, bought, sold in db.session.execute(
+            select(
+                Trade.variety_code,
+                side(Trade.buyer_enterprise_id),
+                side(Trade.seller_enterprise_id),
             )
+            .where(
+                or_(
+                    Trade.buyer_enterprise_id == enterprise_id,
+                    Trade.seller_enterprise_id == enterprise_id,
+                )
+            )
+            .group_by(Trade.variety_code)
         )
-        out.append({"variety": variety, "bought": Decimal(bought), "sold": Decimal(sold)})
-    return out
+    }
+    return [
+        {
+            "variety": variety,
+            "bought": Decimal(sums.get(variety.code, (0, 0))[0]),
+            "sold": Decimal(sums.get(variety.code, (0, 0))[1]),
+        }
+        for variety in varieties()
+    ]
 
 
 def related_trades_for_listing(listing: Listing) -> list[Trade]:

@@ -96,13 +96,13 @@ for _kind in TITLES:
 
 @bp.get("/listings/<number>")
 def listing_detail(number: str):
-    listing = services.get_listing_or_404(number)
+    listing = services.get_listing_or_404(number, *services.LISTING_PAGE)
     return _market_record("listings", listing, trades=services.related_trades_for_listing(listing))
 
 
 @bp.get("/trades/<number>")
 def trade_detail(number: str):
-    return _market_record("trades", services.get_trade_or_404(number))
+    return _market_record("trades", services.get_trade_or_404(number, *services.TRADE_PAGE))
 
 
 @bp.get("/statistics")

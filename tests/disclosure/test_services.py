@@ -91,3 +91,30 @@ def test_periods_start_on_the_first_of_the_month(ctx):
         date(2023, 5, 6),
         date(2024, 1, 1),
     )
+
+
+def test_trade_totals_per_variety_and_side(ctx):
+    """Bought and sold per variety, summed in one query over the unit's trades: its purchases
+    and its sales apart, other units' trades left out, a variety with none shown as zero."""
+    unit, other = f.enterprise("甲单位"), f.enterprise("乙单位")
+    f.trade(unit, other, quantity=Decimal("100.5"))
+    f.trade(unit, quantity=Decimal("20"), variety_code="coal")
+    f.trade(other, unit, quantity=Decimal("7.25"))
+    f.trade(other, quantity=Decimal("999"))
+    db.session.flush()
+    totals = {
+        t["variety"].code: (t["bought"], t["sold"])
+        for t in services.enterprise_trade_totals(unit.id)
+    }
+    assert totals == {
+        "energy": (Decimal("100.5"), Decimal("7.25")),
+        "coal": (Decimal("20"), Decimal("0")),
+    }
+    assert [t["variety"].code for t in services.enterprise_trade_totals(unit.id)] == [
+        "energy",
+        "coal",
+    ]
+    lonely = f.enterprise("丙单位")
+    assert all(
+        (t["bought"], t["sold"]) == (0, 0) for t in services.enterprise_trade_totals(lonely.id)
+    )
