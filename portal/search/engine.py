@@ -10,6 +10,7 @@ first, then records whose title holds every word, then the rest; newest first wi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sys
@@ -775,17 +776,27 @@ def _page_by_date(view: View, tiers: list[int], skip: int, limit: int) -> list[i
 # ---- highlighting ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _longest_first(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """A query's terms, folded as the text is, longest first, once per query."""
+    return tuple(sorted({fold(t) for t in terms if t}, key=len, reverse=True))
+
+
 def highlight(text: str, terms: list[str], width: int | None = None) -> Markup:
     """Escape `text` and wrap each term in <mark>; with `width`, cut a window around the first hit."""
     text = text or ""
     folded = fold(text)
     spans: list[tuple[int, int]] = []
-    for term in sorted({fold(t) for t in terms if t}, key=len, reverse=True):
+    # The characters already marked: a later (shorter) term's hit that overlaps one is skipped.
+    # (A scan of the spans found so far was quadratic in a long text with a common word.)
+    taken = bytearray(len(folded))
+    for term in _longest_first(tuple(terms)):
         start = folded.find(term)
         while start != -1:
             end = start + len(term)
-            if not any(s < end and start < e for s, e in spans):
+            if taken.find(1, start, end) == -1:
                 spans.append((start, end))
+                taken[start:end] = b"\x01" * (end - start)
             start = folded.find(term, end)
     spans.sort()
     merged: list[tuple[int, int]] = []

@@ -70,3 +70,45 @@ def test_compliance_records_appear_on_their_pages(app, client, make):
         and "持有指标 5,000 吨标准煤" in hit
         and "实际用能量 4,800" in hit
     )
+
+
+def _reference_highlight(text, terms):
+    """Marks by brute force: a longer term first; a hit that overlaps a marked one is skipped."""
+    from portal.search.analysis import fold
+
+    folded, marked = fold(text), []
+    for term in sorted({fold(t) for t in terms if t}, key=len, reverse=True):
+        for start in range(len(folded) - len(term) + 1):
+            end = start + len(term)
+            if folded[start:end] == term and not any(s < end and start < e for s, e in marked):
+                marked.append((start, end))
+    return sorted(marked)
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("用能权交易用能权用能", ["用能", "用能权"]),
+        ("ＡＢＣ公司abc公司 公司公司", ["abc", "公司", "司公"]),
+        ("<b>郑州</b> & 郑州郑州", ["郑州", "州郑", "<b>"]),
+        ("", ["用能"]),
+        ("没有命中", ["郑州"]),
+    ],
+)
+def test_highlight_marks_what_a_brute_force_search_marks(text, terms):
+    from portal.search.engine import highlight
+
+    html = str(highlight(text, terms))
+    marked = re.findall(r"<mark>(.*?)</mark>", html)
+    expected = _reference_highlight(text, terms)
+    # Adjacent hits are joined into one <mark>.
+    joined = []
+    for start, end in expected:
+        if joined and joined[-1][1] == start:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    from markupsafe import escape
+
+    assert marked == [str(escape(text[s:e])) for s, e in joined]
+    assert "<b>" not in html
