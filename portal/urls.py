@@ -67,6 +67,7 @@ class PortalFlask(Flask):
             )
         adapter = ctx.url_adapter
         key = (
+            "relative",
             endpoint,
             adapter.script_name,
             adapter.server_name,
@@ -74,13 +75,17 @@ class PortalFlask(Flask):
             # The type too: True and 1 are equal keys but different links.
             *((name, type(value), value) for name, value in values.items()),
         )
+        return self.remembered(key, lambda: super(PortalFlask, self).url_for(endpoint, **values))
+
+    def remembered(self, key: tuple, build) -> str:
+        """The link kept under `key`, else `build()` (kept when the key can be hashed)."""
         try:
             return self._url_memo[key]
         except KeyError:
             pass
         except TypeError:  # a list or another unhashable value
-            return super().url_for(endpoint, **values)
-        url = super().url_for(endpoint, **values)
+            return build()
+        url = build()
         if len(self._url_memo) >= URL_MEMO_SIZE:
             self._url_memo.clear()
         self._url_memo[key] = url
@@ -128,6 +133,18 @@ def public_adapter() -> MapAdapter:
 
 
 def public_url(endpoint: str, **values) -> str:
-    """The full address of `endpoint` under PUBLIC_BASE_URL."""
-    current_app.inject_url_defaults(endpoint, values)
-    return public_adapter().build(endpoint, values, force_external=True)
+    """The full address of `endpoint` under PUBLIC_BASE_URL (remembered as url_for's links are,
+    keyed by the base address too)."""
+    app = current_app._get_current_object()
+    key = (
+        "public",
+        app.config["PUBLIC_BASE_URL"],
+        endpoint,
+        *((name, type(value), value) for name, value in values.items()),
+    )
+
+    def build() -> str:
+        app.inject_url_defaults(endpoint, values)
+        return public_adapter().build(endpoint, values, force_external=True)
+
+    return app.remembered(key, build) if isinstance(app, PortalFlask) else build()

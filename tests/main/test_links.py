@@ -87,3 +87,15 @@ def test_a_query_argument_named_like_a_path_variable_or_an_option_of_url_for(cli
     assert response.status_code == 200
     name = re.search(r"\?(\w+)=", path).group(1)
     assert f"{name}=" in response.get_data(as_text=True)
+
+
+def test_a_remembered_public_link_follows_the_public_base_address(app):
+    from portal.urls import public_url
+
+    with app.test_request_context("/", base_url="http://forged.example"):
+        app.config["PUBLIC_BASE_URL"] = "https://portal.example"
+        assert public_url("news.detail", id=3) == "https://portal.example/news/3"
+        assert public_url("news.detail", id=3) == "https://portal.example/news/3"
+        app.config["PUBLIC_BASE_URL"] = "https://other.example/yn"
+        assert public_url("news.detail", id=3) == "https://other.example/yn/news/3"
+        assert url_for("news.detail", id=3) == "/news/3"
