@@ -80,8 +80,9 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         "% operator or escape() escapes",
     ),
     ("forms.py", "Markup"): (
-        4,
-        "OptionsSelect: the import, a constant quote and an <option> whose value and label are escape()d",
+        5,
+        "OptionsSelect: the import, a constant quote, an <option> whose value and label are "
+        "escape()d, and a <select> of html_params() (which escapes) around options so written",
     ),
     ("i18n.py", "__html__"): (
         1,
