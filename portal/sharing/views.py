@@ -194,8 +194,9 @@ def manifest():
 
 @bp.get("/share/qr.svg")
 def qr_code():
-    """The QR code of one of this site's pages (`to`: its path and query), for the share panel."""
-    target = request.args.get("to", "")
+    """The QR code of one of this site's pages (`to`: its path and query; none: the home page),
+    for the share panel."""
+    target = request.args.get("to") or "/"
     if len(target) > services.QR_MAX_TARGET or not is_safe_path(target):
         abort(400, description=_("二维码只能指向本站的页面。"))
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")

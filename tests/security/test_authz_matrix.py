@@ -228,6 +228,7 @@ EXPECTED: dict[str, dict[str, Rule]] = {
     "sharing.sitemap_part": {"": Rule(ok=REFUSE_ALL, args={"kind": "listings", "number": 1})},
     "sharing.manifest": public(),
     "sharing.favicon": public(),
+    "sharing.qr_code": public(),  # no `to`: the home page's code
     # ---- feeds of every list, and mail subscriptions: whoever holds the mailed link manages it;
     # no page shows the subscriber's address, not even to the subscriber
     "feeds.announcements": public(args={"fmt": "atom"}),

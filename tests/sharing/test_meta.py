@@ -159,7 +159,7 @@ def test_json_ld_cannot_close_its_script_element(app, client):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "", "/" + "a" * 1000],
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "x", "/" + "a" * 1000],
 )
 def test_a_qr_code_points_only_at_a_page_of_this_site(client, target):
     response = client.get("/share/qr.svg", query_string={"to": target})
