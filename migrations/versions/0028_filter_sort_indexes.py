@@ -45,6 +45,11 @@ INDEXES = (
 def upgrade():
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    # The planner's statistics for the new indexes: SQLite has none until ANALYZE, and then
+    # guesses that one of them serves a period's list in name order (a sort of 25,000 rows,
+    # 115 ms, instead of one index range).
+    for table in sorted({table for _name, table, _columns in INDEXES}):
+        op.execute(f"ANALYZE {table}")
 
 
 def downgrade():
