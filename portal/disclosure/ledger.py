@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, func, literal, or_, select, tuple_
+from sqlalchemy import exists, func, or_, select, tuple_
 
 from portal.compliance.models import CompliancePeriod, ComplianceRecord
 from portal.extensions import db
@@ -114,16 +114,19 @@ def participates(enterprise_id: int) -> bool:
     )
 
 
-def movements_query(enterprise_id: int, holdings: list[PeriodHolding] | None = None):
-    """The unit's ledger entries, newest first, and their count: the holding rows' entry counts
-    (already read when `holdings` is given), so the count never reads the ledger."""
+def movements_query(enterprise_id: int):
+    """The unit's ledger entries, newest first, and their count: the sum of the holding rows'
+    entry counts, so the count never reads the ledger (a page that has read the unit's holdings
+    already adds them up instead: `movements_total`)."""
     key = holder_key(enterprise_id)
     stmt = select(LedgerEntry).where(LedgerEntry.holder_key == key).order_by(LedgerEntry.id.desc())
-    if holdings is not None:
-        count = select(literal(sum(h.entries for h in holdings)))
-    else:
-        count = select(func.coalesce(func.sum(Holding.entries), 0)).where(Holding.holder_key == key)
+    count = select(func.coalesce(func.sum(Holding.entries), 0)).where(Holding.holder_key == key)
     return stmt, count
+
+
+def movements_total(holdings: list[PeriodHolding]) -> int:
+    """How many ledger entries the unit has, from its holdings as period_holdings read them."""
+    return sum(h.entries for h in holdings)
 
 
 @dataclass(frozen=True)

@@ -249,12 +249,12 @@ def _registry(enterprise, *, first_page_only: bool = False) -> dict:
     holdings = ledger.period_holdings(enterprise.id, current_date())
     if not holdings and not ledger.participates(enterprise.id):
         return {"participates": False}
-    stmt, count = ledger.movements_query(enterprise.id, holdings)
+    stmt, _count = ledger.movements_query(enterprise.id)
     args = {} if first_page_only else request.args
     page = paginate(
         db.session,
         stmt,
-        count,
+        total=ledger.movements_total(holdings),
         per_page=MOVEMENTS_PER_PAGE,
         keyset=True,
         after=args.get("after"),
