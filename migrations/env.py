@@ -92,6 +92,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from portal.columns import schema_comparison_filter
+
+        conf_args.setdefault(
+            "include_object", schema_comparison_filter(connection.dialect.name)
+        )
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -4,14 +4,40 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from portal.columns import schema_comparison_filter
 from portal.extensions import db
 
 
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        include = schema_comparison_filter(connection.dialect.name)
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == [], differences
+
+
+def test_the_shortfall_order_indexes_are_in_that_order(app):
+    """The indexes the comparison leaves out on PostgreSQL (schema_comparison_filter): each exists
+    with its columns, and on PostgreSQL the shortfall column is DESC NULLS LAST."""
+    from sqlalchemy import inspect
+
+    ordered = [
+        index
+        for index in db.metadata.tables["compliance_record"].indexes
+        if index.dialect_options["postgresql"].get("ops")
+    ]
+    assert len(ordered) == 4
+    with app.app_context(), db.engine.connect() as connection:
+        found = {i["name"]: i for i in inspect(connection).get_indexes("compliance_record")}
+        for index in ordered:
+            assert found[index.name]["column_names"] == [c.name for c in index.columns]
+            if connection.dialect.name == "postgresql":
+                definition = connection.exec_driver_sql(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = %s", (index.name,)
+                ).scalar()
+                assert "shortfall DESC NULLS LAST, sort_name, id)" in definition, definition
 
 
 def test_one_head(app):

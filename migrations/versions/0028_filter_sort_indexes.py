@@ -1,5 +1,6 @@
-"""indexes for a filtered list in another order than its default: a period's compliance list by
-status or division with the shortfall or status order, a division's listings by price or quantity
+"""indexes for a list in another order than its default: a period's compliance list in the
+shortfall order (alone or by status, division or industry) or by division in the status order, a
+division's listings by price or quantity
 
 Revision ID: 0028_filter_sort_indexes
 Revises: 0027_ledger_reference_indexes
@@ -16,42 +17,56 @@ down_revision = "0027_ledger_reference_indexes"
 branch_labels = None
 depends_on = None
 
+# The shortfall order is DESC NULLS LAST (portal/compliance/services.py, COMPLIANCE_SORTS):
+# PostgreSQL's index is written in that order; SQLite ignores postgresql_ops and reads its
+# ascending index backwards.
+SHORTFALL = {"postgresql_ops": {"shortfall": "DESC NULLS LAST"}}
 INDEXES = (
+    (
+        "ix_compliance_period_shortfall",
+        "compliance_record",
+        ["period_year", "shortfall", "sort_name", "id"],
+        SHORTFALL,
+    ),
     (
         "ix_compliance_period_status_shortfall",
         "compliance_record",
         ["period_year", "status", "shortfall", "sort_name", "id"],
-    ),
-    (
-        "ix_compliance_period_division_status",
-        "compliance_record",
-        ["period_year", "division_code", "status", "sort_name", "id"],
+        SHORTFALL,
     ),
     (
         "ix_compliance_period_division_shortfall",
         "compliance_record",
         ["period_year", "division_code", "shortfall", "sort_name", "id"],
+        SHORTFALL,
     ),
     (
         "ix_compliance_period_industry_shortfall",
         "compliance_record",
         ["period_year", "industry_code", "shortfall", "sort_name", "id"],
+        SHORTFALL,
     ),
-    ("ix_listing_division_price", "listing", ["division_code", "listed_price", "id"]),
-    ("ix_listing_division_quantity", "listing", ["division_code", "quantity", "id"]),
+    (
+        "ix_compliance_period_division_status",
+        "compliance_record",
+        ["period_year", "division_code", "status", "sort_name", "id"],
+        {},
+    ),
+    ("ix_listing_division_price", "listing", ["division_code", "listed_price", "id"], {}),
+    ("ix_listing_division_quantity", "listing", ["division_code", "quantity", "id"], {}),
 )
 
 
 def upgrade():
-    for name, table, columns in INDEXES:
-        op.create_index(name, table, columns)
+    for name, table, columns, options in INDEXES:
+        op.create_index(name, table, columns, **options)
     # The planner's statistics for the new indexes: SQLite has none until ANALYZE, and then
     # guesses that one of them serves a period's list in name order (a sort of 25,000 rows,
     # 115 ms, instead of one index range).
-    for table in sorted({table for _name, table, _columns in INDEXES}):
+    for table in sorted({index[1] for index in INDEXES}):
         op.execute(f"ANALYZE {table}")
 
 
 def downgrade():
-    for name, table, _columns in INDEXES:
+    for name, table, _columns, _options in INDEXES:
         op.drop_index(name, table_name=table)

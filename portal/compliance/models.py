@@ -42,6 +42,15 @@ class CompliancePeriod(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+# The shortfall order's indexes: the period alone, and the period with each filter.
+SHORTFALL_FILTERS = (
+    ("", ()),
+    ("status_", ("status",)),
+    ("division_", ("division_code",)),
+    ("industry_", ("industry_code",)),
+)
+
+
 class ComplianceRecord(db.Model):
     """One unit's compliance for one period and one variety: the recorded status and the confirmed
     actual use. Its holdings are not stored here: they are the registry's Holding row of the same
@@ -60,35 +69,26 @@ class ComplianceRecord(db.Model):
         *filter_indexes("ix_compliance_period", ("period_year",), "sort_name"),
         # A filter with another order than the name's: the page is the first rows of one index
         # range, not a sort of every row the filter keeps (10-13 ms at 100,000 units on SQLite).
-        Index(
-            "ix_compliance_period_status_shortfall",
-            "period_year",
-            "status",
-            "shortfall",
-            "sort_name",
-            "id",
+        # The shortfall order puts NULLs last (COMPLIANCE_SORTS): PostgreSQL's index is in that
+        # order; SQLite reads its ascending index backwards (NULL, its smallest value, comes
+        # last) and sorts only the rows of equal shortfall by name.
+        *(
+            Index(
+                f"ix_compliance_period_{name}shortfall",
+                "period_year",
+                *leading,
+                "shortfall",
+                "sort_name",
+                "id",
+                postgresql_ops={"shortfall": "DESC NULLS LAST"},
+            )
+            for name, leading in SHORTFALL_FILTERS
         ),
         Index(
             "ix_compliance_period_division_status",
             "period_year",
             "division_code",
             "status",
-            "sort_name",
-            "id",
-        ),
-        Index(
-            "ix_compliance_period_division_shortfall",
-            "period_year",
-            "division_code",
-            "shortfall",
-            "sort_name",
-            "id",
-        ),
-        Index(
-            "ix_compliance_period_industry_shortfall",
-            "period_year",
-            "industry_code",
-            "shortfall",
             "sort_name",
             "id",
         ),
