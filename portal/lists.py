@@ -188,13 +188,16 @@ def sorted_by(stmt, sorts: dict, choice: str | None, default: str):
 # ---- One page ----
 
 
-def render_list(form, query_factory, template: str, partial: str, *, total=None, **context):
+def render_list(
+    form, query_factory, template: str, partial: str, *, total=None, valid=None, **context
+):
     """Validate the filters, run one page, and render the full page or the results fragment.
 
     `total`, when given, says from the filters how many rows there are, or None where it cannot
-    tell (then the rows are counted)."""
+    tell (then the rows are counted). `valid` is form.validate()'s answer when the caller needed
+    it first (for the page's title)."""
     page_number = parse_int(request.args.get("page"))
-    if not form.validate():
+    if not (form.validate() if valid is None else valid):
         return render(template, partial, form=form, page=None, **context, status_code=400)
     stmt, _exact_count = query_factory(form.data)
     page = paginate(

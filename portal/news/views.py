@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, render_template, request, send_file, url_for
 
-from portal.extensions import db
 from portal.i18n import file_size, localized
 from portal.i18n import gettext as _
+from portal.lists import render_list
 from portal.news import bp
 from portal.news.forms import CATEGORY_LABELS, AnnouncementFilterForm
 from portal.news.services import (
@@ -22,7 +22,7 @@ from portal.news.services import (
 )
 from portal.reference.models import Division
 from portal.reference.services import by_code
-from portal.web import frameable, paginate, parse_int, render
+from portal.web import frameable, render
 
 
 @bp.context_processor
@@ -45,32 +45,19 @@ def file_type(filename: str, content_type: str) -> str:
 @bp.get("/")
 def index():
     form = AnnouncementFilterForm(formdata=request.args)
-    page_number = parse_int(request.args.get("page"))
     valid = form.validate()
-    page = None
-    if valid:
-        # Counted up to the cap, as every public list is; cursors reach the rows past it.
-        rows, _exact_count = announcements_query(form.data)
-        page = paginate(
-            db.session,
-            rows,
-            page=page_number,
-            keyset=True,
-            after=request.args.get("after"),
-            before=request.args.get("before"),
-        )
     category = form.category.data if valid and form.category.data else None
     title = str(CATEGORY_LABELS[category]) if category else _("通知公告")
-    return render(
+    return render_list(
+        form,
+        announcements_query,
         "news/index.html",
         "news/_results.html",
-        form=form,
-        page=page,
+        valid=valid,
         category=category,
         title=title,
         breadcrumbs=[(_("通知公告"), url_for("news.index"))]
         + ([(title, url_for("news.index", category=category))] if category else []),
-        status_code=200 if valid else 400,
     )
 
 
