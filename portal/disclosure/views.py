@@ -222,20 +222,35 @@ def _table_download(dataset, form, rows, file_format: str, page_url: str):
     return xlsx_response(dataset.columns, rows, f"{filename}.xlsx", about, str(dataset.title))
 
 
+# A unit's profile shows its newest listings and trades, this many of each, with their totals.
+PROFILE_ROWS = 10
+
+
+def _first_and_total(stmt, count) -> tuple[list, int]:
+    """The first PROFILE_ROWS rows of `stmt` and how many there are: one more row is read, and
+    the rows are counted only when it is there (most units have fewer)."""
+    rows = list(db.session.scalars(stmt.limit(PROFILE_ROWS + 1)))
+    if len(rows) <= PROFILE_ROWS:
+        return rows, len(rows)
+    return rows[:PROFILE_ROWS], db.session.scalar(count)
+
+
 @bp.get("/enterprises/<uscc>")
 def enterprise_detail(uscc: str):
     enterprise = services.get_public_enterprise_or_404(uscc)
     if uscc != enterprise.uscc:
         return redirect(url_for(".enterprise_detail", uscc=enterprise.uscc), code=301)
-    listings_stmt, listings_count = services.listings_query({"seller_id": enterprise.id})
-    trades_stmt, trades_count = services.trades_query({"party_id": enterprise.id})
+    listings, listings_total = _first_and_total(
+        *services.listings_query({"seller_id": enterprise.id})
+    )
+    trades, trades_total = _first_and_total(*services.trades_query({"party_id": enterprise.id}))
     return render(
         "disclosure/enterprise_detail.html",
         enterprise=enterprise,
-        listings=list(db.session.scalars(listings_stmt.limit(10))),
-        listings_total=db.session.scalar(listings_count),
-        trades=list(db.session.scalars(trades_stmt.limit(10))),
-        trades_total=db.session.scalar(trades_count),
+        listings=listings,
+        listings_total=listings_total,
+        trades=trades,
+        trades_total=trades_total,
         totals=services.enterprise_trade_totals(enterprise.id),
         compliance=compliance.enterprise_compliance_history(enterprise.id),
         labels=LABELS,

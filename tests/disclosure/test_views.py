@@ -280,3 +280,20 @@ def test_list_pages_go_on_by_cursor_past_the_counted_pages(client, app, monkeypa
     assert client.get("/listings?page=2").status_code == 404  # past the counted pages
     fragment = client.get(next_link, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("listed", [0, 3, 10, 11, 12])
+def test_a_profile_shows_ten_listings_and_trades_and_how_many_there_are(app, client, listed):
+    """The profile reads one row more than it shows and counts only when that row is there."""
+    with app.app_context():
+        unit, buyer = f.enterprise("甲单位"), f.enterprise("乙单位")
+        for _ in range(listed):
+            f.listing(unit)
+            f.trade(buyer, unit)
+        db.session.commit()
+        uscc = unit.uscc
+    html = client.get(f"/enterprises/{uscc}").get_data(as_text=True)
+    assert f"共 {listed} 条" in html and f"共 {listed} 笔" in html
+    shown = min(listed, 10)
+    assert html.count('href="/listings/YNQ-GP-') == shown
+    assert html.count('href="/trades/YNQ-CJ-') == shown
