@@ -798,6 +798,8 @@ def highlight(text: str, terms: list[str], width: int | None = None) -> Markup:
                 spans.append((start, end))
                 taken[start:end] = b"\x01" * (end - start)
             start = folded.find(term, end)
+    if not spans and (width is None or len(text) <= width):
+        return escape(text)  # no term in it (most of a result's facts), nothing to cut
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
