@@ -22,29 +22,19 @@ depends_on = None
 # ascending index backwards.
 SHORTFALL = {"postgresql_ops": {"shortfall": "DESC NULLS LAST"}}
 INDEXES = (
-    (
-        "ix_compliance_period_shortfall",
-        "compliance_record",
-        ["period_year", "shortfall", "sort_name", "id"],
-        SHORTFALL,
-    ),
-    (
-        "ix_compliance_period_status_shortfall",
-        "compliance_record",
-        ["period_year", "status", "shortfall", "sort_name", "id"],
-        SHORTFALL,
-    ),
-    (
-        "ix_compliance_period_division_shortfall",
-        "compliance_record",
-        ["period_year", "division_code", "shortfall", "sort_name", "id"],
-        SHORTFALL,
-    ),
-    (
-        "ix_compliance_period_industry_shortfall",
-        "compliance_record",
-        ["period_year", "industry_code", "shortfall", "sort_name", "id"],
-        SHORTFALL,
+    *(
+        (
+            f"ix_compliance_period_{name}shortfall",
+            "compliance_record",
+            ["period_year", *leading, "shortfall", "sort_name", "id"],
+            SHORTFALL,
+        )
+        for name, leading in (
+            ("", ()),
+            ("status_", ("status",)),
+            ("division_", ("division_code",)),
+            ("industry_", ("industry_code",)),
+        )
     ),
     (
         "ix_compliance_period_division_status",

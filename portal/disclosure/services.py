@@ -189,14 +189,11 @@ def enterprise_trade_totals(enterprise_id: int) -> list[dict]:
             .group_by(Trade.variety_code)
         )
     }
-    return [
-        {
-            "variety": variety,
-            "bought": Decimal(sums.get(variety.code, (0, 0))[0]),
-            "sold": Decimal(sums.get(variety.code, (0, 0))[1]),
-        }
-        for variety in varieties()
-    ]
+    totals = []
+    for variety in varieties():
+        bought, sold = sums.get(variety.code, (0, 0))
+        totals.append({"variety": variety, "bought": Decimal(bought), "sold": Decimal(sold)})
+    return totals
 
 
 def related_trades_for_listing(listing: Listing) -> list[Trade]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import url_for
+from flask import request, url_for
 
 from portal import urls
+from portal.extensions import db
 from portal.web import url_with
+from tests import factories as f
 
 
 def test_a_remembered_link_is_the_link_flask_builds(app):
@@ -50,11 +52,8 @@ def test_the_store_is_bounded(app, monkeypatch):
 
 def test_url_with_matches_werkzeug_and_keeps_the_view_arguments(app):
     query = "/compliance/2024?status=non_compliant&division=410100&q=%E9%83%91+a%26b&page=3"
-    with app.test_request_context(query):
-        from flask import request
-
-        request.url_rule = app.url_map._rules_by_endpoint["compliance.period"][0]
-        request.view_args = {"year": 2024}
+    with app.test_request_context(query):  # matched as a request is: endpoint and view args
+        assert (request.endpoint, request.view_args) == ("compliance.period", {"year": 2024})
         built = url_with(sort="-shortfall")
         args = {k: v for k, v in request.args.items() if k != "page"}
         assert built == super(urls.PortalFlask, app).url_for(
@@ -77,9 +76,6 @@ def test_url_with_matches_werkzeug_and_keeps_the_view_arguments(app):
 def test_a_query_argument_named_like_a_path_variable_or_an_option_of_url_for(client, path):
     """Such an argument once reached url_for as its own keyword: a TypeError or a bad scheme
     (500). It is an ordinary query argument: kept in the list's links, never read as an option."""
-    from portal.extensions import db
-    from tests import factories as f
-
     with client.application.app_context():
         f.period(2024)
         db.session.commit()
@@ -90,12 +86,10 @@ def test_a_query_argument_named_like_a_path_variable_or_an_option_of_url_for(cli
 
 
 def test_a_remembered_public_link_follows_the_public_base_address(app):
-    from portal.urls import public_url
-
     with app.test_request_context("/", base_url="http://forged.example"):
         app.config["PUBLIC_BASE_URL"] = "https://portal.example"
-        assert public_url("news.detail", id=3) == "https://portal.example/news/3"
-        assert public_url("news.detail", id=3) == "https://portal.example/news/3"
+        assert urls.public_url("news.detail", id=3) == "https://portal.example/news/3"
+        assert urls.public_url("news.detail", id=3) == "https://portal.example/news/3"
         app.config["PUBLIC_BASE_URL"] = "https://other.example/yn"
-        assert public_url("news.detail", id=3) == "https://other.example/yn/news/3"
+        assert urls.public_url("news.detail", id=3) == "https://other.example/yn/news/3"
         assert url_for("news.detail", id=3) == "/news/3"
